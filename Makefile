@@ -1,0 +1,39 @@
+# fundsim — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    := out
+
+.PHONY: demo test lint bench lab clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## demo: set up, solve the reference scenario, write its outputs and print a summary
+demo: $(STAMP)
+	mkdir -p $(OUT)
+	$(BIN)/fundsim solve scenarios/gam-2008.yaml --out $(OUT)/gam-2008.nc --out $(OUT)/gam-2008.xlsx --out $(OUT)/gam-2008.csv
+
+## test: set up, lint, then the whole suite including the notebooks
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q tests --nbmake notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## bench: build+solve timings against PuLP, printed as ratio tables
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,83 @@
+"""Exceptions and warnings raised by fundsim.
+
+Every exception derives from :class:`FundsimError`, carries its data as attributes and survives
+pickling (Monte Carlo workers send them across processes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["FundsimError", "FundsimWarning", "InfeasibleError", "Problem", "ScenarioError", "SolverError"]
+
+
+class FundsimWarning(UserWarning):
+    """A warning about a scenario or a result that is legal but probably not what was meant."""
+
+
+class FundsimError(Exception):
+    """Root of every fundsim exception."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a scenario file.
+
+    Attributes
+    ----------
+    file : path of the file the offending value came from (``None`` for in-memory data)
+    line : 1-based line number where known
+    path : field path such as ``instruments[2].cofinancing.max_eu_share``
+    message : what is wrong and what would be valid
+    """
+
+    file: str | None
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file or "<scenario>"
+        if self.line is not None:
+            where += f":{self.line}"
+        return f"{where}: {self.path or '(top level)'}: {self.message}"
+
+
+class ScenarioError(FundsimError, ValueError):
+    """A scenario file (or dict) is malformed; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the scenario:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))
+
+
+class InfeasibleError(FundsimError):
+    """The scenario's rules cannot all hold at once.
+
+    ``diagnosis`` holds what is known about why, in the rules' own words (a list of strings for now).
+    """
+
+    def __init__(self, message: str, diagnosis: tuple[str, ...] = (), status: str = "infeasible") -> None:
+        self.message = message
+        self.diagnosis = tuple(diagnosis)
+        self.status = status
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        return "\n".join([self.message, *(f"  - {d}" for d in self.diagnosis)])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.diagnosis, self.status))
+
+
+class SolverError(FundsimError):
+    """The solver failed for a reason other than infeasibility (limits, numerical trouble)."""

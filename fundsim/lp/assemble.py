@@ -1,0 +1,366 @@
+"""Vectorised assembly of a :class:`~fundsim.model.Scenario` into a :class:`LinearProgram`.
+
+One ``define_*`` function per rule family, each with its equation in the docstring, called in order
+by :func:`assemble`. Notation: ``eu[i,p,r,y]`` is the EU commitment of instrument i to priority p in
+region r in year y (EUR m), defined only on eligible cells; ``k[i,p,r] = (1 - s)/s`` the co-financing
+mobilised per EUR m at the maximum EU share s; ``E = Σ eu`` the total EU commitment of the period.
+No Python loop runs over cells: every row block is built from index arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fundsim.lp.program import LinearProgram, ProgramBuilder
+from fundsim.model import Scenario, Selector
+
+__all__ = [
+    "Cells",
+    "assemble",
+    "define_absorption",
+    "define_caps",
+    "define_envelope",
+    "define_focus",
+    "define_goals",
+    "define_impact",
+    "define_leverage",
+    "define_limits",
+    "define_match_capacity",
+    "define_min_packages",
+    "define_pillar_balance",
+]
+
+MONEY = "objective per EUR m"
+
+
+@dataclass(frozen=True, eq=False)
+class Cells:
+    """The eligible cells, as index arrays into (instrument, priority, region, year), and their columns."""
+
+    i: np.ndarray
+    p: np.ndarray
+    r: np.ndarray
+    y: np.ndarray
+    col: np.ndarray  # column of eu for each cell
+    k: np.ndarray  # co-financing per EUR m of EU money
+
+    @property
+    def n(self) -> int:
+        return len(self.i)
+
+
+def _unique_rows(*keys: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Distinct key tuples (sorted) and, per element, the row of its tuple."""
+    stacked = np.stack(keys, axis=1)
+    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    return tuple(uniq[:, j] for j in range(uniq.shape[1])), inverse.ravel()
+
+
+def _mask(sel: Selector, sc: Scenario, cells: Cells) -> np.ndarray:
+    """Which eligible cells a selector covers."""
+    return (
+        sel.vector("instrument", sc.instrument_ids)[cells.i]
+        & sel.vector("priority", sc.priority_ids)[cells.p]
+        & sel.vector("region", sc.region_ids)[cells.r]
+        & sel.vector("year", sc.years)[cells.y]
+    )
+
+
+def _bounds(lo: list[float | None], hi: list[float | None]) -> tuple[np.ndarray, np.ndarray, str]:
+    lower = np.array([-np.inf if v is None else v for v in lo], float)
+    upper = np.array([np.inf if v is None else v for v in hi], float)
+    kind = "range" if np.isfinite(lower).any() and np.isfinite(upper).any() else (
+        "ge" if np.isfinite(lower).any() else "le")
+    return lower, upper, kind
+
+
+def define_eu(b: ProgramBuilder, sc: Scenario) -> Cells:
+    """Columns ``eu[i,p,r,y] ≥ 0`` for eligible cells only."""
+    i, p, r, y = np.nonzero(sc.eligible)
+    block = b.add_variables(
+        "eu", ("instrument", "priority", "region", "year"), tuple(map(tuple, sc.coords().values())),
+        len(i), positions=(i, p, r, y), long_name="EU commitment",
+    )
+    k = sc.match_ratio[i, p, r]
+    return Cells(i, p, r, y, block.start + np.arange(len(i)), k)
+
+
+def define_envelope(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
+    """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]`` — an instrument cannot commit more than its usable envelope."""
+    (ki, ky), row = _unique_rows(cells.i, cells.y)
+    usable = np.stack([ins.usable for ins in sc.instruments])[ki, ky]
+    b.add_constraints(
+        "envelope", ("instrument", "year"), (sc.instrument_ids, sc.years), row, cells.col, np.ones(cells.n),
+        np.full(len(ki), -np.inf), usable, positions=(ki, ky), kind="le", units=MONEY,
+        long_name="usable envelope",
+    )
+
+
+def define_match_capacity(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
+    """``Σ k·eu ≤ capacity[m,y]`` over the cells whose match source is m (per region for partner sources).
+
+    Co-financing is mobilised at the rule's rate, ``cofin = k·eu``, so it needs no columns of its own;
+    it is aggregated at the level the capacity applies (source × year, or source × region × year).
+    """
+    source_of = sc.match_source_of[cells.i, cells.p, cells.r]
+    for per_region, name in ((False, "match_capacity"), (True, "partner_match_capacity")):
+        ids = [s.id for s in sc.match_sources if s.per_region == per_region]
+        if not ids:
+            continue
+        s_idx = np.array([ids.index(s) if s in ids else -1 for s in source_of], dtype=np.int64)
+        use = (s_idx >= 0) & (cells.k > 0)
+        keys = (s_idx[use], cells.r[use], cells.y[use]) if per_region else (s_idx[use], cells.y[use])
+        if not use.any():
+            continue
+        uniq, row = _unique_rows(*keys)
+        cap = np.stack([sc.match_sources[sc.source_ids.index(s)].capacity for s in ids])
+        upper = cap[uniq]
+        keep = np.isfinite(upper)
+        row_map = np.cumsum(keep) - 1
+        take = keep[row]
+        dims = ("source", "region", "year") if per_region else ("source", "year")
+        coords = (tuple(ids), sc.region_ids, sc.years) if per_region else (tuple(ids), sc.years)
+        b.add_constraints(
+            name, dims, coords, row_map[row[take]], cells.col[use][take], cells.k[use][take],
+            np.full(keep.sum(), -np.inf), upper[keep], positions=tuple(u[keep] for u in uniq), kind="le",
+            units=MONEY, long_name="co-financing capacity of the match source",
+        )
+
+
+def define_absorption(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
+    """``Σ_{i,p,l} profile[i,l]·f·eu[i,p,r,y-l] ≤ capacity[r,y]`` (16041/08 §8).
+
+    Payments of a commitment follow the instrument's payment profile; ``f`` is 1 when absorption counts
+    EU money and ``1 + k`` when it counts total cost. Only region-years with a finite capacity get a row.
+    """
+    cap = sc.absorption.capacity
+    longest = max(len(ins.payment_profile) for ins in sc.instruments)
+    profile = np.zeros((len(sc.instruments), longest))
+    for n, ins in enumerate(sc.instruments):
+        profile[n, : len(ins.payment_profile)] = ins.payment_profile
+    factor = 1.0 + cells.k if sc.absorption.basis == "total" else np.ones(cells.n)
+    row_of = np.full(cap.shape, -1, dtype=np.int64)
+    finite = np.isfinite(cap)
+    row_of[finite] = np.arange(finite.sum())
+    rows, cols, vals = [], [], []
+    for lag in range(longest):  # a handful of lags, each vectorised over all cells
+        pay_year = cells.y + lag
+        coef = profile[cells.i, lag] * factor
+        ok = (pay_year < len(sc.years)) & (coef > 0)
+        target = row_of[cells.r[ok], pay_year[ok]]
+        keep = target >= 0
+        rows.append(target[keep])
+        cols.append(cells.col[ok][keep])
+        vals.append(coef[ok][keep])
+    fr, fy = np.nonzero(finite)
+    b.add_constraints(
+        "absorption", ("region", "year"), (sc.region_ids, sc.years), np.concatenate(rows), np.concatenate(cols),
+        np.concatenate(vals), np.full(len(fr), -np.inf), cap[finite], positions=(fr, fy), kind="le",
+        units=MONEY, long_name="absorption capacity (payments)",
+    )
+
+
+def define_total(b: ProgramBuilder, cells: Cells) -> int:
+    """Aggregate column ``E`` with ``E - Σ eu = 0``, so share rules need two nonzeros per group, not n."""
+    block = b.add_variables("total_eu", (), (), 1, long_name="total EU commitment")
+    col = block.start
+    b.add_constraints(
+        "total_eu_definition", (), (), np.zeros(cells.n + 1, np.int64), np.append(cells.col, col),
+        np.append(-np.ones(cells.n), 1.0), np.zeros(1), np.zeros(1), kind="eq", long_name="definition of E",
+    )
+    return col
+
+
+def _share_rows(
+    b: ProgramBuilder, name: str, label_dim: str, labels: tuple, members: np.ndarray, shares: list[float | None],
+    cells: Cells, total_col: int, side: str, long_name: str,
+) -> None:
+    """``Σ_{cells in group g} eu - β_g·E ≥ 0`` (side ``ge``) or ``≤ 0`` (side ``le``).
+
+    ``members[g, cell]`` says which cells count for group g; groups with no share given get no row.
+    """
+    groups = [g for g, s in enumerate(shares) if s is not None]
+    if not groups:
+        return
+    g_idx, c_idx = np.nonzero(members[groups])
+    beta = np.array([shares[g] for g in groups], float)
+    rows = np.concatenate([g_idx, np.arange(len(groups))])
+    cols = np.concatenate([cells.col[c_idx], np.full(len(groups), total_col)])
+    vals = np.concatenate([np.ones(len(g_idx)), -beta])
+    zeros, inf = np.zeros(len(groups)), np.full(len(groups), np.inf)
+    lower, upper = (zeros, inf) if side == "ge" else (-inf, zeros)
+    b.add_constraints(
+        name, (label_dim,), (labels,), rows, cols, vals, lower, upper, positions=(np.array(groups),),
+        kind=side, units=MONEY, long_name=long_name, per_point=True,
+    )
+
+
+def define_pillar_balance(b: ProgramBuilder, sc: Scenario, cells: Cells, total_col: int) -> None:
+    """``Σ_{p in pillar q} eu ≥ min_share_q·E`` and ``≤ max_share_q·E`` (16041/08 §4: balanced pillars)."""
+    rules = sc.rules.pillar_balance
+    pillar_of_cell = np.array(sc.priority_pillars, dtype=object)[cells.p]
+    members = np.stack([pillar_of_cell == rule.pillar for rule in rules]) if rules else np.zeros((0, cells.n), bool)
+    labels = tuple(rule.pillar for rule in rules)
+    _share_rows(b, "pillar_min_share", "pillar", labels, members, [x.min_share for x in rules], cells, total_col,
+                "ge", "minimum pillar share")
+    _share_rows(b, "pillar_max_share", "pillar", labels, members, [x.max_share for x in rules], cells, total_col,
+                "le", "maximum pillar share")
+
+
+def define_focus(b: ProgramBuilder, sc: Scenario, cells: Cells, total_col: int) -> None:
+    """``Σ_{r in focus regions} eu ≥ min_share·E`` (and ``≤ max_share·E``) (16041/08 §21)."""
+    rules = sc.rules.geographic_focus
+    members = np.stack([np.isin(np.array(sc.region_ids)[cells.r], list(f.regions)) for f in rules]) if rules \
+        else np.zeros((0, cells.n), bool)
+    labels = tuple(f.id for f in rules)
+    _share_rows(b, "focus_min_share", "focus", labels, members, [f.min_share for f in rules], cells, total_col,
+                "ge", "minimum share to the focus regions")
+    _share_rows(b, "focus_max_share", "focus", labels, members, [f.max_share for f in rules], cells, total_col,
+                "le", "maximum share to the focus regions")
+
+
+def define_limits(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
+    """``min_r ≤ Σ_{i,p,y} eu[i,p,r,y] ≤ max_r`` per region, and likewise per priority (EUR m, period)."""
+    for name, dim, labels, cell_idx, limits in (
+        ("region_limits", "region", sc.region_ids, cells.r, sc.rules.region_limits),
+        ("priority_limits", "priority", sc.priority_ids, cells.p, sc.rules.priority_limits),
+    ):
+        if not limits:
+            continue
+        row_of = np.full(len(labels), -1, dtype=np.int64)
+        row_of[[labels.index(x.label) for x in limits]] = np.arange(len(limits))
+        rows = row_of[cell_idx]
+        keep = rows >= 0
+        lower, upper, kind = _bounds([x.min for x in limits], [x.max for x in limits])
+        pos = np.array([labels.index(x.label) for x in limits])
+        b.add_constraints(name, (dim,), (labels,), rows[keep], cells.col[keep], np.ones(keep.sum()), lower, upper,
+                          positions=(pos,), kind=kind, units=MONEY, long_name=f"limits per {dim}")
+
+
+def define_min_packages(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
+    """``Σ_{i,p in package,y} eu[i,p,r,y] ≥ amount_r`` for mobility-partnership regions (16041/08 §11)."""
+    packs = sc.rules.min_packages
+    if not packs:
+        return
+    pr = np.stack([Selector(priorities=x.priorities).vector("priority", sc.priority_ids) for x in packs])
+    region_rows = np.array([sc.region_ids.index(x.region) for x in packs])
+    hit = (region_rows[:, None] == cells.r[None, :]) & pr[:, cells.p]
+    rows, idx = np.nonzero(hit)
+    amounts = np.array([x.amount for x in packs])
+    b.add_constraints(
+        "min_package", ("region",), (sc.region_ids,), rows, cells.col[idx], np.ones(len(idx)), amounts,
+        np.full(len(packs), np.inf), positions=(region_rows,), kind="ge", units=MONEY,
+        long_name="minimum package for partnership regions",
+    )
+
+
+def define_caps(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
+    """``min_c ≤ Σ_{cells in slice c} eu ≤ max_c`` over the period, or in each year for ``per_year`` caps."""
+    for per_year, name in ((False, "caps"), (True, "annual_caps")):
+        caps = [c for c in sc.rules.caps if c.per_year == per_year]
+        if not caps:
+            continue
+        hit = np.stack([_mask(c.selector, sc, cells) for c in caps])
+        ci, idx = np.nonzero(hit)
+        lower, upper, kind = _bounds([c.min for c in caps], [c.max for c in caps])
+        labels = tuple(c.id for c in caps)
+        if not per_year:
+            b.add_constraints(name, ("cap",), (labels,), ci, cells.col[idx], np.ones(len(idx)), lower, upper,
+                              kind=kind, units=MONEY, long_name="caps on slices")
+            continue
+        ny = len(sc.years)
+        rows = ci * ny + cells.y[idx]
+        b.add_constraints(name, ("cap", "year"), (labels, sc.years), rows, cells.col[idx], np.ones(len(idx)),
+                          np.repeat(lower, ny), np.repeat(upper, ny), kind=kind, units=MONEY,
+                          long_name="annual caps on slices")
+
+
+def define_impact(b: ProgramBuilder, sc: Scenario, cells: Cells, cost: np.ndarray) -> None:
+    """Concave piecewise-linear impact of the money reaching each (priority, region) cell.
+
+    Without breakpoints the impact ``w[p,r]·f·eu`` goes straight into the cost of ``eu`` (``f`` = 1 or
+    1 + k by basis). With breakpoints, segment columns ``z[p,r,s]`` bounded by the segment lengths earn
+    ``w[p,r]·slope_s`` each, and ``Σ_s z[p,r,s] ≤ Σ_{i,y} f·eu[i,p,r,y]`` links them to the money.
+    """
+    term = sc.objective.impact
+    if term is None:
+        return
+    factor = 1.0 + cells.k if term.basis == "total" else np.ones(cells.n)
+    w = term.weight * term.weights
+    if not term.breakpoints:
+        cost[cells.col - cells.col[0]] += w[cells.p, cells.r] * factor * term.slopes[0] if cells.n else 0.0
+        return
+    (cp, cr), row = _unique_rows(cells.p, cells.r)
+    live = w[cp, cr] > 0
+    n_cell, n_seg = len(cp), len(term.slopes)
+    edges = np.array([0.0, *term.breakpoints, np.inf])
+    seg_cost = (w[cp, cr][:, None] * np.array(term.slopes)[None, :]).ravel()
+    seg_upper = np.tile(np.diff(edges), n_cell)
+    seg_upper[np.repeat(~live, n_seg)] = 0.0
+    block = b.add_variables(
+        "impact_segment", ("priority", "region", "segment"), (sc.priority_ids, sc.region_ids, tuple(range(n_seg))),
+        n_cell * n_seg, positions=(np.repeat(cp, n_seg), np.repeat(cr, n_seg), np.tile(np.arange(n_seg), n_cell)),
+        upper=seg_upper, cost=seg_cost, long_name="money on each impact segment",
+    )
+    seg_cols = block.start + np.arange(n_cell * n_seg)
+    rows = np.concatenate([np.repeat(np.arange(n_cell), n_seg), row])
+    cols = np.concatenate([seg_cols, cells.col])
+    vals = np.concatenate([np.ones(n_cell * n_seg), -factor])
+    b.add_constraints(
+        "impact_link", ("priority", "region"), (sc.priority_ids, sc.region_ids), rows, cols, vals,
+        np.full(n_cell, -np.inf), np.zeros(n_cell), positions=(cp, cr), kind="le", units=MONEY,
+        long_name="marginal impact of money in the cell",
+    )
+
+
+def define_leverage(sc: Scenario, cells: Cells, cost: np.ndarray) -> None:
+    """Adds ``λ·k`` to the cost of each ``eu``: the co-financing it mobilises, weighted."""
+    if sc.objective.leverage is not None and cells.n:
+        cost[cells.col - cells.col[0]] += sc.objective.leverage.weight * cells.k
+
+
+def define_goals(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
+    """``Σ_{cells in target t} eu + shortfall_t ≥ amount_t``; each EUR m short costs ``weight·weight_t``."""
+    goals = sc.objective.goals
+    if goals is None:
+        return
+    sign = 1.0 if sc.objective.sense == "min" else -1.0
+    targets = goals.targets
+    block = b.add_variables(
+        "shortfall", ("target",), (tuple(t.id for t in targets),), len(targets),
+        cost=sign * goals.weight * np.array([t.weight for t in targets]), long_name="shortfall against target",
+    )
+    hit = np.stack([_mask(t.selector, sc, cells) for t in targets])
+    ti, idx = np.nonzero(hit)
+    rows = np.concatenate([ti, np.arange(len(targets))])
+    cols = np.concatenate([cells.col[idx], block.start + np.arange(len(targets))])
+    b.add_constraints(
+        "goal", ("target",), (block.coords[0],), rows, cols, np.ones(len(rows)),
+        np.array([t.amount for t in targets]), np.full(len(targets), np.inf), kind="ge", units=MONEY,
+        long_name="target (goal programming)",
+    )
+
+
+def assemble(sc: Scenario) -> LinearProgram:
+    """Build the LP of a scenario: columns for eligible cells, one row block per rule family."""
+    b = ProgramBuilder(sense=sc.objective.sense)
+    cells = define_eu(b, sc)
+    eu_cost = np.zeros(cells.n)
+    define_impact(b, sc, cells, eu_cost)  # impact segments are columns, so they come right after eu
+    define_leverage(sc, cells, eu_cost)
+    define_envelope(b, sc, cells)
+    define_match_capacity(b, sc, cells)
+    define_absorption(b, sc, cells)
+    if sc.rules.pillar_balance or sc.rules.geographic_focus:
+        total_col = define_total(b, cells)
+        define_pillar_balance(b, sc, cells, total_col)
+        define_focus(b, sc, cells, total_col)
+    define_limits(b, sc, cells)
+    define_min_packages(b, sc, cells)
+    define_caps(b, sc, cells)
+    define_goals(b, sc, cells)
+    lp = b.build()
+    lp.c[cells.col] += eu_cost
+    return lp

@@ -1,0 +1,170 @@
+"""The :class:`LinearProgram` and its registry of labelled variable and constraint blocks.
+
+A block is a contiguous range of columns (or rows) with a name, dims and coords. Sparse blocks (only
+eligible cells get a variable) record for each element its position on every dim, so one labelling
+step can turn a flat vector back into a labelled array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Block", "LinearProgram", "ProgramBuilder"]
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """A named range ``[start, stop)`` of columns or rows.
+
+    Attributes
+    ----------
+    dims, coords : the labels of the block's elements (coords in dim order)
+    positions : per dim, the index of each element on that dim; ``None`` for a dense block in C order
+    kind : for rows, ``"le"``, ``"ge"``, ``"eq"`` or ``"range"`` (which side is a rule's relaxation)
+    per_point : for share rules, the dual is also reported per percentage point of the share
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    coords: tuple[tuple, ...]
+    start: int
+    stop: int
+    positions: tuple[np.ndarray, ...] | None = None
+    kind: str = ""
+    units: str = ""
+    long_name: str = ""
+    per_point: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(c) for c in self.coords)
+
+    def dense(self, flat: np.ndarray, fill: float = np.nan) -> np.ndarray:
+        """This block's part of ``flat`` laid out on its full grid (``fill`` where no element)."""
+        part = np.asarray(flat)[self.start : self.stop]
+        if self.positions is None:
+            return part.reshape(self.shape)
+        out = np.full(self.shape, fill)
+        out[self.positions] = part
+        return out
+
+
+@dataclass(eq=False)
+class LinearProgram:
+    """``sense`` c·x + offset subject to row_lower ≤ A x ≤ row_upper and col_lower ≤ x ≤ col_upper.
+
+    Solvers see only this object. ``integrality`` is ``None`` for a pure LP.
+    """
+
+    sense: str
+    c: np.ndarray
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    variables: dict[str, Block]
+    constraints: dict[str, Block]
+    offset: float = 0.0
+    integrality: np.ndarray | None = None
+
+    @property
+    def num_col(self) -> int:
+        return len(self.c)
+
+    @property
+    def num_row(self) -> int:
+        return len(self.row_lower)
+
+    def __repr__(self) -> str:
+        return (
+            f"<LinearProgram {self.sense} {self.num_col} columns, {self.num_row} rows, {self.A.nnz} nonzeros; "
+            f"variables {list(self.variables)}; rules {list(self.constraints)}>"
+        )
+
+
+@dataclass
+class ProgramBuilder:
+    """Collects blocks of columns and rows (as COO triplets) and builds the CSR matrix once."""
+
+    sense: str = "max"
+    variables: dict[str, Block] = field(default_factory=dict)
+    constraints: dict[str, Block] = field(default_factory=dict)
+    _cols: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    _rows: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    _coo: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    ncol: int = 0
+    nrow: int = 0
+
+    def add_variables(
+        self,
+        name: str,
+        dims: tuple[str, ...],
+        coords: tuple[tuple, ...],
+        size: int,
+        *,
+        positions: tuple[np.ndarray, ...] | None = None,
+        lower: float | np.ndarray = 0.0,
+        upper: float | np.ndarray = np.inf,
+        cost: float | np.ndarray = 0.0,
+        units: str = "EUR m",
+        long_name: str = "",
+    ) -> Block:
+        """Register ``size`` columns; returns the block (its ``start`` offsets column indices)."""
+        block = Block(name, dims, coords, self.ncol, self.ncol + size, positions, "", units, long_name)
+        self.variables[name] = block
+        self._cols.append(tuple(np.broadcast_to(np.asarray(v, float), (size,)) for v in (lower, upper, cost)))
+        self.ncol += size
+        return block
+
+    def add_constraints(
+        self,
+        name: str,
+        dims: tuple[str, ...],
+        coords: tuple[tuple, ...],
+        rows: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        *,
+        positions: tuple[np.ndarray, ...] | None = None,
+        kind: str = "le",
+        units: str = "objective per EUR m",
+        long_name: str = "",
+        per_point: bool = False,
+    ) -> Block | None:
+        """Register rows ``lower ≤ Σ vals[cols] ≤ upper``; ``rows`` index the block's own rows.
+
+        Empty blocks are skipped (a rule about nothing adds no row) and ``None`` is returned.
+        """
+        size = len(lower)
+        if size == 0:
+            return None
+        block = Block(name, dims, coords, self.nrow, self.nrow + size, positions, kind, units, long_name, per_point)
+        self.constraints[name] = block
+        self._rows.append((np.asarray(lower, float), np.asarray(upper, float)))
+        self._coo.append((np.asarray(rows, np.int64) + self.nrow, np.asarray(cols, np.int64), np.asarray(vals, float)))
+        self.nrow += size
+        return block
+
+    def build(self) -> LinearProgram:
+        """Assemble the CSR matrix (duplicate entries are summed) and the bound vectors."""
+        lower, upper, cost = (np.concatenate([c[k] for c in self._cols]) for k in range(3))
+        if self._coo:
+            r, c, v = (np.concatenate([t[k] for t in self._coo]) for k in range(3))
+            rl, ru = (np.concatenate([t[k] for t in self._rows]) for k in range(2))
+        else:
+            r = c = np.zeros(0, np.int64)
+            v = rl = ru = np.zeros(0)
+        A = sp.csr_matrix((v, (r, c)), shape=(self.nrow, self.ncol))
+        A.sum_duplicates()
+        return LinearProgram(self.sense, cost.copy(), A, rl, ru, lower.copy(), upper.copy(),
+                             dict(self.variables), dict(self.constraints))

@@ -1,0 +1,143 @@
+"""The things a scenario is made of: years, regions, priorities, pillars, match sources, instruments.
+
+Domain objects are frozen dataclasses: immutable, picklable and checked when made. Numeric series are
+read-only numpy arrays laid out along the scenario's own label order (years, regions).
+A variant of an object is a copy with changes (:func:`dataclasses.replace`), never a mutation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "CofinancingException",
+    "CofinancingRule",
+    "Instrument",
+    "MatchSource",
+    "Pillar",
+    "Priority",
+    "Region",
+    "frozen_array",
+]
+
+
+def frozen_array(values: object, dtype: type = float) -> np.ndarray:
+    """Return a read-only float array copy of ``values``."""
+    arr = np.array(values, dtype=dtype)
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True)
+class Pillar:
+    """A component of the Global Approach (16041/08 §4), e.g. legal migration & mobility."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Region:
+    """A geographic unit funds go to; ``group`` is its focus area (south, east, south_east, other)."""
+
+    id: str
+    name: str
+    group: str
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Priority:
+    """A thematic priority, belonging to one pillar."""
+
+    id: str
+    name: str
+    pillar: str
+
+
+@dataclass(frozen=True, eq=False)
+class MatchSource:
+    """Who supplies the co-financing match, and how much they can raise (EUR m).
+
+    ``capacity`` has shape ``(year,)`` for a source shared by all regions, or ``(region, year)`` when
+    ``per_region`` is true (e.g. partner countries raise their own match). ``inf`` means unlimited.
+    """
+
+    id: str
+    name: str
+    per_region: bool
+    capacity: np.ndarray
+
+
+@dataclass(frozen=True)
+class CofinancingException:
+    """A different maximum EU share (and optionally match source) for some priorities and/or regions.
+
+    ``None`` for ``priorities`` or ``regions`` means every one.
+    """
+
+    max_eu_share: float
+    priorities: frozenset[str] | None = None
+    regions: frozenset[str] | None = None
+    match_source: str | None = None
+
+    def applies(self, priority_ids: tuple[str, ...], region_ids: tuple[str, ...]) -> np.ndarray:
+        """Boolean matrix ``(priority, region)`` of the cells this exception covers."""
+        p = np.array([self.priorities is None or x in self.priorities for x in priority_ids])
+        r = np.array([self.regions is None or x in self.regions for x in region_ids])
+        return p[:, None] & r[None, :]
+
+
+@dataclass(frozen=True)
+class CofinancingRule:
+    """Maximum EU share of eligible cost; the match source supplies the rest.
+
+    A commitment ``eu`` to a cell whose maximum EU share is ``s`` mobilises
+    ``cofin = eu * (1 - s) / s`` from the match source, so that ``eu = s * (eu + cofin)``.
+    Exceptions are applied in order; a later one wins where two overlap.
+    """
+
+    max_eu_share: float = 1.0
+    match_source: str | None = None
+    exceptions: tuple[CofinancingException, ...] = ()
+
+    def resolve(
+        self, priority_ids: tuple[str, ...], region_ids: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Maximum EU share and match source (object array, ``None`` = none) per ``(priority, region)``."""
+        shape = (len(priority_ids), len(region_ids))
+        share = np.full(shape, self.max_eu_share)
+        source = np.full(shape, self.match_source, dtype=object)
+        for exc in self.exceptions:
+            mask = exc.applies(priority_ids, region_ids)
+            share[mask] = exc.max_eu_share
+            if exc.match_source is not None:
+                source[mask] = exc.match_source
+        return share, source
+
+
+@dataclass(frozen=True, eq=False)
+class Instrument:
+    """A Community financial instrument as the scenario sees it.
+
+    Attributes
+    ----------
+    envelope : EUR m per scenario year (the whole envelope; 0 where none)
+    usable : EUR m per scenario year usable for this policy (``envelope * usable_share`` or a set amount)
+    regions, priorities : where and on what the instrument may be spent (already resolved from groups
+        and pillars)
+    payment_profile : share of a commitment paid in the commitment year, the next year, …; sums to 1
+    decommitment_window : money not paid by year n + window is decommitted (n+2 rule: 2)
+    """
+
+    id: str
+    name: str
+    envelope: np.ndarray
+    usable: np.ndarray
+    regions: frozenset[str]
+    priorities: frozenset[str]
+    cofinancing: CofinancingRule = field(default_factory=CofinancingRule)
+    payment_profile: tuple[float, ...] = (1.0,)
+    decommitment_window: int = 2

@@ -1,0 +1,128 @@
+"""The :class:`Scenario`: everything a planning problem holds, as immutable domain objects."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from fundsim.model.entities import Instrument, MatchSource, Pillar, Priority, Region
+from fundsim.model.rules import Objective, Rules
+
+__all__ = ["Absorption", "Scenario"]
+
+
+@dataclass(frozen=True, eq=False)
+class Absorption:
+    """Absorption capacity per region and year (16041/08 §8): payments may not exceed it.
+
+    ``capacity`` has shape ``(region, year)``, EUR m, ``inf`` where unlimited. ``basis`` says whether
+    payments are counted as EU money only (``"eu"``) or as total cost with co-financing (``"total"``).
+    """
+
+    capacity: np.ndarray
+    basis: str = "total"
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A planning problem. Labels are kept in file order; arrays follow that order.
+
+    Build one with :func:`fundsim.load_scenario` (files) or :func:`fundsim.scenario_from_dict`.
+    ``spec`` is the validated, merged specification it came from, and ``digest`` a hash of it.
+    """
+
+    name: str
+    years: tuple[int, ...]
+    pillars: tuple[Pillar, ...]
+    regions: tuple[Region, ...]
+    priorities: tuple[Priority, ...]
+    match_sources: tuple[MatchSource, ...]
+    instruments: tuple[Instrument, ...]
+    absorption: Absorption
+    rules: Rules
+    objective: Objective
+    description: str = ""
+    provenance: tuple[tuple[str, str, str], ...] = ()
+    source_file: str | None = None
+    digest: str = ""
+    spec: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # labels ---------------------------------------------------------------------------------------
+    @cached_property
+    def instrument_ids(self) -> tuple[str, ...]:
+        return tuple(x.id for x in self.instruments)
+
+    @cached_property
+    def priority_ids(self) -> tuple[str, ...]:
+        return tuple(x.id for x in self.priorities)
+
+    @cached_property
+    def region_ids(self) -> tuple[str, ...]:
+        return tuple(x.id for x in self.regions)
+
+    @cached_property
+    def pillar_ids(self) -> tuple[str, ...]:
+        return tuple(x.id for x in self.pillars)
+
+    @cached_property
+    def source_ids(self) -> tuple[str, ...]:
+        return tuple(x.id for x in self.match_sources)
+
+    @cached_property
+    def region_groups(self) -> tuple[str, ...]:
+        """Group of each region, in region order."""
+        return tuple(r.group for r in self.regions)
+
+    @cached_property
+    def priority_pillars(self) -> tuple[str, ...]:
+        """Pillar of each priority, in priority order."""
+        return tuple(p.pillar for p in self.priorities)
+
+    def coords(self) -> dict[str, list]:
+        """Coordinates of the allocation cube, for xarray."""
+        return {
+            "instrument": list(self.instrument_ids),
+            "priority": list(self.priority_ids),
+            "region": list(self.region_ids),
+            "year": list(self.years),
+        }
+
+    # derived domain facts -------------------------------------------------------------------------
+    @cached_property
+    def eligible(self) -> np.ndarray:
+        """Boolean cube ``(instrument, priority, region, year)``: where EU money may go.
+
+        A cell is eligible when the instrument may fund the priority and the region and has usable
+        money that year.
+        """
+        ins_p = np.array([[p in ins.priorities for p in self.priority_ids] for ins in self.instruments])
+        ins_r = np.array([[r in ins.regions for r in self.region_ids] for ins in self.instruments])
+        ins_y = np.array([ins.usable > 0 for ins in self.instruments])
+        cube = ins_p[:, :, None, None] & ins_r[:, None, :, None] & ins_y[:, None, None, :]
+        cube = cube.reshape(len(self.instruments), len(self.priorities), len(self.regions), len(self.years))
+        cube.flags.writeable = False
+        return cube
+
+    @cached_property
+    def max_eu_share(self) -> np.ndarray:
+        """Maximum EU share of eligible cost per ``(instrument, priority, region)``."""
+        return np.stack([i.cofinancing.resolve(self.priority_ids, self.region_ids)[0] for i in self.instruments])
+
+    @cached_property
+    def match_source_of(self) -> np.ndarray:
+        """Match source id (object array, ``None`` = no match) per ``(instrument, priority, region)``."""
+        return np.stack([i.cofinancing.resolve(self.priority_ids, self.region_ids)[1] for i in self.instruments])
+
+    @cached_property
+    def match_ratio(self) -> np.ndarray:
+        """Co-financing mobilised per EUR m of EU money, ``(1 - s) / s``, per ``(instrument, priority, region)``."""
+        share = self.max_eu_share
+        return (1.0 - share) / share
+
+    def evolve(self, **changes: Any) -> Scenario:
+        """A copy with some fields replaced (the scenario itself never changes)."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,233 @@
+"""The :class:`Allocation`: a solved scenario as a labelled xarray Dataset, with its shadow prices."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from fundsim.lp.program import LinearProgram
+from fundsim.model import Scenario
+from fundsim.results.label import block_array, shadow_prices
+from fundsim.solvers.base import SolveResult
+
+__all__ = ["Allocation", "allocation_dataset", "open_allocation"]
+
+CUBE = ("instrument", "priority", "region", "year")
+_VARS = {
+    "eu": "EU commitment",
+    "cofin": "co-financing mobilised",
+    "total": "total eligible cost (EU + co-financing)",
+    "payments": "EU payments falling due",
+}
+
+
+def _payments(sc: Scenario, eu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EU payments per (i, p, r, year) following each instrument's profile, and what falls due later."""
+    pay = np.zeros_like(eu)
+    later = np.zeros(eu.shape[:3])
+    ny = len(sc.years)
+    for n, ins in enumerate(sc.instruments):  # one pass per instrument and lag: vectorised over cells
+        for lag, share in enumerate(ins.payment_profile):
+            if lag < ny:
+                pay[n, :, :, lag:] += share * eu[n, :, :, : ny - lag]
+            later[n] += share * eu[n, :, :, max(ny - lag, 0):].sum(axis=-1)
+    return pay, later
+
+
+def allocation_dataset(sc: Scenario, eu: np.ndarray) -> xr.Dataset:
+    """The allocation variables of a scenario from a dense ``eu`` cube (zeros outside eligibility).
+
+    Co-financing follows the rules (``cofin = eu·(1 - s)/s``) and payments the profiles. Cells
+    outside eligibility hold 0; the boolean ``eligible`` variable tells them apart.
+    """
+    cofin = eu * sc.match_ratio[..., None]
+    pay, later = _payments(sc, eu)
+    coords: dict[str, Any] = dict(sc.coords())
+    coords["pillar"] = ("priority", list(sc.priority_pillars))
+    coords["group"] = ("region", list(sc.region_groups))
+    data = xr.Dataset(coords=coords)
+    for name, values in (("eu", eu), ("cofin", cofin), ("total", eu + cofin), ("payments", pay)):
+        data[name] = xr.DataArray(values, dims=CUBE, attrs={"units": "EUR m", "long_name": _VARS[name]})
+    data["payments_after_horizon"] = xr.DataArray(
+        later, dims=CUBE[:3], attrs={"units": "EUR m", "long_name": "EU payments due after the last year"})
+    data["eligible"] = xr.DataArray(sc.eligible, dims=CUBE, attrs={"long_name": "cell may receive EU money"})
+    return data
+
+
+class Allocation:
+    """A solved scenario.
+
+    Attributes
+    ----------
+    data : xarray.Dataset with ``eu``, ``cofin``, ``total``, ``payments`` over
+        (instrument, priority, region, year), EUR m, 0 outside eligibility (see ``eligible``), and the
+        run metadata in ``attrs``
+    duals : xarray.Dataset of shadow prices, one variable per rule family, labelled by the rule's dims.
+        A shadow price is the change of the objective per unit of relaxation of the rule: per EUR m,
+        or per percentage point for share rules. Positive means relaxing the rule helps a maximisation.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> alloc = fs.solve(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> float(alloc.data["eu"].sum())
+    60.0
+    >>> alloc.duals["absorption"].sel(region="north_africa").values.tolist()
+    [0.5, 0.5]
+    """
+
+    def __init__(self, data: xr.Dataset, duals: xr.Dataset, scenario: Scenario | None = None,
+                 lp: LinearProgram | None = None, result: SolveResult | None = None) -> None:
+        self.data = data
+        self.duals = duals
+        self.scenario = scenario
+        self.lp = lp
+        self.result = result
+
+    @classmethod
+    def from_solution(cls, sc: Scenario, lp: LinearProgram, result: SolveResult) -> Allocation:
+        """Label a raw solve result (the one place where flat vectors become labelled arrays)."""
+        eu = block_array(lp.variables["eu"], result.x, fill=0.0).values
+        eu = np.where(np.abs(eu) < 1e-9, 0.0, eu)
+        data = allocation_dataset(sc, eu)
+        total_eu = float(eu.sum())
+        duals = xr.Dataset(shadow_prices(lp, result, total_eu))
+        data.attrs.update(_metadata(sc, result))
+        duals.attrs.update(data.attrs)
+        return cls(data, duals, sc, lp, result)
+
+    # headline numbers ------------------------------------------------------------------------------
+    @property
+    def objective(self) -> float:
+        return float(self.data.attrs["objective"])
+
+    @property
+    def status(self) -> str:
+        return str(self.data.attrs["status"])
+
+    # summaries ---------------------------------------------------------------------------------------
+    def summary(self, by: str) -> pd.DataFrame:
+        """Totals of eu, cofin and total by ``pillar``, ``group`` (region group), ``instrument``, ``year``,
+        ``priority`` or ``region``, with each one's share of EU money."""
+        money = self.data[["eu", "cofin", "total"]]
+        dims = [d for d in CUBE if d not in money[by].dims]
+        table = money.sum(dims).groupby(by).sum().to_dataframe() if by in ("pillar", "group") \
+            else money.sum(dims).to_dataframe()
+        table = table[["eu", "cofin", "total"]]
+        grand = table["eu"].sum()
+        table["eu_share"] = table["eu"] / grand if grand > 0 else 0.0
+        return table
+
+    def by_pillar(self) -> pd.DataFrame:
+        return self.summary("pillar")
+
+    def by_region_group(self) -> pd.DataFrame:
+        return self.summary("group")
+
+    def by_instrument(self) -> pd.DataFrame:
+        return self.summary("instrument")
+
+    def by_year(self) -> pd.DataFrame:
+        return self.summary("year")
+
+    def binding_rules(self, tol: float = 1e-7) -> pd.DataFrame:
+        """Rules that hold with equality and have a nonzero shadow price, largest first."""
+        rows = []
+        for name, da in self.duals.data_vars.items():
+            s = da.to_series().dropna()
+            s = s[s.abs() > tol]
+            for label, value in s.items():
+                text = ", ".join(map(str, label)) if isinstance(label, tuple) else str(label)
+                rows.append({"rule": name, "where": text, "shadow_price": float(value), "units": da.attrs["units"],
+                             "rule_description": da.attrs["long_name"].removeprefix("shadow price: ")})
+        table = pd.DataFrame(rows, columns=["rule", "where", "shadow_price", "units", "rule_description"])
+        return table.reindex(table["shadow_price"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format: one row per eligible cell, columns eu, cofin, total, payments (EUR m)."""
+        frame = self.data[["eu", "cofin", "total", "payments", "eligible"]].to_dataframe()
+        frame = frame[frame["eligible"]].drop(columns=["eligible", "pillar", "group"], errors="ignore")
+        return frame.reset_index()
+
+    # export ------------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write to NetCDF (``.nc``), CSV (``.csv``, long format, plus ``-shadow-prices.csv``) or
+        Excel (``.xlsx``), chosen by the suffix."""
+        path = Path(path)
+        writers = {".nc": self.to_netcdf, ".csv": self.to_csv, ".xlsx": self.to_excel}
+        if path.suffix not in writers:
+            raise ValueError(f"cannot write {path.name!r}: use a .nc, .csv or .xlsx file")
+        writers[path.suffix](path)
+        return path
+
+    def to_netcdf(self, path: str | Path) -> None:
+        ds = self.data.copy()
+        ds["eligible"] = ds["eligible"].astype("int8")
+        clash = {d: f"{d}_rule" for d in ("pillar", "group")}
+        for name, da in self.duals.data_vars.items():
+            ds[f"shadow_price_{name}"] = da.rename({d: clash[d] for d in da.dims if d in clash})
+        ds.attrs = {k: (str(v) if isinstance(v, bool) else v) for k, v in ds.attrs.items()}
+        ds.to_netcdf(path)
+
+    def to_csv(self, path: str | Path) -> None:
+        path = Path(path)
+        self.to_frame().to_csv(path, index=False)
+        self.binding_rules().to_csv(path.with_name(path.stem + "-shadow-prices.csv"), index=False)
+
+    def to_excel(self, path: str | Path) -> None:
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            self.to_frame().to_excel(xl, sheet_name="allocation", index=False)
+            for by in ("pillar", "group", "instrument", "year"):
+                self.summary(by).to_excel(xl, sheet_name=f"by_{by}")
+            self.binding_rules().to_excel(xl, sheet_name="shadow_prices", index=False)
+            pd.Series(self.data.attrs, name="value").to_frame().to_excel(xl, sheet_name="metadata")
+
+    # display -----------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        a = self.data.attrs
+        return (f"<Allocation {a.get('scenario')!r}: {a.get('status')}, objective {a.get('objective'):.6g}, "
+                f"EU {float(self.data['eu'].sum()):.1f} EUR m, co-financing {float(self.data['cofin'].sum()):.1f}>")
+
+    def _repr_html_(self) -> str:
+        a = self.data.attrs
+        head = (f"<h4>Allocation of {html.escape(str(a.get('scenario')))}</h4><p>status <b>{a.get('status')}</b>, "
+                f"objective <b>{a.get('objective'):.6g}</b>, solver {a.get('solver')} {a.get('solver_version')}</p>")
+        fmt = {"float_format": lambda v: f"{v:,.2f}"}
+        return (head + "<h5>By pillar (EUR m)</h5>" + self.by_pillar().to_html(**fmt)
+                + "<h5>By region group (EUR m)</h5>" + self.by_region_group().to_html(**fmt)
+                + "<h5>Binding rules</h5>" + self.binding_rules().head(15).to_html(index=False, **fmt))
+
+
+def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
+    from fundsim import __version__
+
+    return {
+        "scenario": sc.name,
+        "scenario_hash": sc.digest,
+        "scenario_file": sc.source_file or "",
+        "solver": result.solver,
+        "solver_version": result.solver_version,
+        "status": result.status.value,
+        "objective": float(result.objective),
+        "sense": "maximise" if sc.objective.sense == "max" else "minimise",
+        "solve_seconds": float(result.seconds),
+        "fundsim_version": __version__,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def open_allocation(path: str | Path) -> Allocation:
+    """Read an allocation written with :meth:`Allocation.save` to NetCDF."""
+    ds = xr.load_dataset(path)
+    duals = xr.Dataset({k.removeprefix("shadow_price_"): v.rename({d: d.removesuffix("_rule") for d in v.dims})
+                        for k, v in ds.data_vars.items() if k.startswith("shadow_price_")})
+    data = ds[[k for k in ds.data_vars if not k.startswith("shadow_price_")]]
+    data["eligible"] = data["eligible"].astype(bool)
+    return Allocation(data, duals)
+

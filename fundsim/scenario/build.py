@@ -1,0 +1,188 @@
+"""Turn a validated :class:`ScenarioSpec` into the domain's immutable :class:`Scenario`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from fundsim import model as m
+from fundsim.scenario.schema import (
+    CellSelector,
+    CofinancingSpec,
+    InstrumentSpec,
+    ScenarioSpec,
+    SliceSelector,
+    WeightsSpec,
+)
+
+__all__ = ["build_scenario", "spec_digest"]
+
+
+def spec_digest(spec: ScenarioSpec) -> str:
+    """A stable hash of the validated specification (first 16 hex digits of SHA-256)."""
+    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class _Labels:
+    """Resolves groups and pillars into concrete region and priority sets."""
+
+    def __init__(self, spec: ScenarioSpec) -> None:
+        self.years = tuple(spec.years)
+        self.regions = tuple(r.id for r in spec.regions)
+        self.groups = {r.id: r.group for r in spec.regions}
+        self.pillar_of = {p.id: p.pillar for p in spec.priorities}
+
+    def regions_of(self, sel: CellSelector) -> frozenset[str] | None:
+        if sel.regions is None and sel.region_groups is None:
+            return None
+        groups = set(sel.region_groups or ())
+        return frozenset(sel.regions or ()) | {r for r, g in self.groups.items() if g in groups}
+
+    def priorities_of(self, sel: CellSelector | Any) -> frozenset[str] | None:
+        if sel.priorities is None and sel.pillars is None:
+            return None
+        pillars = set(sel.pillars or ())
+        return frozenset(sel.priorities or ()) | {p for p, q in self.pillar_of.items() if q in pillars}
+
+    def selector(self, sel: SliceSelector, label: str = "") -> m.Selector:
+        return m.Selector(
+            instruments=None if sel.instruments is None else frozenset(sel.instruments),
+            priorities=self.priorities_of(sel),
+            regions=self.regions_of(sel),
+            years=None if sel.years is None else frozenset(sel.years),
+            label=label,
+        )
+
+    def series(self, value: Any, missing: float) -> np.ndarray:
+        """A year series (number or year map) as an array over the scenario years."""
+        if value is None:
+            return np.full(len(self.years), missing)
+        if isinstance(value, dict):
+            return np.array([value.get(y, missing) for y in self.years], dtype=float)
+        return np.full(len(self.years), float(value))
+
+
+def _cofinancing(spec: CofinancingSpec, labels: _Labels) -> m.CofinancingRule:
+    exceptions = tuple(
+        m.CofinancingException(
+            max_eu_share=e.max_eu_share,
+            priorities=labels.priorities_of(e),
+            regions=labels.regions_of(e),
+            match_source=e.match_source,
+        )
+        for e in spec.exceptions
+    )
+    return m.CofinancingRule(spec.max_eu_share, spec.match_source, exceptions)
+
+
+def _instrument(spec: InstrumentSpec, labels: _Labels, all_p: frozenset, all_r: frozenset) -> m.Instrument:
+    envelope = labels.series(spec.envelope, 0.0)
+    if spec.usable_amount is not None:
+        usable = np.minimum(labels.series(spec.usable_amount, 0.0), envelope)
+    else:
+        usable = envelope * (1.0 if spec.usable_share is None else spec.usable_share)
+    return m.Instrument(
+        id=spec.id,
+        name=spec.name or spec.id,
+        envelope=m.frozen_array(envelope),
+        usable=m.frozen_array(usable),
+        regions=labels.regions_of(spec.eligibility) or all_r,
+        priorities=labels.priorities_of(spec.eligibility) or all_p,
+        cofinancing=_cofinancing(spec.cofinancing, labels),
+        payment_profile=tuple(spec.payment_profile),
+        decommitment_window=spec.decommitment_window,
+    )
+
+
+def _match_source(spec: Any, labels: _Labels) -> m.MatchSource:
+    cap = spec.capacity
+    if not spec.per_region:
+        arr = labels.series(cap, np.inf)
+    elif isinstance(cap, dict) and any(isinstance(k, str) for k in cap):
+        arr = np.stack([labels.series(cap.get(r), np.inf) for r in labels.regions])
+    else:
+        arr = np.tile(labels.series(cap, np.inf), (len(labels.regions), 1))
+    return m.MatchSource(spec.id, spec.name or spec.id, spec.per_region, m.frozen_array(arr))
+
+
+def _weights(spec: WeightsSpec, sc: ScenarioSpec) -> np.ndarray:
+    """Impact per EUR m for each (priority, region): product of the multipliers, then cell overrides."""
+    p_ids = [p.id for p in sc.priorities]
+    r_ids = [r.id for r in sc.regions]
+    by_p = np.array([spec.by_pillar.get(p.pillar, 1.0) * spec.by_priority.get(p.id, 1.0) for p in sc.priorities])
+    by_r = np.array([spec.by_region_group.get(r.group, 1.0) * spec.by_region.get(r.id, 1.0) for r in sc.regions])
+    w = spec.default * by_p[:, None] * by_r[None, :]
+    for cell in spec.cells:
+        w[p_ids.index(cell.priority), r_ids.index(cell.region)] = cell.weight
+    return w
+
+
+def _rules(spec: ScenarioSpec, labels: _Labels) -> m.Rules:
+    r = spec.rules
+    return m.Rules(
+        pillar_balance=tuple(m.PillarBalance(x.pillar, x.min_share, x.max_share) for x in r.pillar_balance),
+        geographic_focus=tuple(
+            m.GeographicFocus(
+                x.id, labels.regions_of(CellSelector(regions=x.regions, region_groups=x.region_groups)) or frozenset(),
+                x.min_share, x.max_share, description=", ".join([*x.region_groups, *x.regions]),
+            )
+            for x in r.geographic_focus
+        ),
+        region_limits=tuple(m.Limit(x.region, x.min, x.max) for x in r.region_limits),
+        priority_limits=tuple(m.Limit(x.priority, x.min, x.max) for x in r.priority_limits),
+        min_packages=tuple(m.MinPackage(x.region, x.amount, labels.priorities_of(x)) for x in r.min_packages),
+        caps=tuple(m.Cap(x.id, labels.selector(x, x.id), x.min, x.max, x.per_year) for x in r.caps),
+    )
+
+
+def _objective(spec: ScenarioSpec, labels: _Labels) -> m.Objective:
+    o = spec.objective
+    impact = None
+    if o.impact is not None:
+        dr = o.impact.diminishing_returns
+        impact = m.ImpactTerm(
+            weights=m.frozen_array(_weights(o.impact.weights, spec)),
+            breakpoints=tuple(dr.breakpoints) if dr else (),
+            slopes=tuple(dr.slopes) if dr else (1.0,),
+            basis=o.impact.basis,
+            weight=o.impact.weight,
+        )
+    leverage = m.LeverageTerm(o.leverage.weight) if o.leverage else None
+    goals = None
+    if o.goals is not None:
+        targets = tuple(m.Target(t.id, labels.selector(t, t.id), t.amount, t.weight) for t in o.goals.targets)
+        goals = m.GoalTerm(targets, o.goals.weight)
+    return m.Objective(impact, leverage, goals)
+
+
+def build_scenario(
+    spec: ScenarioSpec, provenance: tuple = (), source_file: str | None = None
+) -> m.Scenario:
+    """Make the domain scenario from a validated specification."""
+    labels = _Labels(spec)
+    all_p = frozenset(p.id for p in spec.priorities)
+    all_r = frozenset(labels.regions)
+    absorption = np.stack(
+        [labels.series(spec.absorption.capacity.get(r, spec.absorption.default), np.inf) for r in labels.regions]
+    )
+    return m.Scenario(
+        name=spec.name,
+        description=spec.description,
+        years=labels.years,
+        pillars=tuple(m.Pillar(p.id, p.name or p.id) for p in spec.pillars),
+        regions=tuple(m.Region(r.id, r.name or r.id, r.group, tuple(r.countries)) for r in spec.regions),
+        priorities=tuple(m.Priority(p.id, p.name or p.id, p.pillar) for p in spec.priorities),
+        match_sources=tuple(_match_source(s, labels) for s in spec.match_sources),
+        instruments=tuple(_instrument(i, labels, all_p, all_r) for i in spec.instruments),
+        absorption=m.Absorption(m.frozen_array(absorption), spec.absorption.basis),
+        rules=_rules(spec, labels),
+        objective=_objective(spec, labels),
+        provenance=provenance,
+        source_file=source_file,
+        digest=spec_digest(spec),
+        spec=spec.model_dump(mode="python", exclude_none=True),
+    )
