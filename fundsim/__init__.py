@@ -10,13 +10,7 @@ allocate them across thematic priorities, regions and years; explain the result 
 130.0
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("fundsim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
+from fundsim._version import __version__
 from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
 from fundsim.lp import LinearProgram, assemble
 from fundsim.model import Scenario

@@ -278,7 +278,9 @@ def define_caps(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
 
 
 def define_impact(b: ProgramBuilder, sc: Scenario, cells: Cells, cost: np.ndarray) -> None:
-    """Concave piecewise-linear impact of the money reaching each (priority, region) cell.
+    """``cost`` is the objective coefficient of each eligible cell's ``eu``, added to in place.
+
+    Concave piecewise-linear impact of the money reaching each (priority, region) cell.
 
     Without breakpoints the impact ``w[p,r]·f·eu`` goes straight into the cost of ``eu`` (``f`` = 1 or
     1 + k by basis). With breakpoints, segment columns ``z[p,r,s]`` bounded by the segment lengths earn
@@ -290,7 +292,7 @@ def define_impact(b: ProgramBuilder, sc: Scenario, cells: Cells, cost: np.ndarra
     factor = 1.0 + cells.k if term.basis == "total" else np.ones(cells.n)
     w = term.weight * term.weights
     if not term.breakpoints:
-        cost[cells.col - cells.col[0]] += w[cells.p, cells.r] * factor * term.slopes[0] if cells.n else 0.0
+        cost += w[cells.p, cells.r] * factor * term.slopes[0]
         return
     (cp, cr), row = _unique_rows(cells.p, cells.r)
     live = w[cp, cr] > 0
@@ -316,9 +318,9 @@ def define_impact(b: ProgramBuilder, sc: Scenario, cells: Cells, cost: np.ndarra
 
 
 def define_leverage(sc: Scenario, cells: Cells, cost: np.ndarray) -> None:
-    """Adds ``λ·k`` to the cost of each ``eu``: the co-financing it mobilises, weighted."""
-    if sc.objective.leverage is not None and cells.n:
-        cost[cells.col - cells.col[0]] += sc.objective.leverage.weight * cells.k
+    """Adds ``λ·k`` to the cost of each cell's ``eu`` (in place): the co-financing it mobilises, weighted."""
+    if sc.objective.leverage is not None:
+        cost += sc.objective.leverage.weight * cells.k
 
 
 def define_goals(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:

@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 
+_PLURAL = {"instrument": "instruments", "priority": "priorities", "region": "regions", "year": "years"}
+
+
 @dataclass(frozen=True)
 class Selector:
     """A slice of the allocation: ``None`` on a dimension means every label on it."""
@@ -38,7 +41,7 @@ class Selector:
 
     def vector(self, dim: str, labels: tuple) -> np.ndarray:
         """Boolean vector over ``labels`` of dimension ``dim`` (``instrument``, ``priority`` …)."""
-        chosen = getattr(self, dim + "s")
+        chosen = getattr(self, _PLURAL[dim])
         if chosen is None:
             return np.ones(len(labels), dtype=bool)
         return np.array([x in chosen for x in labels], dtype=bool)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fundsim._version import __version__
 from fundsim.lp.program import LinearProgram
 from fundsim.model import Scenario
 from fundsim.results.label import block_array, shadow_prices
@@ -205,8 +206,6 @@ class Allocation:
 
 
 def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
-    from fundsim import __version__
-
     return {
         "scenario": sc.name,
         "scenario_hash": sc.digest,

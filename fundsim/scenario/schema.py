@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-__all__ = ["REF_KINDS", "ScenarioSpec", "suggest"]
+__all__ = ["ID_PATTERN", "REF_KINDS", "Located", "ScenarioSpec", "show", "suggest"]
 
 NOTE_KEYS = frozenset({"value", "source", "assumption", "note"})
 REF_KINDS = {
@@ -35,30 +35,85 @@ REF_KINDS = {
     "source": "match sources",
     "year": "years",
 }
+_REF_NAMES = {"group": "region group", "source": "match source"}  # kind → what a message calls it
+
+
+def _plural(what: str) -> str:
+    return what[:-1] + "ies" if what.endswith("y") and what[-2:-1] not in "aeiou" else what + "s"
+
+
+def _closest(given: object, valid: list[str]) -> str | None:
+    close = difflib.get_close_matches(str(given), valid, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str], what: str) -> str:
-    """Message naming the valid choices, with the closest one first when there is one."""
+    """Message naming the valid choices, with the closest one first when there is one.
+
+    >>> suggest("north_afrika", {"north_africa", "east"}, "region")
+    "unknown region 'north_afrika' (did you mean 'north_africa'?); valid regions are: east, north_africa"
+    """
     valid = sorted(str(v) for v in valid)
-    close = difflib.get_close_matches(str(given), valid, n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    close = _closest(given, valid)
+    hint = f" (did you mean '{close}'?)" if close else ""
     listed = ", ".join(valid[:40]) + (", …" if len(valid) > 40 else "")
-    return f"unknown {what} {given!r}{hint}; valid {what}s are: {listed or '(none declared)'}"
+    return f"unknown {what} {given!r}{hint}; valid {_plural(what)} are: {listed or '(none declared)'}"
+
+
+class Located(ValueError):
+    """One or more problems below the value being validated, each as (relative path, message).
+
+    Raised by validators that can tell *where* inside a value (or, from a model validator, in which
+    field) a problem lies; :mod:`fundsim.scenario.validate` turns each entry into its own Problem with
+    the path and line of that spot. An empty relative path means the value itself.
+    """
+
+    def __init__(self, problems: list[tuple[tuple[Any, ...], str]] | tuple[tuple[tuple[Any, ...], str], ...]):
+        self.problems = tuple(problems)
+        super().__init__("; ".join(m for _, m in self.problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))
+
+
+def show(value: Any) -> str:
+    """A value as a message quotes it: numbers plainly (0.25, not 0.25000000000000006), the rest by repr."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:g}" if math.isfinite(value) else str(value)
+    if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return "[" + ", ".join(show(float(v)) if isinstance(v, float) else str(v) for v in value) + "]"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
 
 
 # ---- numbers with provenance ------------------------------------------------------------------------
+_NOTED_FORM = "{value: <number>, source: <text>} or {value: <number>, assumption: <text>}"
+
+
+def _is_noted(value: Any) -> bool:
+    """Whether a mapping is meant as a number with its provenance (rather than, say, a year map)."""
+    return isinstance(value, dict) and bool({"value", "source", "assumption"} & set(value))
+
+
 def _unwrap(value: Any) -> Any:
     """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected."""
     if isinstance(value, dict):
-        extra = set(value) - NOTE_KEYS
-        if "value" not in value or extra:
-            raise ValueError(
-                "expected a number, or a mapping {value: <number>, source: <text>} / "
-                f"{{value: <number>, assumption: <text>}}; got keys {sorted(map(str, value))}"
-            )
-        return value["value"]
+        extra = sorted((k for k in value if k not in NOTE_KEYS), key=str)
+        keys = sorted(NOTE_KEYS)
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        for k in extra:
+            close = _closest(k, keys)
+            hint = f" (did you mean '{close}'?)" if close else ""
+            problems.append(((k,), f"unknown key {k!r}{hint} in a number with provenance; valid keys are: "
+                                   f"{', '.join(keys)}; write {_NOTED_FORM}"))
+        if "value" not in value and not any(_closest(k, keys) == "value" for k in extra):
+            problems.append(((), f"a number with provenance needs its value: write {_NOTED_FORM}; "
+                                 f"got the keys {', '.join(map(str, value)) or '(none)'}"))
+        if problems:
+            raise Located(problems)
+        value = value["value"]
     if isinstance(value, bool):
-        raise ValueError(f"expected a number, got the boolean {value}")
+        raise ValueError(f"expected a number, got the boolean {value} (YAML reads yes/no/on/off as booleans)")
     return value
 
 
@@ -72,7 +127,8 @@ Num = Annotated[float, BeforeValidator(_unwrap), AfterValidator(_finite)]
 Amount = Annotated[Num, Field(ge=0, description="EUR million")]
 Share = Annotated[Num, Field(ge=0, le=1, description="share between 0 and 1")]
 EuShare = Annotated[Num, Field(gt=0, le=1, description="share above 0, at most 1")]
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=80)]
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
 Year = Annotated[int, BeforeValidator(_unwrap), Field(ge=1900, le=2200)]
 
 
@@ -81,7 +137,7 @@ def _ref(kind: str) -> AfterValidator:
     def check(value: Any, info: ValidationInfo) -> Any:
         known = (info.context or {}).get(kind)
         if known is not None and value not in known:
-            raise ValueError(suggest(value, known, kind.replace("source", "match source")))
+            raise ValueError(suggest(value, known, _REF_NAMES.get(kind, kind)))
         return value
 
     return AfterValidator(check)
@@ -96,30 +152,61 @@ SourceRef = Annotated[str, _ref("source")]
 
 
 # ---- year series -------------------------------------------------------------------------------------
+def _years_text(years: Any) -> str:
+    return ", ".join(str(y) for y in sorted(years))
+
+
 def _year_key(key: Any, info: ValidationInfo) -> int:
-    try:
+    """A year used as a mapping key (an int in YAML, a string in TOML), checked against the scenario years."""
+    year: int | None = None
+    if isinstance(key, int) and not isinstance(key, bool):
+        year = key
+    elif isinstance(key, str) and key.strip().isdigit():
         year = int(key)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a year as key, got {key!r}") from None
+    elif isinstance(key, float) and key.is_integer():
+        year = int(key)
     years = (info.context or {}).get("year")
+    if year is None:
+        valid = f"; the scenario years are {_years_text(years)}" if years else ""
+        raise ValueError(f"expected a year as key, got {key!r}{valid}")
     if years is not None and year not in years:
-        raise ValueError(f"year {year} is not a scenario year; the years are {sorted(years)}")
+        raise ValueError(f"year {year} is not a scenario year; the years are {_years_text(years)}")
     return year
 
 
 def _number(value: Any, what: str) -> float:
     value = _unwrap(value)
+    if value is None:
+        raise ValueError(f"{what} must be a number, got nothing (an empty value)")
     if isinstance(value, str) or not isinstance(value, int | float):
-        raise ValueError(f"{what} must be a number, got {value!r}")
+        raise ValueError(f"{what} must be a number, got {show(value)}")
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number ≥ 0, got {value!r}")
+        raise ValueError(f"{what} must be a finite number ≥ 0 (EUR million), got {show(value)}")
     return float(value)
+
+
+def _collect(items: Any, check: Any) -> dict[Any, Any]:
+    """Run ``check(key, value)`` over a mapping, gathering every :class:`Located` problem before raising."""
+    out: dict[Any, Any] = {}
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for k, v in items:
+        try:
+            key, val = check(k, v)
+        except Located as exc:
+            problems.extend(((k, *sub), msg) for sub, msg in exc.problems)
+        except ValueError as exc:
+            problems.append(((k,), str(exc)))
+        else:
+            out[key] = val
+    if problems:
+        raise Located(problems)
+    return out
 
 
 def _year_series(value: Any, info: ValidationInfo) -> dict[int, float] | float:
     """A number (same every year) or a mapping year → number."""
-    if isinstance(value, dict) and "value" not in value:
-        return {_year_key(k, info): _number(v, f"the amount for {k}") for k, v in value.items()}
+    if isinstance(value, dict) and not _is_noted(value):
+        return _collect(value.items(), lambda k, v: (_year_key(k, info), _number(v, f"the amount for {k}")))
     return _number(value, "the amount")
 
 
@@ -128,16 +215,17 @@ YearSeries = Annotated[Any, AfterValidator(_year_series)]
 
 def _region_year_series(value: Any, info: ValidationInfo) -> Any:
     """A number, a mapping year → number, or a mapping region → (number | year → number)."""
-    if isinstance(value, dict) and "value" not in value:
+    if isinstance(value, dict) and not _is_noted(value):
         keys = list(value)
-        if keys and all(not str(k).isdigit() for k in keys):
+        if keys and all(not str(k).strip().isdigit() for k in keys):
             regions = (info.context or {}).get("region")
-            out = {}
-            for k, v in value.items():
+
+            def check(k: Any, v: Any) -> tuple[str, Any]:
                 if regions is not None and k not in regions:
                     raise ValueError(suggest(k, regions, "region"))
-                out[str(k)] = _year_series(v, info)
-            return out
+                return str(k), _year_series(v, info)
+
+            return _collect(value.items(), check)
     return _year_series(value, info)
 
 
@@ -164,26 +252,38 @@ class CellSelector(Noted):
     region_groups: list[GroupRef] | None = None
 
 
+def _scenario_year(value: int, info: ValidationInfo) -> int:
+    years = (info.context or {}).get("year")
+    if years is not None and value not in years:
+        raise ValueError(f"year {value} is not a scenario year; the years are {_years_text(years)}")
+    return value
+
+
+ScenarioYear = Annotated[Year, AfterValidator(_scenario_year)]
+
+
 class SliceSelector(CellSelector):
     instruments: list[InstrumentRef] | None = None
-    years: list[Year] | None = None
-
-    @model_validator(mode="after")
-    def _years_known(self, info: ValidationInfo) -> SliceSelector:
-        years = (info.context or {}).get("year")
-        bad = [y for y in self.years or [] if years is not None and y not in years]
-        if bad:
-            raise ValueError(f"years {bad} are not scenario years; the years are {sorted(years)}")
-        return self
+    years: list[ScenarioYear] | None = None
 
 
-def _min_le_max(spec: Any, lo: str, hi: str, need_one: bool = True) -> Any:
-    a, b = getattr(spec, lo), getattr(spec, hi)
-    if need_one and a is None and b is None:
-        raise ValueError(f"give {lo}, {hi} or both")
-    if a is not None and b is not None and a > b:
-        raise ValueError(f"{lo} ({a}) is above {hi} ({b})")
+def _need_one(spec: Any, lo: str, hi: str) -> Any:
+    if getattr(spec, lo) is None and getattr(spec, hi) is None:
+        raise ValueError(f"give {lo}, {hi} or both; neither is given")
     return spec
+
+
+def _not_below(lo: str, hi: str) -> AfterValidator:
+    """Check, on the ``hi`` field, that it is not below the (earlier declared) ``lo`` field."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        low = info.data.get(lo)
+        if value is not None and low is not None and low > value:
+            raise ValueError(f"{hi} ({show(value)}) is below {lo} ({show(low)}); "
+                             f"give a {hi} of at least {show(low)}, or lower {lo}")
+        return value
+
+    return AfterValidator(check)
 
 
 # ---- sections ----------------------------------------------------------------------------------------
@@ -205,40 +305,70 @@ class PrioritySpec(Noted):
     pillar: PillarRef
 
 
+def _capacity_shape(value: Any, info: ValidationInfo) -> Any:
+    by_region = isinstance(value, dict) and any(isinstance(k, str) for k in value)
+    if by_region and info.data.get("per_region") is False:
+        raise ValueError(f"capacity is given per region ({', '.join(value)}) but per_region is false; "
+                         "set per_region: true for such a source, or give one capacity for all regions")
+    return value
+
+
 class MatchSourceSpec(Noted):
     id: Id
     name: str | None = None
     per_region: bool = False
-    capacity: RegionYearSeries | None = Field(None, description="EUR m per year; omitted = unlimited")
-
-    @model_validator(mode="after")
-    def _shape(self) -> MatchSourceSpec:
-        by_region = isinstance(self.capacity, dict) and any(isinstance(k, str) for k in self.capacity)
-        if by_region and not self.per_region:
-            raise ValueError("capacity is given per region; set per_region: true for such a source")
-        return self
+    capacity: Annotated[RegionYearSeries | None, AfterValidator(_capacity_shape)] = Field(
+        None, description="EUR m per year; omitted = unlimited"
+    )
 
 
-class EnvelopeTotal(Spec):
-    total: Amount
-    profile: dict[int, Share]
-    source: str | None = None
-    assumption: str | None = None
+_ENVELOPE_KEYS = ("total", "profile", "source", "assumption", "note")
 
-    @model_validator(mode="after")
-    def _sums_to_one(self) -> EnvelopeTotal:
-        s = sum(self.profile.values())
-        if abs(s - 1.0) > 1e-6:
-            raise ValueError(f"the annual profile must sum to 1, it sums to {s:g}")
-        return self
+
+def _envelope_total(value: dict[Any, Any], info: ValidationInfo) -> dict[int, float]:
+    """``{total: 60, profile: {2009: 0.5, 2010: 0.5}}`` → the amount of each year, every problem gathered."""
+    problems: list[tuple[tuple[Any, ...], str]] = [
+        ((k,), suggest(k, _ENVELOPE_KEYS, "field")) for k in value if k not in _ENVELOPE_KEYS
+    ]
+    total: float | None = None
+    try:
+        total = _number(value["total"], "the total")
+    except Located as exc:
+        problems.extend((("total", *sub), msg) for sub, msg in exc.problems)
+    except ValueError as exc:
+        problems.append((("total",), str(exc)))
+    profile = value.get("profile")
+    shares: dict[int, float] = {}
+    if profile is None:
+        problems.append(((), "an envelope given as a total needs its profile: the share of each year, "
+                             "e.g. {total: 60, profile: {2009: 0.5, 2010: 0.5}}"))
+    elif not isinstance(profile, dict):
+        problems.append((("profile",), f"expected a mapping year → share, got {show(profile)}"))
+    else:
+
+        def share(k: Any, v: Any) -> tuple[int, float]:
+            year, s = _year_key(k, info), _number(v, f"the share of {k}")
+            if s > 1:
+                raise ValueError(f"the share of {k} must be between 0 and 1, got {show(s)}")
+            return year, s
+
+        try:
+            shares = _collect(profile.items(), share)
+        except Located as exc:
+            problems.extend((("profile", *sub), msg) for sub, msg in exc.problems)
+        else:
+            s = sum(shares.values())
+            if abs(s - 1.0) > 1e-6:
+                problems.append((("profile",), f"the annual profile must sum to 1, it sums to {s:g} "
+                                               f"({' + '.join(show(v) for v in shares.values())})"))
+    if problems or total is None:
+        raise Located(problems)
+    return {y: total * s for y, s in shares.items()}
 
 
 def _envelope(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, dict) and "total" in value:
-        env = EnvelopeTotal.model_validate(value, context=info.context)
-        for y in env.profile:
-            _year_key(y, info)
-        return {y: env.total * s for y, s in env.profile.items()}
+        return _envelope_total(value, info)
     return _year_series(value, info)
 
 
@@ -256,31 +386,42 @@ class CofinancingSpec(Noted):
     exceptions: list[CofinancingExceptionSpec] = []
 
 
+def _not_with_share(value: Any, info: ValidationInfo) -> Any:
+    share = info.data.get("usable_share")
+    if value is not None and share is not None:
+        raise ValueError(f"give usable_share or usable_amount, not both; usable_share is {show(share)} "
+                         f"and usable_amount is {show(value)}")
+    return value
+
+
+def _payment_profile(value: list[float], info: ValidationInfo) -> list[float]:
+    """Shares of a commitment paid in its year and the following ones: sum 1, within the n+N window."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    s = sum(value)
+    if not value or abs(s - 1.0) > 1e-6:
+        problems.append(((), f"payment_profile must sum to 1 (e.g. [0.4, 0.4, 0.2]); {show(value)} "
+                             f"sums to {s:g}"))
+    window = info.data.get("decommitment_window")
+    if window is not None and len(value) > window + 1:
+        problems.append(((), f"payment_profile {show(value)} pays over {len(value)} years but money not "
+                             f"paid by n+{window} is decommitted; shorten the profile to at most {window + 1} "
+                             f"years or widen decommitment_window (now {window})"))
+    if problems:
+        raise Located(problems)
+    return value
+
+
 class InstrumentSpec(Noted):
     id: Id
     name: str | None = None
     envelope: Envelope = Field(description="EUR m: per year, a year map, or {total, profile}")
     usable_share: Share | None = None
-    usable_amount: YearSeries | None = None
+    usable_amount: Annotated[YearSeries | None, AfterValidator(_not_with_share)] = None
     eligibility: CellSelector = CellSelector()
     cofinancing: CofinancingSpec = CofinancingSpec()
-    payment_profile: list[Share] = [1.0]
-    decommitment_window: Annotated[int, Field(ge=0, le=10)] = 2
-
-    @model_validator(mode="after")
-    def _consistent(self) -> InstrumentSpec:
-        if self.usable_share is not None and self.usable_amount is not None:
-            raise ValueError("give usable_share or usable_amount, not both")
-        s = sum(self.payment_profile)
-        if not self.payment_profile or abs(s - 1.0) > 1e-6:
-            raise ValueError(f"payment_profile must sum to 1 (e.g. [0.4, 0.4, 0.2]); it sums to {s:g}")
-        if len(self.payment_profile) > self.decommitment_window + 1:
-            raise ValueError(
-                f"payment_profile pays over {len(self.payment_profile)} years but money not paid by "
-                f"n+{self.decommitment_window} is decommitted; shorten the profile to at most "
-                f"{self.decommitment_window + 1} years or widen decommitment_window"
-            )
-        return self
+    # decommitment_window before payment_profile: the profile's check reads the window
+    decommitment_window: Annotated[int, Field(ge=0, le=10, description="years n+N until unpaid money lapses")] = 2
+    payment_profile: Annotated[list[Share], AfterValidator(_payment_profile)] = [1.0]
 
 
 class AbsorptionSpec(Noted):
@@ -289,12 +430,16 @@ class AbsorptionSpec(Noted):
     capacity: dict[RegionRef, YearSeries] = {}
 
 
+MaxShare = Annotated[Share | None, _not_below("min_share", "max_share")]
+MaxAmount = Annotated[Amount | None, _not_below("min", "max")]
+
+
 class PillarBalanceSpec(Noted):
     pillar: PillarRef
     min_share: Share | None = None
-    max_share: Share | None = None
+    max_share: MaxShare = None
 
-    _check = model_validator(mode="after")(lambda self: _min_le_max(self, "min_share", "max_share"))
+    _check = model_validator(mode="after")(lambda self: _need_one(self, "min_share", "max_share"))
 
 
 class FocusSpec(Noted):
@@ -302,29 +447,29 @@ class FocusSpec(Noted):
     region_groups: list[GroupRef] = []
     regions: list[RegionRef] = []
     min_share: Share | None = None
-    max_share: Share | None = None
+    max_share: MaxShare = None
 
     @model_validator(mode="after")
     def _check(self) -> FocusSpec:
         if not self.region_groups and not self.regions:
-            raise ValueError("name the region_groups (or regions) the focus rule is about")
-        return _min_le_max(self, "min_share", "max_share")
+            raise ValueError("name the region_groups (or regions) the focus rule is about; neither is given")
+        return _need_one(self, "min_share", "max_share")
 
 
 class RegionLimitSpec(Noted):
     region: RegionRef
     min: Amount | None = None
-    max: Amount | None = None
+    max: MaxAmount = None
 
-    _check = model_validator(mode="after")(lambda self: _min_le_max(self, "min", "max"))
+    _check = model_validator(mode="after")(lambda self: _need_one(self, "min", "max"))
 
 
 class PriorityLimitSpec(Noted):
     priority: PriorityRef
     min: Amount | None = None
-    max: Amount | None = None
+    max: MaxAmount = None
 
-    _check = model_validator(mode="after")(lambda self: _min_le_max(self, "min", "max"))
+    _check = model_validator(mode="after")(lambda self: _need_one(self, "min", "max"))
 
 
 class PackageSpec(Noted):
@@ -337,10 +482,10 @@ class PackageSpec(Noted):
 class CapSpec(SliceSelector):
     id: Id
     min: Amount | None = None
-    max: Amount | None = None
+    max: MaxAmount = None
     per_year: bool = False
 
-    _check = model_validator(mode="after")(lambda self: _min_le_max(self, "min", "max"))
+    _check = model_validator(mode="after")(lambda self: _need_one(self, "min", "max"))
 
 
 class RulesSpec(Noted):
@@ -367,23 +512,28 @@ class WeightsSpec(Noted):
     cells: list[CellWeightSpec] = []
 
 
-class DiminishingSpec(Noted):
-    breakpoints: list[Annotated[Num, Field(gt=0)]]
-    slopes: list[Annotated[Num, Field(ge=0)]]
+def _increasing(value: list[float]) -> list[float]:
+    if any(b2 <= b1 for b1, b2 in zip(value, value[1:], strict=False)):
+        raise ValueError(f"breakpoints must increase, got {show(value)}")
+    return value
 
-    @model_validator(mode="after")
-    def _concave(self) -> DiminishingSpec:
-        b, s = self.breakpoints, self.slopes
-        if len(s) != len(b) + 1:
-            raise ValueError(
-                f"give one slope more than breakpoints (a slope per segment): {len(b)} breakpoints, "
-                f"{len(s)} slopes"
-            )
-        if any(b2 <= b1 for b1, b2 in zip(b, b[1:], strict=False)):
-            raise ValueError(f"breakpoints must increase, got {b}")
-        if any(s2 > s1 for s1, s2 in zip(s, s[1:], strict=False)):
-            raise ValueError(f"slopes must not increase (returns diminish), got {s}")
-        return self
+
+def _slopes(value: list[float], info: ValidationInfo) -> list[float]:
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    b = info.data.get("breakpoints")
+    if b is not None and len(value) != len(b) + 1:
+        problems.append(((), f"give one slope more than breakpoints (a slope per segment): {len(b)} "
+                             f"breakpoints {show(b)} need {len(b) + 1} slopes, got {len(value)} {show(value)}"))
+    if any(s2 > s1 for s1, s2 in zip(value, value[1:], strict=False)):
+        problems.append(((), f"slopes must not increase (returns diminish), got {show(value)}"))
+    if problems:
+        raise Located(problems)
+    return value
+
+
+class DiminishingSpec(Noted):
+    breakpoints: Annotated[list[Annotated[Num, Field(gt=0)]], AfterValidator(_increasing)]
+    slopes: Annotated[list[Annotated[Num, Field(ge=0)]], AfterValidator(_slopes)]
 
 
 class ImpactSpec(Noted):
@@ -422,9 +572,13 @@ class ObjectiveSpec(Noted):
 
 def _years(value: list[int]) -> list[int]:
     if sorted(value) != value or len(set(value)) != len(value):
-        raise ValueError(f"years must increase without repeats, got {value}")
+        repeated = sorted({y for y in value if value.count(y) > 1})
+        what = f"{', '.join(map(str, repeated))} repeated" if repeated else "not in order"
+        raise ValueError(f"years must increase one by one without repeats, got {value} ({what})")
     if value and value != list(range(value[0], value[-1] + 1)):
-        raise ValueError(f"years must be consecutive (payments run year after year), got {value}")
+        missing = sorted(set(range(value[0], value[-1] + 1)) - set(value))
+        raise ValueError(f"years must be consecutive (payments run year after year), got {value}; "
+                         f"missing {', '.join(map(str, missing))}")
     return value
 
 

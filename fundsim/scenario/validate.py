@@ -1,17 +1,24 @@
-"""From raw scenario data to a validated :class:`ScenarioSpec`, collecting every problem at once."""
+"""From raw scenario data to a validated :class:`ScenarioSpec`, collecting every problem at once.
+
+pydantic finds the problems; this module says them in the scenario's own terms: the field path as the
+file writes it (``instruments[1].cofinancing.max_eu_share``, never pydantic's internal step names),
+the file and line the value came from, the value given and what would be valid.
+"""
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from fundsim.errors import Problem, ScenarioError
 from fundsim.scenario.files import Origins, format_path
-from fundsim.scenario.schema import ScenarioSpec, suggest
+from fundsim.scenario.schema import ID_PATTERN, Located, ScenarioSpec, show, suggest
 
 __all__ = ["validate_spec"]
 
@@ -22,6 +29,9 @@ _SECTIONS = {
     "instrument": "instruments",
     "source": "match_sources",
 }
+# pydantic names the steps of a validator chain in an error's location ("function-after[…]",
+# "constrained-str", "nullable[…]"); they are not fields of the file.
+_INTERNAL_STEP = re.compile(r"^[a-z][a-z\-]*(\[.*\])?$")
 
 
 def _ids(raw: dict[str, Any], section: str) -> list[tuple[int, str]]:
@@ -38,11 +48,20 @@ def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, set[Any]]
     for kind, section in _SECTIONS.items():
         found = _ids(raw, section)
         context[kind] = {i for _, i in found}
+        first: dict[str, int] = {}
         counts = Counter(i for _, i in found)
         for n, i in found:
-            if counts[i] > 1:
-                problems.append(_located(origins, (section, n, "id"), f"the id {i!r} is declared more than once"))
-                counts[i] = 0
+            if i not in first:
+                first[i] = n
+                continue
+            here, there = _located(origins, (section, n, "id"), ""), _located(origins, (section, first[i], "id"), "")
+            at = f"{there.file}:{there.line}" if there.file != here.file else f"line {there.line}"
+            times = "twice" if counts[i] == 2 else f"{counts[i]} times"
+            problems.append(_located(
+                origins, (section, n, "id"),
+                f"the id {i!r} is declared {times} in {section} (first as {section}[{first[i]}], {at}); "
+                "ids must be unique",
+            ))
     regions = raw.get("regions")
     if isinstance(regions, list):
         context["group"] = {e["group"] for e in regions if isinstance(e, dict) and isinstance(e.get("group"), str)}
@@ -53,6 +72,7 @@ def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, set[Any]]
 
 
 def _located(origins: Origins, loc: tuple[Any, ...], message: str) -> Problem:
+    """A Problem at ``loc``, with the file and line of the nearest enclosing value whose origin is known."""
     path = tuple(loc)
     while path and path not in origins:
         path = path[:-1]
@@ -60,66 +80,184 @@ def _located(origins: Origins, loc: tuple[Any, ...], message: str) -> Problem:
     return Problem(file, line, format_path(tuple(loc)), message)
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The schema model whose fields live at ``loc`` (for 'valid fields are …' messages)."""
-    current: Any = ScenarioSpec
-    for part in loc:
-        current = _unwrap_type(current)
-        if isinstance(part, int):
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(part)
-            if field is None:
-                return None
-            current = field.annotation
-    current = _unwrap_type(current)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
+# ---- finding the schema behind a location ------------------------------------------------------------
 def _unwrap_type(tp: Any) -> Any:
-    """Strip Annotated, Optional and list[...] down to a model class where there is one."""
-    for _ in range(6):
+    """Strip Annotated, Optional, list[...] and dict[..., X] down to a model class where there is one."""
+    for _ in range(8):
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
         elif origin in (list, tuple):
             tp = typing.get_args(tp)[0]
+        elif origin is dict:
+            tp = typing.get_args(tp)[1]
         elif origin in (typing.Union, types.UnionType):
             models = [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
-            tp = models[0] if models else tp
             if not models:
                 break
+            tp = models[0]
         else:
             break
     return tp
 
 
-def _message(err: Any) -> str:
-    kind, loc, given = err["type"], err["loc"], err.get("input")
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The schema model whose fields live at ``loc`` (for 'valid fields are …' messages)."""
+    current: Any = ScenarioSpec
+    for part in loc:
+        current = _unwrap_type(current)
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            continue  # a key of a mapping (dict[RegionRef, …]) rather than a field
+        current = field.annotation
+    current = _unwrap_type(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _field_at(loc: tuple[Any, ...]) -> FieldInfo | None:
+    """The schema field named last in ``loc`` (list indices after it allowed)."""
+    names = [n for n, part in enumerate(loc) if isinstance(part, str)]
+    if not names:
+        return None
+    model = _model_at(loc[: names[-1]])
+    return model.model_fields.get(loc[names[-1]]) if model is not None else None
+
+
+def _description(loc: tuple[Any, ...]) -> str:
+    """The description of the value at ``loc`` ('EUR million', 'share between 0 and 1'), if the schema has one."""
+    field = _field_at(loc)
+    if field is None:
+        return ""
+    if field.description and isinstance(loc[-1], str):
+        return field.description
+    # a list item: look for the description on the item type (list[Share] → 'share between 0 and 1')
+    item = field.annotation
+    for _ in range(6):
+        args = typing.get_args(item)
+        if typing.get_origin(item) is typing.Annotated:
+            for meta in args[1:]:
+                if isinstance(meta, FieldInfo) and meta.description and item is not field.annotation:
+                    return meta.description
+            item = args[0]
+        elif typing.get_origin(item) in (list, types.UnionType, typing.Union):
+            item = next((a for a in args if a is not type(None)), None)
+        else:
+            break
+    return ""
+
+
+def _required_fields(model: type[BaseModel]) -> list[str]:
+    return [name for name, f in model.model_fields.items() if f.is_required()]
+
+
+# ---- wording -----------------------------------------------------------------------------------------
+_COMPARE = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", "≥"),
+            "less_than": ("lt", "<"), "less_than_equal": ("le", "≤")}
+_TYPE_NAMES = {"float": "a number", "int": "a whole number", "string": "text", "bool": "true or false",
+               "list": "a list", "dict": "a mapping (key: value)", "model": "a mapping of fields (key: value)"}
+
+
+def _given(value: Any) -> str:
+    if value is None:
+        return "nothing (an empty value)"
+    return show(value)
+
+
+def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:  # noqa: C901 -- one branch per kind of error
+    kind, given, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
-        valid = sorted(model.model_fields) if model else []
-        return suggest(loc[-1], valid, "field").replace("unknown field", "unknown field", 1)
+        return suggest(loc[-1], sorted(model.model_fields) if model else [], "field")
     if kind == "missing":
         model = _model_at(loc[:-1])
         field = model.model_fields.get(str(loc[-1])) if model else None
-        what = f" ({field.description})" if field is not None and field.description else ""
-        return f"required field missing{what}"
-    msg = str(err["msg"]).removeprefix("Value error, ")
+        if field is not None and field.description:
+            return f"required field missing ({field.description})"
+        inner = _unwrap_type(field.annotation) if field is not None else None
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            need = ", ".join(_required_fields(inner)) or "no required fields"
+            many = typing.get_origin(typing.get_args(field.annotation)[0] if typing.get_origin(
+                field.annotation) is typing.Annotated else field.annotation) is list
+            return (f"required field missing; give a list of entries, each with {need}" if many
+                    else f"required field missing; give a mapping with {need}")
+        return "required field missing"
+    if kind in _COMPARE:
+        key, sign = _COMPARE[kind]
+        desc = _description(loc)
+        return f"must be {sign} {show(ctx.get(key))}{f' ({desc})' if desc else ''}; got {_given(given)}"
+    if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
+        what = "a whole number" if kind.startswith("int") else "a number"
+        desc = _description(loc)
+        return f"expected {what}{f' ({desc})' if desc else ''}; got {_given(given)}"
+    if kind == "string_type":
+        hint = ""
+        if isinstance(given, bool):
+            hint = " (YAML reads yes/no/on/off/true/false as booleans; quote the text: 'no')"
+        elif isinstance(given, int | float):
+            hint = " (quote it to make it text)"
+        return f"expected text; got {_given(given)}{hint}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == ID_PATTERN:
+        return ("not a valid id: an id starts with a letter and holds only letters, digits, '_' and '-'; "
+                f"got {_given(given)}")
+    if kind == "string_too_long":
+        return f"too long: at most {ctx.get('max_length')} characters; got {_given(given)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false; got {_given(given)}"
+    if kind in ("list_type", "tuple_type"):
+        hint = f" (write [{given}] for a list of one)" if isinstance(given, str) else ""
+        return f"expected a list; got {_given(given)}{hint}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        model = _model_at(loc)
+        fields = f" with fields {', '.join(sorted(model.model_fields))}" if model else ""
+        return f"expected a mapping{fields}; got {_given(given)}"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        got = ctx.get("actual_length", 0)
+        return f"give at least {n} entr{'y' if n == 1 else 'ies'}; got {got or 'an empty list'}"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return suggest(given, choices, "choice") if choices else str(err["msg"])
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind.startswith(("value_error", "assertion_error")):
         return msg
-    return f"{msg}; got {given!r}" if not isinstance(given, dict | list) else msg
+    return f"{msg}; got {_given(given)}"
+
+
+def _clean(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """pydantic's location without its internal step names and the '[key]' marker of a bad mapping key."""
+    return tuple(p for p in loc if not (isinstance(p, str) and (p == "[key]" or _INTERNAL_STEP.fullmatch(p)
+                                                                and ("[" in p or "-" in p))))
+
+
+def _problems_of(err: dict[str, Any], origins: Origins) -> list[Problem]:
+    loc = _clean(tuple(err["loc"]))
+    error = (err.get("ctx") or {}).get("error")
+    if isinstance(error, Located):
+        return [_located(origins, (*loc, *sub), msg) for sub, msg in error.problems]
+    return [_located(origins, loc, _message(err, loc))]
+
+
+def _sorted(problems: list[Problem], origins: Origins) -> list[Problem]:
+    """The main file's problems first, each file's in line order (a stable sort: same line keeps order)."""
+    main = origins.get((), (None, None))[0]
+    return sorted(problems, key=lambda p: (p.file != main, p.file or "", p.line or 0))
 
 
 def validate_spec(raw: dict[str, Any], origins: Origins) -> ScenarioSpec:
     """Validate raw scenario data; raise :class:`ScenarioError` listing every problem found."""
+    if not isinstance(raw, dict):
+        raise ScenarioError([_located(origins, (), f"a scenario is a mapping of sections, got {show(raw)}")])
     context, problems = _context(raw, origins)
     try:
         spec = ScenarioSpec.model_validate(raw, context=context)
     except ValidationError as exc:
         for err in exc.errors():
-            problems.append(_located(origins, tuple(err["loc"]), _message(err)))
+            problems.extend(_problems_of(dict(err), origins))
     else:
         if not problems:
             return spec
-    raise ScenarioError(problems)
+    raise ScenarioError(_sorted(problems, origins))

@@ -38,6 +38,7 @@ def _status(h: Any) -> Status:
     ms = h.getModelStatus()
     table = {
         hs.HighsModelStatus.kOptimal: Status.OPTIMAL,
+        hs.HighsModelStatus.kModelEmpty: Status.OPTIMAL,  # no columns: _status_of_empty decides feasibility
         hs.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
         hs.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
         hs.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
@@ -146,6 +147,9 @@ class HighsSolver:
         self._h.run()
         seconds = time.perf_counter() - start
         status = _status(self._h)
+        if self._h.getNumCol() == 0 and self._lp is not None:  # HiGHS calls any model without columns "empty"
+            feasible = (self._lp.row_lower <= 1e-9).all() and (self._lp.row_upper >= -1e-9).all()
+            status = Status.OPTIMAL if feasible else Status.INFEASIBLE
         info = self._h.getInfo()
         n, m = self._h.getNumCol(), self._h.getNumRow()
         if status is Status.OPTIMAL:

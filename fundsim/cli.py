@@ -1,0 +1,122 @@
+"""The ``fundsim`` command.
+
+Exit codes: 0 success; 2 bad input (a malformed scenario, a missing file, a wrong option);
+3 infeasible scenario (the rules cannot all hold); 4 the solver failed for another reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fundsim.errors import InfeasibleError, ScenarioError, SolverError
+from fundsim.model import Scenario
+from fundsim.results import Allocation
+from fundsim.scenario import load_scenario
+from fundsim.solve import solve as solve_scenario
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
+
+app = typer.Typer(
+    help="Plan public funding: validate and solve allocation scenarios.\n\n"
+    "Exit codes: 0 ok, 2 bad input, 3 infeasible scenario, 4 solver failure.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        n = len(exc.problems)
+        err.print(f"[bold red]{path}: {n} problem{'s' if n != 1 else ''}[/] — nothing was solved:", highlight=False)
+        for p in exc.problems:
+            typer.echo(f"  {p}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _table(frame: pd.DataFrame, title: str, index_name: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(index_name)
+    for col in frame.columns:
+        table.add_column(col, justify="right")
+    for label, row in frame.iterrows():
+        cells = [f"{v:.1%}" if c.endswith("share") else f"{v:,.2f}" for c, v in row.items()]
+        table.add_row(str(label), *cells)
+    return table
+
+
+def _print_allocation(alloc: Allocation, top: int) -> None:
+    a = alloc.data.attrs
+    out.print(f"[bold]{a['scenario']}[/]: {a['status']}, objective [bold]{a['objective']:,.4f}[/] "
+              f"({a['sense']}; {a['solver']} {a['solver_version']}, {a['solve_seconds']:.3f} s)", highlight=False)
+    eu, cofin = float(alloc.data["eu"].sum()), float(alloc.data["cofin"].sum())
+    out.print(f"EU commitments EUR {eu:,.1f} m; co-financing mobilised EUR {cofin:,.1f} m; "
+              f"total EUR {eu + cofin:,.1f} m", highlight=False)
+    for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
+                      ("year", "By year")):
+        out.print(_table(alloc.summary(by), f"{title} (EUR m)", by))
+    binding = alloc.binding_rules()
+    table = Table(title=f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})",
+                  title_justify="left")
+    for col in ("rule", "where", "shadow price", "units"):
+        table.add_column(col, justify="right" if col == "shadow price" else "left")
+    for _, row in binding.head(top).iterrows():
+        table.add_row(row["rule"], row["where"], f"{row['shadow_price']:,.4f}", row["units"])
+    out.print(table)
+
+
+@app.command()
+def validate(scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")) -> None:
+    """Check a scenario file and report every problem in it (exit 2 if there is any)."""
+    sc = _load(scenario)
+    n_cells = int(sc.eligible.sum())
+    out.print(f"[green]ok[/] {scenario}: scenario {sc.name!r}, years {sc.years[0]}–{sc.years[-1]}, "
+              f"{len(sc.instruments)} instruments, {len(sc.priorities)} priorities in {len(sc.pillars)} pillars, "
+              f"{len(sc.regions)} regions, {n_cells} eligible cells; hash {sc.digest}", highlight=False)
+
+
+@app.command()
+def solve(
+    scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
+    out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the allocation: .nc, .csv or .xlsx "
+                                         "(repeat for several)"),
+    solver: str = typer.Option("highs", help="solver backend"),
+    top: int = typer.Option(20, help="how many binding rules to list"),
+) -> None:
+    """Solve a scenario: print summaries, binding rules and shadow prices; optionally write files."""
+    for path in out_files or []:
+        if path.suffix not in (".nc", ".csv", ".xlsx"):
+            err.print(f"--out {path}: unknown file type {path.suffix!r}; use .nc, .csv or .xlsx")
+            raise typer.Exit(EXIT_BAD_INPUT)
+    sc = _load(scenario)
+    try:
+        alloc = solve_scenario(sc, solver=solver)
+    except InfeasibleError as exc:
+        err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}. What stands in the way:", highlight=False)
+        for line in exc.diagnosis:
+            typer.echo(f"  - {line}", err=True)
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    except SolverError as exc:
+        err.print(f"[bold red]{scenario}: solver failure[/] — {exc}", highlight=False)
+        raise typer.Exit(EXIT_SOLVER) from None
+    except ValueError as exc:  # an unknown solver name
+        err.print(f"[bold red]{exc}[/]", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    _print_allocation(alloc, top)
+    for path in out_files or []:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        alloc.save(path)
+        out.print(f"wrote {path}", highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
