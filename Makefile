@@ -21,7 +21,7 @@ demo: $(STAMP)
 ## test: set up, lint, then the whole suite including the notebooks
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q tests --nbmake notebooks
+	$(BIN)/python -m pytest -q --doctest-modules fundsim tests --nbmake notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
