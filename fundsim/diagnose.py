@@ -47,7 +47,8 @@ def quick_checks(sc: Scenario) -> list[str]:
         if f.min_share and _reachable(sc, Selector(regions=f.regions)) <= 0:
             found.append(f"the focus rule {f.id!r} asks for {f.min_share:.0%} in {f.description} but no instrument "
                          f"may fund there")
-    checks = [(f"the region {x.label!r}", x.min, Selector(regions=frozenset({x.label}))) for x in sc.rules.region_limits]
+    checks = [(f"the region {x.label!r}", x.min, Selector(regions=frozenset({x.label})))
+              for x in sc.rules.region_limits]
     checks += [(f"the priority {x.label!r}", x.min, Selector(priorities=frozenset({x.label})))
                for x in sc.rules.priority_limits]
     checks += [(f"the minimum package of {x.region!r}", x.amount,

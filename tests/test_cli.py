@@ -40,7 +40,8 @@ def test_solve_writes_every_format(tutorial_path: Path, tmp_path: Path) -> None:
     assert frame["eu"].sum() == pytest.approx(60.0)
     assert (tmp_path / "a-shadow-prices.csv").is_file()
     sheets = pd.read_excel(xlsx, sheet_name=None)
-    assert {"allocation", "by_pillar", "by_group", "by_instrument", "by_year", "shadow_prices", "metadata"} <= set(sheets)
+    expected = {"allocation", "by_pillar", "by_group", "by_instrument", "by_year", "shadow_prices", "metadata"}
+    assert expected <= set(sheets)
 
 
 def test_missing_file_exits_2(tmp_path: Path) -> None:

@@ -104,12 +104,15 @@ def define_match_capacity(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None
     Co-financing is mobilised at the rule's rate, ``cofin = k·eu``, so it needs no columns of its own;
     it is aggregated at the level the capacity applies (source × year, or source × region × year).
     """
-    source_of = sc.match_source_of[cells.i, cells.p, cells.r]
+    source = sc.match_source_index[cells.i, cells.p, cells.r]
     for per_region, name in ((False, "match_capacity"), (True, "partner_match_capacity")):
         ids = [s.id for s in sc.match_sources if s.per_region == per_region]
         if not ids:
             continue
-        s_idx = np.array([ids.index(s) if s in ids else -1 for s in source_of], dtype=np.int64)
+        # scenario position → position in ids; the extra last slot maps "no source" (-1) to -1
+        local = np.full(len(sc.match_sources) + 1, -1, dtype=np.int64)
+        local[[sc.source_ids.index(s) for s in ids]] = np.arange(len(ids))
+        s_idx = local[source]
         use = (s_idx >= 0) & (cells.k > 0)
         keys = (s_idx[use], cells.r[use], cells.y[use]) if per_region else (s_idx[use], cells.y[use])
         if not use.any():
@@ -240,7 +243,10 @@ def define_limits(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
 
 
 def define_min_packages(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
-    """``Σ_{i,p in package,y} eu[i,p,r,y] ≥ amount_r`` for mobility-partnership regions (16041/08 §11)."""
+    """``Σ_{i,p in package,y} eu[i,p,r,y] ≥ amount`` for mobility-partnership regions (16041/08 §11).
+
+    Rows are labelled by package: the region's id, or ``region#n`` when a region has several packages.
+    """
     packs = sc.rules.min_packages
     if not packs:
         return
@@ -250,10 +256,20 @@ def define_min_packages(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
     rows, idx = np.nonzero(hit)
     amounts = np.array([x.amount for x in packs])
     b.add_constraints(
-        "min_package", ("region",), (sc.region_ids,), rows, cells.col[idx], np.ones(len(idx)), amounts,
-        np.full(len(packs), np.inf), positions=(region_rows,), kind="ge", units=MONEY,
-        long_name="minimum package for partnership regions",
+        "min_package", ("package",), (package_labels(sc),), rows, cells.col[idx], np.ones(len(idx)), amounts,
+        np.full(len(packs), np.inf), kind="ge", units=MONEY, long_name="minimum package for partnership regions",
     )
+
+
+def package_labels(sc: Scenario) -> tuple[str, ...]:
+    """One label per minimum package: the region id, numbered where a region has more than one."""
+    regions = [x.region for x in sc.rules.min_packages]
+    seen: dict[str, int] = {}
+    labels = []
+    for r in regions:
+        seen[r] = seen.get(r, 0) + 1
+        labels.append(r if regions.count(r) == 1 else f"{r}#{seen[r]}")
+    return tuple(labels)
 
 
 def define_caps(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
@@ -270,11 +286,14 @@ def define_caps(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
             b.add_constraints(name, ("cap",), (labels,), ci, cells.col[idx], np.ones(len(idx)), lower, upper,
                               kind=kind, units=MONEY, long_name="caps on slices")
             continue
-        ny = len(sc.years)
-        rows = ci * ny + cells.y[idx]
-        b.add_constraints(name, ("cap", "year"), (labels, sc.years), rows, cells.col[idx], np.ones(len(idx)),
-                          np.repeat(lower, ny), np.repeat(upper, ny), kind=kind, units=MONEY,
-                          long_name="annual caps on slices")
+        # one row per cap and year the cap's selector covers
+        cap_years = np.stack([c.selector.vector("year", sc.years) for c in caps])
+        cy_c, cy_y = np.nonzero(cap_years)
+        row_of = np.full(cap_years.shape, -1, dtype=np.int64)
+        row_of[cy_c, cy_y] = np.arange(len(cy_c))
+        b.add_constraints(name, ("cap", "year"), (labels, sc.years), row_of[ci, cells.y[idx]], cells.col[idx],
+                          np.ones(len(idx)), lower[cy_c], upper[cy_c], positions=(cy_c, cy_y), kind=kind,
+                          units=MONEY, long_name="annual caps on slices")
 
 
 def define_impact(b: ProgramBuilder, sc: Scenario, cells: Cells, cost: np.ndarray) -> None:

@@ -120,7 +120,8 @@ class ProgramBuilder:
         """Register ``size`` columns; returns the block (its ``start`` offsets column indices)."""
         block = Block(name, dims, coords, self.ncol, self.ncol + size, positions, "", units, long_name)
         self.variables[name] = block
-        self._cols.append(tuple(np.broadcast_to(np.asarray(v, float), (size,)) for v in (lower, upper, cost)))
+        lo, up, co = (np.broadcast_to(np.asarray(v, float), (size,)) for v in (lower, upper, cost))
+        self._cols.append((lo, up, co))
         self.ncol += size
         return block
 

@@ -25,7 +25,7 @@ __all__ = [
 
 def frozen_array(values: object, dtype: type = float) -> np.ndarray:
     """Return a read-only float array copy of ``values``."""
-    arr = np.array(values, dtype=dtype)
+    arr: np.ndarray = np.array(values, dtype=dtype)
     arr.flags.writeable = False
     return arr
 

@@ -118,6 +118,15 @@ class Scenario:
         return np.stack([i.cofinancing.resolve(self.priority_ids, self.region_ids)[1] for i in self.instruments])
 
     @cached_property
+    def match_source_index(self) -> np.ndarray:
+        """Position in ``match_sources`` of each cell's match source (-1: none), ``(instrument, priority, region)``."""
+        source_of = self.match_source_of
+        index = np.full(source_of.shape, -1, dtype=np.int64)
+        for n, sid in enumerate(self.source_ids):  # one pass per source, vectorised over cells
+            index[source_of == sid] = n
+        return index
+
+    @cached_property
     def match_ratio(self) -> np.ndarray:
         """Co-financing mobilised per EUR m of EU money, ``(1 - s) / s``, per ``(instrument, priority, region)``."""
         share = self.max_eu_share

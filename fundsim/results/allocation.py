@@ -137,10 +137,16 @@ class Allocation:
     def by_year(self) -> pd.DataFrame:
         return self.summary("year")
 
-    def binding_rules(self, tol: float = 1e-7) -> pd.DataFrame:
-        """Rules that hold with equality and have a nonzero shadow price, largest first."""
+    def binding_rules(self, tol: float = 1e-7, *, marginal_impact: bool = False) -> pd.DataFrame:
+        """Rules that bind (nonzero shadow price), largest first.
+
+        ``impact_link`` (the marginal impact of money in each priority × region cell, which is not a rule)
+        is left out unless ``marginal_impact`` is true.
+        """
         rows = []
         for name, da in self.duals.data_vars.items():
+            if name == "impact_link" and not marginal_impact:
+                continue
             s = da.to_series().dropna()
             s = s[s.abs() > tol]
             for label, value in s.items():
@@ -224,9 +230,10 @@ def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
 def open_allocation(path: str | Path) -> Allocation:
     """Read an allocation written with :meth:`Allocation.save` to NetCDF."""
     ds = xr.load_dataset(path)
-    duals = xr.Dataset({k.removeprefix("shadow_price_"): v.rename({d: d.removesuffix("_rule") for d in v.dims})
-                        for k, v in ds.data_vars.items() if k.startswith("shadow_price_")})
-    data = ds[[k for k in ds.data_vars if not k.startswith("shadow_price_")]]
+    names = [str(k) for k in ds.data_vars]
+    duals = xr.Dataset({k.removeprefix("shadow_price_"): ds[k].rename({d: str(d).removesuffix("_rule") for d in ds[k].dims})
+                        for k in names if k.startswith("shadow_price_")})
+    data = ds[[k for k in names if not k.startswith("shadow_price_")]]
     data["eligible"] = data["eligible"].astype(bool)
     return Allocation(data, duals)
 

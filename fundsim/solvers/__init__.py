@@ -1,6 +1,6 @@
 """Solver backends. Each sees only a :class:`~fundsim.lp.LinearProgram`."""
 
-from fundsim.solvers.base import Features, SolveResult, Solver, Status
+from fundsim.solvers.base import Features, Solver, SolveResult, Status
 from fundsim.solvers.highs import HighsSolver
 
 BACKENDS: dict[str, type] = {"highs": HighsSolver}

@@ -167,6 +167,7 @@ class HighsSolver:
             status=status, objective=objective, x=x, row_dual=row_dual, col_dual=col_dual, row_activity=activity,
             solver=self.name, solver_version=_version(),
             seconds=seconds, iterations=int(info.simplex_iteration_count),
+            basis=self._h.getBasis() if status is Status.OPTIMAL else None,
             info={"model_status": str(self._h.getModelStatus())},
         )
 
