@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import xarray as xr
 
 from fundsim.model import Scenario, Selector
 
 if TYPE_CHECKING:  # the checker must not pull in the LP or the solvers at run time
-    import xarray as xr
-
     from fundsim.results import Allocation
 
 __all__ = ["assert_allocation_feasible"]
@@ -86,7 +85,7 @@ def _share_bounds(rule: str, subject: str, value: float, total: float, min_share
 
 # ---- reading the allocation ------------------------------------------------------------------------
 def _dataset(allocation: Allocation | xr.Dataset) -> xr.Dataset:
-    return getattr(allocation, "data", allocation)
+    return allocation if isinstance(allocation, xr.Dataset) else allocation.data
 
 
 def _plan(sc: Scenario, allocation: Allocation | xr.Dataset, rtol: float, atol: float) -> _Plan:
@@ -95,7 +94,8 @@ def _plan(sc: Scenario, allocation: Allocation | xr.Dataset, rtol: float, atol: 
     coords = sc.coords()
     missing = [name for name in ("eu", "cofin", "total", "payments") if name not in data.variables]
     if missing:
-        raise AssertionError(f"the allocation has no {', '.join(missing)}; it holds {sorted(data.data_vars)}")
+        held = sorted(map(str, data.data_vars))
+        raise AssertionError(f"the allocation has no {', '.join(missing)}; it holds {held}")
     for dim, labels in coords.items():
         have = list(data[dim].values) if dim in data.coords else []
         if sorted(map(str, have)) != sorted(map(str, labels)):
@@ -150,7 +150,7 @@ def _paid(sc: Scenario, money: np.ndarray) -> np.ndarray:
 
 def _selected(sel: Selector, sc: Scenario) -> np.ndarray:
     """Boolean cube of the cells a selector names (eligible or not)."""
-    v = [sel.vector(dim, labels) for dim, labels in zip(CUBE, sc.coords().values(), strict=True)]
+    v = [sel.vector(dim, tuple(labels)) for dim, labels in zip(CUBE, sc.coords().values(), strict=True)]
     return v[0][:, None, None, None] & v[1][None, :, None, None] & v[2][None, None, :, None] & v[3]
 
 
@@ -388,17 +388,18 @@ def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.D
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
     >>> alloc = fs.solve(sc)
     >>> assert_allocation_feasible(sc, alloc)
-    >>> data = alloc.data.copy(deep=True)
-    >>> data["eu"].loc["enpi", "return", "north_africa", 2009] += 5.0  # beyond envelope and absorption
+    >>> data = alloc.data.copy()
+    >>> data["eu"] = 2 * data["eu"]  # twice the money: beyond every envelope and North Africa's capacity
     >>> try:
     ...     assert_allocation_feasible(sc, data)
     ... except AssertionError as err:
-    ...     lines = str(err).splitlines()
-    >>> lines[0]
-    "5 violations of the rules of scenario 'tutorial':"
-    >>> print(lines[-1])  # doctest: +NORMALIZE_WHITESPACE
-      - absorption: payments to north_africa in 2009 are EUR 30.000 m, above the capacity of
-        EUR 25.000 m (by 5.000)
+    ...     for line in str(err).splitlines():
+    ...         if line.startswith("  - absorption"):
+    ...             print(line)  # doctest: +NORMALIZE_WHITESPACE
+      - absorption: payments to north_africa in 2009 are EUR 50.000 m, above the capacity of
+        EUR 25.000 m (by 25.000)
+      - absorption: payments to north_africa in 2010 are EUR 50.000 m, above the capacity of
+        EUR 25.000 m (by 25.000)
     """
     plan = _plan(scenario, allocation, rtol, atol)
     found = [message for check in CHECKS for message in check(plan)]

@@ -231,8 +231,10 @@ def open_allocation(path: str | Path) -> Allocation:
     """Read an allocation written with :meth:`Allocation.save` to NetCDF."""
     ds = xr.load_dataset(path)
     names = [str(k) for k in ds.data_vars]
-    duals = xr.Dataset({k.removeprefix("shadow_price_"): ds[k].rename({d: str(d).removesuffix("_rule") for d in ds[k].dims})
-                        for k in names if k.startswith("shadow_price_")})
+    duals = xr.Dataset({
+        k.removeprefix("shadow_price_"): ds[k].rename({d: str(d).removesuffix("_rule") for d in ds[k].dims})
+        for k in names if k.startswith("shadow_price_")
+    })
     data = ds[[k for k in names if not k.startswith("shadow_price_")]]
     data["eligible"] = data["eligible"].astype(bool)
     return Allocation(data, duals)

@@ -29,19 +29,20 @@ def block_array(block: Block, flat: np.ndarray, *, fill: float = np.nan, units: 
 def relaxation_duals(lp: LinearProgram, result: SolveResult) -> np.ndarray:
     """Per row: change of the objective per unit of *relaxation* of the row's binding side.
 
-    Relaxing a ``≤`` row raises its upper bound; relaxing a ``≥`` row lowers its lower bound; a ranged
-    row is relaxed on the side it sits at. Equality rows keep ∂objective/∂bound.
+    Relaxing a ``≤`` row raises its upper bound; relaxing a ``≥`` row lowers its lower bound. A ranged
+    row (``min ≤ … ≤ max``, also ``min == max``) is relaxed on the side that binds, the one whose
+    relaxation improves the objective, so its price has the sign of improvement: ≥ 0 when maximising,
+    ≤ 0 when minimising. Equality rows keep ∂objective/∂bound.
     """
     dual = np.asarray(result.row_dual, float)
     out = dual.copy()
-    act = np.asarray(result.row_activity, float)
+    improving = 1.0 if lp.sense == "max" else -1.0
     for block in lp.constraints.values():
         s = slice(block.start, block.stop)
         if block.kind == "ge":
             out[s] = -dual[s]
         elif block.kind == "range":
-            at_upper = np.abs(act[s] - lp.row_upper[s]) <= np.abs(act[s] - lp.row_lower[s])
-            out[s] = np.where(at_upper, dual[s], -dual[s])
+            out[s] = improving * np.abs(dual[s])
     return out + 0.0  # turn -0.0 into 0.0
 
 

@@ -121,6 +121,18 @@ def _weights(spec: WeightsSpec, sc: ScenarioSpec) -> np.ndarray:
     return w
 
 
+def _merged_limits(entries: list[tuple[str, float | None, float | None]]) -> tuple[m.Limit, ...]:
+    """One limit per label: several entries for one region (or priority) all hold, so the tightest
+    minimum and maximum are kept."""
+    merged: dict[str, tuple[float | None, float | None]] = {}
+    for label, lo, hi in entries:
+        old_lo, old_hi = merged.get(label, (None, None))
+        lo = lo if old_lo is None else old_lo if lo is None else max(lo, old_lo)
+        hi = hi if old_hi is None else old_hi if hi is None else min(hi, old_hi)
+        merged[label] = (lo, hi)
+    return tuple(m.Limit(label, lo, hi) for label, (lo, hi) in merged.items())
+
+
 def _rules(spec: ScenarioSpec, labels: _Labels) -> m.Rules:
     r = spec.rules
     return m.Rules(
@@ -132,8 +144,8 @@ def _rules(spec: ScenarioSpec, labels: _Labels) -> m.Rules:
             )
             for x in r.geographic_focus
         ),
-        region_limits=tuple(m.Limit(x.region, x.min, x.max) for x in r.region_limits),
-        priority_limits=tuple(m.Limit(x.priority, x.min, x.max) for x in r.priority_limits),
+        region_limits=_merged_limits([(x.region, x.min, x.max) for x in r.region_limits]),
+        priority_limits=_merged_limits([(x.priority, x.min, x.max) for x in r.priority_limits]),
         min_packages=tuple(m.MinPackage(x.region, x.amount, labels.priorities_of(x)) for x in r.min_packages),
         caps=tuple(m.Cap(x.id, labels.selector(x, x.id), x.min, x.max, x.per_year) for x in r.caps),
     )
