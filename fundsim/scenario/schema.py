@@ -9,6 +9,7 @@ of a file is found in one pass. docs/scenario-format.md documents every field.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 from typing import Annotated, Any, Literal
 
@@ -56,7 +57,8 @@ def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str], what: 
     valid = sorted(str(v) for v in valid)
     close = _closest(given, valid)
     hint = f" (did you mean '{close}'?)" if close else ""
-    listed = ", ".join(valid[:40]) + (", …" if len(valid) > 40 else "")
+    listed = ", ".join(v if v and "," not in v and v.strip() == v else repr(v) for v in valid[:40])
+    listed += ", …" if len(valid) > 40 else ""
     return f"unknown {what} {given!r}{hint}; valid {_plural(what)} are: {listed or '(none declared)'}"
 
 
@@ -101,14 +103,14 @@ def _unwrap(value: Any) -> Any:
         extra = sorted((k for k in value if k not in NOTE_KEYS), key=str)
         keys = sorted(NOTE_KEYS)
         problems: list[tuple[tuple[Any, ...], str]] = []
+        if "value" not in value and not any(_closest(k, keys) == "value" for k in extra):
+            problems.append(((), f"a number with provenance needs its value: write {_NOTED_FORM}; "
+                                 f"got the keys {', '.join(map(str, value)) or '(none)'}"))
         for k in extra:
             close = _closest(k, keys)
             hint = f" (did you mean '{close}'?)" if close else ""
             problems.append(((k,), f"unknown key {k!r}{hint} in a number with provenance; valid keys are: "
                                    f"{', '.join(keys)}; write {_NOTED_FORM}"))
-        if "value" not in value and not any(_closest(k, keys) == "value" for k in extra):
-            problems.append(((), f"a number with provenance needs its value: write {_NOTED_FORM}; "
-                                 f"got the keys {', '.join(map(str, value)) or '(none)'}"))
         if problems:
             raise Located(problems)
         value = value["value"]
@@ -129,7 +131,7 @@ Share = Annotated[Num, Field(ge=0, le=1, description="share between 0 and 1")]
 EuShare = Annotated[Num, Field(gt=0, le=1, description="share above 0, at most 1")]
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
-Year = Annotated[int, BeforeValidator(_unwrap), Field(ge=1900, le=2200)]
+Year = Annotated[int, BeforeValidator(_unwrap), Field(ge=1900, le=2200, description="a calendar year")]
 
 
 # ---- references to declared ids ----------------------------------------------------------------------
@@ -161,9 +163,7 @@ def _year_key(key: Any, info: ValidationInfo) -> int:
     year: int | None = None
     if isinstance(key, int) and not isinstance(key, bool):
         year = key
-    elif isinstance(key, str) and key.strip().isdigit():
-        year = int(key)
-    elif isinstance(key, float) and key.is_integer():
+    elif (isinstance(key, str) and key.strip().isdigit()) or (isinstance(key, float) and key.is_integer()):
         year = int(key)
     years = (info.context or {}).get("year")
     if year is None:
@@ -174,14 +174,14 @@ def _year_key(key: Any, info: ValidationInfo) -> int:
     return year
 
 
-def _number(value: Any, what: str) -> float:
+def _number(value: Any, what: str, unit: str = "EUR million") -> float:
     value = _unwrap(value)
     if value is None:
         raise ValueError(f"{what} must be a number, got nothing (an empty value)")
     if isinstance(value, str) or not isinstance(value, int | float):
         raise ValueError(f"{what} must be a number, got {show(value)}")
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number ≥ 0 (EUR million), got {show(value)}")
+        raise ValueError(f"{what} must be a finite number ≥ 0 ({unit}), got {show(value)}")
     return float(value)
 
 
@@ -347,7 +347,7 @@ def _envelope_total(value: dict[Any, Any], info: ValidationInfo) -> dict[int, fl
     else:
 
         def share(k: Any, v: Any) -> tuple[int, float]:
-            year, s = _year_key(k, info), _number(v, f"the share of {k}")
+            year, s = _year_key(k, info), _number(v, f"the share of {k}", "a share between 0 and 1")
             if s > 1:
                 raise ValueError(f"the share of {k} must be between 0 and 1, got {show(s)}")
             return year, s
@@ -513,7 +513,7 @@ class WeightsSpec(Noted):
 
 
 def _increasing(value: list[float]) -> list[float]:
-    if any(b2 <= b1 for b1, b2 in zip(value, value[1:], strict=False)):
+    if any(b2 <= b1 for b1, b2 in itertools.pairwise(value)):
         raise ValueError(f"breakpoints must increase, got {show(value)}")
     return value
 
@@ -524,7 +524,7 @@ def _slopes(value: list[float], info: ValidationInfo) -> list[float]:
     if b is not None and len(value) != len(b) + 1:
         problems.append(((), f"give one slope more than breakpoints (a slope per segment): {len(b)} "
                              f"breakpoints {show(b)} need {len(b) + 1} slopes, got {len(value)} {show(value)}"))
-    if any(s2 > s1 for s1, s2 in zip(value, value[1:], strict=False)):
+    if any(s2 > s1 for s1, s2 in itertools.pairwise(value)):
         problems.append(((), f"slopes must not increase (returns diminish), got {show(value)}"))
     if problems:
         raise Located(problems)

@@ -29,6 +29,7 @@ _SECTIONS = {
     "instrument": "instruments",
     "source": "match_sources",
 }
+_OPTIONAL = {"match_sources"}  # sections that may be left out (then they declare no ids)
 # pydantic names the steps of a validator chain in an error's location ("function-after[…]",
 # "constrained-str", "nullable[…]"); they are not fields of the file.
 _INTERNAL_STEP = re.compile(r"^[a-z][a-z\-]*(\[.*\])?$")
@@ -46,6 +47,8 @@ def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, set[Any]]
     context: dict[str, set[Any]] = {}
     problems: list[Problem] = []
     for kind, section in _SECTIONS.items():
+        if not isinstance(raw.get(section, [] if section in _OPTIONAL else None), list):
+            continue  # missing or malformed: reported as such; references to it are not checked
         found = _ids(raw, section)
         context[kind] = {i for _, i in found}
         first: dict[str, int] = {}
@@ -66,7 +69,9 @@ def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, set[Any]]
     if isinstance(regions, list):
         context["group"] = {e["group"] for e in regions if isinstance(e, dict) and isinstance(e.get("group"), str)}
     years = raw.get("years")
-    if isinstance(years, list) and all(isinstance(y, int) and not isinstance(y, bool) for y in years):
+    if isinstance(years, list) and years and all(
+        isinstance(y, int) and not isinstance(y, bool) and 1900 <= y <= 2200 for y in years
+    ):
         context["year"] = set(years)
     return context, problems
 
@@ -85,9 +90,7 @@ def _unwrap_type(tp: Any) -> Any:
     """Strip Annotated, Optional, list[...] and dict[..., X] down to a model class where there is one."""
     for _ in range(8):
         origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (list, tuple):
+        if origin is typing.Annotated or origin in (list, tuple):
             tp = typing.get_args(tp)[0]
         elif origin is dict:
             tp = typing.get_args(tp)[1]
@@ -157,8 +160,26 @@ def _required_fields(model: type[BaseModel]) -> list[str]:
 # ---- wording -----------------------------------------------------------------------------------------
 _COMPARE = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", "≥"),
             "less_than": ("lt", "<"), "less_than_equal": ("le", "≤")}
-_TYPE_NAMES = {"float": "a number", "int": "a whole number", "string": "text", "bool": "true or false",
-               "list": "a list", "dict": "a mapping (key: value)", "model": "a mapping of fields (key: value)"}
+
+
+def _missing(loc: tuple[Any, ...]) -> str:
+    """'required field missing', with what to give: the field's description or the fields its entries need."""
+    model = _model_at(loc[:-1])
+    field = model.model_fields.get(str(loc[-1])) if model else None
+    if field is None:
+        return "required field missing"
+    if field.description:
+        return f"required field missing ({field.description})"
+    inner = _unwrap_type(field.annotation)
+    if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+        return "required field missing"
+    need = ", ".join(_required_fields(inner)) or "no required fields"
+    outer = field.annotation
+    if typing.get_origin(outer) is typing.Annotated:
+        outer = typing.get_args(outer)[0]
+    if typing.get_origin(outer) is list:
+        return f"required field missing; give a list of entries, each with {need}"
+    return f"required field missing; give a mapping with {need}"
 
 
 def _given(value: Any) -> str:
@@ -167,28 +188,19 @@ def _given(value: Any) -> str:
     return show(value)
 
 
-def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:  # noqa: C901 -- one branch per kind of error
+def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:  # one branch per kind of error
     kind, given, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
         return suggest(loc[-1], sorted(model.model_fields) if model else [], "field")
     if kind == "missing":
-        model = _model_at(loc[:-1])
-        field = model.model_fields.get(str(loc[-1])) if model else None
-        if field is not None and field.description:
-            return f"required field missing ({field.description})"
-        inner = _unwrap_type(field.annotation) if field is not None else None
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
-            need = ", ".join(_required_fields(inner)) or "no required fields"
-            many = typing.get_origin(typing.get_args(field.annotation)[0] if typing.get_origin(
-                field.annotation) is typing.Annotated else field.annotation) is list
-            return (f"required field missing; give a list of entries, each with {need}" if many
-                    else f"required field missing; give a mapping with {need}")
-        return "required field missing"
+        return _missing(loc)
     if kind in _COMPARE:
         key, sign = _COMPARE[kind]
         desc = _description(loc)
         return f"must be {sign} {show(ctx.get(key))}{f' ({desc})' if desc else ''}; got {_given(given)}"
+    if kind == "finite_number":
+        return f"expected a finite number; got {_given(given)}"
     if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
         what = "a whole number" if kind.startswith("int") else "a number"
         desc = _description(loc)
@@ -229,8 +241,11 @@ def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:  # noqa: C901 --
 
 def _clean(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """pydantic's location without its internal step names and the '[key]' marker of a bad mapping key."""
-    return tuple(p for p in loc if not (isinstance(p, str) and (p == "[key]" or _INTERNAL_STEP.fullmatch(p)
-                                                                and ("[" in p or "-" in p))))
+    return tuple(p for p in loc if not (isinstance(p, str) and _internal(p)))
+
+
+def _internal(part: str) -> bool:
+    return part == "[key]" or (_INTERNAL_STEP.fullmatch(part) is not None and ("[" in part or "-" in part))
 
 
 def _problems_of(err: dict[str, Any], origins: Origins) -> list[Problem]:
