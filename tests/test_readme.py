@@ -1,0 +1,43 @@
+"""What the README shows is what fundsim does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import fundsim as fs
+from fundsim.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_bad_file_example_is_what_validate_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's broken.yaml: the tutorial with an unknown field and a misspelt region."""
+    text = (ROOT / "scenarios" / "tutorial.yaml").read_text()
+    text = text.replace("group: east,", "group: east, colour: blue,")
+    text = text.replace("eligibility: {priorities: [mobility, return]}",
+                        "eligibility: {priorities: [mobility, return], regions: [north_afrika]}")
+    (tmp_path / "broken.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate", "broken.yaml"])
+    assert result.exit_code == 2
+    block = README.split("$ fundsim validate broken.yaml\n", 1)[1].split("```", 1)[0]
+    shown = [line for line in block.splitlines() if line.strip()]
+    assert len(shown) == 3
+    for line in shown:
+        assert line in result.output, line
+
+
+def test_python_tour_numbers() -> None:
+    alloc = fs.solve(fs.load_scenario(ROOT / "scenarios" / "tutorial.yaml"))
+    assert re.search(r"alloc\.objective\s+# 130\.0", README)
+    assert alloc.objective == pytest.approx(130.0)
+
+
+def test_readme_names_the_two_commands() -> None:
+    assert "make demo" in README and "make test" in README
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
