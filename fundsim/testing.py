@@ -260,15 +260,26 @@ def check_payments(plan: _Plan) -> list[str]:
 
 def check_absorption(plan: _Plan) -> list[str]:
     """``Σ_{i,p,l} profile[i,l]·money[i,p,r,y-l] ≤ capacity[r,y]``: payments falling due in a region-year,
-    of EU money or of total cost (EU + co-financing) by the absorption basis, stay within capacity."""
+    of EU money or of total cost (EU + co-financing) by the absorption basis, stay within capacity.
+
+    Years after the last scenario year are held to the last year's capacity when the scenario's
+    ``after_horizon`` is ``"last_year"``."""
     sc, found = plan.sc, []
     total = sc.absorption.basis == "total"
-    paid = _paid(sc, plan.total if total else plan.eu).sum(axis=(0, 1))
+    money = (plan.total if total else plan.eu).sum(axis=1)  # (instrument, region, year)
+    ny = len(sc.years)
+    extra = max(len(ins.payment_profile) for ins in sc.instruments) - 1
+    paid = np.zeros((len(sc.regions), ny + extra))
+    for n, ins in enumerate(sc.instruments):
+        for lag, share in enumerate(ins.payment_profile):
+            paid[:, lag : lag + ny] += share * money[n]
     what = "payments (EU + co-financing)" if total else "payments"
     cap = np.asarray(sc.absorption.capacity, dtype=float)
+    tail = cap[:, -1] if sc.absorption.after_horizon == "last_year" else np.full(len(sc.regions), np.inf)
     for r, region in enumerate(sc.region_ids):
-        for y, year in enumerate(sc.years):
-            found += _bounds("absorption", f"{what} to {region} in {year} are", paid[r, y], None, cap[r, y],
+        for y in range(ny + extra):
+            limit = cap[r, y] if y < ny else tail[r]
+            found += _bounds("absorption", f"{what} to {region} in {sc.years[0] + y} are", paid[r, y], None, limit,
                              plan, upper_name="capacity")
     return found
 

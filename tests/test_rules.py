@@ -625,3 +625,30 @@ def test_checker_never_imports_the_lp_or_the_solvers() -> None:
     imported = {node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module}
     imported |= {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
     assert not {m for m in imported if m.startswith(("fundsim.lp", "fundsim.solvers"))}
+
+
+@pytest.mark.parametrize(("after_horizon", "expected"), [("last_year", 12.5), ("unlimited", 50.0)])
+def test_absorption_after_the_horizon(after_horizon: str, expected: float) -> None:
+    """One year, profile [0.2, 0.8], capacity 10: 0.2·eu ≤ 10 in 2009 and, held to the last year's capacity,
+    0.8·eu ≤ 10 in 2010 — so at most 12.5 is committed; left uncapped, 50."""
+    data = {
+        "name": "tail", "years": [2009], "pillars": [{"id": "q"}], "regions": [{"id": "r", "group": "south"}],
+        "priorities": [{"id": "p", "pillar": "q"}],
+        "instruments": [{"id": "i", "envelope": 100, "payment_profile": [0.2, 0.8]}],
+        "absorption": {"basis": "eu", "capacity": {"r": 10}, "after_horizon": after_horizon},
+    }
+    sc = fs.scenario_from_dict(data)
+    alloc = fs.solve(sc)
+    assert_allocation_feasible(sc, alloc)
+    assert float(alloc.data["eu"].sum()) == pytest.approx(expected)
+    assert float(alloc.data["payments_after_horizon"].sum()) == pytest.approx(0.8 * expected)
+    if after_horizon == "last_year":
+        assert float(alloc.duals["absorption_after_horizon"].sel(region="r", year_after=2010)) == pytest.approx(1.25)
+        bad = alloc.data.copy(deep=True)
+        bad["eu"][:] = bad["eu"] * 2
+        bad["payments"][:] = bad["payments"] * 2
+        bad["payments_after_horizon"][:] = bad["payments_after_horizon"] * 2
+        bad["cofin"][:] = bad["cofin"] * 2
+        bad["total"][:] = bad["total"] * 2
+        with pytest.raises(AssertionError, match=r"payments to r in 2010 are EUR 20\.000 m, above the capacity"):
+            assert_allocation_feasible(sc, bad)

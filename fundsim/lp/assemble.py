@@ -137,9 +137,12 @@ def define_absorption(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
 
     Payments of a commitment follow the instrument's payment profile; ``f`` is 1 when absorption counts
     EU money and ``1 + k`` when it counts total cost. Only region-years with a finite capacity get a row.
+    Payments falling due after the last year are capped at the last year's capacity (block
+    ``absorption_after_horizon[region, year]``) unless the scenario says ``after_horizon: unlimited``.
     """
-    cap = sc.absorption.capacity
     longest = max(len(ins.payment_profile) for ins in sc.instruments)
+    ny = len(sc.years)
+    cap = sc.absorption.extended(longest - 1)
     profile = np.zeros((len(sc.instruments), longest))
     for n, ins in enumerate(sc.instruments):
         profile[n, : len(ins.payment_profile)] = ins.payment_profile
@@ -149,19 +152,33 @@ def define_absorption(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
     row_of[finite] = np.arange(finite.sum())
     rows, cols, vals = [], [], []
     for lag in range(longest):  # a handful of lags, each vectorised over all cells
-        pay_year = cells.y + lag
         coef = profile[cells.i, lag] * factor
-        ok = (pay_year < len(sc.years)) & (coef > 0)
-        target = row_of[cells.r[ok], pay_year[ok]]
+        ok = coef > 0
+        target = row_of[cells.r[ok], cells.y[ok] + lag]
         keep = target >= 0
         rows.append(target[keep])
         cols.append(cells.col[ok][keep])
         vals.append(coef[ok][keep])
+    rows_, cols_, vals_ = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     fr, fy = np.nonzero(finite)
+    inside = fy < ny  # rows of scenario years come first (row_of numbers them in C order per region)
+    order = np.argsort(~inside, kind="stable")
+    new_row = np.empty(len(order), dtype=np.int64)
+    new_row[order] = np.arange(len(order))
+    rows_ = new_row[rows_]
+    n_in = int(inside.sum())
     b.add_constraints(
-        "absorption", ("region", "year"), (sc.region_ids, sc.years), np.concatenate(rows), np.concatenate(cols),
-        np.concatenate(vals), np.full(len(fr), -np.inf), cap[finite], positions=(fr, fy), kind="le",
-        units=MONEY, long_name="absorption capacity (payments)",
+        "absorption", ("region", "year"), (sc.region_ids, sc.years), rows_[rows_ < n_in], cols_[rows_ < n_in],
+        vals_[rows_ < n_in], np.full(n_in, -np.inf), cap[fr[inside], fy[inside]], positions=(fr[inside], fy[inside]),
+        kind="le", units=MONEY, long_name="absorption capacity (payments)",
+    )
+    later = tuple(sc.years[-1] + t for t in range(1, longest))
+    late = rows_ >= n_in
+    b.add_constraints(
+        "absorption_after_horizon", ("region", "year_after"), (sc.region_ids, later), rows_[late] - n_in,
+        cols_[late], vals_[late], np.full(len(fr) - n_in, -np.inf), cap[fr[~inside], fy[~inside]],
+        positions=(fr[~inside], fy[~inside] - ny), kind="le", units=MONEY,
+        long_name="absorption capacity after the last year (payments)",
     )
 
 

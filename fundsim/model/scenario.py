@@ -21,10 +21,20 @@ class Absorption:
 
     ``capacity`` has shape ``(region, year)``, EUR m, ``inf`` where unlimited. ``basis`` says whether
     payments are counted as EU money only (``"eu"``) or as total cost with co-financing (``"total"``).
+    ``after_horizon`` says how payments falling due after the last scenario year are treated:
+    ``"last_year"`` caps each later year at the last year's capacity (so late commitments do not escape
+    the rule), ``"unlimited"`` leaves them uncapped.
     """
 
     capacity: np.ndarray
     basis: str = "total"
+    after_horizon: str = "last_year"
+
+    def extended(self, extra_years: int) -> np.ndarray:
+        """Capacity over the scenario years and ``extra_years`` after them, ``(region, year)``."""
+        tail_value = self.capacity[:, -1:] if self.after_horizon == "last_year" else np.full(
+            (self.capacity.shape[0], 1), np.inf)
+        return np.concatenate([self.capacity, np.repeat(tail_value, extra_years, axis=1)], axis=1)
 
 
 @dataclass(frozen=True, eq=False)

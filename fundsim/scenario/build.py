@@ -190,7 +190,7 @@ def build_scenario(
         priorities=tuple(m.Priority(p.id, p.name or p.id, p.pillar) for p in spec.priorities),
         match_sources=tuple(_match_source(s, labels) for s in spec.match_sources),
         instruments=tuple(_instrument(i, labels, all_p, all_r) for i in spec.instruments),
-        absorption=m.Absorption(m.frozen_array(absorption), spec.absorption.basis),
+        absorption=m.Absorption(m.frozen_array(absorption), spec.absorption.basis, spec.absorption.after_horizon),
         rules=_rules(spec, labels),
         objective=_objective(spec, labels),
         provenance=provenance,

@@ -426,6 +426,9 @@ class InstrumentSpec(Noted):
 
 class AbsorptionSpec(Noted):
     basis: Literal["total", "eu"] = "total"
+    after_horizon: Literal["last_year", "unlimited"] = Field(
+        "last_year", description="payments falling due after the last year: capped at the last year's capacity, "
+        "or not capped")
     default: YearSeries | None = Field(None, description="capacity of every region not listed")
     capacity: dict[RegionRef, YearSeries] = {}
 
