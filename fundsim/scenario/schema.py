@@ -420,7 +420,8 @@ class InstrumentSpec(Noted):
     eligibility: CellSelector = CellSelector()
     cofinancing: CofinancingSpec = CofinancingSpec()
     # decommitment_window before payment_profile: the profile's check reads the window
-    decommitment_window: Annotated[int, Field(ge=0, le=10, description="years n+N until unpaid money lapses")] = 2
+    decommitment_window: Annotated[int, BeforeValidator(_unwrap), Field(ge=0, le=10,
+                                   description="years n+N until unpaid money lapses")] = 2
     payment_profile: Annotated[list[Share], AfterValidator(_payment_profile)] = [1.0]
 
 
