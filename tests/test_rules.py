@@ -173,7 +173,7 @@ def test_partner_match_capacity_applies_per_region() -> None:
     assert cofin.sel(region=NA).values.tolist() == pytest.approx([3.0, 3.0])  # member states in the South
     assert eu_by(alloc, "region", "year").sel(region=NA).values.tolist() == pytest.approx([9.0, 9.0])
     assert alloc.objective == pytest.approx(10.0)
-    partner = alloc.duals["partner_match_capacity"].sel(source="partners", region=EP)
+    partner = alloc.duals["partner_match_capacity"].sel(partner_source="partners", region=EP)
     assert partner.values.tolist() == pytest.approx([1.0, 1.0])
     member_states = alloc.duals["match_capacity"].sel(source="member_states")
     assert member_states.values.tolist() == pytest.approx([1.0, 1.0])
@@ -370,7 +370,7 @@ def test_annual_cap() -> None:
     _, alloc = solved(data)
     assert eu_by(alloc, "region", "year").sel(region=NA).values.tolist() == pytest.approx([5.0, 5.0])
     assert alloc.objective == pytest.approx(50.0)
-    assert alloc.duals["annual_caps"].sel(cap="na").values.tolist() == pytest.approx([1.0, 1.0])
+    assert alloc.duals["annual_caps"].sel(annual_cap="na").values.tolist() == pytest.approx([1.0, 1.0])
 
 
 def test_annual_cap_on_some_years() -> None:
@@ -386,7 +386,7 @@ def test_annual_cap_minimum_on_some_years() -> None:
                 rules={"caps": [{"id": "ep", "regions": [EP], "years": [2010], "min": 5, "per_year": True}]})
     _, alloc = solved(data)
     assert eu_by(alloc, "region", "year").sel(region=EP).values.tolist() == pytest.approx([0.0, 5.0])
-    dual = alloc.duals["annual_caps"].sel(cap="ep")
+    dual = alloc.duals["annual_caps"].sel(annual_cap="ep")
     assert np.isnan(float(dual.sel(year=2009)))  # no rule in 2009, so no price
     assert float(dual.sel(year=2010)) == pytest.approx(1.0)
 

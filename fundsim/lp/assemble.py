@@ -123,7 +123,7 @@ def define_match_capacity(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None
         keep = np.isfinite(upper)
         row_map = np.cumsum(keep) - 1
         take = keep[row]
-        dims = ("source", "region", "year") if per_region else ("source", "year")
+        dims = ("partner_source", "region", "year") if per_region else ("source", "year")
         coords = (tuple(ids), sc.region_ids, sc.years) if per_region else (tuple(ids), sc.years)
         b.add_constraints(
             name, dims, coords, row_map[row[take]], cells.col[use][take], cells.k[use][take],
@@ -308,7 +308,7 @@ def define_caps(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
         cy_c, cy_y = np.nonzero(cap_years)
         row_of = np.full(cap_years.shape, -1, dtype=np.int64)
         row_of[cy_c, cy_y] = np.arange(len(cy_c))
-        b.add_constraints(name, ("cap", "year"), (labels, sc.years), row_of[ci, cells.y[idx]], cells.col[idx],
+        b.add_constraints(name, ("annual_cap", "year"), (labels, sc.years), row_of[ci, cells.y[idx]], cells.col[idx],
                           np.ones(len(idx)), lower[cy_c], upper[cy_c], positions=(cy_c, cy_y), kind=kind,
                           units=MONEY, long_name="annual caps on slices")
 

@@ -52,13 +52,15 @@ def allocation_dataset(sc: Scenario, eu: np.ndarray) -> xr.Dataset:
     coords: dict[str, Any] = dict(sc.coords())
     coords["pillar"] = ("priority", list(sc.priority_pillars))
     coords["group"] = ("region", list(sc.region_groups))
-    data = xr.Dataset(coords=coords)
-    for name, values in (("eu", eu), ("cofin", cofin), ("total", eu + cofin), ("payments", pay)):
-        data[name] = xr.DataArray(values, dims=CUBE, attrs={"units": "EUR m", "long_name": _VARS[name]})
-    data["payments_after_horizon"] = xr.DataArray(
-        later, dims=CUBE[:3], attrs={"units": "EUR m", "long_name": "EU payments due after the last year"})
-    data["eligible"] = xr.DataArray(sc.eligible, dims=CUBE, attrs={"long_name": "cell may receive EU money"})
-    return data
+    money = {"units": "EUR m"}
+    data_vars: dict[str, Any] = {
+        name: (CUBE, values, {**money, "long_name": _VARS[name]})
+        for name, values in (("eu", eu), ("cofin", cofin), ("total", eu + cofin), ("payments", pay))
+    }
+    data_vars["payments_after_horizon"] = (CUBE[:3], later, {**money, "long_name": "EU payments due after the "
+                                                             "last year"})
+    data_vars["eligible"] = (CUBE, sc.eligible, {"long_name": "cell may receive EU money"})
+    return xr.Dataset(data_vars, coords=coords)
 
 
 class Allocation:
@@ -98,7 +100,7 @@ class Allocation:
         eu = np.where(np.abs(eu) < 1e-9, 0.0, eu)
         data = allocation_dataset(sc, eu)
         total_eu = float(eu.sum())
-        duals = xr.Dataset(shadow_prices(lp, result, total_eu))
+        duals = shadow_prices(lp, result, total_eu)
         data.attrs.update(_metadata(sc, result))
         duals.attrs.update(data.attrs)
         return cls(data, duals, sc, lp, result)

@@ -46,20 +46,20 @@ def relaxation_duals(lp: LinearProgram, result: SolveResult) -> np.ndarray:
     return out + 0.0  # turn -0.0 into 0.0
 
 
-def shadow_prices(lp: LinearProgram, result: SolveResult, total_eu: float) -> dict[str, xr.DataArray]:
-    """Each rule's shadow price, labelled by the rule's own dims.
+def shadow_prices(lp: LinearProgram, result: SolveResult, total_eu: float) -> xr.Dataset:
+    """Each rule's shadow price, labelled by the rule's own dims, as one Dataset.
 
     Money rules are in objective units per EUR m of relaxation; share rules (pillar balance, focus) per
     percentage point of the share, ``0.01 · E`` EUR m at the optimum's total EU commitment ``E``.
     """
     relax = relaxation_duals(lp, result)
-    out = {}
+    data_vars, coords = {}, {}
     for name, block in lp.constraints.items():
         if name in INTERNAL_ROWS:
             continue
-        if block.per_point:
-            out[name] = block_array(block, relax * 0.01 * total_eu, units="objective per percentage point",
-                                    long_name=f"shadow price: {block.long_name}")
-        else:
-            out[name] = block_array(block, relax, long_name=f"shadow price: {block.long_name}")
-    return out
+        values = relax * 0.01 * total_eu if block.per_point else relax
+        units = "objective per percentage point" if block.per_point else block.units
+        data_vars[name] = (block.dims, block.dense(values), {"units": units,
+                                                             "long_name": f"shadow price: {block.long_name}"})
+        coords.update({d: list(c) for d, c in zip(block.dims, block.coords, strict=True)})
+    return xr.Dataset(data_vars, coords=coords)
