@@ -51,11 +51,16 @@ class Cells:
         return len(self.i)
 
 
-def _unique_rows(*keys: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Distinct key tuples (sorted) and, per element, the row of its tuple."""
-    stacked = np.stack(keys, axis=1)
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return tuple(uniq[:, j] for j in range(uniq.shape[1])), inverse.ravel()
+def _unique_rows(keys: tuple[np.ndarray, ...], shape: tuple[int, ...]) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Distinct key tuples (in C order of ``shape``) and, per element, the row of its tuple.
+
+    Keys index small label dims, so a dense table of ``prod(shape)`` flags does it in linear time.
+    """
+    flat = np.ravel_multi_index(keys, shape)
+    present = np.zeros(int(np.prod(shape)), dtype=bool)
+    present[flat] = True
+    row_of = np.cumsum(present) - 1
+    return np.unravel_index(np.flatnonzero(present), shape), row_of[flat]
 
 
 def _mask(sel: Selector, sc: Scenario, cells: Cells) -> np.ndarray:
@@ -89,7 +94,7 @@ def define_eu(b: ProgramBuilder, sc: Scenario) -> Cells:
 
 def define_envelope(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
     """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]`` — an instrument cannot commit more than its usable envelope."""
-    (ki, ky), row = _unique_rows(cells.i, cells.y)
+    (ki, ky), row = _unique_rows((cells.i, cells.y), (len(sc.instruments), len(sc.years)))
     usable = np.stack([ins.usable for ins in sc.instruments])[ki, ky]
     b.add_constraints(
         "envelope", ("instrument", "year"), (sc.instrument_ids, sc.years), row, cells.col, np.ones(cells.n),
@@ -114,10 +119,11 @@ def define_match_capacity(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None
         local[[sc.source_ids.index(s) for s in ids]] = np.arange(len(ids))
         s_idx = local[source]
         use = (s_idx >= 0) & (cells.k > 0)
-        keys = (s_idx[use], cells.r[use], cells.y[use]) if per_region else (s_idx[use], cells.y[use])
         if not use.any():
             continue
-        uniq, row = _unique_rows(*keys)
+        ny, nr = len(sc.years), len(sc.regions)
+        uniq, row = (_unique_rows((s_idx[use], cells.r[use], cells.y[use]), (len(ids), nr, ny)) if per_region
+                     else _unique_rows((s_idx[use], cells.y[use]), (len(ids), ny)))
         cap = np.stack([sc.match_sources[sc.source_ids.index(s)].capacity for s in ids])
         upper = cap[uniq]
         keep = np.isfinite(upper)
@@ -330,7 +336,7 @@ def define_impact(b: ProgramBuilder, sc: Scenario, cells: Cells, cost: np.ndarra
     if not term.breakpoints:
         cost += w[cells.p, cells.r] * factor * term.slopes[0]
         return
-    (cp, cr), row = _unique_rows(cells.p, cells.r)
+    (cp, cr), row = _unique_rows((cells.p, cells.r), (len(sc.priorities), len(sc.regions)))
     live = w[cp, cr] > 0
     n_cell, n_seg = len(cp), len(term.slopes)
     edges = np.array([0.0, *term.breakpoints, np.inf])
