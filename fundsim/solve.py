@@ -13,14 +13,15 @@ from fundsim.solvers import Status, get_solver
 __all__ = ["solve"]
 
 
-def solve(scenario: Scenario, solver: str = "highs", **options: Any) -> Allocation:
+def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | None = None) -> Allocation:
     """Find the best allocation of a scenario.
 
     Parameters
     ----------
     scenario : a :class:`~fundsim.model.Scenario` (see :func:`fundsim.load_scenario`)
     solver : backend name (``"highs"``)
-    **options : passed to the backend (for HiGHS, any HiGHS option such as ``time_limit``)
+    options : passed to the backend; for HiGHS any HiGHS option, e.g. ``{"solver": "simplex"}`` or
+        ``{"time_limit": 60}``
 
     Raises
     ------
@@ -37,7 +38,7 @@ def solve(scenario: Scenario, solver: str = "highs", **options: Any) -> Allocati
     130.0
     """
     lp = assemble(scenario)
-    result = get_solver(solver, **options).solve(lp)
+    result = get_solver(solver, **(options or {})).solve(lp)
     if result.status is Status.INFEASIBLE:
         from fundsim.diagnose import quick_checks
 

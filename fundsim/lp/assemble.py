@@ -145,10 +145,13 @@ def define_absorption(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
     EU money and ``1 + k`` when it counts total cost. Only region-years with a finite capacity get a row.
     Payments falling due after the last year are capped at the last year's capacity (block
     ``absorption_after_horizon[region, year]``) unless the scenario says ``after_horizon: unlimited``.
+    When no payment profile ever rises, those rows are implied by the last year's and are left out:
+    what falls due in year T+t is then at most what fell due in year T, termwise.
     """
     longest = max(len(ins.payment_profile) for ins in sc.instruments)
+    rising = any(np.any(np.diff(ins.payment_profile) > 0) for ins in sc.instruments)
     ny = len(sc.years)
-    cap = sc.absorption.extended(longest - 1)
+    cap = sc.absorption.extended(longest - 1 if rising else 0)
     profile = np.zeros((len(sc.instruments), longest))
     for n, ins in enumerate(sc.instruments):
         profile[n, : len(ins.payment_profile)] = ins.payment_profile
@@ -159,7 +162,7 @@ def define_absorption(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
     rows, cols, vals = [], [], []
     for lag in range(longest):  # a handful of lags, each vectorised over all cells
         coef = profile[cells.i, lag] * factor
-        ok = coef > 0
+        ok = (coef > 0) & (cells.y + lag < cap.shape[1])
         target = row_of[cells.r[ok], cells.y[ok] + lag]
         keep = target >= 0
         rows.append(target[keep])
@@ -178,7 +181,7 @@ def define_absorption(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
         vals_[rows_ < n_in], np.full(n_in, -np.inf), cap[fr[inside], fy[inside]], positions=(fr[inside], fy[inside]),
         kind="le", units=MONEY, long_name="absorption capacity (payments)",
     )
-    later = tuple(sc.years[-1] + t for t in range(1, longest))
+    later = tuple(sc.years[-1] + t for t in range(1, cap.shape[1] - ny + 1))
     late = rows_ >= n_in
     b.add_constraints(
         "absorption_after_horizon", ("region", "year_after"), (sc.region_ids, later), rows_[late] - n_in,

@@ -1,0 +1,99 @@
+"""The HiGHS backend: the solver contract, methods, warm re-solves and edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fundsim as fs
+from fundsim.solvers import HighsSolver, Status, get_solver
+from fundsim.testing import assert_allocation_feasible
+
+
+@pytest.fixture(scope="module")
+def reference() -> fs.Scenario:
+    return fs.load_scenario("scenarios/gam-2008.yaml")
+
+
+@pytest.mark.parametrize("method", ["simplex", "ipm"])
+def test_methods_agree_on_the_reference(reference: fs.Scenario, method: str) -> None:
+    base = fs.solve(reference)
+    other = fs.solve(reference, options={"solver": method})
+    assert other.objective == pytest.approx(base.objective, rel=1e-9)
+    assert_allocation_feasible(reference, other)
+
+
+def test_warm_resolve_equals_cold_solve(reference: fs.Scenario) -> None:
+    """Change the envelopes in place and re-solve from the kept basis: same optimum as a cold solve."""
+    lp = fs.assemble(reference)
+    solver = HighsSolver()
+    first = solver.solve(lp)
+    block = lp.constraints["envelope"]
+    rows = np.arange(block.start, block.stop)
+    lower, upper = lp.row_lower[rows], lp.row_upper[rows] * 0.8
+    solver.change_row_bounds(rows, lower, upper)
+    warm = solver.solve()
+    lp.row_upper[rows] = upper
+    cold = HighsSolver().solve(lp)
+    assert warm.status is Status.OPTIMAL and cold.status is Status.OPTIMAL
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.objective < first.objective
+    assert first.basis is not None
+
+
+def test_warm_resolve_after_cost_change(reference: fs.Scenario) -> None:
+    lp = fs.assemble(reference)
+    solver = HighsSolver()
+    solver.solve(lp)
+    cols = np.arange(lp.num_col)
+    solver.change_costs(cols, lp.c * 1.1)
+    warm = solver.solve()
+    lp.c = lp.c * 1.1
+    assert warm.objective == pytest.approx(HighsSolver().solve(lp).objective, rel=1e-9)
+
+
+def test_nothing_to_solve_before_loading() -> None:
+    with pytest.raises(ValueError, match="nothing to solve"):
+        HighsSolver().solve()
+
+
+def test_unknown_backend_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="available solvers are: highs"):
+        get_solver("gurobo")
+
+
+def test_contract_declares_features() -> None:
+    assert HighsSolver.is_available()
+    assert HighsSolver.features.duals and HighsSolver.features.warm_start
+
+
+def test_a_scenario_with_no_eligible_cell() -> None:
+    spec = fs.load_scenario("scenarios/tutorial.yaml").spec
+    for ins in spec["instruments"]:
+        ins["envelope"] = 0.0
+    alloc = fs.solve(fs.scenario_from_dict(spec))
+    assert alloc.objective == 0.0 and float(alloc.data["eu"].sum()) == 0.0
+    spec["rules"]["region_limits"] = [{"region": "north_africa", "min": 1}]
+    with pytest.raises(fs.InfeasibleError, match="no allocation"):
+        fs.solve(fs.scenario_from_dict(spec))
+
+
+def test_infeasible_scenario_is_explained(reference: fs.Scenario) -> None:
+    spec = reference.spec
+    spec = {**spec, "rules": {**spec["rules"], "pillar_balance": [
+        {"pillar": "legal_migration", "min_share": 0.6}, {"pillar": "irregular_migration", "min_share": 0.6}]}}
+    with pytest.raises(fs.InfeasibleError) as info:
+        fs.solve(fs.scenario_from_dict(spec))
+    assert "the minimum pillar shares add up to 120.0%" in info.value.diagnosis[0]
+
+
+@pytest.mark.parametrize(("profile", "rows"), [([0.5, 0.3, 0.2], False), ([0.5, 0.5], False), ([0.3, 0.4, 0.3], True)])
+def test_after_horizon_rows_only_when_a_profile_rises(profile: list[float], rows: bool) -> None:
+    """Non-rising profiles make payments after the horizon at most the last year's: no rows are needed,
+    and the independent checker (which checks those years) still finds the plan within capacity."""
+    spec = fs.load_scenario("scenarios/tutorial.yaml").spec
+    for ins in spec["instruments"]:
+        ins["payment_profile"] = profile
+    sc = fs.scenario_from_dict(spec)
+    assert ("absorption_after_horizon" in fs.assemble(sc).constraints) is rows
+    assert_allocation_feasible(sc, fs.solve(sc))
