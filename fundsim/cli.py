@@ -99,7 +99,8 @@ def solve(
             raise typer.Exit(EXIT_BAD_INPUT)
     sc = _load(scenario)
     try:
-        alloc = solve_scenario(sc, solver=solver)
+        with err.status(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …"):
+            alloc = solve_scenario(sc, solver=solver)
     except InfeasibleError as exc:
         err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}. What stands in the way:", highlight=False)
         for line in exc.diagnosis:

@@ -97,3 +97,17 @@ def test_after_horizon_rows_only_when_a_profile_rises(profile: list[float], rows
     sc = fs.scenario_from_dict(spec)
     assert ("absorption_after_horizon" in fs.assemble(sc).constraints) is rows
     assert_allocation_feasible(sc, fs.solve(sc))
+
+
+def test_every_solve_in_the_suite_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest routes every labelled solution through assert_allocation_feasible: a wrong solution fails."""
+    real = HighsSolver.solve
+
+    def doubled(self: HighsSolver, lp: fs.LinearProgram | None = None):  # type: ignore[no-untyped-def]
+        result = real(self, lp)
+        result.x = result.x * 2
+        return result
+
+    monkeypatch.setattr(HighsSolver, "solve", doubled)
+    with pytest.raises(AssertionError, match="envelope"):
+        fs.solve(fs.load_scenario("scenarios/tutorial.yaml"))
