@@ -90,13 +90,18 @@ def solve(
     out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the allocation: .nc, .csv or .xlsx "
                                          "(repeat for several)"),
     solver: str = typer.Option("highs", help="solver backend"),
-    top: int = typer.Option(20, help="how many binding rules to list"),
+    top: int = typer.Option(20, min=1, help="how many binding rules to list"),
 ) -> None:
     """Solve a scenario: print summaries, binding rules and shadow prices; optionally write files."""
     for path in out_files or []:
         if path.suffix not in (".nc", ".csv", ".xlsx"):
             err.print(f"--out {path}: unknown file type {path.suffix!r}; use .nc, .csv or .xlsx")
             raise typer.Exit(EXIT_BAD_INPUT)
+        try:  # find an unwritable place before solving, not after
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            err.print(f"--out {path}: cannot create the folder {path.parent}: {exc.strerror or exc}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
     sc = _load(scenario)
     try:
         with err.status(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …"):
@@ -114,8 +119,11 @@ def solve(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     _print_allocation(alloc, top)
     for path in out_files or []:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        alloc.save(path)
+        try:
+            alloc.save(path)
+        except OSError as exc:
+            err.print(f"--out {path}: cannot write the file: {exc.strerror or exc}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         out.print(f"wrote {path}", highlight=False)
 
 

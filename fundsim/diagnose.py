@@ -14,19 +14,63 @@ from fundsim.model import Scenario, Selector
 __all__ = ["quick_checks"]
 
 
-def _reachable(sc: Scenario, sel: Selector) -> float:
-    """Most EU money that could reach a slice: usable envelopes of eligible instruments, and absorption."""
+def _slice(sc: Scenario, sel: Selector) -> np.ndarray:
+    """Eligible cells ``(instrument, priority, region, year)`` a selector covers."""
     cube = sc.eligible.copy()
     for axis, dim, labels in ((0, "instrument", sc.instrument_ids), (1, "priority", sc.priority_ids),
                               (2, "region", sc.region_ids), (3, "year", sc.years)):
         shape = [1, 1, 1, 1]
         shape[axis] = -1
         cube &= sel.vector(dim, labels).reshape(shape)
+    return cube
+
+
+def _by_match(sc: Scenario, cube: np.ndarray, usable: np.ndarray) -> float:
+    """Most EU money the slice can take given the match sources' capacities, year by year.
+
+    Money in cells that need no match (or draw on an unlimited source) is bounded by the envelopes
+    alone; money in cells that draw on source m is at most ``capacity[m] / k_min``, ``k_min`` the smallest
+    match ratio among them.
+    """
+    k = sc.match_ratio
+    source = sc.match_source_index
+    total = 0.0
+    for y in range(len(sc.years)):
+        cells = cube[..., y]
+        free = cells & (k <= 0)
+        limited = 0.0
+        for n, src in enumerate(sc.match_sources):
+            mine = cells & (source == n) & (k > 0)
+            cap = src.capacity[:, y][mine.any(axis=(0, 1))].sum() if src.per_region else src.capacity[y]
+            if not mine.any():
+                continue
+            if not np.isfinite(cap):
+                free |= mine
+                continue
+            limited += cap / k[mine].min()
+        free |= cells & (k > 0) & (source < 0)
+        free_money = (usable[:, y] * free.any(axis=(1, 2))).sum()
+        all_money = (usable[:, y] * cells.any(axis=(1, 2))).sum()
+        total += min(all_money, free_money + limited)
+    return float(total)
+
+
+def _reachable(sc: Scenario, sel: Selector) -> float:
+    """An upper bound on the EU money that can reach a slice: usable envelopes of the eligible instruments,
+    the match sources' capacities, and absorption capacity (what falls due after the last year included)."""
+    cube = _slice(sc, sel)
     usable = np.stack([ins.usable for ins in sc.instruments])
-    by_instrument = (usable * cube.any(axis=(1, 2))).sum()
+    by_instrument = _by_match(sc, cube, usable)
     regions = cube.any(axis=(0, 1, 3))
-    absorb = sc.absorption.capacity[regions].sum() if regions.any() else 0.0
-    return float(min(by_instrument, absorb))
+    if not regions.any():
+        return 0.0
+    cap = sc.absorption.capacity[regions]
+    tail_years = max(len(ins.payment_profile) for ins in sc.instruments) - 1
+    if tail_years == 0:
+        tail = 0.0
+    else:
+        tail = cap[:, -1].sum() * tail_years if sc.absorption.after_horizon == "last_year" else np.inf
+    return float(min(by_instrument, cap.sum() + tail))
 
 
 def quick_checks(sc: Scenario) -> list[str]:
@@ -59,7 +103,8 @@ def quick_checks(sc: Scenario) -> list[str]:
             most = _reachable(sc, sel)
             if minimum > most + 1e-9:
                 found.append(f"{what} needs at least EUR {minimum:,.1f} m but at most EUR {most:,.1f} m can reach it "
-                             f"(usable envelopes of the eligible instruments, absorption capacity)")
+                             f"(usable envelopes of the eligible instruments, co-financing capacity of their match "
+                             f"sources, absorption capacity)")
     if not found:
         found.append("no single rule is impossible on its own: several rules conflict together (for example "
                      "minimum shares or packages against envelopes, absorption or match capacity); relax the "

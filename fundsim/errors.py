@@ -80,4 +80,13 @@ class InfeasibleError(FundsimError):
 
 
 class SolverError(FundsimError):
-    """The solver failed for a reason other than infeasibility (limits, numerical trouble)."""
+    """The solver failed for a reason other than infeasibility (limits, numerical trouble); ``status`` says
+    how it stopped (``"limit"``, ``"unbounded"``, ``"error"``)."""
+
+    def __init__(self, message: str, status: str = "error") -> None:
+        self.message = message
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.status))

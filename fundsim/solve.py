@@ -45,5 +45,6 @@ def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | N
         raise InfeasibleError(f"scenario {scenario.name!r} has no allocation that satisfies all its rules",
                               tuple(quick_checks(scenario)))
     if result.status is not Status.OPTIMAL:
-        raise SolverError(f"{result.solver} stopped with status {result.status.value} on {scenario.name!r}")
+        raise SolverError(f"{result.solver} stopped with status {result.status.value} on {scenario.name!r}",
+                          result.status.value)
     return Allocation.from_solution(scenario, lp, result)

@@ -8,6 +8,7 @@ plans that were edited, imported or stress-tested by hand.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ class _Plan:
     flagged: np.ndarray | None  # the allocation's own eligible flags
     rtol: float
     atol: float
+    exact_cofinancing: bool = False
 
     def slack(self, bound: Any) -> Any:
         """How far past ``bound`` a value may lie before it counts as a violation."""
@@ -195,7 +197,10 @@ def check_envelope(plan: _Plan) -> list[str]:
 
 
 def check_cofinancing(plan: _Plan) -> list[str]:
-    """``cofin = eu·(1 - s)/s`` (so ``eu ≤ s·(eu + cofin)``) and ``total = eu + cofin`` in every cell."""
+    """``eu ≤ s·(eu + cofin)``, i.e. ``cofin ≥ eu·(1 - s)/s``, and ``total = eu + cofin`` in every cell.
+
+    A maximum EU share allows more co-financing than the minimum; with ``exact_cofinancing`` the
+    co-financing must be exactly the rule's rate, as fundsim plans it."""
     sc, found = plan.sc, []
     share, _ = _cofinancing_rule(sc)
     s = share[..., None]
@@ -207,7 +212,7 @@ def check_cofinancing(plan: _Plan) -> list[str]:
         found.append(f"co-financing: the EU share of {plan.cell(*t)} is {actual:.1%} ({_eur(plan.eu[t])} EU, "
                      f"{_eur(plan.cofin[t])} co-financing), above the maximum EU share of {s[t[:3]][0]:.1%} "
                      f"(co-financing short by {gap[t]:.3f})")
-    for idx in np.argwhere(-gap > plan.slack(required)):
+    for idx in np.argwhere(-gap > plan.slack(required)) if plan.exact_cofinancing else ():
         t = tuple(idx)
         found.append(f"co-financing: {plan.cell(*t)} mobilises {_eur(plan.cofin[t])} of co-financing, but "
                      f"at the maximum EU share of {s[t[:3]][0]:.1%} its {_eur(plan.eu[t])} of EU money "
@@ -369,7 +374,7 @@ CHECKS: tuple[Callable[[_Plan], list[str]], ...] = (
 
 
 def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.Dataset, *, rtol: float = 1e-7,
-                               atol: float = 1e-6) -> None:
+                               atol: float = 1e-6, exact_cofinancing: bool = False) -> None:
     """Check that an allocation keeps every rule of its scenario; raise listing every rule it breaks.
 
     Each rule is re-read from the scenario's domain objects and re-checked on the allocation's numbers
@@ -385,6 +390,8 @@ def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.D
     allocation : an :class:`~fundsim.results.Allocation`, or its ``data`` Dataset with ``eu``, ``cofin``,
         ``total`` and ``payments`` over (instrument, priority, region, year), EUR m
     rtol, atol : a value breaks a bound when it lies beyond it by more than ``atol + rtol·|bound|``
+    exact_cofinancing : also flag cells that mobilise more co-financing than their rule requires (fundsim
+        plans co-financing at exactly the rule's rate; an actual allocation may co-finance more)
 
     Raises
     ------
@@ -412,7 +419,7 @@ def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.D
       - absorption: payments to north_africa in 2010 are EUR 50.000 m, above the capacity of
         EUR 25.000 m (by 25.000)
     """
-    plan = _plan(scenario, allocation, rtol, atol)
+    plan = dataclasses.replace(_plan(scenario, allocation, rtol, atol), exact_cofinancing=exact_cofinancing)
     found = [message for check in CHECKS for message in check(plan)]
     if found:
         n = len(found)

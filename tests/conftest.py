@@ -32,7 +32,7 @@ def _every_solve_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def checked(cls: type[Allocation], sc, lp, result):  # type: ignore[no-untyped-def]
         alloc = label(cls, sc, lp, result)
-        assert_allocation_feasible(sc, alloc)
+        assert_allocation_feasible(sc, alloc, exact_cofinancing=True)
         return alloc
 
     monkeypatch.setattr(Allocation, "from_solution", classmethod(checked))

@@ -76,3 +76,17 @@ def test_infeasible_exits_3_with_diagnosis(tutorial_path: Path, tmp_path: Path) 
     assert result.exit_code == EXIT_INFEASIBLE, result.output
     assert "infeasible" in result.output
     assert "north_africa" in result.output and "EUR 80.0 m" in result.output and "EUR 50.0 m" in result.output
+
+
+def test_unwritable_out_exits_2_before_solving(tutorial_path: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["solve", str(tutorial_path), "--out", str(blocker / "x.nc")])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "cannot create the folder" in result.output and "Traceback" not in result.output
+    assert "objective" not in result.output  # nothing was solved
+
+
+def test_top_must_be_positive(tutorial_path: Path) -> None:
+    result = runner.invoke(app, ["solve", str(tutorial_path), "--top", "0"])
+    assert result.exit_code == EXIT_BAD_INPUT

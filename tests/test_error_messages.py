@@ -621,12 +621,17 @@ group = "south"
 id = "mobility"
 pillar = "legal"
 
+[[match_sources]]
+id = "member_states"
+capacity = 50
+
 [[instruments]]
 id = "tpma"
 envelope = 10
 
 [instruments.cofinancing]
 max_eu_share = 0.8
+match_source = "member_states"
 
 [[instruments]]
 id = "enpi"

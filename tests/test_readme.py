@@ -32,10 +32,19 @@ def test_bad_file_example_is_what_validate_prints(tmp_path: Path, monkeypatch: p
         assert line in result.output, line
 
 
-def test_python_tour_numbers() -> None:
-    alloc = fs.solve(fs.load_scenario(ROOT / "scenarios" / "tutorial.yaml"))
-    assert re.search(r"alloc\.objective\s+# 130\.0", README)
+def test_python_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Python tour, run as written from a fresh folder holding the scenarios."""
+    block = README.split("### In Python (a notebook)\n\n```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "tutorial.yaml").write_text((ROOT / "scenarios" / "tutorial.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    alloc = namespace["alloc"]
+    assert isinstance(alloc, fs.Allocation)
+    assert re.search(r"alloc\.objective\s+# 130\.0", block)
     assert alloc.objective == pytest.approx(130.0)
+    assert (tmp_path / "out" / "tutorial.xlsx").is_file()
 
 
 def test_readme_names_the_two_commands() -> None:

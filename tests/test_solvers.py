@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -71,20 +73,39 @@ def test_a_scenario_with_no_eligible_cell() -> None:
     spec = fs.load_scenario("scenarios/tutorial.yaml").spec
     for ins in spec["instruments"]:
         ins["envelope"] = 0.0
-    alloc = fs.solve(fs.scenario_from_dict(spec))
+    with pytest.warns(fs.FundsimWarning, match="no instrument has usable money"):
+        sc = fs.scenario_from_dict(spec)
+    alloc = fs.solve(sc)
     assert alloc.objective == 0.0 and float(alloc.data["eu"].sum()) == 0.0
     spec["rules"]["region_limits"] = [{"region": "north_africa", "min": 1}]
-    with pytest.raises(fs.InfeasibleError, match="no allocation"):
+    with pytest.warns(fs.FundsimWarning), pytest.raises(fs.InfeasibleError, match="no allocation"):
         fs.solve(fs.scenario_from_dict(spec))
+
+
+def test_cofinancing_without_a_match_source_is_warned_about() -> None:
+    spec = fs.load_scenario("scenarios/tutorial.yaml").spec
+    del spec["instruments"][0]["cofinancing"]["match_source"]
+    with pytest.warns(fs.FundsimWarning, match="'tpma' requires co-financing .*80%.* names no match_source"):
+        fs.scenario_from_dict(spec)
+
+
+def test_evolve_gives_a_new_digest_and_checks_shapes() -> None:
+    sc = fs.load_scenario("scenarios/tutorial.yaml")
+    richer = sc.evolve(instruments=tuple(
+        dataclasses.replace(i, usable=fs.model.frozen_array(i.usable * 2)) for i in sc.instruments))
+    assert richer.digest != sc.digest and len(richer.digest) == 16 and richer.spec == {}
+    assert fs.solve(richer).data.attrs["scenario_hash"] == richer.digest
+    bad = dataclasses.replace(sc.instruments[0], usable=fs.model.frozen_array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"instrument 'tpma': usable has shape \(3,\), expected \(2,\)"):
+        sc.evolve(instruments=(bad, sc.instruments[1]))
 
 
 def test_infeasible_scenario_is_explained(reference: fs.Scenario) -> None:
     spec = reference.spec
-    spec = {**spec, "rules": {**spec["rules"], "pillar_balance": [
-        {"pillar": "legal_migration", "min_share": 0.6}, {"pillar": "irregular_migration", "min_share": 0.6}]}}
+    spec = {**spec, "rules": {**spec["rules"], "region_limits": [{"region": "pacific", "min": 5000}]}}
     with pytest.raises(fs.InfeasibleError) as info:
         fs.solve(fs.scenario_from_dict(spec))
-    assert "the minimum pillar shares add up to 120.0%" in info.value.diagnosis[0]
+    assert "the region 'pacific' needs at least EUR 5,000.0 m" in info.value.diagnosis[0]
 
 
 @pytest.mark.parametrize(("profile", "rows"), [([0.5, 0.3, 0.2], False), ([0.5, 0.5], False), ([0.3, 0.4, 0.3], True)])

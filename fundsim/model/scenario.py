@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import pickle
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -142,6 +144,34 @@ class Scenario:
         share = self.max_eu_share
         return (1.0 - share) / share
 
+    def __post_init__(self) -> None:
+        """Check that every array has the shape of the scenario's labels (objects built by hand included)."""
+        ny, nr, npr = len(self.years), len(self.regions), len(self.priorities)
+        wrong = [f"instrument {i.id!r}: {name} has shape {arr.shape}, expected ({ny},) (one value per year)"
+                 for i in self.instruments for name, arr in (("envelope", i.envelope), ("usable", i.usable))
+                 if arr.shape != (ny,)]
+        wrong += [f"match source {m.id!r}: capacity has shape {m.capacity.shape}, expected "
+                  f"{(nr, ny) if m.per_region else (ny,)}" for m in self.match_sources
+                  if m.capacity.shape != ((nr, ny) if m.per_region else (ny,))]
+        if self.absorption.capacity.shape != (nr, ny):
+            wrong.append(f"absorption capacity has shape {self.absorption.capacity.shape}, expected ({nr}, {ny})")
+        impact = self.objective.impact
+        if impact is not None and impact.weights.shape != (npr, nr):
+            wrong.append(f"impact weights have shape {impact.weights.shape}, expected ({npr}, {nr})")
+        if wrong:
+            raise ValueError("inconsistent scenario: " + "; ".join(wrong))
+
     def evolve(self, **changes: Any) -> Scenario:
-        """A copy with some fields replaced (the scenario itself never changes)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields replaced (the scenario itself never changes).
+
+        The copy gets its own ``digest`` (derived from this one's and the changes) and no ``spec``: it is no
+        longer described by the file it came from.
+        """
+        text = self.digest + repr(sorted((k, _fingerprint(v)) for k, v in changes.items()))
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return dataclasses.replace(self, **{"digest": digest, "spec": {}, **changes})
+
+
+def _fingerprint(value: Any) -> str:
+    """A stable text for a changed value (arrays by their bytes, domain objects by their fields)."""
+    return hashlib.sha256(pickle.dumps(value)).hexdigest()

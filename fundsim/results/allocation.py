@@ -72,8 +72,10 @@ class Allocation:
         (instrument, priority, region, year), EUR m, 0 outside eligibility (see ``eligible``), and the
         run metadata in ``attrs``
     duals : xarray.Dataset of shadow prices, one variable per rule family, labelled by the rule's dims.
-        A shadow price is the change of the objective per unit of relaxation of the rule: per EUR m,
-        or per percentage point for share rules. Positive means relaxing the rule helps a maximisation.
+        A shadow price is the marginal value of relaxing the rule at the optimal basis: per EUR m, or per
+        percentage point for share rules; ≥ 0 for binding rules of a maximisation. Where the optimum is
+        degenerate (several rules binding at one point) it is the value of relaxing the rule together with
+        those it is tied to; relaxing it alone may gain less.
 
     Examples
     --------
@@ -172,6 +174,7 @@ class Allocation:
         writers = {".nc": self.to_netcdf, ".csv": self.to_csv, ".xlsx": self.to_excel}
         if path.suffix not in writers:
             raise ValueError(f"cannot write {path.name!r}: use a .nc, .csv or .xlsx file")
+        path.parent.mkdir(parents=True, exist_ok=True)
         writers[path.suffix](path)
         return path
 

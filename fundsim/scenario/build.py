@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from typing import Any
 
 import numpy as np
 
 from fundsim import model as m
+from fundsim.errors import FundsimWarning
 from fundsim.scenario.schema import (
     CellSelector,
     CofinancingSpec,
@@ -79,6 +81,11 @@ def _cofinancing(spec: CofinancingSpec, labels: _Labels) -> m.CofinancingRule:
     return m.CofinancingRule(spec.max_eu_share, spec.match_source, exceptions)
 
 
+def _or_all(chosen: frozenset[str] | None, everything: frozenset[str]) -> frozenset[str]:
+    """A selector left out means every label; an empty list means none."""
+    return everything if chosen is None else chosen
+
+
 def _instrument(spec: InstrumentSpec, labels: _Labels, all_p: frozenset, all_r: frozenset) -> m.Instrument:
     envelope = labels.series(spec.envelope, 0.0)
     if spec.usable_amount is not None:
@@ -90,8 +97,8 @@ def _instrument(spec: InstrumentSpec, labels: _Labels, all_p: frozenset, all_r: 
         name=spec.name or spec.id,
         envelope=m.frozen_array(envelope),
         usable=m.frozen_array(usable),
-        regions=labels.regions_of(spec.eligibility) or all_r,
-        priorities=labels.priorities_of(spec.eligibility) or all_p,
+        regions=_or_all(labels.regions_of(spec.eligibility), all_r),
+        priorities=_or_all(labels.priorities_of(spec.eligibility), all_p),
         cofinancing=_cofinancing(spec.cofinancing, labels),
         payment_profile=tuple(spec.payment_profile),
         decommitment_window=spec.decommitment_window,
@@ -139,7 +146,8 @@ def _rules(spec: ScenarioSpec, labels: _Labels) -> m.Rules:
         pillar_balance=tuple(m.PillarBalance(x.pillar, x.min_share, x.max_share) for x in r.pillar_balance),
         geographic_focus=tuple(
             m.GeographicFocus(
-                x.id, labels.regions_of(CellSelector(regions=x.regions, region_groups=x.region_groups)) or frozenset(),
+                x.id, _or_all(labels.regions_of(CellSelector(regions=x.regions, region_groups=x.region_groups)),
+                              frozenset()),
                 x.min_share, x.max_share, description=", ".join([*x.region_groups, *x.regions]),
             )
             for x in r.geographic_focus
@@ -181,7 +189,7 @@ def build_scenario(
     absorption = np.stack(
         [labels.series(spec.absorption.capacity.get(r, spec.absorption.default), np.inf) for r in labels.regions]
     )
-    return m.Scenario(
+    scenario = m.Scenario(
         name=spec.name,
         description=spec.description,
         years=labels.years,
@@ -198,3 +206,34 @@ def build_scenario(
         digest=spec_digest(spec),
         spec=spec.model_dump(mode="python", exclude_none=True),
     )
+    _warn_about(scenario)
+    return scenario
+
+
+def _warn_about(sc: m.Scenario) -> None:
+    """Legal but probably unintended: nothing can be funded, co-financing that nobody supplies."""
+    where = f" (scenario {sc.name!r})"
+    if not sc.eligible.any():
+        warnings.warn("no instrument has usable money for any eligible priority and region: every allocation is "
+                      "empty" + where, FundsimWarning, stacklevel=3)
+    funded_p = sc.eligible.any(axis=(0, 2, 3))
+    funded_r = sc.eligible.any(axis=(0, 1, 3))
+    for rule in sc.rules.pillar_balance:
+        if rule.min_share and not funded_p[[p == rule.pillar for p in sc.priority_pillars]].any():
+            warnings.warn(f"pillar {rule.pillar!r} must receive at least {rule.min_share:.0%} of EU money but no "
+                          "instrument may fund any of its priorities: the only plan keeping the rule spends "
+                          "nothing" + where, FundsimWarning, stacklevel=3)
+    for focus in sc.rules.geographic_focus:
+        if focus.min_share and not funded_r[[r in focus.regions for r in sc.region_ids]].any():
+            warnings.warn(f"focus rule {focus.id!r} asks for at least {focus.min_share:.0%} of EU money in "
+                          f"{focus.description} but no instrument may fund there: the only plan keeping the rule "
+                          "spends nothing" + where, FundsimWarning, stacklevel=3)
+    for ins in sc.instruments:
+        rule = ins.cofinancing
+        unsourced = [rule.max_eu_share] if rule.match_source is None and rule.max_eu_share < 1 else []
+        unsourced += [e.max_eu_share for e in rule.exceptions if e.max_eu_share < 1 and e.match_source is None
+                      and rule.match_source is None]
+        if unsourced:
+            warnings.warn(f"instrument {ins.id!r} requires co-financing (maximum EU share {min(unsourced):.0%}) but "
+                          "names no match_source: the match is assumed available without limit" + where,
+                          FundsimWarning, stacklevel=3)

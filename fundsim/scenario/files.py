@@ -217,12 +217,29 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
 
 
 # ---- extends -----------------------------------------------------------------------------------------
+# Values that a variant restates whole: merging them key by key would mix two descriptions of one thing
+# (a year map with a {total, profile}, a share with an amount, two eligibility lists).
+REPLACED_WHOLE = frozenset({"envelope", "capacity", "eligibility", "payment_profile", "breakpoints", "slopes"})
+ALTERNATIVES = {"usable_share": "usable_amount", "usable_amount": "usable_share"}
+
+
 def _merge(base: Any, over: Any) -> Any:
-    """Deep merge: mappings key by key, lists of id'd entries by id, anything else replaced."""
+    """Deep merge for ``extends:``.
+
+    Mappings merge key by key; a key set to ``null`` in the extending file is removed; the values named in
+    ``REPLACED_WHOLE`` are replaced whole, and giving one of two alternatives (``usable_share`` /
+    ``usable_amount``) drops the other. Non-empty lists of entries with ids merge entry by entry (new ids
+    are appended); any other value, an empty list included, replaces the base's.
+    """
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
-            out[k] = _merge(base[k], v) if k in base else v
+            if v is None:
+                out.pop(k, None)
+                continue
+            if k in ALTERNATIVES:
+                out.pop(ALTERNATIVES[k], None)
+            out[k] = v if k in REPLACED_WHOLE or k not in base else _merge(base[k], v)
         return out
     if _idlist(base) and _idlist(over):
         out_list = list(base)
@@ -237,8 +254,8 @@ def _merge(base: Any, over: Any) -> Any:
 
 
 def _idlist(value: Any) -> bool:
-    """A list of entries with (hashable, plain) ids: such lists merge entry by entry."""
-    return isinstance(value, list) and all(
+    """A non-empty list of entries with (hashable, plain) ids: such lists merge entry by entry."""
+    return isinstance(value, list) and bool(value) and all(
         isinstance(e, dict) and isinstance(e.get("id"), str | int) for e in value
     )
 

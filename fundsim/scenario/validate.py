@@ -273,6 +273,56 @@ def validate_spec(raw: dict[str, Any], origins: Origins) -> ScenarioSpec:
         for err in exc.errors():
             problems.extend(_problems_of(dict(err), origins))
     else:
+        problems.extend(_cross_checks(spec, origins))
         if not problems:
             return spec
     raise ScenarioError(_sorted(problems, origins))
+
+
+def _duplicates(entries: list[Any], key: str, path: tuple[Any, ...], what: str, hint: str,
+                origins: Origins) -> list[Problem]:
+    """Entries of one rule list that repeat a label: each would be reported under the same name."""
+    first: dict[Any, int] = {}
+    found = []
+    for n, entry in enumerate(entries):
+        label = getattr(entry, key)
+        if label in first:
+            found.append(_located(origins, (*path, n, key), f"{what} {label!r} is given twice (first at "
+                                  f"{format_path((*path, first[label]))}); {hint}"))
+        first.setdefault(label, n)
+    return found
+
+
+def _limits_cross(entries: list[Any], key: str, path: tuple[Any, ...], origins: Origins) -> list[Problem]:
+    """Several limit entries for one label all hold; their tightest min must not exceed their tightest max."""
+    found = []
+    for label in dict.fromkeys(getattr(e, key) for e in entries):
+        mine = [(n, e) for n, e in enumerate(entries) if getattr(e, key) == label]
+        lows = [(e.min, n) for n, e in mine if e.min is not None]
+        highs = [(e.max, n) for n, e in mine if e.max is not None]
+        if lows and highs and max(lows)[0] > min(highs)[0]:
+            (lo, n_lo), (hi, n_hi) = max(lows), min(highs)
+            found.append(_located(origins, (*path, n_lo, "min"), f"the limits for {label!r} contradict each "
+                                  f"other: min {lo:g} here, max {hi:g} at {format_path((*path, n_hi))}"))
+    return found
+
+
+def _cross_checks(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
+    """Checks across entries of a validated specification: repeated rule names, contradictory limits."""
+    r = spec.rules
+    found = _duplicates(r.caps, "id", ("rules", "caps"), "the cap id", "give each cap its own id", origins)
+    found += _duplicates(r.geographic_focus, "id", ("rules", "geographic_focus"), "the focus rule id",
+                         "give each focus rule its own id (the default id is 'focus')", origins)
+    found += _duplicates(r.pillar_balance, "pillar", ("rules", "pillar_balance"), "the pillar",
+                         "put the min_share and max_share of a pillar in one entry", origins)
+    if spec.objective.goals is not None:
+        found += _duplicates(spec.objective.goals.targets, "id", ("objective", "goals", "targets"),
+                             "the target id", "give each target its own id", origins)
+    mins = [(n, x.min_share) for n, x in enumerate(r.pillar_balance) if x.min_share]
+    if sum(v for _, v in mins) > 1 + 1e-9:
+        parts = " + ".join(f"{r.pillar_balance[n].pillar} {v:.0%}" for n, v in mins)
+        found.append(_located(origins, ("rules", "pillar_balance"), f"the minimum pillar shares add up to "
+                              f"{sum(v for _, v in mins):.1%} ({parts}); together they may be at most 100 %"))
+    found += _limits_cross(r.region_limits, "region", ("rules", "region_limits"), origins)
+    found += _limits_cross(r.priority_limits, "priority", ("rules", "priority_limits"), origins)
+    return found

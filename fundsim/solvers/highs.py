@@ -70,8 +70,7 @@ class HighsSolver:
     """
 
     name: ClassVar[str] = "highs"
-    features: ClassVar[Features] = Features(duals=True, ranging=True, mip=True, warm_start=True,
-                                            infeasibility=True)
+    features: ClassVar[Features] = Features(duals=True, warm_start=True)
 
     IPM_COLUMNS: ClassVar[int] = 2_000
 
