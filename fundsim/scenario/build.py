@@ -216,11 +216,11 @@ def _warn_about(sc: m.Scenario) -> None:
     if not sc.eligible.any():
         warnings.warn("no instrument has usable money for any eligible priority and region: every allocation is "
                       "empty" + where, FundsimWarning, stacklevel=3)
-    funded_p = sc.eligible.any(axis=(0, 2, 3))
-    funded_r = sc.eligible.any(axis=(0, 1, 3))
-    for rule in sc.rules.pillar_balance:
-        if rule.min_share and not funded_p[[p == rule.pillar for p in sc.priority_pillars]].any():
-            warnings.warn(f"pillar {rule.pillar!r} must receive at least {rule.min_share:.0%} of EU money but no "
+    funded_p: np.ndarray = np.asarray(sc.eligible.any(axis=(0, 2, 3)))
+    funded_r: np.ndarray = np.asarray(sc.eligible.any(axis=(0, 1, 3)))
+    for balance in sc.rules.pillar_balance:
+        if balance.min_share and not funded_p[[p == balance.pillar for p in sc.priority_pillars]].any():
+            warnings.warn(f"pillar {balance.pillar!r} must receive at least {balance.min_share:.0%} of EU money but no "
                           "instrument may fund any of its priorities: the only plan keeping the rule spends "
                           "nothing" + where, FundsimWarning, stacklevel=3)
     for focus in sc.rules.geographic_focus:
