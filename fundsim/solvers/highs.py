@@ -100,28 +100,27 @@ class HighsSolver:
         return h
 
     def load(self, lp: LinearProgram) -> None:
-        """Pass the LP to a fresh HiGHS instance (a structural change: no warm start)."""
+        """Pass the LP to a fresh HiGHS instance (a structural change: no warm start).
+
+        Uses the array form of ``passModel``, which reads the numpy buffers directly (index arrays int32;
+        integrality always given, zeros for a pure LP, as an empty array makes HiGHS read garbage).
+        """
         hs = _highspy()
-        model = hs.HighsLp()
-        model.num_col_, model.num_row_ = lp.num_col, lp.num_row
         inf = hs.kHighsInf
-        model.col_cost_ = lp.c
-        model.col_lower_ = np.where(np.isinf(lp.col_lower), -inf, lp.col_lower)
-        model.col_upper_ = np.where(np.isinf(lp.col_upper), inf, lp.col_upper)
-        model.row_lower_ = np.where(np.isinf(lp.row_lower), -inf, lp.row_lower)
-        model.row_upper_ = np.where(np.isinf(lp.row_upper), inf, lp.row_upper)
-        model.offset_ = lp.offset
-        model.sense_ = hs.ObjSense.kMaximize if lp.sense == "max" else hs.ObjSense.kMinimize
-        csc = lp.A.tocsc()
-        model.a_matrix_.format_ = hs.MatrixFormat.kColwise
-        model.a_matrix_.start_ = csc.indptr.astype(np.int32)
-        model.a_matrix_.index_ = csc.indices.astype(np.int32)
-        model.a_matrix_.value_ = csc.data
-        model.a_matrix_.num_col_, model.a_matrix_.num_row_ = lp.num_col, lp.num_row
-        if lp.integrality is not None:
-            model.integrality_ = [hs.HighsVarType(int(v)) for v in lp.integrality]
+
+        def bound(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(np.clip(a, -inf, inf), dtype=np.float64)
+
+        sense = hs.ObjSense.kMaximize if lp.sense == "max" else hs.ObjSense.kMinimize
+        integrality = (np.zeros(lp.num_col, np.int32) if lp.integrality is None
+                       else np.asarray(lp.integrality, np.int32))
         self._h = self._new()
-        self._h.passModel(model)
+        self._h.passModel(
+            lp.num_col, lp.num_row, lp.A.nnz, int(hs.MatrixFormat.kRowwise), int(sense), float(lp.offset),
+            np.ascontiguousarray(lp.c, dtype=np.float64), bound(lp.col_lower), bound(lp.col_upper),
+            bound(lp.row_lower), bound(lp.row_upper), lp.A.indptr.astype(np.int32), lp.A.indices.astype(np.int32),
+            np.ascontiguousarray(lp.A.data, dtype=np.float64), integrality,
+        )
         self._lp = lp
 
     # in-place changes for warm re-solves --------------------------------------------------------------
