@@ -14,6 +14,7 @@ from fundsim._version import __version__
 from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
 from fundsim.lp import LinearProgram, assemble
 from fundsim.model import Scenario
+from fundsim.montecarlo import simulate
 from fundsim.results import Allocation, open_allocation
 from fundsim.scenario import load_scenario, scenario_from_dict
 from fundsim.solve import solve
@@ -33,5 +34,6 @@ __all__ = [
     "load_scenario",
     "open_allocation",
     "scenario_from_dict",
+    "simulate",
     "solve",
 ]

@@ -7,7 +7,7 @@ import fundsim as fs
 EXPECTED = {
     "Allocation", "FundsimError", "FundsimWarning", "InfeasibleError", "LinearProgram", "Problem", "Scenario",
     "ScenarioError", "SolverError", "__version__", "assemble", "load_scenario", "open_allocation",
-    "scenario_from_dict", "solve",
+    "scenario_from_dict", "simulate", "solve",
 }
 
 

@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "solve": {"model", "lp", "solvers", "results", "errors", "diagnose"},
     "testing": {"model", "results", "errors"},
     "examples": {"model", "scenario", "errors"},
+    "montecarlo": {"model", "lp", "solvers", "results", "diagnose", "errors", "_version"},
     "cli": {"*"},
     "__init__": {"*"},
 }

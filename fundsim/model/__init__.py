@@ -25,12 +25,15 @@ from fundsim.model.rules import (
     Target,
 )
 from fundsim.model.scenario import Absorption, Scenario
+from fundsim.model.uncertainty import Distribution, Factor, UncertainParameter, Uncertainty
 
 __all__ = [
     "Absorption",
     "Cap",
     "CofinancingException",
     "CofinancingRule",
+    "Distribution",
+    "Factor",
     "GeographicFocus",
     "GoalTerm",
     "ImpactTerm",
@@ -48,5 +51,7 @@ __all__ = [
     "Scenario",
     "Selector",
     "Target",
+    "UncertainParameter",
+    "Uncertainty",
     "frozen_array",
 ]

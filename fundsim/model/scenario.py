@@ -13,6 +13,7 @@ import numpy as np
 
 from fundsim.model.entities import Instrument, MatchSource, Pillar, Priority, Region
 from fundsim.model.rules import Objective, Rules
+from fundsim.model.uncertainty import Uncertainty
 
 __all__ = ["Absorption", "Scenario"]
 
@@ -58,6 +59,7 @@ class Scenario:
     rules: Rules
     objective: Objective
     description: str = ""
+    uncertainty: Uncertainty | None = None
     provenance: tuple[tuple[str, str, str], ...] = ()
     source_file: str | None = None
     digest: str = ""

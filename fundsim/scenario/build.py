@@ -179,6 +179,32 @@ def _objective(spec: ScenarioSpec, labels: _Labels) -> m.Objective:
     return m.Objective(impact, leverage, goals)
 
 
+def _uncertainty(spec: ScenarioSpec) -> m.Uncertainty | None:
+    u = spec.uncertainty
+    if u is None:
+        return None
+    params = tuple(
+        m.UncertainParameter(
+            p.id, p.path,
+            m.Distribution(kind=p.distribution.kind, mean=p.distribution.mean, sd=p.distribution.sd,
+                           median=p.distribution.median, sigma=p.distribution.sigma, low=p.distribution.low,
+                           mode=p.distribution.mode, high=p.distribution.high,
+                           values=tuple(p.distribution.values or ()),
+                           probabilities=tuple(p.distribution.probabilities or ())),
+            p.mode, p.factor,
+        )
+        for p in u.parameters
+    )
+    result = m.Uncertainty(params, tuple(m.Factor(f.id, f.description) for f in u.factors))
+    if u.correlation is None:
+        return result
+    sources = result.sources
+    corr = np.eye(len(sources))
+    index = [sources.index(x) for x in u.correlation.between]
+    corr[np.ix_(index, index)] = np.asarray(u.correlation.matrix, dtype=float)
+    return m.Uncertainty(params, result.factors, m.frozen_array(corr))
+
+
 def build_scenario(
     spec: ScenarioSpec, provenance: tuple = (), source_file: str | None = None
 ) -> m.Scenario:
@@ -201,6 +227,7 @@ def build_scenario(
         absorption=m.Absorption(m.frozen_array(absorption), spec.absorption.basis, spec.absorption.after_horizon),
         rules=_rules(spec, labels),
         objective=_objective(spec, labels),
+        uncertainty=_uncertainty(spec),
         provenance=provenance,
         source_file=source_file,
         digest=spec_digest(spec),

@@ -586,6 +586,10 @@ def _years(value: list[int]) -> list[int]:
     return value
 
 
+# the uncertainty section builds on the blocks above, so it is imported once they exist
+from fundsim.scenario.uncertainty_schema import UncertaintySpec  # noqa: E402
+
+
 class ScenarioSpec(Noted):
     name: str
     description: str = ""
@@ -598,3 +602,4 @@ class ScenarioSpec(Noted):
     absorption: AbsorptionSpec = AbsorptionSpec()
     rules: RulesSpec = RulesSpec()
     objective: ObjectiveSpec = ObjectiveSpec(impact=ImpactSpec())
+    uncertainty: UncertaintySpec | None = None

@@ -1,0 +1,125 @@
+"""Uncertainty on a scenario's numbers: distributions, common factors and rank correlation.
+
+Draws live in the unit hypercube (one column per independent source of randomness: each factor and
+each parameter that has no factor); a Gaussian copula imposes the rank correlations; each parameter's
+distribution is then applied by its inverse CDF. Random, Latin-hypercube and Sobol designs all share
+this one path (fundsim.montecarlo.design).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["KINDS", "Distribution", "Factor", "UncertainParameter", "Uncertainty"]
+
+KINDS = ("normal", "lognormal", "uniform", "triangular", "pert", "discrete")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A univariate distribution, applied to uniforms by its inverse CDF.
+
+    Parameters by kind: ``normal`` (mean, sd, optional low/high: truncated); ``lognormal`` (median,
+    sigma of the log); ``uniform`` (low, high); ``triangular`` and ``pert`` (low, mode, high);
+    ``discrete`` (values, probabilities).
+    """
+
+    kind: str
+    mean: float | None = None
+    sd: float | None = None
+    median: float | None = None
+    sigma: float | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    values: tuple[float, ...] = ()
+    probabilities: tuple[float, ...] = ()
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF, vectorised over ``u`` in (0, 1)."""
+        u = np.asarray(u, dtype=float)
+        if self.kind == "normal":
+            lo = -np.inf if self.low is None else (self.low - self.mean) / self.sd  # type: ignore[operator]
+            hi = np.inf if self.high is None else (self.high - self.mean) / self.sd  # type: ignore[operator]
+            return stats.truncnorm.ppf(u, lo, hi, loc=self.mean, scale=self.sd)
+        if self.kind == "lognormal":
+            return self.median * np.exp(self.sigma * stats.norm.ppf(u))  # type: ignore[operator]
+        if self.kind == "uniform":
+            return self.low + u * (self.high - self.low)  # type: ignore[operator]
+        if self.kind == "triangular":
+            width = self.high - self.low  # type: ignore[operator]
+            c = (self.mode - self.low) / width if width > 0 else 0.5  # type: ignore[operator]
+            return stats.triang.ppf(u, c, loc=self.low, scale=width)
+        if self.kind == "pert":
+            a, m, b = self.low, self.mode, self.high
+            width = b - a  # type: ignore[operator]
+            alpha = 1 + 4 * (m - a) / width  # type: ignore[operator]
+            beta = 1 + 4 * (b - m) / width  # type: ignore[operator]
+            return a + width * stats.beta.ppf(u, alpha, beta)  # type: ignore[operator]
+        if self.kind == "discrete":
+            edges = np.cumsum(self.probabilities)
+            index = np.minimum(np.searchsorted(edges / edges[-1], u, side="right"), len(self.values) - 1)
+            return np.asarray(self.values, float)[index]
+        raise ValueError(f"unknown distribution {self.kind!r}; known: {', '.join(KINDS)}")
+
+    def mean_value(self) -> float:
+        """The distribution's mean (for summaries and closed-form tests)."""
+        if self.kind == "lognormal":
+            return float(self.median * np.exp(self.sigma**2 / 2))  # type: ignore[operator]
+        if self.kind == "discrete":
+            p = np.asarray(self.probabilities, float)
+            return float(np.dot(self.values, p / p.sum()))
+        u = (np.arange(20000) + 0.5) / 20000
+        return float(self.ppf(u).mean())
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A common shock (e.g. ``financial_crisis``): every parameter naming it moves with the same uniform."""
+
+    id: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class UncertainParameter:
+    """One uncertain number of the scenario, addressed by ``path``.
+
+    Paths: ``instruments.<id>.envelope`` (scales or sets the usable money of every year),
+    ``match_sources.<id>.capacity``, ``absorption.capacity`` or ``absorption.capacity.<region>``,
+    ``objective.impact.weights``, ``objective.impact.weights.<priority>`` or
+    ``objective.impact.weights.<priority>.<region>``.
+    ``mode`` ``"multiplicative"`` multiplies the scenario's value by the draw; ``"absolute"`` replaces
+    it. A parameter with a ``factor`` takes that factor's uniform instead of its own.
+    """
+
+    id: str
+    path: str
+    distribution: Distribution
+    mode: str = "multiplicative"
+    factor: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Uncertainty:
+    """All uncertain parameters of a scenario, their factors and the rank correlation between sources.
+
+    ``sources`` are the independent columns of the unit hypercube: factors first, then parameters
+    without a factor. ``correlation`` (a Spearman rank-correlation matrix over ``sources``, or ``None``)
+    is imposed by a Gaussian copula.
+    """
+
+    parameters: tuple[UncertainParameter, ...] = ()
+    factors: tuple[Factor, ...] = ()
+    correlation: np.ndarray | None = None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.factors) + tuple(p.id for p in self.parameters if p.factor is None)
+
+    def column_of(self, parameter: UncertainParameter) -> int:
+        """The hypercube column a parameter reads."""
+        return self.sources.index(parameter.factor if parameter.factor is not None else parameter.id)

@@ -1,0 +1,9 @@
+"""Monte Carlo: a scenario's plans under uncertainty (designs, seed contract, re-optimisation per draw)."""
+
+from fundsim.montecarlo.design import DESIGNS, parameter_values, unit_design
+from fundsim.montecarlo.numbers import DrawnNumbers, drawn_numbers, scenario_of_draw
+from fundsim.montecarlo.reoptimise import Reoptimiser
+from fundsim.montecarlo.run import MODES, run_chunk, simulate
+
+__all__ = ["DESIGNS", "MODES", "DrawnNumbers", "Reoptimiser", "drawn_numbers", "parameter_values", "run_chunk",
+           "scenario_of_draw", "simulate", "unit_design"]

@@ -1,0 +1,65 @@
+"""Designs in the unit hypercube, the seed contract, and the mapping of uniforms to parameter values.
+
+Seed contract: with the ``random`` design, draw k uses ``numpy.random.SeedSequence(seed, spawn_key=(k,))``
+(equal to ``SeedSequence(seed).spawn(n)[k]``), so a draw's numbers depend only on (seed, k): not on the
+executor, the number of workers or the chunking. Latin-hypercube and scrambled Sobol designs are made as
+a whole from ``SeedSequence(seed)`` for the run's number of draws and sliced, which is just as
+independent of how the draws are then split.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import stats
+from scipy.stats import qmc
+
+from fundsim.model import Uncertainty
+
+__all__ = ["DESIGNS", "parameter_values", "unit_design"]
+
+DESIGNS = ("random", "lhs", "sobol")
+_EPS = 1e-12  # uniforms are kept inside (0, 1) so that every inverse CDF is finite
+
+
+def unit_design(design: str, n_draws: int, dim: int, seed: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Rows ``start:stop`` of a design of ``n_draws`` points in ``[0, 1)^dim``."""
+    stop = n_draws if stop is None else stop
+    if design not in DESIGNS:
+        raise ValueError(f"unknown design {design!r}; the designs are: {', '.join(DESIGNS)}")
+    if not 0 <= start <= stop <= n_draws:
+        raise ValueError(f"draws {start}:{stop} are outside 0:{n_draws}")
+    if design == "random":
+        rows = [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,))).random(dim)
+                for k in range(start, stop)]
+        u = np.array(rows).reshape(stop - start, dim)
+    else:
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
+        if design == "lhs":
+            u = qmc.LatinHypercube(d=dim, rng=rng).random(n_draws)[start:stop]
+        else:
+            with warnings.catch_warnings():  # scipy asks for a power of 2 to keep Sobol's balance properties
+                warnings.simplefilter("ignore", UserWarning)
+                u = qmc.Sobol(d=dim, scramble=True, rng=rng).random(n_draws)[start:stop]
+    return np.clip(u, _EPS, 1 - _EPS)
+
+
+def _copula(u: np.ndarray, spearman: np.ndarray) -> np.ndarray:
+    """Impose Spearman rank correlation with a Gaussian copula (Pearson ρ = 2·sin(π·ρs/6))."""
+    pearson = 2 * np.sin(np.pi * spearman / 6)
+    np.fill_diagonal(pearson, 1.0)
+    lower = np.linalg.cholesky(pearson + 1e-12 * np.eye(len(pearson)))
+    return np.clip(stats.norm.cdf(stats.norm.ppf(u) @ lower.T), _EPS, 1 - _EPS)
+
+
+def parameter_values(unc: Uncertainty, u: np.ndarray) -> np.ndarray:
+    """Values ``(draw, parameter)`` from design rows ``u`` ``(draw, source)``.
+
+    Each parameter reads its factor's column (or its own), after the copula, through its inverse CDF.
+    """
+    if unc.correlation is not None:
+        u = _copula(u, np.asarray(unc.correlation))
+    columns = [unc.column_of(p) for p in unc.parameters]
+    return np.stack([p.distribution.ppf(u[:, c]) for p, c in zip(unc.parameters, columns, strict=True)], axis=1) \
+        if unc.parameters else np.zeros((len(u), 0))

@@ -1,0 +1,90 @@
+"""The uncertain numbers of a scenario, drawn: arrays with a leading ``draw`` dimension.
+
+Parameters act in the order the scenario lists them: an ``absolute`` one sets the number, a
+``multiplicative`` one multiplies what is there. An envelope scales the instrument's usable money
+(keeping the usable share); a capacity or weight path with fewer labels covers every label below it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from fundsim import model as m
+
+__all__ = ["DrawnNumbers", "drawn_numbers", "scenario_of_draw"]
+
+
+@dataclass(frozen=True, eq=False)
+class DrawnNumbers:
+    """Per draw: usable money ``(draw, instrument, year)``, each match source's capacity ``(draw, year)``
+    or ``(draw, region, year)``, absorption capacity ``(draw, region, year)``, impact weights
+    ``(draw, priority, region)`` (``None`` without an impact term)."""
+
+    usable: np.ndarray
+    match: tuple[np.ndarray, ...]
+    absorption: np.ndarray
+    weights: np.ndarray | None
+
+    @property
+    def n(self) -> int:
+        return self.usable.shape[0]
+
+
+def _apply(target: np.ndarray, value: np.ndarray, mode: str, where: tuple = ()) -> None:
+    """Set or multiply ``target[:, *where]`` by the per-draw ``value`` (broadcast over the rest)."""
+    shape = (len(value),) + (1,) * (target.ndim - 1 - len([w for w in where if not isinstance(w, slice)]))
+    v = value.reshape(shape)
+    index = (slice(None), *where)
+    if mode == "absolute":
+        target[index] = v
+    else:
+        target[index] *= v
+
+
+def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
+    """The scenario's numbers under each draw of its uncertain parameters (``values``: draw × parameter)."""
+    n = len(values)
+    usable = np.repeat(np.stack([i.usable for i in sc.instruments])[None], n, axis=0)
+    match = [np.repeat(s.capacity[None], n, axis=0) for s in sc.match_sources]
+    absorption = np.repeat(sc.absorption.capacity[None], n, axis=0)
+    impact = sc.objective.impact
+    weights = None if impact is None else np.repeat(impact.weights[None], n, axis=0)
+    params = () if sc.uncertainty is None else sc.uncertainty.parameters
+    for col, p in enumerate(params):
+        value, parts = values[:, col], p.path.split(".")
+        if parts[0] == "instruments":
+            i = sc.instrument_ids.index(parts[1])
+            ins = sc.instruments[i]
+            if p.mode == "absolute":  # a drawn envelope per year, of which the usable share can be spent
+                share = np.divide(ins.usable, ins.envelope, out=np.zeros_like(ins.usable), where=ins.envelope > 0)
+                usable[:, i, :] = value[:, None] * share[None, :]
+            else:
+                usable[:, i, :] *= value[:, None]
+        elif parts[0] == "match_sources":
+            _apply(match[sc.source_ids.index(parts[1])], value, p.mode)
+        elif parts[0] == "absorption":
+            where = (sc.region_ids.index(parts[2]),) if len(parts) == 3 else ()
+            _apply(absorption, value, p.mode, where)
+        elif weights is not None:
+            where = tuple(ids.index(label) for ids, label in zip((sc.priority_ids, sc.region_ids), parts[3:],
+                                                                 strict=False))
+            _apply(weights, value, p.mode, where)
+    return DrawnNumbers(usable, tuple(match), absorption, weights)
+
+
+def scenario_of_draw(sc: m.Scenario, numbers: DrawnNumbers, d: int) -> m.Scenario:
+    """The scenario with draw ``d``'s numbers (a copy; ``sc`` is unchanged)."""
+    instruments = tuple(dataclasses.replace(i, usable=m.frozen_array(np.maximum(numbers.usable[d, n], 0.0)))
+                        for n, i in enumerate(sc.instruments))
+    sources = tuple(dataclasses.replace(s, capacity=m.frozen_array(np.maximum(numbers.match[n][d], 0.0)))
+                    for n, s in enumerate(sc.match_sources))
+    absorption = dataclasses.replace(sc.absorption, capacity=m.frozen_array(np.maximum(numbers.absorption[d], 0.0)))
+    objective = sc.objective
+    if objective.impact is not None and numbers.weights is not None:
+        impact = dataclasses.replace(objective.impact, weights=m.frozen_array(np.maximum(numbers.weights[d], 0.0)))
+        objective = dataclasses.replace(objective, impact=impact)
+    return dataclasses.replace(sc, instruments=instruments, match_sources=sources, absorption=absorption,
+                               objective=objective)

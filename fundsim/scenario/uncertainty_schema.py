@@ -1,0 +1,164 @@
+"""The ``uncertainty:`` section of a scenario file (the file edge of fundsim.model.uncertainty).
+
+```yaml
+uncertainty:
+  factors:
+    - {id: financial_crisis, description: "16041/08 §23: the crisis hits co-financing and budgets"}
+  parameters:
+    - id: ms_match
+      path: match_sources.member_states.capacity
+      distribution: {kind: lognormal, median: 1.0, sigma: 0.15}
+      factor: financial_crisis
+    - id: na_absorption
+      path: absorption.capacity.north_africa
+      distribution: {kind: pert, low: 0.6, mode: 1.0, high: 1.1}
+  correlation:                       # Spearman rank correlation between factors and free parameters
+    between: [financial_crisis, na_absorption]
+    matrix: [[1, 0.4], [0.4, 1]]
+```
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from fundsim.scenario.schema import Id, Noted, Num, suggest
+
+__all__ = ["UncertaintySpec", "check_path"]
+
+Finite = Num
+
+
+class DistributionSpec(Noted):
+    kind: Literal["normal", "lognormal", "uniform", "triangular", "pert", "discrete"]
+    mean: Finite | None = None
+    sd: Annotated[Num, Field(gt=0)] | None = None
+    median: Annotated[Num, Field(gt=0)] | None = None
+    sigma: Annotated[Num, Field(gt=0)] | None = None
+    low: Finite | None = None
+    mode: Finite | None = None
+    high: Finite | None = None
+    values: list[Finite] | None = None
+    probabilities: list[Annotated[Num, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> DistributionSpec:
+        need = {"normal": ("mean", "sd"), "lognormal": ("median", "sigma"), "uniform": ("low", "high"),
+                "triangular": ("low", "mode", "high"), "pert": ("low", "mode", "high"),
+                "discrete": ("values", "probabilities")}[self.kind]
+        missing = [n for n in need if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} distribution needs {', '.join(need)}; missing: {', '.join(missing)}")
+        given = {n for n in type(self).model_fields if n not in ("kind", "source", "assumption", "note")
+                 and getattr(self, n) is not None}
+        extra = given - set(need) - ({"low", "high"} if self.kind == "normal" else set())
+        if extra:
+            raise ValueError(f"a {self.kind} distribution takes {', '.join(need)}"
+                             f"{' (and low/high to truncate)' if self.kind == 'normal' else ''}; "
+                             f"not {', '.join(sorted(extra))}")
+        if self.kind in ("uniform", "triangular", "pert", "normal") and self.low is not None and self.high is not None:
+            if self.low >= self.high:
+                raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+            if self.mode is not None and not self.low <= self.mode <= self.high:
+                raise ValueError(f"mode ({self.mode:g}) must lie between low ({self.low:g}) and high ({self.high:g})")
+        if self.kind == "discrete":
+            values, probs = self.values or [], self.probabilities or []
+            if len(values) != len(probs) or not values:
+                raise ValueError(f"give one probability per value: {len(values)} values, {len(probs)} probabilities")
+            if abs(sum(probs) - 1) > 1e-6:
+                raise ValueError(f"the probabilities must sum to 1, they sum to {sum(probs):g}")
+        return self
+
+
+def check_path(path: str, context: dict[str, Any]) -> str:
+    """Check an uncertain parameter's path against the scenario's ids; return it or raise ValueError."""
+    parts = path.split(".")
+    forms = ("instruments.<id>.envelope, match_sources.<id>.capacity, absorption.capacity[.<region>], "
+             "objective.impact.weights[.<priority>[.<region>]]")
+
+    def known(kind: str, value: str, what: str) -> None:
+        ids = context.get(kind)
+        if ids is not None and value not in ids:
+            raise ValueError(f"in path {path!r}: " + suggest(value, ids, what))
+
+    if len(parts) == 3 and parts[0] == "instruments" and parts[2] == "envelope":
+        known("instrument", parts[1], "instrument")
+    elif len(parts) == 3 and parts[0] == "match_sources" and parts[2] == "capacity":
+        known("source", parts[1], "match source")
+    elif parts[:2] == ["absorption", "capacity"] and len(parts) <= 3:
+        if len(parts) == 3:
+            known("region", parts[2], "region")
+    elif parts[:3] == ["objective", "impact", "weights"] and len(parts) <= 5:
+        if len(parts) >= 4:
+            known("priority", parts[3], "priority")
+        if len(parts) == 5:
+            known("region", parts[4], "region")
+    else:
+        raise ValueError(f"cannot put uncertainty on {path!r}; the paths are: {forms}")
+    return path
+
+
+class ParameterSpec(Noted):
+    id: Id
+    path: str
+    distribution: DistributionSpec
+    mode: Literal["multiplicative", "absolute"] = "multiplicative"
+    factor: Id | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str, info: ValidationInfo) -> str:
+        return check_path(value, info.context or {})
+
+
+class FactorSpec(Noted):
+    id: Id
+    description: str = ""
+
+
+class CorrelationSpec(Noted):
+    between: list[Id]
+    matrix: list[list[Num]]
+
+    @model_validator(mode="after")
+    def _matrix(self) -> CorrelationSpec:
+        n = len(self.between)
+        m = np.asarray(self.matrix, dtype=float)
+        if m.shape != (n, n):
+            raise ValueError(f"the matrix must be {n}×{n} (one row and column per entry of 'between'), "
+                             f"got {m.shape[0]}×{m.shape[1] if m.ndim == 2 else '?'}")
+        if not np.allclose(m, m.T) or not np.allclose(np.diag(m), 1) or np.abs(m).max() > 1:
+            raise ValueError("the matrix must be symmetric, with ones on the diagonal and entries in [-1, 1]")
+        if np.linalg.eigvalsh(m).min() < -1e-9:
+            raise ValueError("the matrix is not a valid correlation matrix (not positive semi-definite)")
+        return self
+
+
+class UncertaintySpec(Noted):
+    factors: list[FactorSpec] = []
+    parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
+    correlation: CorrelationSpec | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> UncertaintySpec:
+        factor_ids = [f.id for f in self.factors]
+        param_ids = [p.id for p in self.parameters]
+        for ids, what in ((factor_ids, "factor"), (param_ids, "parameter")):
+            dup = sorted({x for x in ids if ids.count(x) > 1})
+            if dup:
+                raise ValueError(f"each {what} id must be unique; repeated: {', '.join(dup)}")
+        for p in self.parameters:
+            if p.factor is not None and p.factor not in factor_ids:
+                raise ValueError(f"parameter {p.id!r}: " + suggest(p.factor, factor_ids, "factor"))
+        if self.correlation is not None:
+            sources = factor_ids + [p.id for p in self.parameters if p.factor is None]
+            for x in self.correlation.between:
+                if x not in sources:
+                    raise ValueError("correlation.between: " + suggest(x, sources, "independent source (a factor "
+                                                                           "or a parameter without factor)"))
+        return self
+
+
