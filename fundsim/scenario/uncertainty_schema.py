@@ -138,7 +138,7 @@ class CorrelationSpec(Noted):
 
 
 class UncertaintySpec(Noted):
-    factors: list[FactorSpec] = []
+    factors: list[FactorSpec] = Field(default_factory=list)
     parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
     correlation: CorrelationSpec | None = None
 
