@@ -46,7 +46,7 @@ class Distribution:
             hi = np.inf if self.high is None else (self.high - self.mean) / self.sd  # type: ignore[operator]
             return stats.truncnorm.ppf(u, lo, hi, loc=self.mean, scale=self.sd)
         if self.kind == "lognormal":
-            return self.median * np.exp(self.sigma * stats.norm.ppf(u))  # type: ignore[operator]
+            return self.median * np.exp(self.sigma * stats.norm.ppf(u))
         if self.kind == "uniform":
             return self.low + u * (self.high - self.low)  # type: ignore[operator]
         if self.kind == "triangular":
@@ -58,7 +58,7 @@ class Distribution:
             width = b - a  # type: ignore[operator]
             alpha = 1 + 4 * (m - a) / width  # type: ignore[operator]
             beta = 1 + 4 * (b - m) / width  # type: ignore[operator]
-            return a + width * stats.beta.ppf(u, alpha, beta)  # type: ignore[operator]
+            return a + width * stats.beta.ppf(u, alpha, beta)
         if self.kind == "discrete":
             edges = np.cumsum(self.probabilities)
             index = np.minimum(np.searchsorted(edges / edges[-1], u, side="right"), len(self.values) - 1)

@@ -66,8 +66,7 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
         elif parts[0] == "match_sources":
             _apply(match[sc.source_ids.index(parts[1])], value, p.mode)
         elif parts[0] == "absorption":
-            where = (sc.region_ids.index(parts[2]),) if len(parts) == 3 else ()
-            _apply(absorption, value, p.mode, where)
+            _apply(absorption, value, p.mode, (sc.region_ids.index(parts[2]),) if len(parts) == 3 else ())
         elif weights is not None:
             where = tuple(ids.index(label) for ids, label in zip((sc.priority_ids, sc.region_ids), parts[3:],
                                                                  strict=False))

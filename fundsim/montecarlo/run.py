@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -18,16 +19,36 @@ from fundsim.model import Scenario
 from fundsim.montecarlo.design import DESIGNS, parameter_values, unit_design
 from fundsim.montecarlo.numbers import drawn_numbers
 from fundsim.montecarlo.reoptimise import Reoptimiser
+from fundsim.montecarlo.stress import stress_test
+from fundsim.results import Allocation, open_allocation
+from fundsim.results.allocation import CUBE
 
 __all__ = ["MODES", "chunks", "simulate"]
 
-MODES = ("reoptimise",)
+MODES = ("reoptimise", "stress")
 
 
 def chunks(n_draws: int, chunk_size: int) -> Iterator[tuple[int, int]]:
     """``(start, stop)`` of each chunk of draws."""
     for start in range(0, n_draws, chunk_size):
         yield start, min(start + chunk_size, n_draws)
+
+
+def _plan_cube(sc: Scenario, plan: Allocation | xr.Dataset | str | Path | None) -> np.ndarray:
+    """The plan's EU commitments as a dense cube in the scenario's label order."""
+    if plan is None:
+        raise ValueError("stress mode needs a plan: plan=fs.solve(sc), an Allocation, or a NetCDF file written "
+                         "by Allocation.save")
+    if isinstance(plan, str | Path):
+        plan = open_allocation(plan)
+    data = plan.data if isinstance(plan, Allocation) else plan
+    coords = sc.coords()
+    for dim, labels in coords.items():
+        have = [str(x) if dim != "year" else int(x) for x in data["eu"][dim].values]
+        missing = [x for x in labels if x not in have]
+        if missing:
+            raise ValueError(f"the plan does not match scenario {sc.name!r}: its {dim}s lack {missing}")
+    return data["eu"].sel(coords).transpose(*CUBE).values.astype(float)
 
 
 def _check(sc: Scenario, draws: int, mode: str, design: str, chunk_size: int) -> None:
@@ -43,38 +64,48 @@ def _check(sc: Scenario, draws: int, mode: str, design: str, chunk_size: int) ->
 
 
 def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop: int,
-              reoptimiser: Reoptimiser | None = None, keep_allocations: bool = False) -> xr.Dataset:
-    """Draws ``start:stop`` of a run: sample, re-optimise, label."""
+              reoptimiser: Reoptimiser | None = None, keep_allocations: bool = False,
+              plan: np.ndarray | None = None) -> xr.Dataset:
+    """Draws ``start:stop`` of a run: sample, then re-optimise (or, given a ``plan`` cube, stress-test it)."""
     unc = sc.uncertainty
     if unc is None:
         raise ValueError(f"scenario {sc.name!r} declares no uncertainty")
     values = parameter_values(unc, unit_design(design, draws, len(unc.sources), seed, start, stop))
-    worker = reoptimiser or Reoptimiser(sc, keep_allocations=keep_allocations)
-    out = worker.solve_draws(drawn_numbers(sc, values), np.arange(start, stop))
+    numbers = drawn_numbers(sc, values)
+    if plan is not None:
+        out = stress_test(sc, plan, numbers, np.arange(start, stop))
+    else:
+        worker = reoptimiser or Reoptimiser(sc, keep_allocations=keep_allocations)
+        out = worker.solve_draws(numbers, np.arange(start, stop))
     out["parameter"] = (("draw", "parameter"), values, {"long_name": "drawn value of the uncertain parameter"})
     return out.assign_coords(parameter=[p.id for p in unc.parameters],
                              parameter_path=("parameter", [p.path for p in unc.parameters]))
 
 
 def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise", seed: int = 0,
-             design: str = "random", chunk_size: int = 100, keep_allocations: bool = False) -> xr.Dataset:
+             design: str = "random", chunk_size: int | None = None, keep_allocations: bool = False,
+             plan: Allocation | xr.Dataset | str | Path | None = None) -> xr.Dataset:
     """Run a scenario under its declared uncertainty.
 
     Parameters
     ----------
     scenario : a scenario with an ``uncertainty:`` section
     draws : number of draws
-    mode : ``"reoptimise"``: the best allocation is found again for every draw (warm-started)
+    mode : ``"reoptimise"``: the best allocation is found again for every draw (warm-started);
+        ``"stress"``: the fixed ``plan`` is evaluated under every draw, vectorised
     seed : draw k's numbers depend only on (seed, k) (random design) or on (seed, draws) (lhs, sobol)
     design : ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"`` (scrambled)
-    chunk_size : draws per chunk (does not change the numbers)
+    chunk_size : draws per chunk (does not change the numbers); default 100 (reoptimise), 10,000 (stress)
     keep_allocations : also keep every draw's full ``eu`` cube (memory grows with draws)
+    plan : for stress mode: an Allocation (``fs.solve(sc)``), its Dataset, or a NetCDF file it was saved to
 
     Returns
     -------
-    xarray.Dataset with a ``draw`` dimension: ``status``, ``objective``, ``eu_by_pillar|group|instrument|year``,
-    ``cofin``, ``shadow_<rule>`` (each rule by its own dims, prefixed with its name), the drawn
-    ``parameter`` values, and the run's provenance in ``attrs``.
+    xarray.Dataset with a ``draw`` dimension and the drawn ``parameter`` values; reoptimise: ``status``,
+    ``objective``, ``eu_by_pillar|group|instrument|year``, ``cofin``, ``shadow_<rule>`` (each rule by its
+    own dims, prefixed with its name); stress: ``realised_objective``, ``lost_to_decommitment``,
+    ``lost_by_region|instrument``, ``payment_backlog``, ``cofin_shortfall``, ``envelope_excess``,
+    ``spent_by_pillar|region``. The run's provenance is in ``attrs``.
 
     Examples
     --------
@@ -84,16 +115,23 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     >>> run.sizes["draw"], set(run["status"].values)
     (20, {'optimal'})
     """
+    chunk_size = chunk_size or (10_000 if mode == "stress" else 100)
     _check(scenario, draws, mode, design, chunk_size)
     began = time.perf_counter()
-    worker = Reoptimiser(scenario, keep_allocations=keep_allocations)
-    parts = [run_chunk(scenario, design, seed, draws, a, b, worker) for a, b in chunks(draws, chunk_size)]
+    if mode == "stress":
+        cube = _plan_cube(scenario, plan)
+        parts = [run_chunk(scenario, design, seed, draws, a, b, plan=cube) for a, b in chunks(draws, chunk_size)]
+        rebuilt = 0
+    else:
+        worker = Reoptimiser(scenario, keep_allocations=keep_allocations)
+        parts = [run_chunk(scenario, design, seed, draws, a, b, worker) for a, b in chunks(draws, chunk_size)]
+        rebuilt = worker.rebuilt
     out = xr.concat(parts, dim="draw", data_vars="minimal", coords="minimal", compat="override")
     out.attrs.update({
         "scenario": scenario.name, "scenario_hash": scenario.digest, "mode": mode, "design": design,
         "seed": seed, "draws": draws, "fundsim_version": __version__,
         "solver": "highs", "solver_version": _highs_version(),
-        "structural_rebuilds": worker.rebuilt, "wall_seconds": time.perf_counter() - began,
+        "structural_rebuilds": rebuilt, "wall_seconds": time.perf_counter() - began,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     })
     return out
