@@ -77,7 +77,7 @@ def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop
     else:
         worker = reoptimiser or Reoptimiser(sc, keep_allocations=keep_allocations)
         out = worker.solve_draws(numbers, np.arange(start, stop))
-    out["parameter"] = (("draw", "parameter"), values, {"long_name": "drawn value of the uncertain parameter"})
+    out["parameter_value"] = (("draw", "parameter"), values, {"long_name": "drawn value of the uncertain parameter"})
     return out.assign_coords(parameter=[p.id for p in unc.parameters],
                              parameter_path=("parameter", [p.path for p in unc.parameters]))
 
@@ -101,7 +101,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
 
     Returns
     -------
-    xarray.Dataset with a ``draw`` dimension and the drawn ``parameter`` values; reoptimise: ``status``,
+    xarray.Dataset with a ``draw`` dimension and the drawn ``parameter_value`` (draw, parameter); reoptimise: ``status``,
     ``objective``, ``eu_by_pillar|group|instrument|year``, ``cofin``, ``shadow_<rule>`` (each rule by its
     own dims, prefixed with its name); stress: ``realised_objective``, ``lost_to_decommitment``,
     ``lost_by_region|instrument``, ``payment_backlog``, ``cofin_shortfall``, ``envelope_excess``,
