@@ -127,5 +127,70 @@ def solve(
         out.print(f"wrote {path}", highlight=False)
 
 
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("")
+    for col in frame.columns:
+        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+    for label, row in frame.iterrows():
+        table.add_row(str(label), *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row.values))
+    out.print(table)
+
+
+@app.command()
+def simulate(
+    scenario: Path = typer.Argument(..., help="scenario file with an 'uncertainty:' section"),
+    draws: int = typer.Option(1000, min=1, help="number of draws"),
+    mode: str = typer.Option("reoptimise", help="reoptimise (best plan per draw) or stress (a fixed --plan)"),
+    plan: Path = typer.Option(None, help="for --mode stress: the plan, a .nc file written by 'fundsim solve'; "
+                              "default: the scenario's own optimum"),
+    seed: int = typer.Option(0, help="draw k depends only on (seed, k)"),
+    design: str = typer.Option("random", help="random, lhs or sobol"),
+    chunk_size: int = typer.Option(None, min=1, help="draws per chunk (does not change the numbers)"),
+    out_file: Path = typer.Option(None, "--out", "-o", help="write the run (per-draw results) to a .nc file"),
+) -> None:
+    """Run a scenario under its declared uncertainty: print distributions, binding frequencies, money at risk."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from fundsim.montecarlo import binding_frequency, summary
+    from fundsim.montecarlo import simulate as run_simulation
+
+    if out_file is not None and out_file.suffix != ".nc":
+        err.print(f"--out {out_file}: use a .nc file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    sc = _load(scenario)
+    try:
+        the_plan = plan if plan is not None else (solve_scenario(sc) if mode == "stress" else None)
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as bar:
+            task = bar.add_task(f"{mode} {sc.name}", total=draws)
+            run = run_simulation(sc, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
+                                 plan=the_plan, on_chunk=lambda n: bar.advance(task, n))
+    except (ValueError, OSError) as exc:
+        err.print(f"[bold red]{scenario}: {exc}[/]", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except InfeasibleError as exc:
+        err.print(f"[bold red]{scenario}: the plan to stress-test is infeasible[/] — {exc.message}")
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    a = run.attrs
+    out.print(f"[bold]{sc.name}[/]: {draws:,} draws, {mode}, {design} design, seed {seed}, "
+              f"{a['wall_seconds']:.2f} s ({draws / a['wall_seconds']:,.0f} draws/s)", highlight=False)
+    if "status" in run:
+        bad = int((run["status"] != "optimal").sum())
+        out.print(f"infeasible or failed draws: {bad:,} of {draws:,}", highlight=False)
+    _print_frame(summary(run), "Distribution over the draws")
+    if mode == "reoptimise":
+        freq = binding_frequency(run).head(15).set_index("rule")
+        _print_frame(freq, "How often each rule binds (share of draws) and its mean shadow price then")
+    if out_file is not None:
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            run.to_netcdf(out_file)
+        except OSError as exc:
+            err.print(f"--out {out_file}: cannot write the file: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        out.print(f"wrote {out_file}", highlight=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

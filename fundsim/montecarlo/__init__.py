@@ -4,6 +4,7 @@ from fundsim.montecarlo.design import DESIGNS, parameter_values, unit_design
 from fundsim.montecarlo.numbers import DrawnNumbers, drawn_numbers, scenario_of_draw
 from fundsim.montecarlo.reoptimise import Reoptimiser
 from fundsim.montecarlo.run import MODES, run_chunk, simulate
+from fundsim.montecarlo.summary import binding_frequency, exceedance, summary
 
-__all__ = ["DESIGNS", "MODES", "DrawnNumbers", "Reoptimiser", "drawn_numbers", "parameter_values", "run_chunk",
-           "scenario_of_draw", "simulate", "unit_design"]
+__all__ = ["DESIGNS", "MODES", "DrawnNumbers", "Reoptimiser", "binding_frequency", "drawn_numbers", "exceedance",
+           "parameter_values", "run_chunk", "scenario_of_draw", "simulate", "summary", "unit_design"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +84,8 @@ def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop
 
 def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise", seed: int = 0,
              design: str = "random", chunk_size: int | None = None, keep_allocations: bool = False,
-             plan: Allocation | xr.Dataset | str | Path | None = None) -> xr.Dataset:
+             plan: Allocation | xr.Dataset | str | Path | None = None,
+             on_chunk: Callable[[int], None] | None = None) -> xr.Dataset:
     """Run a scenario under its declared uncertainty.
 
     Parameters
@@ -98,6 +99,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     chunk_size : draws per chunk (does not change the numbers); default 100 (reoptimise), 10,000 (stress)
     keep_allocations : also keep every draw's full ``eu`` cube (memory grows with draws)
     plan : for stress mode: an Allocation (``fs.solve(sc)``), its Dataset, or a NetCDF file it was saved to
+    on_chunk : called with the number of draws of each finished chunk (progress bars)
 
     Returns
     -------
@@ -119,14 +121,14 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     chunk_size = chunk_size or (10_000 if mode == "stress" else 100)
     _check(scenario, draws, mode, design, chunk_size)
     began = time.perf_counter()
-    if mode == "stress":
-        cube = _plan_cube(scenario, plan)
-        parts = [run_chunk(scenario, design, seed, draws, a, b, plan=cube) for a, b in chunks(draws, chunk_size)]
-        rebuilt = 0
-    else:
-        worker = Reoptimiser(scenario, keep_allocations=keep_allocations)
-        parts = [run_chunk(scenario, design, seed, draws, a, b, worker) for a, b in chunks(draws, chunk_size)]
-        rebuilt = worker.rebuilt
+    cube = _plan_cube(scenario, plan) if mode == "stress" else None
+    worker = None if mode == "stress" else Reoptimiser(scenario, keep_allocations=keep_allocations)
+    parts = []
+    for a, b in chunks(draws, chunk_size):
+        parts.append(run_chunk(scenario, design, seed, draws, a, b, worker, plan=cube))
+        if on_chunk is not None:
+            on_chunk(b - a)
+    rebuilt = 0 if worker is None else worker.rebuilt
     out = xr.concat(parts, dim="draw", data_vars="minimal", coords="minimal", compat="override")
     out.attrs.update({
         "scenario": scenario.name, "scenario_hash": scenario.digest, "mode": mode, "design": design,

@@ -56,7 +56,7 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     n, ny = numbers.n, len(sc.years)
     commit = eu.sum(axis=1)  # (instrument, region, year) EU money
     total = (eu * (1 + sc.match_ratio[..., None])).sum(axis=1)
-    factor = np.divide(total, commit, out=np.ones_like(total), where=commit > 0)
+    factor = np.divide(total, commit, out=np.ones_like(total), where=commit > 0)  # ≥ 1
     if sc.absorption.basis != "total":
         factor = np.ones_like(factor)
     windows = np.array([i.decommitment_window for i in sc.instruments])
@@ -64,28 +64,30 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     tail = numbers.absorption[:, :, -1:] if sc.absorption.after_horizon == "last_year" else np.full(
         numbers.absorption[:, :, -1:].shape, np.inf)
     capacity = np.concatenate([numbers.absorption, np.repeat(tail, horizon - ny, axis=2)], axis=2)  # (d, r, t)
-    cohorts = sorted((c + windows[i], i, c) for i in range(len(sc.instruments)) for c in range(ny))
-    waiting = np.zeros((n, len(sc.instruments), len(sc.regions), ny))  # EU money due and unpaid, per cohort
+    cohorts = sorted((c + windows[i], i, c) for i in range(len(sc.instruments)) for c in range(ny)
+                     if commit[i, :, c].any())  # earliest deadline first; empty cohorts skipped
+    waiting = {(i, c): np.zeros((n, len(sc.regions))) for _, i, c in cohorts}  # due and unpaid, per cohort
     lost = np.zeros((n, len(sc.instruments), len(sc.regions)))
     delayed = np.zeros(n)
     for t in range(horizon):
         left = capacity[:, :, t].copy()  # (d, r)
-        for deadline, i, c in cohorts:  # earliest deadline first
+        for deadline, i, c in cohorts:
             lag = t - c
-            profile = sc.instruments[i].payment_profile
-            if 0 <= lag < len(profile):
-                waiting[:, i, :, c] += profile[lag] * commit[i, :, c]
             if lag < 0:
                 continue
-            due = waiting[:, i, :, c]
-            paid = np.minimum(due, np.divide(left, factor[i, :, c], out=np.full_like(left, np.inf),
-                                             where=factor[i, :, c] > 0))
-            left -= paid * factor[i, :, c]
-            waiting[:, i, :, c] -= paid
+            due = waiting[i, c]
+            profile = sc.instruments[i].payment_profile
+            if lag < len(profile):
+                due += profile[lag] * commit[i, :, c]
+            f = factor[i, :, c]
+            paid = np.minimum(due, left / f)
+            left -= paid * f
+            due -= paid
             if t == deadline:
-                lost[:, i, :] += waiting[:, i, :, c]
-                waiting[:, i, :, c] = 0.0
-        delayed += waiting.sum(axis=(1, 2, 3))
+                lost[:, i, :] += due
+                due[:] = 0.0
+            else:
+                delayed += due.sum(axis=1)
     return {"lost": lost, "delayed": delayed}
 
 
@@ -105,9 +107,11 @@ def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: n
     committed_ir = eu.sum(axis=(1, 3))
     spent_share = np.divide(committed_ir[None] - lost_ir, committed_ir[None], out=np.ones_like(lost_ir),
                             where=committed_ir[None] > 0)
-    spent = eu[None] * spent_share[:, :, None, :, None]  # lost money taken pro rata from the cohort's cells
+    # lost money is taken pro rata from the (instrument, region)'s cells; nothing of size draw × cube is made
     pillars = np.array(sc.priority_pillars)
-    by_pillar = np.stack([spent[:, :, pillars == q].sum(axis=(1, 2, 3, 4)) for q in sc.pillar_ids], axis=1)
+    in_pillar = np.stack([pillars == q for q in sc.pillar_ids]).astype(float)  # (pillar, priority)
+    by_pillar = np.einsum("dir,iqr->dq", spent_share, np.einsum("ipr,qp->iqr", eu.sum(axis=3), in_pillar))
+    by_region = np.einsum("dir,ir->dr", spent_share, committed_ir)
     money = {"units": "EUR m"}
     data = {
         "realised_objective": (("draw",), _impact(sc, eu, numbers),
@@ -123,8 +127,7 @@ def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: n
         "envelope_excess": (("draw", "instrument", "year"), excess,
                             {**money, "long_name": "commitments above the drawn usable envelope"}),
         "spent_by_pillar": (("draw", "pillar"), by_pillar, {**money, "long_name": "EU money finally spent"}),
-        "spent_by_region": (("draw", "region"), spent.sum(axis=(1, 2, 4)), {**money, "long_name":
-                                                                              "EU money finally spent"}),
+        "spent_by_region": (("draw", "region"), by_region, {**money, "long_name": "EU money finally spent"}),
     }
     coords = {"draw": draw_ids, "instrument": list(sc.instrument_ids), "year": list(sc.years),
               "region": list(sc.region_ids), "pillar": list(sc.pillar_ids)}
