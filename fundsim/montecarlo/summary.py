@@ -33,7 +33,7 @@ def binding_frequency(run: xr.Dataset, tol: float = 1e-7) -> pd.DataFrame:
     for name in (v for v in run.data_vars if str(v).startswith("shadow_")):
         da = run[name]
         rule = str(name).removeprefix("shadow_")
-        binds = np.abs(da) > tol
+        binds = abs(da) > tol
         freq = binds.mean("draw")
         mean_price = da.where(binds).mean("draw")
         for label, f in freq.to_series().items():
