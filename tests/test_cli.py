@@ -90,3 +90,38 @@ def test_unwritable_out_exits_2_before_solving(tutorial_path: Path, tmp_path: Pa
 def test_top_must_be_positive(tutorial_path: Path) -> None:
     result = runner.invoke(app, ["solve", str(tutorial_path), "--top", "0"])
     assert result.exit_code == EXIT_BAD_INPUT
+
+
+def test_simulate_reoptimise_writes_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "run.nc"
+    result = runner.invoke(app, ["simulate", "scenarios/tutorial-uncertain.yaml", "--draws", "30", "--seed", "3",
+                                 "--out", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "30 draws, reoptimise" in result.output and "infeasible or failed draws: 0 of 30" in result.output
+    assert "How often each rule binds" in result.output
+    run = xr.load_dataset(path)
+    assert run.sizes["draw"] == 30 and run.attrs["seed"] == 3
+
+
+def test_simulate_stress_defaults_to_the_scenarios_optimum(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.nc"
+    assert runner.invoke(app, ["solve", "scenarios/tutorial-uncertain.yaml", "--out", str(plan)]).exit_code == 0
+    with_file = runner.invoke(app, ["simulate", "scenarios/tutorial-uncertain.yaml", "--draws", "256", "--mode",
+                                    "stress", "--design", "sobol", "--plan", str(plan)])
+    default = runner.invoke(app, ["simulate", "scenarios/tutorial-uncertain.yaml", "--draws", "256", "--mode",
+                                  "stress", "--design", "sobol"])
+    assert with_file.exit_code == default.exit_code == 0
+    table = [line for line in with_file.output.splitlines() if "realised" in line or "lost" in line]
+    assert table and table == [line for line in default.output.splitlines() if "realised" in line or "lost" in line]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["scenarios/tutorial.yaml"], "declares no uncertainty"),
+    (["scenarios/tutorial-uncertain.yaml", "--mode", "guess"], "the modes are: reoptimise, stress"),
+    (["scenarios/tutorial-uncertain.yaml", "--design", "grid"], "the designs are: random, lhs, sobol"),
+    (["scenarios/tutorial-uncertain.yaml", "--out", "run.zarr"], "use a .nc file"),
+])
+def test_simulate_bad_input_exits_2(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["simulate", *args, "--draws", "5"])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert message in result.output and "Traceback" not in result.output

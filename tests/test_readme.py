@@ -36,7 +36,8 @@ def test_python_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """The README's Python tour, run as written from a fresh folder holding the scenarios."""
     block = README.split("### In Python (a notebook)\n\n```python\n", 1)[1].split("```", 1)[0]
     (tmp_path / "scenarios").mkdir()
-    (tmp_path / "scenarios" / "tutorial.yaml").write_text((ROOT / "scenarios" / "tutorial.yaml").read_text())
+    for name in ("tutorial.yaml", "tutorial-uncertain.yaml"):
+        (tmp_path / "scenarios" / name).write_text((ROOT / "scenarios" / name).read_text())
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     exec(compile(block, "README.md", "exec"), namespace)
@@ -45,6 +46,8 @@ def test_python_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert re.search(r"alloc\.objective\s+# 130\.0", block)
     assert alloc.objective == pytest.approx(130.0)
     assert (tmp_path / "out" / "tutorial.xlsx").is_file()
+    assert namespace["run"].sizes["draw"] == 200  # type: ignore[attr-defined]
+    assert namespace["stress"]["lost_to_decommitment"].shape == (10_000,)  # type: ignore[index]
 
 
 def test_readme_names_the_two_commands() -> None:
