@@ -46,9 +46,18 @@ def unit_design(design: str, n_draws: int, dim: int, seed: int, start: int = 0, 
 
 
 def _copula(u: np.ndarray, spearman: np.ndarray) -> np.ndarray:
-    """Impose Spearman rank correlation with a Gaussian copula (Pearson ρ = 2·sin(π·ρs/6))."""
+    """Impose Spearman rank correlation with a Gaussian copula (Pearson ρ = 2·sin(π·ρs/6)).
+
+    A valid Spearman matrix can map to a Pearson matrix that is not positive semi-definite; its negative
+    eigenvalues are then clipped and the diagonal restored to 1 (the nearest usable correlation).
+    """
     pearson = 2 * np.sin(np.pi * spearman / 6)
     np.fill_diagonal(pearson, 1.0)
+    values, vectors = np.linalg.eigh(pearson)
+    if values.min() < 1e-10:
+        fixed = (vectors * np.clip(values, 1e-10, None)) @ vectors.T
+        scale = np.sqrt(np.diag(fixed))
+        pearson = fixed / np.outer(scale, scale)
     lower = np.linalg.cholesky(pearson + 1e-12 * np.eye(len(pearson)))
     return np.clip(stats.norm.cdf(stats.norm.ppf(u) @ lower.T), _EPS, 1 - _EPS)
 

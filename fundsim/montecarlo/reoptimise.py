@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from fundsim.diagnose import quick_checks
-from fundsim.lp import LinearProgram, assemble
+from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Scenario
 from fundsim.montecarlo.numbers import DrawnNumbers, scenario_of_draw
 from fundsim.results import relaxation_duals
@@ -37,11 +37,16 @@ class Reoptimiser:
     scenario: Scenario
     keep_allocations: bool = False
     lp: LinearProgram = field(init=False)
+    template: dict[str, Block] = field(init=False)
     solver: HighsSolver = field(init=False)
     rebuilt: int = 0
 
     def __post_init__(self) -> None:
         self.lp = assemble(self.scenario)
+        # results are labelled by the blocks of the scenario's own LP, whatever a draw's LP holds: a rule
+        # block that a draw's LP lacks (money drawn to zero) reads as NaN in that draw
+        self.template = {name: block for name, block in self.lp.constraints.items()
+                         if name != "total_eu_definition"}
         self.solver = HighsSolver({"solver": "simplex"})
         self.solver.solve(self.lp)
 
@@ -93,9 +98,10 @@ class Reoptimiser:
             out["eu"] = eu_block.dense(cells, 0.0)
         relax = relaxation_duals(self.lp, result) if ok else np.full(self.lp.num_row, np.nan)
         total = float(cells.sum())
-        for name, block in self.lp.constraints.items():
-            if name != "total_eu_definition":
-                out[f"shadow_{name}"] = block.dense(relax * 0.01 * total if block.per_point else relax)
+        for name, template in self.template.items():
+            block = self.lp.constraints.get(name)
+            out[f"shadow_{name}"] = np.full(template.shape, np.nan) if block is None else \
+                block.dense(relax * 0.01 * total if block.per_point else relax)
         return out
 
     @property
@@ -133,9 +139,7 @@ class Reoptimiser:
             data["eu"] = (("draw", *CUBE), np.stack([r["eu"] for r in rows]),
                           {"units": "EUR m", "long_name": "EU commitment"})
             coords.update({d: list(v) for d, v in sc.coords().items()})
-        for name, block in self.lp.constraints.items():
-            if name == "total_eu_definition":
-                continue
+        for name, block in self.template.items():
             dims = tuple(f"{name}_{d}" for d in block.dims)
             coords.update({f"{name}_{d}": list(c) for d, c in zip(block.dims, block.coords, strict=True)})
             units = "objective per percentage point" if block.per_point else block.units

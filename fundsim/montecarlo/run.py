@@ -118,7 +118,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     >>> run.sizes["draw"], set(run["status"].values)
     (20, {'optimal'})
     """
-    chunk_size = chunk_size or (10_000 if mode == "stress" else 100)
+    chunk_size = (10_000 if mode == "stress" else 100) if chunk_size is None else chunk_size
     _check(scenario, draws, mode, design, chunk_size)
     began = time.perf_counter()
     cube = _plan_cube(scenario, plan) if mode == "stress" else None

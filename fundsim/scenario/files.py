@@ -219,7 +219,8 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
 # ---- extends -----------------------------------------------------------------------------------------
 # Values that a variant restates whole: merging them key by key would mix two descriptions of one thing
 # (a year map with a {total, profile}, a share with an amount, two eligibility lists).
-REPLACED_WHOLE = frozenset({"envelope", "capacity", "eligibility", "payment_profile", "breakpoints", "slopes"})
+REPLACED_WHOLE = frozenset({"envelope", "capacity", "eligibility", "payment_profile", "breakpoints", "slopes",
+                            "distribution", "matrix", "between"})
 ALTERNATIVES = {"usable_share": "usable_amount", "usable_amount": "usable_share"}
 
 

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from fundsim.scenario.schema import Id, Noted, Num, suggest
+from fundsim.scenario.schema import Id, Located, Noted, Num, suggest
 
 __all__ = ["UncertaintySpec", "check_path"]
 
@@ -144,21 +144,30 @@ class UncertaintySpec(Noted):
 
     @model_validator(mode="after")
     def _references(self) -> UncertaintySpec:
+        """Repeated ids, unknown factors and correlation sources, each reported at its own entry."""
+        found: list[tuple[tuple[Any, ...], str]] = []
+        for section, ids in (("factors", [f.id for f in self.factors]),
+                             ("parameters", [p.id for p in self.parameters])):
+            first: dict[str, int] = {}
+            for n, entry_id in enumerate(ids):
+                if entry_id in first:
+                    found.append(((section, n, "id"), f"the id {entry_id!r} is given twice (first at "
+                                  f"{section}[{first[entry_id]}]); give each its own id"))
+                first.setdefault(entry_id, n)
         factor_ids = [f.id for f in self.factors]
-        param_ids = [p.id for p in self.parameters]
-        for ids, what in ((factor_ids, "factor"), (param_ids, "parameter")):
-            dup = sorted({x for x in ids if ids.count(x) > 1})
-            if dup:
-                raise ValueError(f"each {what} id must be unique; repeated: {', '.join(dup)}")
-        for p in self.parameters:
+        for n, p in enumerate(self.parameters):
             if p.factor is not None and p.factor not in factor_ids:
-                raise ValueError(f"parameter {p.id!r}: " + suggest(p.factor, factor_ids, "factor"))
+                found.append((("parameters", n, "factor"), suggest(p.factor, factor_ids, "factor")))
         if self.correlation is not None:
             sources = factor_ids + [p.id for p in self.parameters if p.factor is None]
-            for x in self.correlation.between:
+            seen: set[str] = set()
+            for n, x in enumerate(self.correlation.between):
                 if x not in sources:
-                    raise ValueError("correlation.between: " + suggest(x, sources, "independent source (a factor "
-                                                                           "or a parameter without factor)"))
+                    found.append((("correlation", "between", n), suggest(x, sources, "independent source")
+                                  + " (the factors and the parameters without a factor)"))
+                elif x in seen:
+                    found.append((("correlation", "between", n), f"{x!r} is named twice; name each source once"))
+                seen.add(x)
+        if found:
+            raise Located(found)
         return self
-
-

@@ -323,6 +323,12 @@ def _cross_checks(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
         parts = " + ".join(f"{r.pillar_balance[n].pillar} {v:.0%}" for n, v in mins)
         found.append(_located(origins, ("rules", "pillar_balance"), f"the minimum pillar shares add up to "
                               f"{sum(v for _, v in mins):.1%} ({parts}); together they may be at most 100 %"))
+    if spec.uncertainty is not None and spec.objective.impact is None:
+        for n, p in enumerate(spec.uncertainty.parameters):
+            if p.path.startswith("objective.impact.weights"):
+                found.append(_located(origins, ("uncertainty", "parameters", n, "path"), "the objective has no "
+                                      "impact term, so its weights cannot be uncertain; add objective.impact or "
+                                      "drop this parameter"))
     found += _limits_cross(r.region_limits, "region", ("rules", "region_limits"), origins)
     found += _limits_cross(r.priority_limits, "priority", ("rules", "priority_limits"), origins)
     return found
