@@ -147,17 +147,23 @@ def simulate(
     seed: int = typer.Option(0, help="draw k depends only on (seed, k)"),
     design: str = typer.Option("random", help="random, lhs or sobol"),
     chunk_size: int = typer.Option(None, min=1, help="draws per chunk (does not change the numbers)"),
-    out_file: Path = typer.Option(None, "--out", "-o", help="write the run (per-draw results) to a .nc file"),
+    out_file: Path = typer.Option(None, "--out", "-o", help="a .zarr folder (written chunk by chunk; run the "
+                                  "same command again to resume a stopped run) or a .nc file"),
+    workers: int = typer.Option(None, min=1, help="local worker processes (default: one per core, for large runs)"),
+    scheduler: str = typer.Option(None, help="run on a Dask cluster: its scheduler address, tcp://host:port"),
 ) -> None:
     """Run a scenario under its declared uncertainty: print distributions, binding frequencies, money at risk."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from fundsim.montecarlo import binding_frequency, summary
     from fundsim.montecarlo import simulate as run_simulation
+    from fundsim.montecarlo.executors import ProcessExecutor
 
-    if out_file is not None and out_file.suffix != ".nc":
-        err.print(f"--out {out_file}: use a .nc file")
+    if out_file is not None and out_file.suffix not in (".nc", ".zarr"):
+        err.print(f"--out {out_file}: use a .zarr folder or a .nc file")
         raise typer.Exit(EXIT_BAD_INPUT)
+    executor = scheduler if scheduler is not None else (ProcessExecutor(workers) if workers else None)
+    store = out_file if out_file is not None and out_file.suffix == ".zarr" else None
     sc = _load(scenario)
     try:
         the_plan = plan if plan is not None else (solve_scenario(sc) if mode == "stress" else None)
@@ -165,7 +171,8 @@ def simulate(
                       TimeRemainingColumn(), console=err, transient=True) as bar:
             task = bar.add_task(f"{mode} {sc.name}", total=draws)
             run = run_simulation(sc, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
-                                 plan=the_plan, on_chunk=lambda n: bar.advance(task, n))
+                                 plan=the_plan, executor=executor, store=store,
+                                 on_chunk=lambda n: bar.advance(task, n))
     except (ValueError, OSError) as exc:
         err.print(f"[bold red]{scenario}: {exc}[/]", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -182,13 +189,14 @@ def simulate(
     if mode == "reoptimise":
         freq = binding_frequency(run).head(15).set_index("rule")
         _print_frame(freq, "How often each rule binds (share of draws) and its mean shadow price then")
-    if out_file is not None:
+    if out_file is not None and store is None:
         try:
             out_file.parent.mkdir(parents=True, exist_ok=True)
             run.to_netcdf(out_file)
         except OSError as exc:
             err.print(f"--out {out_file}: cannot write the file: {exc.strerror or exc}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
+    if out_file is not None:
         out.print(f"wrote {out_file}", highlight=False)
 
 

@@ -119,7 +119,7 @@ def test_simulate_stress_defaults_to_the_scenarios_optimum(tmp_path: Path) -> No
     (["scenarios/tutorial.yaml"], "declares no uncertainty"),
     (["scenarios/tutorial-uncertain.yaml", "--mode", "guess"], "the modes are: reoptimise, stress"),
     (["scenarios/tutorial-uncertain.yaml", "--design", "grid"], "the designs are: random, lhs, sobol"),
-    (["scenarios/tutorial-uncertain.yaml", "--out", "run.zarr"], "use a .nc file"),
+    (["scenarios/tutorial-uncertain.yaml", "--out", "run.parquet"], "use a .zarr folder or a .nc file"),
 ])
 def test_simulate_bad_input_exits_2(args: list[str], message: str) -> None:
     result = runner.invoke(app, ["simulate", *args, "--draws", "5"])

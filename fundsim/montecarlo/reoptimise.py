@@ -32,7 +32,10 @@ def _same_structure(a: LinearProgram, b: LinearProgram) -> bool:
 
 @dataclass
 class Reoptimiser:
-    """Holds one assembled LP and a warm HiGHS instance; ``solve_draws`` runs a chunk of draws."""
+    """Holds one assembled LP and a warm HiGHS instance; ``solve_draws`` runs a chunk of draws.
+
+    Draws whose LP has another structure (money drawn to zero in an instrument, say) are solved cold
+    on their own LP and counted in ``rebuilt``."""
 
     scenario: Scenario
     keep_allocations: bool = False
@@ -49,14 +52,27 @@ class Reoptimiser:
                          if name != "total_eu_definition"}
         self.solver = HighsSolver({"solver": "simplex"})
         self.solver.solve(self.lp)
+        self.base_lp = self.lp
+        self.base_basis = self.solver.highs.getBasis()
 
     def _update(self, lp: LinearProgram) -> None:
-        """Pass what differs from the loaded LP to HiGHS, or reload when the structure differs."""
+        """Pass what differs from the loaded LP to HiGHS, or reload when the structure differs.
+
+        Every draw with the scenario's own structure starts from the scenario's optimal basis, so that a
+        draw's result depends on that draw alone, not on which draws the same worker solved before it:
+        results are then identical whatever the chunking or the executor.
+        """
         if not _same_structure(lp, self.lp):
-            self.rebuilt += 1
-            self.solver.load(lp)
-            self.lp = lp
-            return
+            if _same_structure(lp, self.base_lp):
+                self.solver.load(self.base_lp)
+                self.lp = self.base_lp
+            else:
+                self.rebuilt += 1
+                self.solver.load(lp)
+                self.lp = lp
+                return
+        self.solver.highs.clearSolver()  # drop what the previous draw left (factorisation, edge weights)
+        self.solver.highs.setBasis(self.base_basis)
         cols = np.flatnonzero(lp.c != self.lp.c)
         if len(cols):
             self.solver.change_costs(cols, lp.c[cols])
@@ -75,6 +91,7 @@ class Reoptimiser:
         return self._label(rows, np.asarray(draw_ids))
 
     def _one(self, sc: Scenario) -> dict[str, Any]:
+        rebuilt_before = self.rebuilt
         self._update(assemble(sc))
         result = self.solver.solve()
         ok = result.status is Status.OPTIMAL
@@ -87,6 +104,7 @@ class Reoptimiser:
             "status": result.status.value,
             "objective": result.objective if ok else np.nan,
             "iterations": result.iterations,
+            "rebuilt": self.rebuilt > rebuilt_before,
             "diagnosis": "" if ok or result.status is not Status.INFEASIBLE else "; ".join(quick_checks(sc)),
             "cofin": float(np.dot(cells, k)),
         }
@@ -127,6 +145,8 @@ class Reoptimiser:
             "objective": (("draw",), np.array([r["objective"] for r in rows], float),
                           {"units": "objective units", "long_name": "optimal objective"}),
             "iterations": (("draw",), np.array([r["iterations"] for r in rows])),
+            "rebuilt": (("draw",), np.array([r["rebuilt"] for r in rows]),
+                        {"long_name": "the draw changed the LP's structure and was solved cold"}),
             "diagnosis": (("draw",), np.array([r["diagnosis"] for r in rows], dtype=object)),
             "cofin": (("draw",), np.array([r["cofin"] for r in rows]),
                       {"units": "EUR m", "long_name": "co-financing mobilised"}),

@@ -7,9 +7,11 @@ numbers of a run do not depend on how it is split into chunks or where the chunk
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -17,8 +19,10 @@ import xarray as xr
 from fundsim._version import __version__
 from fundsim.model import Scenario
 from fundsim.montecarlo.design import DESIGNS, parameter_values, unit_design
+from fundsim.montecarlo.executors import executor_for
 from fundsim.montecarlo.numbers import drawn_numbers
 from fundsim.montecarlo.reoptimise import Reoptimiser
+from fundsim.montecarlo.store import ZarrStore
 from fundsim.montecarlo.stress import stress_test
 from fundsim.results import Allocation, open_allocation
 from fundsim.results.allocation import CUBE
@@ -82,23 +86,51 @@ def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop
                              parameter_path=("parameter", [p.path for p in unc.parameters]))
 
 
+_WORKERS: dict[tuple[str, str, bool], Reoptimiser] = {}  # per process: one assembled LP per scenario
+
+
+def _chunk_task(task: tuple[Any, ...]) -> xr.Dataset:
+    """What a worker runs for one chunk (module level, so that it pickles): data in, labelled results out."""
+    sc, design, seed, draws, start, stop, keep, plan = task
+    worker = None
+    if plan is None:
+        key = (sc.digest, sc.name, keep)
+        if key not in _WORKERS:
+            _WORKERS.clear()
+            _WORKERS[key] = Reoptimiser(sc, keep_allocations=keep)
+        worker = _WORKERS[key]
+    return run_chunk(sc, design, seed, draws, start, stop, worker, keep, plan)
+
+
+def _auto_executor(executor: Any, mode: str, draws: int) -> Any:
+    if executor is None:  # a pool pays off only once its start-up is small against the run
+        big = draws >= (1_000 if mode == "reoptimise" else 500_000)
+        return executor_for("processes" if big else "sequential")
+    return executor_for(executor)
+
+
 def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise", seed: int = 0,
              design: str = "random", chunk_size: int | None = None, keep_allocations: bool = False,
-             plan: Allocation | xr.Dataset | str | Path | None = None,
-             on_chunk: Callable[[int], None] | None = None) -> xr.Dataset:
+             plan: Allocation | xr.Dataset | str | Path | None = None, executor: Any = None,
+             store: str | Path | None = None, on_chunk: Callable[[int], None] | None = None) -> xr.Dataset:
     """Run a scenario under its declared uncertainty.
 
     Parameters
     ----------
     scenario : a scenario with an ``uncertainty:`` section
     draws : number of draws
-    mode : ``"reoptimise"``: the best allocation is found again for every draw (warm-started);
-        ``"stress"``: the fixed ``plan`` is evaluated under every draw, vectorised
+    mode : ``"reoptimise"``: the best allocation is found again for every draw (warm-started from the
+        scenario's optimal basis); ``"stress"``: the fixed ``plan`` is evaluated under every draw, vectorised
     seed : draw k's numbers depend only on (seed, k) (random design) or on (seed, draws) (lhs, sobol)
     design : ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"`` (scrambled)
     chunk_size : draws per chunk (does not change the numbers); default 100 (reoptimise), 10,000 (stress)
-    keep_allocations : also keep every draw's full ``eu`` cube (memory grows with draws)
+    keep_allocations : also keep every draw's full ``eu`` cube (memory grows with draws; use a ``store``)
     plan : for stress mode: an Allocation (``fs.solve(sc)``), its Dataset, or a NetCDF file it was saved to
+    executor : ``"sequential"``, ``"processes"`` (a local pool), a ``dask.distributed.Client`` or a scheduler
+        address ``"tcp://…"``; by default a pool for large runs (1,000 draws and more in reoptimise mode)
+        and sequential otherwise. The numbers are the same on every executor.
+    store : a ``.zarr`` folder: results are written chunk by chunk and a restarted run with the same
+        arguments resumes where it stopped; the returned Dataset then reads lazily from the store
     on_chunk : called with the number of draws of each finished chunk (progress bars)
 
     Returns
@@ -122,21 +154,38 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     _check(scenario, draws, mode, design, chunk_size)
     began = time.perf_counter()
     cube = _plan_cube(scenario, plan) if mode == "stress" else None
-    worker = None if mode == "stress" else Reoptimiser(scenario, keep_allocations=keep_allocations)
-    parts = []
-    for a, b in chunks(draws, chunk_size):
-        parts.append(run_chunk(scenario, design, seed, draws, a, b, worker, plan=cube))
-        if on_chunk is not None:
-            on_chunk(b - a)
-    rebuilt = 0 if worker is None else worker.rebuilt
-    out = xr.concat(parts, dim="draw", data_vars="minimal", coords="minimal", compat="override")
-    out.attrs.update({
-        "scenario": scenario.name, "scenario_hash": scenario.digest, "mode": mode, "design": design,
-        "seed": seed, "draws": draws, "fundsim_version": __version__,
-        "solver": "highs", "solver_version": _highs_version(),
-        "structural_rebuilds": rebuilt, "wall_seconds": time.perf_counter() - began,
+    bounds = list(chunks(draws, chunk_size))
+    provenance = {
+        "scenario": scenario.name, "scenario_hash": scenario.digest, "mode": mode, "design": design, "seed": seed,
+        "draws": draws, "chunk_size": chunk_size, "keep_allocations": int(keep_allocations),
+        "plan_hash": "" if cube is None else hashlib.sha256(cube.tobytes()).hexdigest()[:16],
+        "fundsim_version": __version__, "solver": "highs", "solver_version": _highs_version(),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    })
+    }
+    disk = ZarrStore(store, provenance, len(bounds)) if store is not None else None
+    todo = [n for n in range(len(bounds)) if disk is None or n not in disk.finished()]
+    if on_chunk is not None and disk is not None:
+        on_chunk(sum(bounds[n][1] - bounds[n][0] for n in range(len(bounds)) if n not in todo))
+    tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
+    parts: dict[int, xr.Dataset] = {}
+    with _auto_executor(executor, mode, draws) as pool:
+        for i, part in pool.run(_chunk_task, tasks):
+            n = todo[i]
+            start, stop = bounds[n]
+            if disk is not None:
+                disk.write(n, part, start, stop, draws)
+            else:
+                parts[n] = part
+            if on_chunk is not None:
+                on_chunk(stop - start)
+        ran_on = {"executor": pool.name, "workers": pool.workers}
+    finish = {**ran_on, "wall_seconds": time.perf_counter() - began}
+    if disk is not None:
+        disk.update_attrs(finish)
+        return disk.open()
+    out = xr.concat([parts[n] for n in sorted(parts)], dim="draw", data_vars="minimal", coords="minimal",
+                    compat="override")
+    out.attrs.update({**provenance, **finish})
     return out
 
 

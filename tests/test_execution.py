@@ -1,0 +1,128 @@
+"""The same numbers on every executor; runs streamed to Zarr resume after a kill."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+import fundsim as fs
+from fundsim.montecarlo.executors import ProcessExecutor, SequentialExecutor
+
+ROOT = Path(__file__).resolve().parents[1]
+VARYING = ("wall_seconds", "created", "chunk_size", "executor", "workers")
+
+
+def same(a: xr.Dataset, b: xr.Dataset) -> None:
+    """Bit-for-bit equal data; attrs equal but for timing and how the run was split."""
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    assert {k: v for k, v in a.attrs.items() if k not in VARYING} == \
+        {k: v for k, v in b.attrs.items() if k not in VARYING}
+
+
+@pytest.fixture(scope="module")
+def scenario() -> fs.Scenario:
+    return fs.load_scenario(ROOT / "scenarios" / "tutorial-uncertain.yaml")
+
+
+@pytest.fixture(scope="module")
+def dask_client():  # type: ignore[no-untyped-def]
+    distributed = pytest.importorskip("dask.distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_sequential_pool_and_dask_agree_bit_for_bit(scenario: fs.Scenario, dask_client) -> None:  # type: ignore[no-untyped-def]
+    reference = fs.simulate(scenario, draws=24, seed=11, chunk_size=24, executor="sequential")
+    with_pool = fs.simulate(scenario, draws=24, seed=11, chunk_size=5, executor=ProcessExecutor(2))
+    on_dask = fs.simulate(scenario, draws=24, seed=11, chunk_size=7, executor=dask_client)
+    same(reference, with_pool)
+    same(reference, on_dask)
+    assert with_pool.attrs["executor"] == "processes" and on_dask.attrs["executor"] == "dask"
+
+
+def test_stress_mode_agrees_across_executors(scenario: fs.Scenario, dask_client) -> None:  # type: ignore[no-untyped-def]
+    plan = fs.solve(scenario)
+    kwargs = {"draws": 3000, "mode": "stress", "plan": plan, "seed": 4, "design": "lhs"}
+    reference = fs.simulate(scenario, chunk_size=3000, executor="sequential", **kwargs)
+    same(reference, fs.simulate(scenario, chunk_size=700, executor=ProcessExecutor(2), **kwargs))
+    same(reference, fs.simulate(scenario, chunk_size=1000, executor=dask_client, **kwargs))
+
+
+def test_a_zarr_store_holds_the_same_run(scenario: fs.Scenario, tmp_path: Path) -> None:
+    memory = fs.simulate(scenario, draws=30, seed=2, chunk_size=8, executor="sequential")
+    stored = fs.simulate(scenario, draws=30, seed=2, chunk_size=8, executor="sequential", store=tmp_path / "r.zarr")
+    assert bool(stored["chunk_done"].all())
+    for name in memory.data_vars:
+        xr.testing.assert_equal(memory[name].load(), stored[name].load())
+    assert stored.attrs["seed"] == 2 and stored.attrs["scenario_hash"] == scenario.digest
+
+
+def test_a_store_refuses_another_run(scenario: fs.Scenario, tmp_path: Path) -> None:
+    fs.simulate(scenario, draws=6, seed=1, chunk_size=3, executor="sequential", store=tmp_path / "r.zarr")
+    with pytest.raises(ValueError, match=r"holds another run \(seed: store 1, asked 2\)"):
+        fs.simulate(scenario, draws=6, seed=2, chunk_size=3, executor="sequential", store=tmp_path / "r.zarr")
+
+
+KILLED_RUN = """
+import sys, fundsim as fs
+sc = fs.load_scenario(sys.argv[1])
+fs.simulate(sc, draws=int(sys.argv[2]), seed=5, chunk_size=4, executor="sequential", store=sys.argv[3])
+"""
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_same_numbers(tmp_path: Path) -> None:
+    """Start a run in a subprocess, SIGKILL it once some chunks are on disk, restart it: the result equals
+    an uninterrupted run."""
+    scenario_file = ROOT / "scenarios" / "gam-2008-uncertain.yaml"
+    store, draws = tmp_path / "killed.zarr", 48
+    child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(scenario_file), str(draws), str(store)],
+                             cwd=ROOT)
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.2)
+        try:
+            done = int(xr.open_zarr(store, consolidated=False)["chunk_done"].values.sum())
+        except (OSError, KeyError, ValueError):  # not laid out yet, or being written
+            continue
+        if done >= 2:
+            break
+    assert child.poll() is None, "the run ended before it could be killed"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert 2 <= done < draws // 4
+    sc = fs.load_scenario(scenario_file)
+    seen = []
+    resumed = fs.simulate(sc, draws=draws, seed=5, chunk_size=4, executor="sequential", store=store,
+                          on_chunk=seen.append)
+    assert seen[0] >= 8  # the finished chunks were counted, not run again
+    uninterrupted = fs.simulate(sc, draws=draws, seed=5, chunk_size=4, executor="sequential")
+    for name in uninterrupted.data_vars:
+        xr.testing.assert_equal(uninterrupted[name], resumed[name].load())
+
+
+def test_a_failing_chunk_stops_the_pool() -> None:
+    with pytest.raises(ValueError, match="math domain error"), ProcessExecutor(2) as pool:
+        list(pool.run(math.sqrt, [1.0, 4.0, -1.0, 9.0]))
+    assert pool._pool is None
+
+
+def test_sequential_executor_runs_in_order() -> None:
+    with SequentialExecutor() as pool:
+        assert list(pool.run(math.sqrt, [1.0, 4.0])) == [(0, 1.0), (1, 2.0)]
+
+
+def test_unknown_executor() -> None:
+    with pytest.raises(ValueError, match=r"use 'sequential', 'processes', a dask\.distributed\.Client"):
+        fs.simulate(fs.load_scenario(ROOT / "scenarios" / "tutorial-uncertain.yaml"), draws=2, executor="gpu")
