@@ -112,7 +112,8 @@ def _auto_executor(executor: Any, mode: str, draws: int) -> Any:
 def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise", seed: int = 0,
              design: str = "random", chunk_size: int | None = None, keep_allocations: bool = False,
              plan: Allocation | xr.Dataset | str | Path | None = None, executor: Any = None,
-             store: str | Path | None = None, on_chunk: Callable[[int], None] | None = None) -> xr.Dataset:
+             store: str | Path | None = None, on_chunk: Callable[[int], None] | None = None,
+             progress: bool = False) -> xr.Dataset:
     """Run a scenario under its declared uncertainty.
 
     Parameters
@@ -132,6 +133,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     store : a ``.zarr`` folder: results are written chunk by chunk and a restarted run with the same
         arguments resumes where it stopped; the returned Dataset then reads lazily from the store
     on_chunk : called with the number of draws of each finished chunk (progress bars)
+    progress : show a progress bar (terminal or notebook)
 
     Returns
     -------
@@ -150,6 +152,20 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     >>> run.sizes["draw"], set(run["status"].values)
     (20, {'optimal'})
     """
+    if progress:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"{mode} {scenario.name}", total=draws)
+
+            def advance(n: int) -> None:
+                bar.advance(task, n)
+                if on_chunk is not None:
+                    on_chunk(n)
+
+            return simulate(scenario, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
+                            keep_allocations=keep_allocations, plan=plan, executor=executor, store=store,
+                            on_chunk=advance)
     chunk_size = (10_000 if mode == "stress" else 100) if chunk_size is None else chunk_size
     _check(scenario, draws, mode, design, chunk_size)
     began = time.perf_counter()

@@ -26,11 +26,14 @@ def summary(run: xr.Dataset, quantiles: tuple[float, ...] = QUANTILES) -> pd.Dat
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def binding_frequency(run: xr.Dataset, tol: float = 1e-7) -> pd.DataFrame:
+def binding_frequency(run: xr.Dataset, tol: float = 1e-7, *, marginal_impact: bool = False) -> pd.DataFrame:
     """Share of the (optimal) draws in which each rule binds (nonzero shadow price), with the mean price
-    when it binds; most frequent first."""
+    when it binds; most frequent first. ``impact_link`` (the marginal impact of money in each cell, not a
+    rule) is left out unless ``marginal_impact`` is true."""
     rows = []
     for name in (v for v in run.data_vars if str(v).startswith("shadow_")):
+        if name == "shadow_impact_link" and not marginal_impact:
+            continue
         da = run[name]
         rule = str(name).removeprefix("shadow_")
         binds = abs(da) > tol
