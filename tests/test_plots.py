@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import xarray as xr  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import xarray as xr
 
-import fundsim as fs  # noqa: E402
-import fundsim.plots as fp  # noqa: E402
+import fundsim as fs
+import fundsim.plots as fp
 
 
 @pytest.fixture(scope="module")
