@@ -102,3 +102,19 @@ def test_stress_errors() -> None:
     other = fs.solve(fs.load_scenario("scenarios/gam-2008.yaml"))
     with pytest.raises(ValueError, match="the plan does not match scenario 'tutorial-uncertain'"):
         fs.simulate(sc, draws=2, mode="stress", plan=other)
+
+
+def test_probability_of_meeting_targets() -> None:
+    """Capacity 10 or 30 with probabilities 0.3/0.7, window 0, 30 committed: a region minimum of 25 is met
+    only when all 30 can be paid — in 70 % of the draws; the pillar (the only one) always has 100 %."""
+    spec = one_cell(0, 10.0)
+    spec["uncertainty"]["parameters"][0]["distribution"] = {"kind": "discrete", "values": [10.0, 30.0],
+                                                            "probabilities": [0.3, 0.7]}
+    spec["rules"] = {"region_limits": [{"region": "r", "min": 25}],
+                     "pillar_balance": [{"pillar": "q", "min_share": 0.5}]}
+    sc = fs.scenario_from_dict(spec)
+    run = fs.simulate(sc, draws=4096, mode="stress", plan=plan_of(sc, {2009: 30.0}), design="sobol", seed=0)
+    table = fs.montecarlo.target_probabilities(run, sc).set_index("label")
+    assert table.loc["r", "probability"] == pytest.approx(0.7, abs=0.01)
+    assert table.loc["q", "probability"] == 1.0
+    assert table.loc["r", "target"] == "region minimum: EUR 25.0 m"

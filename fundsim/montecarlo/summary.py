@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["binding_frequency", "exceedance", "summary"]
+from fundsim.model import Scenario
+
+__all__ = ["binding_frequency", "exceedance", "summary", "target_probabilities"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 HEADLINE = ("objective", "cofin", "realised_objective", "lost_to_decommitment", "payment_backlog", "cofin_shortfall")
@@ -55,3 +57,41 @@ def exceedance(run: xr.Dataset, name: str, thresholds: np.ndarray | list[float])
     values = values[np.isfinite(values)]
     return pd.Series([(values > t).mean() for t in thresholds], index=pd.Index(thresholds, name=name),
                      name=f"P({name} > threshold)")
+
+
+def target_probabilities(run: xr.Dataset, scenario: Scenario) -> pd.DataFrame:
+    """Probability over the draws that each pillar's and region's target is met.
+
+    Targets are the scenario's pillar minimum shares, region minimums, minimum packages (counted on the
+    region's whole money) and goal targets on one pillar or region. A stress run is judged on the money
+    finally spent (after decommitment); a re-optimisation run on each draw's plan (an infeasible draw
+    meets nothing).
+    """
+    stress = "spent_by_pillar" in run
+    by_pillar = run["spent_by_pillar" if stress else "eu_by_pillar"]
+    by_region = run["spent_by_region"] if stress else None
+    total = by_pillar.sum("pillar", skipna=False)
+    rows = []
+    for rule in scenario.rules.pillar_balance:
+        if rule.min_share:
+            share = by_pillar.sel(pillar=rule.pillar) / total
+            rows.append(("pillar", rule.pillar, f"at least {rule.min_share:.0%} of EU money", share >= rule.min_share
+                         - 1e-9))
+    regional = [(x.label, x.min, "region minimum") for x in scenario.rules.region_limits if x.min] + [
+        (x.region, x.amount, "minimum package") for x in scenario.rules.min_packages if x.priorities is None]
+    if by_region is not None:
+        for region, amount, what in regional:
+            rows.append(("region", region, f"{what}: EUR {amount:,.1f} m", by_region.sel(region=region) >= amount
+                         - 1e-6))
+    if scenario.objective.goals is not None:
+        for t in scenario.objective.goals.targets:
+            pillars = {p.pillar for p in scenario.priorities if t.selector.priorities is None
+                       or p.id in t.selector.priorities}
+            if t.selector.regions is None and t.selector.instruments is None and len(pillars) == 1 and \
+                    t.selector.priorities == frozenset(p.id for p in scenario.priorities if p.pillar in pillars):
+                (pillar,) = pillars
+                rows.append(("pillar", pillar, f"goal {t.id}: EUR {t.amount:,.1f} m",
+                             by_pillar.sel(pillar=pillar) >= t.amount - 1e-6))
+    table = [{"level": level, "label": label, "target": text, "probability": float(met.mean("draw"))}
+             for level, label, text, met in rows]
+    return pd.DataFrame(table, columns=["level", "label", "target", "probability"])
