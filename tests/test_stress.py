@@ -118,3 +118,39 @@ def test_probability_of_meeting_targets() -> None:
     assert table.loc["r", "probability"] == pytest.approx(0.7, abs=0.01)
     assert table.loc["q", "probability"] == 1.0
     assert table.loc["r", "target"] == "region minimum: EUR 25.0 m"
+
+
+@pytest.mark.parametrize(("window", "lost"), [(0, 15.0), (1, 0.0)])
+def test_a_payment_delay_slips_money_past_the_deadline(window: int, lost: float) -> None:
+    """Half of every year's payment slips a year: with window 0 the slipped 15 of 30 fall due after the
+    deadline and are lost; with window 1 they are paid in time (capacity is ample)."""
+    spec = one_cell(window, 1000.0)
+    spec["uncertainty"]["parameters"].append({"id": "delay", "path": "instruments.i.payment_delay",
+                                              "mode": "absolute", "distribution": {"kind": "discrete",
+                                                                                   "values": [0.5],
+                                                                                   "probabilities": [1.0]}})
+    sc = fs.scenario_from_dict(spec)
+    run = fs.simulate(sc, draws=2, mode="stress", plan=plan_of(sc, {2009: 30.0}))
+    np.testing.assert_allclose(run["lost_to_decommitment"], lost)
+
+
+def test_a_payment_delay_profile_still_sums_to_one() -> None:
+    spec = one_cell(2, 1000.0, profile=[0.4, 0.4, 0.2])
+    spec["uncertainty"]["parameters"] = [{"id": "delay", "path": "instruments.i.payment_delay", "mode": "absolute",
+                                          "distribution": {"kind": "uniform", "low": 0.0, "high": 1.0}}]
+    sc = fs.scenario_from_dict(spec)
+    values = fs.montecarlo.parameter_values(sc.uncertainty, fs.montecarlo.unit_design("random", 50, 1, 3))
+    numbers = fs.montecarlo.drawn_numbers(sc, values)
+    profile = numbers.profile(sc, 0)
+    np.testing.assert_allclose(profile.sum(axis=1), 1.0)
+    np.testing.assert_allclose(profile[:, 0], 0.4 * (1 - values[:, 0]))
+    drawn = fs.montecarlo.scenario_of_draw(sc, numbers, 7)
+    assert drawn.instruments[0].payment_profile == pytest.approx(tuple(profile[7]))
+
+
+def test_a_payment_delay_must_be_absolute(tmp_path: Path) -> None:
+    spec = one_cell(2, 1000.0)
+    spec["uncertainty"]["parameters"] = [{"id": "delay", "path": "instruments.i.payment_delay",
+                                          "distribution": {"kind": "uniform", "low": 0.0, "high": 1.0}}]
+    with pytest.raises(fs.ScenarioError, match=r"uncertainty\.parameters\[0\]\.mode: a payment delay is the share"):
+        fs.scenario_from_dict(spec)

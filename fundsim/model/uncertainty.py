@@ -89,6 +89,7 @@ class UncertainParameter:
     """One uncertain number of the scenario, addressed by ``path``.
 
     Paths: ``instruments.<id>.envelope`` (scales or sets the usable money of every year),
+    ``instruments.<id>.payment_delay`` (the share, 0 to 1, of each year's payments that slips a year),
     ``match_sources.<id>.capacity``, ``absorption.capacity`` or ``absorption.capacity.<region>``,
     ``objective.impact.weights``, ``objective.impact.weights.<priority>`` or
     ``objective.impact.weights.<priority>.<region>``.

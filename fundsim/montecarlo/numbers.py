@@ -27,6 +27,16 @@ class DrawnNumbers:
     match: tuple[np.ndarray, ...]
     absorption: np.ndarray
     weights: np.ndarray | None
+    delay: np.ndarray | None = None  # (draw, instrument): share of each year's payments slipping a year
+
+    def profile(self, sc: m.Scenario, i: int) -> np.ndarray:
+        """Instrument ``i``'s payment profile in each draw, ``(draw, lag)``: the scenario's profile with a
+        ``delay`` share of every year's payment moved one year later."""
+        base = np.asarray(sc.instruments[i].payment_profile, float)
+        if self.delay is None:
+            return np.repeat(base[None], self.n, axis=0)
+        d = np.clip(self.delay[:, i], 0.0, 1.0)[:, None]
+        return (1 - d) * np.append(base, 0.0)[None] + d * np.insert(base, 0, 0.0)[None]
 
     @property
     def n(self) -> int:
@@ -53,9 +63,12 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
     impact = sc.objective.impact
     weights = None if impact is None else np.repeat(impact.weights[None], n, axis=0)
     params = () if sc.uncertainty is None else sc.uncertainty.parameters
+    delay = np.zeros((n, len(sc.instruments))) if any(p.path.endswith(".payment_delay") for p in params) else None
     for col, p in enumerate(params):
         value, parts = values[:, col], p.path.split(".")
-        if parts[0] == "instruments":
+        if parts[0] == "instruments" and parts[2] == "payment_delay" and delay is not None:
+            delay[:, sc.instrument_ids.index(parts[1])] = value
+        elif parts[0] == "instruments":
             i = sc.instrument_ids.index(parts[1])
             ins = sc.instruments[i]
             if p.mode == "absolute":  # a drawn envelope per year, of which the usable share can be spent
@@ -71,13 +84,16 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
             where = tuple(ids.index(label) for ids, label in zip((sc.priority_ids, sc.region_ids), parts[3:],
                                                                  strict=False))
             _apply(weights, value, p.mode, where)
-    return DrawnNumbers(usable, tuple(match), absorption, weights)
+    return DrawnNumbers(usable, tuple(match), absorption, weights, delay)
 
 
 def scenario_of_draw(sc: m.Scenario, numbers: DrawnNumbers, d: int) -> m.Scenario:
     """The scenario with draw ``d``'s numbers (a copy; ``sc`` is unchanged)."""
-    instruments = tuple(dataclasses.replace(i, usable=m.frozen_array(np.maximum(numbers.usable[d, n], 0.0)))
-                        for n, i in enumerate(sc.instruments))
+    instruments = tuple(
+        dataclasses.replace(i, usable=m.frozen_array(np.maximum(numbers.usable[d, n], 0.0)),
+                            payment_profile=i.payment_profile if numbers.delay is None or numbers.delay[d, n] <= 0
+                            else tuple(float(x) for x in numbers.profile(sc, n)[d]))
+        for n, i in enumerate(sc.instruments))
     sources = tuple(dataclasses.replace(s, capacity=m.frozen_array(np.maximum(numbers.match[n][d], 0.0)))
                     for n, s in enumerate(sc.match_sources))
     absorption = dataclasses.replace(sc.absorption, capacity=m.frozen_array(np.maximum(numbers.absorption[d], 0.0)))

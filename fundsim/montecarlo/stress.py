@@ -60,7 +60,8 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     if sc.absorption.basis != "total":
         factor = np.ones_like(factor)
     windows = np.array([i.decommitment_window for i in sc.instruments])
-    horizon = ny + int(windows.max()) + 1
+    profiles = [numbers.profile(sc, i) for i in range(len(sc.instruments))]  # (draw, lag) each
+    horizon = ny + max(int(windows.max()), max(p.shape[1] for p in profiles) - 1) + 1
     tail = numbers.absorption[:, :, -1:] if sc.absorption.after_horizon == "last_year" else np.full(
         numbers.absorption[:, :, -1:].shape, np.inf)
     capacity = np.concatenate([numbers.absorption, np.repeat(tail, horizon - ny, axis=2)], axis=2)  # (d, r, t)
@@ -76,9 +77,13 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
             if lag < 0:
                 continue
             due = waiting[i, c]
-            profile = sc.instruments[i].payment_profile
-            if lag < len(profile):
-                due += profile[lag] * commit[i, :, c]
+            profile = profiles[i]
+            if lag < profile.shape[1]:
+                due += profile[:, lag, None] * commit[i, :, c][None, :]
+            if t > deadline:  # falls due after the deadline (a slipped payment): lost at once
+                lost[:, i, :] += due
+                due[:] = 0.0
+                continue
             f = factor[i, :, c]
             paid = np.minimum(due, left / f)
             left -= paid * f

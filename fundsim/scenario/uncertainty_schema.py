@@ -76,15 +76,15 @@ class DistributionSpec(Noted):
 def check_path(path: str, context: dict[str, Any]) -> str:
     """Check an uncertain parameter's path against the scenario's ids; return it or raise ValueError."""
     parts = path.split(".")
-    forms = ("instruments.<id>.envelope, match_sources.<id>.capacity, absorption.capacity[.<region>], "
-             "objective.impact.weights[.<priority>[.<region>]]")
+    forms = ("instruments.<id>.envelope, instruments.<id>.payment_delay, match_sources.<id>.capacity, "
+             "absorption.capacity[.<region>], objective.impact.weights[.<priority>[.<region>]]")
 
     def known(kind: str, value: str, what: str) -> None:
         ids = context.get(kind)
         if ids is not None and value not in ids:
             raise ValueError(f"in path {path!r}: " + suggest(value, ids, what))
 
-    if len(parts) == 3 and parts[0] == "instruments" and parts[2] == "envelope":
+    if len(parts) == 3 and parts[0] == "instruments" and parts[2] in ("envelope", "payment_delay"):
         known("instrument", parts[1], "instrument")
     elif len(parts) == 3 and parts[0] == "match_sources" and parts[2] == "capacity":
         known("source", parts[1], "match source")
@@ -112,6 +112,13 @@ class ParameterSpec(Noted):
     @classmethod
     def _path(cls, value: str, info: ValidationInfo) -> str:
         return check_path(value, info.context or {})
+
+    @model_validator(mode="after")
+    def _delay_is_a_share(self) -> ParameterSpec:
+        if self.path.endswith(".payment_delay") and self.mode != "absolute":
+            raise Located([(("mode",), "a payment delay is the share of each year's payments that slips by a "
+                                       "year, drawn as it is: write mode: absolute")])
+        return self
 
 
 class FactorSpec(Noted):
