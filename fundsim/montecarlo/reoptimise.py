@@ -73,6 +73,12 @@ class Reoptimiser:
                 return
         self.solver.highs.clearSolver()  # drop what the previous draw left (factorisation, edge weights)
         self.solver.highs.setBasis(self.base_basis)
+        # from the base optimum, a draw that moves only costs stays primal feasible: primal simplex re-solves
+        # it several times faster than dual (benchmarks/montecarlo.py); any bound moved: dual simplex
+        only_costs = (np.array_equal(lp.row_lower, self.base_lp.row_lower)
+                      and np.array_equal(lp.row_upper, self.base_lp.row_upper)
+                      and np.array_equal(lp.col_upper, self.base_lp.col_upper))
+        self.solver.highs.setOptionValue("simplex_strategy", 4 if only_costs else 1)
         cols = np.flatnonzero(lp.c != self.lp.c)
         if len(cols):
             self.solver.change_costs(cols, lp.c[cols])
