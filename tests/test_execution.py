@@ -126,3 +126,20 @@ def test_sequential_executor_runs_in_order() -> None:
 def test_unknown_executor() -> None:
     with pytest.raises(ValueError, match=r"use 'sequential', 'processes', a dask\.distributed\.Client"):
         fs.simulate(fs.load_scenario(ROOT / "scenarios" / "tutorial-uncertain.yaml"), draws=2, executor="gpu")
+
+
+def test_large_lps_are_resolved_cold_with_the_same_answers(scenario: fs.Scenario,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above COLD_COLUMNS each draw is re-solved by IPM from scratch: objectives equal cold solves of each
+    draw's scenario, and the run does not depend on the chunking."""
+    from fundsim.montecarlo import reoptimise
+
+    monkeypatch.setattr(reoptimise, "COLD_COLUMNS", 0)
+    run = fs.simulate(scenario, draws=12, seed=8, chunk_size=12, executor="sequential")
+    same(run, fs.simulate(scenario, draws=12, seed=8, chunk_size=5, executor="sequential"))
+    values = fs.montecarlo.parameter_values(scenario.uncertainty, fs.montecarlo.unit_design(
+        "random", 12, len(scenario.uncertainty.sources), 8))
+    numbers = fs.montecarlo.drawn_numbers(scenario, values)
+    for d in (0, 5, 11):
+        cold = fs.solve(fs.montecarlo.scenario_of_draw(scenario, numbers, d)).objective
+        assert float(run["objective"][d]) == pytest.approx(cold, rel=1e-9)
