@@ -15,10 +15,14 @@ part            what is timed
                 protocol), changeColsCost/changeRowsBounds, run and getSolution; (c) ``fs.simulate``
                 sequential, as a user calls it (its one-time setup, assembly and a cold solve, included)
 ``workers``     ``fs.simulate`` on ``ProcessExecutor(2)`` against ``ProcessExecutor(1)`` (reference)
-``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference)
-``memory``      peak RSS of stress and re-optimise runs written to a Zarr store, each in a fresh process
+``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference), and
+                its steps timed apart (design, parameter values, drawn numbers, payment loop, the rest);
+                counter-based uniforms in place of the per-draw ``SeedSequence`` as an experiment
+``memory``      RSS before and peak during stress and re-optimise runs written to a Zarr store, each in a
+                fresh process (the peak is reset after the set-up through ``/proc/self/clear_refs``)
 ``profile``     one re-optimised draw split into scenario_of_draw, assemble, _update, HiGHS run, result
-                extraction and labelling
+                extraction and labelling; a prototype that scales the base LP's numbers by the drawn
+                parameter values instead of re-assembling (:class:`ScaledNumbers`)
 ``options``     HiGHS choices for the warm re-solve (pricing, primal/dual, cold IPM, the previous draw's
                 basis, split cost/bound solves) in the floor loop, on the same draws
 ==============  ============================================================================================
@@ -196,7 +200,10 @@ class Variant:
     split: bool = False  # costs first with primal simplex, then bounds with dual simplex
 
 
-FUNDSIM = Variant("dual simplex, Devex, from the base basis (fundsim)", {"simplex_dual_edge_weight_strategy": 1})
+# fundsim's re-solve of a draw that moves bounds (every draw of both cases does; a draw moving only costs
+# is re-solved by primal simplex, as in the "costs only" rows of the options part)
+FUNDSIM = Variant("dual simplex, Devex, from the base basis (fundsim)",
+                  {"simplex_strategy": 1, "simplex_dual_edge_weight_strategy": 1})
 
 
 _BASES: dict[int, tuple[fs.Scenario, fs.LinearProgram, Any, float]] = {}
@@ -430,16 +437,34 @@ def stress_breakdown(sc: fs.Scenario, plan: fs.Allocation, design: str, wall: fl
 
 
 # ---- part 3: memory, each run in a fresh process -------------------------------------------------------
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+def _status_mb(key: str) -> float:
+    """``VmRSS`` (resident now) or ``VmHWM`` (its peak) from /proc/self/status, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(key)
+
+
+def _reset_peak() -> bool:
+    """Reset the peak RSS to the current RSS (Linux ≥ 4.0), so that VmHWM then reads the run's own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def memory_child(mode: str, draws: int) -> None:
-    """Run in a fresh process: the set-up, then one run into a Zarr store; print the peaks as JSON."""
+    """Run in a fresh process: the set-up (imports, scenario, plan or base solve), then one run into a Zarr
+    store; print as JSON the RSS before the run, the peak during it (the peak of the whole process when
+    it cannot be reset) and the process's peak (``getrusage``)."""
     sc = registry()["reference"].make()
     plan = fs.solve(sc) if mode == "stress" else None
-    Reoptimiser(sc) if mode == "reoptimise" else None  # the set-up the run repeats, so it counts in 'setup'
-    setup = _rss_mb()
+    if mode == "reoptimise":
+        Reoptimiser(sc)  # the set-up the run repeats
+    gc.collect()
+    before = _status_mb("VmRSS")
+    reset = _reset_peak()
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         run = fs.simulate(sc, draws=draws, mode=mode, plan=plan, seed=SEED, executor="sequential",
@@ -447,7 +472,8 @@ def memory_child(mode: str, draws: int) -> None:
         wall = time.perf_counter() - start
         if run.sizes["draw"] != draws:
             raise RuntimeError(f"the store holds {run.sizes['draw']} draws, not {draws}")
-    print(json.dumps({"setup_rss_mb": setup, "peak_rss_mb": _rss_mb(), "wall_s": wall}))
+    print(json.dumps({"rss_before_mb": before, "run_peak_mb": _status_mb("VmHWM"), "peak_reset": reset,
+                      "process_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "wall_s": wall}))
 
 
 def part_memory(quick: bool) -> list[dict[str, Any]]:
@@ -458,7 +484,7 @@ def part_memory(quick: bool) -> list[dict[str, Any]]:
         out = subprocess.run([sys.executable, __file__, "--memory-child", mode, str(draws)], capture_output=True,
                              text=True, check=True, cwd=ROOT)
         got = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append({"mode": mode, "draws": draws, **got, "growth_mb": got["peak_rss_mb"] - got["setup_rss_mb"],
+        rows.append({"mode": mode, "draws": draws, **got, "growth_mb": got["run_peak_mb"] - got["rss_before_mb"],
                      "draws_per_s": draws / got["wall_s"]})
         log(f"memory: {mode} {draws} done")
     return rows
@@ -657,10 +683,11 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {  # name: (title, [
         ("payments_s", "payment loop s", "{:.2f}"), ("stress_rest_s", "stress rest s", "{:.2f}"),
         ("other_s", "other s", "{:.2f}"), ("payment_steps", "loop steps working/all", "{}"),
         ("counter_s", "counter uniforms s", "{:.3f}"), ("counter_draws_per_s", "draws/s with them", "{:,.0f}")]),
-    "memory": ("3. Peak RSS of runs into a Zarr store (fresh process each; setup = after imports, scenario, "
-               "plan or base solve)", [
-        ("mode", "mode", "{}"), ("draws", "draws", "{:,}"), ("setup_rss_mb", "setup MB", "{:.0f}"),
-        ("peak_rss_mb", "peak MB", "{:.0f}"), ("growth_mb", "growth MB", "{:.0f}"), ("wall_s", "wall s", "{:.1f}"),
+    "memory": ("3. RSS of runs into a Zarr store, each in a fresh process: before the run (after imports, scenario, "
+               "plan or base solve), peak during the run, growth, and the process's peak", [
+        ("mode", "mode", "{}"), ("draws", "draws", "{:,}"), ("rss_before_mb", "before MB", "{:.0f}"),
+        ("run_peak_mb", "peak in run MB", "{:.0f}"), ("growth_mb", "growth MB", "{:.0f}"),
+        ("process_peak_mb", "process peak MB", "{:.0f}"), ("wall_s", "wall s", "{:.1f}"),
         ("draws_per_s", "draws/s", "{:,.0f}")]),
     "profile": ("4. One re-optimised draw, ms; the LP numbers by assembly (scenario_of_draw + assemble + diff) or by "
                 "scaling the base LP's (prototype), their largest difference, and draws/s with the prototype", [
