@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import fundsim as fs
 from fundsim.examples import synthetic_scenario
@@ -45,3 +47,19 @@ def registry() -> dict[str, Case]:
         cases[name] = Case(name, lambda name=name: synthetic_case(name),
                            "synthetic {}×{}×{}×{} (regions×instruments×priorities×years)".format(*size))
     return cases
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_rows(name: str, rows: list[dict[str, Any]], env: dict[str, str]) -> Path:
+    """Write benchmark rows (each with the run's environment appended) to ``results/<name>.csv``."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.csv"
+    keys = list(dict.fromkeys(k for row in rows for k in row)) + list(env)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, **env})
+    return path

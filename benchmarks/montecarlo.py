@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import csv
 import dataclasses
 import datetime as dt
 import gc
@@ -59,6 +58,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pulp
+from cases import RESULTS, write_rows
 from pulp_model import build_pulp
 
 import fundsim as fs
@@ -70,7 +70,6 @@ from fundsim.montecarlo.reoptimise import Reoptimiser
 from fundsim.solvers import HighsSolver
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 2008
 TARGETS = {"over_pulp": 5.0, "over_pulp_stretch": 10.0, "over_floor": 0.8, "two_workers": 1.7, "stress": 1e5,
            "objective_rel": 1e-6}
@@ -733,18 +732,6 @@ def print_table(name: str, rows: list[dict[str, Any]]) -> None:
     Console(width=220).print(table)
 
 
-def write_csv(stamp: str, name: str, rows: list[dict[str, Any]], env: dict[str, str]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"mc-{stamp}-{name}.csv"
-    keys = list(dict.fromkeys(k for row in rows for k in row)) + list(env)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, **env})
-    return path
-
-
 def check_targets(tables: dict[str, list[dict[str, Any]]], quick: bool) -> list[str]:
     """The targets, each as a line saying met or missed, with the number (--quick: too few draws to judge)."""
     lines = []
@@ -824,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
     for name, rows in tables.items():
         print_table(name, rows)
-        write_csv(stamp, name, rows, env)
+        write_rows(f"mc-{stamp}-{name}", rows, env)
     for text in check_targets(tables, args.quick):
         print(text)
     print(f"written: {RESULTS}/mc-{stamp}-*.csv; {time.perf_counter() - began:.0f} s in all")

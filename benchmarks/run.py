@@ -28,7 +28,6 @@ Usage: ``python benchmarks/run.py [--sizes tutorial,reference,small,medium,large
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import gc
 import math
@@ -43,13 +42,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import Case, registry
+from cases import Case, registry, write_rows
 from pulp_model import build_pulp
 
 import fundsim as fs
 from fundsim.solvers import HighsSolver, SolveResult, Status
 
-RESULTS = Path(__file__).resolve().parent / "results"
 REPEAT_BELOW = 1.0  # seconds: phases faster than this are repeated (best of three)
 TARGETS = {"large_end_to_end_s": 30.0, "build_ratio_at_largest": 20.0, "non_solver_share_pct": 10.0,
            "reference_end_to_end_s": 1.0}
@@ -235,18 +233,6 @@ def environment() -> dict[str, str]:
             "cpus": str(os.cpu_count()), "machine": platform.machine(), "fundsim": fs.__version__}
 
 
-def write_csv(rows: list[dict[str, Any]], env: dict[str, str]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"
-    keys = list(dict.fromkeys(k for row in rows for k in row)) + list(env)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, **env})
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     cases = registry()
     parser = argparse.ArgumentParser(description="Time fundsim's phases against a PuLP baseline.")
@@ -268,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows)
     for text in check_targets(rows):
         print(text)
-    print(f"written: {write_csv(rows, env)}")
+    print(f"written: {write_rows(f'bench-{dt.datetime.now():%Y%m%d-%H%M%S}', rows, env)}")
     return 0
 
 
