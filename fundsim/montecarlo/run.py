@@ -179,7 +179,8 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     disk = ZarrStore(store, provenance, len(bounds)) if store is not None else None
-    todo = [n for n in range(len(bounds)) if disk is None or n not in disk.finished()]
+    finished = set() if disk is None else disk.finished()
+    todo = [n for n in range(len(bounds)) if n not in finished]
     if on_chunk is not None and disk is not None:
         on_chunk(sum(bounds[n][1] - bounds[n][0] for n in range(len(bounds)) if n not in todo))
     tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
