@@ -11,8 +11,9 @@ part            what is timed
 ==============  ============================================================================================
 ``throughput``  per draw: (a) ``scenario_of_draw`` + the PuLP build (:mod:`pulp_model`) + PuLP's HiGHS,
                 the baseline; (b) the floor: a bare highspy loop over fundsim's LP, the draw's changed
-                numbers computed beforehand, timing only clearSolver/setBasis (fundsim's warm-start
-                protocol), changeColsCost/changeRowsBounds, run and getSolution; (c) ``fs.simulate``
+                numbers computed beforehand, timing only clearSolver/setBasis, changeColsCost/
+                changeRowsBounds, run and getSolution, with the Reoptimiser's choice of method (warm
+                dual simplex from the base basis; cold IPM + crossover from ``COLD_COLUMNS``); (c) ``fs.simulate``
                 sequential, as a user calls it (its one-time setup, assembly and a cold solve, included)
 ``workers``     ``fs.simulate`` on ``ProcessExecutor(2)`` against ``ProcessExecutor(1)`` (reference)
 ``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference), and
@@ -63,6 +64,7 @@ from pulp_model import build_pulp
 
 import fundsim as fs
 from fundsim.examples import synthetic_spec
+from fundsim.montecarlo import reoptimise
 from fundsim.montecarlo.design import parameter_values, unit_design
 from fundsim.montecarlo.executors import ProcessExecutor
 from fundsim.montecarlo.numbers import DrawnNumbers, drawn_numbers, scenario_of_draw
@@ -199,10 +201,18 @@ class Variant:
     split: bool = False  # costs first with primal simplex, then bounds with dual simplex
 
 
-# fundsim's re-solve of a draw that moves bounds (every draw of both cases does; a draw moving only costs
-# is re-solved by primal simplex, as in the "costs only" rows of the options part)
-FUNDSIM = Variant("dual simplex, Devex, from the base basis (fundsim)",
-                  {"simplex_strategy": 1, "simplex_dual_edge_weight_strategy": 1})
+WARM = Variant("dual simplex, Devex, from the base basis", {"simplex_strategy": 1,
+                                                            "simplex_dual_edge_weight_strategy": 1})
+PRIMAL = Variant("primal simplex, from the base basis", {"simplex_strategy": 4})
+COLD_IPM = Variant("cold IPM + crossover (presolve)", {"solver": "ipm"}, start="cold")
+
+
+def fundsim_choice(base: fs.LinearProgram, only_costs: bool = False) -> Variant:
+    """The re-solve the Reoptimiser makes of a draw: from ``COLD_COLUMNS`` columns a cold IPM with
+    crossover, below it from the base basis by dual simplex, or primal when the draw moves only costs."""
+    if base.num_col >= getattr(reoptimise, "COLD_COLUMNS", math.inf):
+        return COLD_IPM
+    return PRIMAL if only_costs else WARM
 
 
 _BASES: dict[int, tuple[fs.Scenario, fs.LinearProgram, Any, float]] = {}
@@ -293,7 +303,8 @@ def drive_pulp(dr: Draws) -> dict[str, Any]:
 
 def drive_floor(dr: Draws, lps: list[fs.LinearProgram]) -> dict[str, Any]:
     """(b) the floor: fundsim's LP loaded once, each draw's numbers changed in place."""
-    return bare_loop(dr.sc, changes(base_of(dr.sc)[0], lps), FUNDSIM)
+    base = base_of(dr.sc)[0]
+    return bare_loop(dr.sc, changes(base, lps), fundsim_choice(base))
 
 
 def drive_fundsim(dr: Draws) -> dict[str, Any]:
@@ -620,39 +631,45 @@ def lp_numbers_experiment(dr: Draws, values: np.ndarray, base: fs.LinearProgram)
 
 # ---- part 4b: HiGHS choices for the warm re-solve -------------------------------------------------------
 VARIANTS = [
-    FUNDSIM,
+    WARM,
     Variant("dual simplex, steepest edge, from the base basis", {"simplex_dual_edge_weight_strategy": 2}),
-    Variant("primal simplex, from the base basis", {"simplex_strategy": 4}),
+    PRIMAL,
     Variant("split: costs by primal, then bounds by dual", {"simplex_dual_edge_weight_strategy": 1}, split=True),
     Variant("dual simplex, Devex, from the previous draw's basis", {"simplex_dual_edge_weight_strategy": 1},
             start="previous"),
-    Variant("cold IPM + crossover (presolve)", {"solver": "ipm"}, start="cold"),
+    COLD_IPM,
     Variant("cold IPM without crossover", {"solver": "ipm", "run_crossover": "off"}, start="cold"),
     Variant("cold dual simplex, Devex (presolve)", {"simplex_dual_edge_weight_strategy": 1}, start="cold"),
 ]
-DUAL = Variant("dual simplex, Devex, from the base basis", {"simplex_strategy": 1,
-                                                            "simplex_dual_edge_weight_strategy": 1})
-PRIMAL = Variant("primal simplex, from the base basis", {"simplex_strategy": 4})
-# draws of which only the costs, or only the bounds, move; first in each group what fundsim picks for them
-PARTIAL = [("costs only", PRIMAL), ("costs only", DUAL), ("bounds only", DUAL), ("bounds only", PRIMAL)]
+
+
+def _first(choice: Variant, *others: Variant) -> list[Variant]:
+    return [choice] + [v for v in others if v is not choice]
 
 
 def part_options(case: Case, sc: fs.Scenario, quick: bool) -> list[dict[str, Any]]:
+    """Each variant on the case's draws; also on draws moving only costs, and only bounds. In each group
+    fundsim's own choice comes first and the others are compared with it."""
     dr = Draws(sc, case.option_draws[quick])
     base = base_of(sc)[0]
     lps = [lp for lp in (fs.assemble(dr.scenario(d)) for d in range(dr.n)) if same_structure(lp, base)]
-    variants = VARIANTS if not quick or case.name == "reference" else VARIANTS[:1] + VARIANTS[5:6]
     partial = {"costs only": [dataclasses.replace(base, c=lp.c) for lp in lps],
                "bounds only": [dataclasses.replace(base, row_lower=lp.row_lower, row_upper=lp.row_upper)
                                for lp in lps]}
-    runs = [("costs and bounds", v, lps) for v in variants]
-    runs += [(moves, v, partial[moves]) for moves, v in PARTIAL if not quick or case.name == "reference"]
+    groups = {"costs and bounds": _first(fundsim_choice(base), *VARIANTS),
+              "costs only": _first(fundsim_choice(base, only_costs=True), PRIMAL, WARM),
+              "bounds only": _first(fundsim_choice(base), WARM, PRIMAL)}
+    if quick and case.name != "reference":  # the medium case's solves take seconds: fundsim's against one
+        groups = {"costs and bounds": _first(fundsim_choice(base), WARM, COLD_IPM)[:2]}
+    runs = [(moves, v, partial.get(moves, lps)) for moves, variants in groups.items() for v in variants]
     rows: list[dict[str, Any]] = []
     reference: dict[str, dict[str, Any]] = {}
     for moves, v, these in runs:
         out = bare_loop(sc, changes(base, these), v)
         reference.setdefault(moves, out)
-        rows.append({"case": case.name, "draws_move": moves, "variant": v.name, "draws": len(these),
+        first = reference[moves] is out
+        rows.append({"case": case.name, "draws_move": moves, "variant": v.name + (" (fundsim)" if first else ""),
+                     "draws": len(these),
                      "draws_per_s": out["draws_per_s"], "vs_fundsim": out["draws_per_s"] / reference[moves][
                          "draws_per_s"], "iterations": out["iterations"],
                      "max_rel_diff": rel_diff(out["objectives"], reference[moves]["objectives"])})
