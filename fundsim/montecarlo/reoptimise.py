@@ -55,7 +55,10 @@ class Reoptimiser:
         self.template = {name: block for name, block in self.lp.constraints.items()
                          if name != "total_eu_definition"}
         self.solver = HighsSolver({"solver": "simplex"})
-        self.solver.solve(self.lp)
+        if self.lp.num_col >= COLD_COLUMNS:  # each draw is solved from scratch: no base basis to compute
+            self.solver.load(self.lp)
+        else:
+            self.solver.solve(self.lp)
         self.base_lp = self.lp
         self.base_basis = self.solver.highs.getBasis()
 
