@@ -9,6 +9,7 @@ structure (money appearing in, or vanishing from, a cell) is solved cold on its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -140,17 +141,17 @@ class Reoptimiser:
                 block.dense(relax * 0.01 * total if block.per_point else relax)
         return out
 
-    @property
+    @cached_property
     def _labels(self) -> dict[str, tuple]:
         sc = self.scenario
         return {"pillar": sc.pillar_ids, "group": tuple(dict.fromkeys(sc.region_groups)),
                 "instrument": sc.instrument_ids, "year": sc.years}
 
-    @property
+    @cached_property
     def _pillar_of(self) -> np.ndarray:
         return np.array([self.scenario.pillar_ids.index(q) for q in self.scenario.priority_pillars])
 
-    @property
+    @cached_property
     def _group_of(self) -> np.ndarray:
         groups = self._labels["group"]
         return np.array([groups.index(g) for g in self.scenario.region_groups])
