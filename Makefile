@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## demo: set up, solve the reference scenario, write its outputs and print a summary
+## demo: set up, solve and simulate the reference scenario, write its outputs and print a summary
 demo: $(STAMP)
 	mkdir -p $(OUT)
 	$(BIN)/fundsim solve scenarios/gam-2008.yaml --out $(OUT)/gam-2008.nc --out $(OUT)/gam-2008.xlsx --out $(OUT)/gam-2008.csv
+	$(BIN)/fundsim simulate scenarios/gam-2008-uncertain.yaml --draws 200 --mode reoptimise --out $(OUT)/gam-2008-mc.zarr
 
 ## test: set up, lint, then the whole suite including the notebooks
 test: $(STAMP)

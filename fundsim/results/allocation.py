@@ -227,6 +227,7 @@ def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
         "objective": float(result.objective),
         "sense": "maximise" if sc.objective.sense == "max" else "minimise",
         "solve_seconds": float(result.seconds),
+        "shadow_prices": str(result.info.get("shadow_prices", "exact")),
         "fundsim_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
