@@ -17,8 +17,7 @@ part            what is timed
                 sequential, as a user calls it (its one-time setup, assembly and a cold solve, included)
 ``workers``     ``fs.simulate`` on ``ProcessExecutor(2)`` against ``ProcessExecutor(1)`` (reference)
 ``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference), and
-                its steps timed apart (design, parameter values, drawn numbers, payment loop, the rest);
-                counter-based uniforms in place of the per-draw ``SeedSequence`` as an experiment
+                its steps timed apart (design, parameter values, drawn numbers, payment loop, the rest)
 ``memory``      RSS before and peak during stress and re-optimise runs written to a Zarr store, each in a
                 fresh process (the peak is reset after the set-up through ``/proc/self/clear_refs``)
 ``profile``     one re-optimised draw split into scenario_of_draw, assemble, _update, HiGHS run, result
@@ -385,40 +384,16 @@ def part_stress(sc: fs.Scenario) -> list[dict[str, Any]]:
     return rows
 
 
-def counter_uniforms(seed: int, start: int, stop: int, dim: int) -> np.ndarray:
-    """An experiment, not fundsim's seed contract: uniforms of draws ``start:stop`` as SplitMix64 of the
-    counter ``(seed, draw, column)``: like the contract, a draw's numbers depend only on (seed, k), but all
-    draws are made at once."""
-    key = np.uint64((seed * 0x9E3779B97F4A7C15) % 2**64)
-    z = key ^ (np.arange(start * dim, stop * dim, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15))
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z ^= z >> np.uint64(31)
-    return ((z >> np.uint64(11)).astype(np.float64) * 2.0**-53).reshape(stop - start, dim)
-
-
-def _payment_steps(sc: fs.Scenario, cube: np.ndarray) -> tuple[int, int]:
-    """(year, cohort) steps of the stress payment loop: those where money can be due or waiting, and all."""
-    ny, commit = len(sc.years), cube.sum(axis=1)
-    window = [i.decommitment_window for i in sc.instruments]
-    length = [len(i.payment_profile) for i in sc.instruments]
-    horizon = ny + max(max(window), max(length) - 1) + 1
-    cohorts = [(i, c) for i in range(len(sc.instruments)) for c in range(ny) if commit[i, :, c].any()]
-    steps = [(t - c <= window[i] or t - c < length[i]) for t in range(horizon) for i, c in cohorts if t >= c]
-    return sum(steps), len(steps)
-
-
 def stress_breakdown(sc: fs.Scenario, plan: fs.Allocation, design: str, wall: float) -> dict[str, Any]:
     """Seconds per run of each step of a stress chunk, timed directly over the run's chunks (the payment
-    loop's share read from cProfile), the rest of ``fs.simulate`` by difference; and the counter-based
-    uniforms of :func:`counter_uniforms` in place of the design."""
+    loop's share read from cProfile), the rest of ``fs.simulate`` by difference."""
     from fundsim.montecarlo import stress
 
     unc = sc.uncertainty
     if unc is None:
         raise ValueError(f"scenario {sc.name!r} declares no uncertainty")
     cube = plan.data["eu"].sel(sc.coords()).transpose("instrument", "priority", "region", "year").values
-    t = dict.fromkeys(("design_s", "parameter_values_s", "drawn_numbers_s", "stress_test_s", "counter_s"), 0.0)
+    t = dict.fromkeys(("design_s", "parameter_values_s", "drawn_numbers_s", "stress_test_s"), 0.0)
     prof = cProfile.Profile()
     for start in range(0, STRESS_DRAWS, STRESS_CHUNK):
         stop = start + STRESS_CHUNK
@@ -433,17 +408,12 @@ def stress_breakdown(sc: fs.Scenario, plan: fs.Allocation, design: str, wall: fl
         stress.stress_test(sc, cube, numbers, np.arange(start, stop))
         prof.disable()
         t4 = time.perf_counter()
-        counter_uniforms(SEED, start, stop, len(unc.sources))
-        t5 = time.perf_counter()
-        for key, dt_ in zip(t, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+        for key, dt_ in zip(t, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             t[key] += dt_
     payments = _cum(pstats.Stats(prof), "stress.py", "_payments")
-    working, steps = _payment_steps(sc, cube)
     parts = t["design_s"] + t["parameter_values_s"] + t["drawn_numbers_s"] + t["stress_test_s"]
     return {**t, "payments_s": payments, "stress_rest_s": t["stress_test_s"] - payments,
-            "other_s": max(wall - parts, 0.0),
-            "counter_draws_per_s": STRESS_DRAWS / (wall - t["design_s"] + t["counter_s"]),
-            "payment_steps": f"{working}/{steps}"}
+            "other_s": max(wall - parts, 0.0)}
 
 
 # ---- part 3: memory, each run in a fresh process -------------------------------------------------------
@@ -692,13 +662,12 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {  # name: (title, [
         ("draws_per_s", "draws/s", "{:.1f}"), ("speed_up", "speed-up", "{:.2f}×"),
         ("max_rel_diff_1_vs_2", "max Δobj", "{:.1e}")]),
     "stress": ("2. Stress throughput on the reference; s per run: design, parameter_values, drawn_numbers, "
-               "stress_test (payment loop, rest), the rest of fs.simulate; draws/s with counter-based uniforms", [
+               "stress_test (payment loop, rest), the rest of fs.simulate", [
         ("design", "design", "{}"), ("draws", "draws", "{:,}"), ("wall_s", "wall s", "{:.2f}"),
         ("draws_per_s", "draws/s", "{:,.0f}"), ("design_s", "design s", "{:.2f}"),
         ("parameter_values_s", "values s", "{:.2f}"), ("drawn_numbers_s", "numbers s", "{:.2f}"),
         ("payments_s", "payment loop s", "{:.2f}"), ("stress_rest_s", "stress rest s", "{:.2f}"),
-        ("other_s", "other s", "{:.2f}"), ("payment_steps", "loop steps working/all", "{}"),
-        ("counter_s", "counter uniforms s", "{:.3f}"), ("counter_draws_per_s", "draws/s with them", "{:,.0f}")]),
+        ("other_s", "other s", "{:.2f}")]),
     "memory": ("3. RSS of runs into a Zarr store, each in a fresh process: before the run (after imports, scenario, "
                "plan or base solve), peak during the run, growth, and the process's peak", [
         ("mode", "mode", "{}"), ("draws", "draws", "{:,}"), ("rss_before_mb", "before MB", "{:.0f}"),

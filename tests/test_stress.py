@@ -154,3 +154,69 @@ def test_a_payment_delay_must_be_absolute(tmp_path: Path) -> None:
                                           "distribution": {"kind": "uniform", "low": 0.0, "high": 1.0}}]
     with pytest.raises(fs.ScenarioError, match=r"uncertainty\.parameters\[0\]\.mode: a payment delay is the share"):
         fs.scenario_from_dict(spec)
+
+
+def _queue_everywhere(sc: fs.Scenario, eu: np.ndarray, numbers: Any) -> dict[str, np.ndarray]:
+    """The payment queue run for every draw, region and cohort in every year (the plain algorithm that
+    the stress test shortcuts where nothing can wait): the oracle for the shortcut."""
+    n, ny = numbers.n, len(sc.years)
+    commit = eu.sum(axis=1)
+    total = (eu * (1 + sc.match_ratio[..., None])).sum(axis=1)
+    factor = np.divide(total, commit, out=np.ones_like(total), where=commit > 0)
+    if sc.absorption.basis != "total":
+        factor = np.ones_like(factor)
+    windows = [i.decommitment_window for i in sc.instruments]
+    profiles = [numbers.profile(sc, i) for i in range(len(sc.instruments))]
+    horizon = ny + max(max(windows), max(p.shape[1] for p in profiles) - 1) + 1
+    last = numbers.absorption[:, :, -1:]
+    tail = last if sc.absorption.after_horizon == "last_year" else np.full(last.shape, np.inf)
+    capacity = np.concatenate([numbers.absorption, np.repeat(tail, horizon - ny, axis=2)], axis=2)
+    cohorts = sorted((c + windows[i], i, c) for i in range(len(sc.instruments)) for c in range(ny))
+    waiting = {(i, c): np.zeros((n, len(sc.regions))) for _, i, c in cohorts}
+    lost = np.zeros((n, len(sc.instruments), len(sc.regions)))
+    delayed = np.zeros(n)
+    for t in range(horizon):
+        left = capacity[:, :, t].copy()
+        for deadline, i, c in cohorts:
+            lag = t - c
+            if lag < 0:
+                continue
+            due = waiting[i, c]
+            if lag < profiles[i].shape[1]:
+                due += profiles[i][:, lag, None] * commit[i, :, c][None, :]
+            if t > deadline:
+                lost[:, i, :] += due
+                due[:] = 0.0
+                continue
+            paid = np.minimum(due, left / factor[i, :, c])
+            left -= paid * factor[i, :, c]
+            due -= paid
+            if t == deadline:
+                lost[:, i, :] += due
+                due[:] = 0.0
+            else:
+                delayed += due.sum(axis=1)
+    return {"lost": lost, "delayed": delayed}
+
+
+@pytest.mark.parametrize("path", ["scenarios/gam-2008-uncertain.yaml", "scenarios/tutorial-uncertain.yaml"])
+@pytest.mark.parametrize("delay", [False, True])
+def test_the_payment_shortcut_equals_the_full_queue(path: str, delay: bool) -> None:
+    """Drawn absorption from 0.2× to 1.5× of planned, with and without payment delays: the stress test,
+    which queues only the (draw, region) pairs where something can wait, equals the full queue."""
+    from fundsim.montecarlo import numbers as nb
+    from fundsim.montecarlo import stress
+
+    sc = fs.load_scenario(path)
+    eu = fs.solve(sc).data["eu"].values
+    rng = np.random.default_rng(7)
+    n = 300
+    base = nb.drawn_numbers(sc, np.zeros((n, len(sc.uncertainty.parameters))))
+    absorption = sc.absorption.capacity[None] * rng.uniform(0.2, 1.5, (n, *sc.absorption.capacity.shape))
+    drawn = nb.DrawnNumbers(base.usable, base.match, absorption, base.weights,
+                            rng.uniform(0, 1, (n, len(sc.instruments))) if delay else None)
+    fast = stress._payments(sc, eu, drawn)
+    slow = _queue_everywhere(sc, eu, drawn)
+    assert slow["lost"].sum() > 0 and slow["delayed"].sum() > 0  # the queue matters in these draws
+    np.testing.assert_allclose(fast["lost"], slow["lost"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(fast["delayed"], slow["delayed"], rtol=1e-9, atol=1e-9)

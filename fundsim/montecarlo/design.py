@@ -1,10 +1,11 @@
 """Designs in the unit hypercube, the seed contract, and the mapping of uniforms to parameter values.
 
 Seed contract: with the ``random`` design, draw k uses ``numpy.random.SeedSequence(seed, spawn_key=(k,))``
-(equal to ``SeedSequence(seed).spawn(n)[k]``), so a draw's numbers depend only on (seed, k): not on the
-executor, the number of workers or the chunking. Latin-hypercube and scrambled Sobol designs are made as
-a whole from ``SeedSequence(seed)`` for the run's number of draws and sliced, which is just as
-independent of how the draws are then split.
+(equal to ``SeedSequence(seed).spawn(n)[k]``): its uniforms are the top 53 bits of the sequence's first
+64-bit state words (:mod:`fundsim.montecarlo.seeds`, computed for a whole chunk at once), so a draw's
+numbers depend only on (seed, k): not on the executor, the number of workers or the chunking.
+Latin-hypercube and scrambled Sobol designs are made as a whole from ``SeedSequence(seed)`` for the
+run's number of draws and sliced, which is just as independent of how the draws are then split.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from scipy import stats
 from scipy.stats import qmc
 
 from fundsim.model import Uncertainty
+from fundsim.montecarlo.seeds import spawned_uniforms
 
-__all__ = ["DESIGNS", "parameter_values", "unit_design"]
+__all__ = ["DESIGNS", "UNIFORMS", "parameter_values", "unit_design"]
 
 DESIGNS = ("random", "lhs", "sobol")
+UNIFORMS = "seedsequence-state-words"  # how the random design turns a draw's SeedSequence into uniforms
 _EPS = 1e-12  # uniforms are kept inside (0, 1) so that every inverse CDF is finite
 
 
@@ -31,9 +34,7 @@ def unit_design(design: str, n_draws: int, dim: int, seed: int, start: int = 0, 
     if not 0 <= start <= stop <= n_draws:
         raise ValueError(f"draws {start}:{stop} are outside 0:{n_draws}")
     if design == "random":
-        rows = [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,))).random(dim)
-                for k in range(start, stop)]
-        u = np.array(rows).reshape(stop - start, dim)
+        u = spawned_uniforms(seed, start, stop, dim)
     else:
         rng = np.random.default_rng(np.random.SeedSequence(seed))
         if design == "lhs":
@@ -59,7 +60,11 @@ def _copula(u: np.ndarray, spearman: np.ndarray) -> np.ndarray:
         scale = np.sqrt(np.diag(fixed))
         pearson = fixed / np.outer(scale, scale)
     lower = np.linalg.cholesky(pearson + 1e-12 * np.eye(len(pearson)))
-    return np.clip(stats.norm.cdf(stats.norm.ppf(u) @ lower.T), _EPS, 1 - _EPS)
+    z = stats.norm.ppf(u)
+    mixed = np.zeros_like(z)
+    for j in range(z.shape[1]):  # z @ lower.T term by term: BLAS may round a one-row chunk differently
+        mixed += z[:, j, None] * lower[:, j][None, :]
+    return np.clip(stats.norm.cdf(mixed), _EPS, 1 - _EPS)
 
 
 def parameter_values(unc: Uncertainty, u: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import xarray as xr
 
 from fundsim._version import __version__
 from fundsim.model import Scenario
-from fundsim.montecarlo.design import DESIGNS, parameter_values, unit_design
+from fundsim.montecarlo.design import DESIGNS, UNIFORMS, parameter_values, unit_design
 from fundsim.montecarlo.executors import executor_for
 from fundsim.montecarlo.numbers import drawn_numbers
 from fundsim.montecarlo.reoptimise import Reoptimiser
@@ -172,7 +172,8 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     cube = _plan_cube(scenario, plan) if mode == "stress" else None
     bounds = list(chunks(draws, chunk_size))
     provenance = {
-        "scenario": scenario.name, "scenario_hash": scenario.digest, "mode": mode, "design": design, "seed": seed,
+        "scenario": scenario.name, "scenario_hash": scenario.digest, "mode": mode, "design": design,
+        "uniforms": UNIFORMS if design == "random" else "scipy.stats.qmc", "seed": seed,
         "draws": draws, "chunk_size": chunk_size, "keep_allocations": int(keep_allocations),
         "plan_hash": "" if cube is None else hashlib.sha256(cube.tobytes()).hexdigest()[:16],
         "fundsim_version": __version__, "solver": "highs", "solver_version": _highs_version(),

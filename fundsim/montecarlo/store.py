@@ -18,7 +18,8 @@ import xarray as xr
 __all__ = ["RUN_KEYS", "ZarrStore"]
 
 # a store belongs to one run: these must match for a restart to resume it
-RUN_KEYS = ("scenario_hash", "mode", "design", "seed", "draws", "chunk_size", "keep_allocations", "plan_hash")
+RUN_KEYS = ("scenario_hash", "mode", "design", "uniforms", "seed", "draws", "chunk_size", "keep_allocations",
+            "plan_hash")
 
 
 TEXT_WIDTH = {"status": 16, "diagnosis": 600}

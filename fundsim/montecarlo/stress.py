@@ -46,14 +46,70 @@ def _impact(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> np.ndarray:
     return value
 
 
+def _due_in_time(sc: Scenario, numbers: DrawnNumbers, weight: np.ndarray, windows: np.ndarray,
+                 horizon: int) -> np.ndarray:
+    """Per draw, region and year: what falls due before its cohort's deadline, weighted by ``weight``
+    ``(instrument, region, commitment year)``, assuming nothing waits from earlier years.
+
+    A drawn profile is the base profile plus ``delay`` times a shift (linear in the delay), so this is a
+    fixed ``(region, year)`` array plus one term per delayed instrument: no loop over draws or cohorts.
+    """
+    ny = len(sc.years)
+    fixed = np.zeros((len(sc.regions), horizon))
+    slips = np.zeros((len(sc.instruments), len(sc.regions), horizon))
+    for i, ins in enumerate(sc.instruments):
+        base = np.append(np.asarray(ins.payment_profile, float), 0.0)
+        shift = np.insert(np.asarray(ins.payment_profile, float), 0, 0.0) - base
+        for lag in range(min(int(windows[i]), len(base) - 1) + 1):
+            fixed[:, lag:lag + ny] += base[lag] * weight[i]
+            slips[i, :, lag:lag + ny] += shift[lag] * weight[i]
+    due = np.broadcast_to(fixed, (numbers.n, *fixed.shape))
+    if numbers.delay is not None:
+        delay = np.clip(numbers.delay, 0.0, 1.0)
+        due = due + np.einsum("di,irt->drt", delay, slips)
+    return due
+
+
+def _pay_region(cohorts: list[tuple[int, int, int]], profiles: list[np.ndarray], commit: np.ndarray,
+                factor: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One region's cohorts ``(deadline, instrument, year)`` paid earliest deadline first through
+    ``capacity`` ``(draw, year)``; returns what each instrument loses at its deadlines ``(draw, instrument)``
+    and the payments left waiting, summed over years ``(draw,)``."""
+    n = capacity.shape[0]
+    lost = np.zeros((n, len(profiles)))
+    backlog = np.zeros(n)
+    waiting = {(i, c): np.zeros(n) for _, i, c in cohorts}
+    for t in range(min(c for _, _, c in cohorts), max(d for d, _, _ in cohorts) + 1):
+        left = capacity[:, t].copy()
+        for deadline, i, c in cohorts:
+            lag = t - c
+            if lag < 0 or t > deadline:
+                continue
+            due = waiting[i, c]
+            if lag < profiles[i].shape[1]:
+                due += profiles[i][:, lag] * commit[i, c]
+            paid = np.minimum(due, left / factor[i, c])
+            left -= paid * factor[i, c]
+            due -= paid
+            if t == deadline:
+                lost[:, i] += due
+                due[:] = 0.0
+            else:
+                backlog += due
+    return lost, backlog
+
+
 def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, np.ndarray]:
     """Pay every (instrument, region, commitment-year) cohort through the drawn absorption capacity.
 
     Each year a region pays what falls due plus what waits, earliest deadline first, as far as its
     capacity allows (capacity counts total cost with ``basis: total``); what is unpaid at a cohort's
-    deadline (commitment year + decommitment window) is lost.
+    deadline (commitment year + decommitment window) is lost, and so is what falls due after it.
+
+    Only the (draw, region) pairs where what falls due in time exceeds capacity in some year need the
+    year-by-year queue; elsewhere everything due in time is paid in its year and nothing waits.
     """
-    n, ny = numbers.n, len(sc.years)
+    n, ny, nr = numbers.n, len(sc.years), len(sc.regions)
     commit = eu.sum(axis=1)  # (instrument, region, year) EU money
     total = (eu * (1 + sc.match_ratio[..., None])).sum(axis=1)
     factor = np.divide(total, commit, out=np.ones_like(total), where=commit > 0)  # ≥ 1
@@ -65,34 +121,21 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     tail = numbers.absorption[:, :, -1:] if sc.absorption.after_horizon == "last_year" else np.full(
         numbers.absorption[:, :, -1:].shape, np.inf)
     capacity = np.concatenate([numbers.absorption, np.repeat(tail, horizon - ny, axis=2)], axis=2)  # (d, r, t)
-    cohorts = sorted((c + windows[i], i, c) for i in range(len(sc.instruments)) for c in range(ny)
-                     if commit[i, :, c].any())  # earliest deadline first; empty cohorts skipped
-    waiting = {(i, c): np.zeros((n, len(sc.regions))) for _, i, c in cohorts}  # due and unpaid, per cohort
-    lost = np.zeros((n, len(sc.instruments), len(sc.regions)))
+    late = np.stack([p[:, w + 1:].sum(axis=1) for p, w in zip(profiles, windows, strict=True)], axis=1)
+    lost = late[:, :, None] * commit.sum(axis=2)[None]  # (d, instrument, region): falls due after the deadline
     delayed = np.zeros(n)
-    for t in range(horizon):
-        left = capacity[:, :, t].copy()  # (d, r)
-        for deadline, i, c in cohorts:
-            lag = t - c
-            if lag < 0:
-                continue
-            due = waiting[i, c]
-            profile = profiles[i]
-            if lag < profile.shape[1]:
-                due += profile[:, lag, None] * commit[i, :, c][None, :]
-            if t > deadline:  # falls due after the deadline (a slipped payment): lost at once
-                lost[:, i, :] += due
-                due[:] = 0.0
-                continue
-            f = factor[i, :, c]
-            paid = np.minimum(due, left / f)
-            left -= paid * f
-            due -= paid
-            if t == deadline:
-                lost[:, i, :] += due
-                due[:] = 0.0
-            else:
-                delayed += due.sum(axis=1)
+    due = _due_in_time(sc, numbers, commit * factor, windows, horizon)
+    queued = np.any(due > capacity * (1 - 1e-9), axis=2)  # (d, r); borderline pairs take the exact queue
+    for r in range(nr):
+        draws = np.flatnonzero(queued[:, r])
+        cohorts = sorted((c + windows[i], i, c) for i in range(len(sc.instruments)) for c in range(ny)
+                         if commit[i, r, c] > 0)  # earliest deadline first
+        if len(draws) == 0 or not cohorts:
+            continue
+        region_lost, backlog = _pay_region(cohorts, [p[draws] for p in profiles], commit[:, r], factor[:, r],
+                                           capacity[draws, r])
+        lost[draws, :, r] += region_lost
+        delayed[draws] += backlog
     return {"lost": lost, "delayed": delayed}
 
 
