@@ -6,6 +6,7 @@ pickling (Monte Carlo workers send them across processes).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,14 +64,31 @@ class ScenarioError(FundsimError, ValueError):
 class InfeasibleError(FundsimError):
     """The scenario's rules cannot all hold at once.
 
-    ``diagnosis`` holds what is known about why, in the rules' own words (a list of strings for now).
+    ``diagnosis`` says why, in the rules' own words: a sequence of sentences, usually a
+    :class:`fundsim.diagnose.Diagnosis`, which also holds the cheap checks' findings (``checks``) and the
+    alternative repairs as data (``repairs``: each a tuple of ``Repair`` with the rule, its labels, the bound
+    before and after). Any sequence of strings is accepted.
+
+    Examples
+    --------
+    >>> err = InfeasibleError("scenario 'x' has no allocation", ("the region 'r' needs at least EUR 9.0 m",))
+    >>> print(err)
+    scenario 'x' has no allocation
+      - the region 'r' needs at least EUR 9.0 m
+    >>> err.repairs
+    ()
     """
 
-    def __init__(self, message: str, diagnosis: tuple[str, ...] = (), status: str = "infeasible") -> None:
+    def __init__(self, message: str, diagnosis: Sequence[str] = (), status: str = "infeasible") -> None:
         self.message = message
-        self.diagnosis = tuple(diagnosis)
+        self.diagnosis: Sequence[str] = tuple(diagnosis) if isinstance(diagnosis, list | Iterator) else diagnosis
         self.status = status
         super().__init__(self._text())
+
+    @property
+    def repairs(self) -> tuple[Any, ...]:
+        """The diagnosis's alternative repairs (``()`` when it holds sentences only)."""
+        return tuple(getattr(self.diagnosis, "repairs", ()))
 
     def _text(self) -> str:
         return "\n".join([self.message, *(f"  - {d}" for d in self.diagnosis)])

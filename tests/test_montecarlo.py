@@ -291,6 +291,7 @@ def test_infeasible_draws_are_recorded(tmp_path: Path) -> None:
     assert np.isnan(run["eu_by_pillar"].values[infeasible]).all()
     for text in run["diagnosis"].values[infeasible]:
         assert "north_africa" in text and "45" in text, text
+        assert text.startswith("repair: lower the minimum for the region 'north_africa' from EUR 45.0 m"), text
     assert all(text == "" for text in run["diagnosis"].values[optimal])
     # infeasible only where North Africa cannot absorb 45 over the two years (25 · m · 2 < 45)
     values = values_of(sc, n, seed)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from fundsim.diagnose import quick_checks
+from fundsim.diagnose import diagnose
 from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Scenario
 from fundsim.montecarlo.numbers import DrawnNumbers, scenario_of_draw
@@ -111,7 +111,8 @@ class Reoptimiser:
 
     def _one(self, sc: Scenario) -> dict[str, Any]:
         rebuilt_before = self.rebuilt
-        self._update(assemble(sc))
+        lp = assemble(sc)
+        self._update(lp)
         result = self.solver.solve()
         ok = result.status is Status.OPTIMAL
         eu_block = self.lp.variables["eu"]
@@ -124,7 +125,8 @@ class Reoptimiser:
             "objective": result.objective if ok else np.nan,
             "iterations": result.iterations,
             "rebuilt": self.rebuilt > rebuilt_before,
-            "diagnosis": "" if ok or result.status is not Status.INFEASIBLE else "; ".join(quick_checks(sc)),
+            "diagnosis": "" if ok or result.status is not Status.INFEASIBLE
+            else diagnose(sc, lp, alternatives=1).summary(),
             "cofin": float(np.dot(cells, k)),
         }
         for dim, index in (("pillar", self._pillar_of[p]), ("group", self._group_of[r]), ("instrument", i),

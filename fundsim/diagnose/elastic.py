@@ -1,0 +1,251 @@
+"""Elastic relaxation: the smallest change of the rules that makes an infeasible programme feasible.
+
+Every rule row ``lower ≤ a·x ≤ upper`` of the :class:`~fundsim.lp.LinearProgram` gets a nonnegative slack
+column on each finite side, ``lower ≤ a·x + s_lo - s_up ≤ upper``; definitional rows (the total ``E``, impact
+segments, goals, the links of the integer rules) stay hard. The elastic programme minimises ``Σ s``.
+
+Units. Every rule row is written in EUR m: a money rule's slack is the change of the user's number itself
+(envelope, capacity, minimum or maximum, in EUR m). A share rule's row is ``Σ_q eu - β·E ≥ 0`` (or ``≤``), so
+its slack ``s = Δβ·E`` is the money that would have to move for the share to hold: one percentage point
+weighs ``0.01·E`` EUR m, ``E`` the total EU commitment of the relaxed plan. One EUR m weighs 1 whichever
+rule gives way, so the repair found moves the least money.
+
+The slacks of a share rule are then translated into the share itself. Because the elastic objective is
+linear in money, not in shares, each relaxed share is widened to the largest share that still holds given
+the other repairs (Dinkelbach's iteration for ``max Σ_q eu / E``, a few LP solves): a single share repair is
+therefore minimal in the share's own terms. Alternatives come from re-solving with the rows already used
+made hard again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from fundsim.errors import InfeasibleError
+from fundsim.lp import Block, LinearProgram
+from fundsim.solvers import HighsSolver, Status
+
+__all__ = ["RULE_ROWS", "TOL", "Relaxation", "elastic_program", "relax"]
+
+# row blocks that state a rule the user may relax; every other block (definitions, links) stays hard
+RULE_ROWS = frozenset({
+    "envelope", "match_capacity", "partner_match_capacity", "absorption", "absorption_after_horizon",
+    "pillar_min_share", "pillar_max_share", "focus_min_share", "focus_max_share", "region_limits",
+    "priority_limits", "min_package", "caps", "annual_caps",
+})
+TOL = 1e-7  # HiGHS's primal feasibility tolerance: smaller slacks are rounding, not repairs
+_DINKELBACH_STEPS = 30
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One rule row given way: ``block``'s element ``index``, its ``side`` (``"lower"`` or ``"upper"``)
+    moved from ``current`` to ``repaired`` (EUR m, or a share between 0 and 1 for share rules)."""
+
+    block: Block
+    index: int
+    side: str
+    current: float
+    repaired: float
+
+
+@dataclass(frozen=True, eq=False)
+class _Slacks:
+    """The slack columns of an elastic programme: the row each relaxes and on which side (+1 lower, -1 upper)."""
+
+    first: int
+    rows: np.ndarray
+    signs: np.ndarray
+
+
+def _rule_rows(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the rule blocks and the side of each slack: one per finite bound."""
+    rows, signs = [], []
+    for name, block in lp.constraints.items():
+        if name not in RULE_ROWS:
+            continue
+        r = np.arange(block.start, block.stop)
+        for bound, sign in ((lp.row_lower, 1.0), (lp.row_upper, -1.0)):
+            finite = r[np.isfinite(bound[r])]
+            rows.append(finite)
+            signs.append(np.full(len(finite), sign))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(rows), np.concatenate(signs)
+
+
+def elastic_program(lp: LinearProgram) -> tuple[LinearProgram, _Slacks]:
+    """``min Σ s`` subject to ``lower ≤ A x + S s ≤ upper``, the rows of the rule blocks given slack columns.
+
+    The original objective is dropped; column bounds, integrality and the registry are kept, and the slack
+    columns are registered as block ``slack``.
+    """
+    rows, signs = _rule_rows(lp)
+    n = len(rows)
+    S = sp.csr_matrix((signs, (rows, np.arange(n))), shape=(lp.num_row, n))
+    integrality = None if lp.integrality is None else np.concatenate([lp.integrality, np.zeros(n, np.int8)])
+    slack = Block("slack", ("slack",), (tuple(range(n)),), lp.num_col, lp.num_col + n, units="EUR m",
+                  long_name="relaxation of a rule")
+    elastic = LinearProgram(
+        "min", np.concatenate([np.zeros(lp.num_col), np.ones(n)]), sp.hstack([lp.A, S], format="csr"),
+        lp.row_lower, lp.row_upper, np.concatenate([lp.col_lower, np.zeros(n)]),
+        np.concatenate([lp.col_upper, np.full(n, np.inf)]), {**lp.variables, "slack": slack}, lp.constraints,
+        integrality=integrality,
+    )
+    return elastic, _Slacks(lp.num_col, rows, signs)
+
+
+def _block_of_rows(lp: LinearProgram) -> tuple[list[Block], np.ndarray]:
+    """The blocks and, per row, the position of its block in that list."""
+    blocks = list(lp.constraints.values())
+    owner = np.full(lp.num_row, -1, dtype=np.int64)
+    for n, block in enumerate(blocks):
+        owner[block.start : block.stop] = n
+    return blocks, owner
+
+
+def _share(lp: LinearProgram, row: int, total_col: int, x: np.ndarray) -> tuple[float, float]:
+    """``(β, Σ_q eu / E)`` of a share row ``Σ_q eu - β·E``: its share and the share the plan ``x`` gives."""
+    start, stop = lp.A.indptr[row], lp.A.indptr[row + 1]
+    cols, vals = lp.A.indices[start:stop], lp.A.data[start:stop]
+    on_total = cols == total_col
+    return -float(vals[on_total].sum()), float(vals[~on_total] @ x[cols[~on_total]]) / float(x[total_col])
+
+
+def _set_share(A: sp.csr_matrix, row: int, total_col: int, beta: float) -> None:
+    """Write ``-β`` as the coefficient of ``E`` in a share row, in place."""
+    start, stop = A.indptr[row], A.indptr[row + 1]
+    A.data[start + int(np.flatnonzero(A.indices[start:stop] == total_col)[0])] = -beta
+
+
+def _widest_share(lp: LinearProgram, row: int, total_col: int, beta: float, side: str) -> float:
+    """The largest (side ``lower``) or smallest (``upper``) share the row can hold, starting from ``beta``.
+
+    Dinkelbach: maximise ``Σ_q eu - β·E`` over the programme without the row; while positive, the plan's own
+    share ``Σ_q eu / E`` exceeds β and becomes the next β. Each step is one LP on the same rows.
+    """
+    free_lower, free_upper = lp.row_lower.copy(), lp.row_upper.copy()
+    free_lower[row], free_upper[row] = -np.inf, np.inf
+    a = lp.A.getrow(row).toarray().ravel()
+    a[total_col] = 0.0
+    sense = "max" if side == "lower" else "min"
+    c = a.copy()
+    c[total_col] = -beta
+    solver = HighsSolver()
+    result = solver.solve(dataclasses.replace(lp, sense=sense, c=c, row_lower=free_lower, row_upper=free_upper,
+                                              offset=0.0))
+    for _ in range(_DINKELBACH_STEPS):
+        gain = result.objective if sense == "max" else -result.objective
+        if result.status is not Status.OPTIMAL or gain <= TOL:
+            break
+        beta = float(a @ result.x) / float(result.x[total_col])
+        solver.change_costs(np.array([total_col]), np.array([-beta]))  # only E's cost moves: a warm re-solve
+        result = solver.solve()
+    return beta
+
+
+def _repaired_program(lp: LinearProgram, found: list[Relaxation], total_col: int) -> LinearProgram:
+    """``lp`` with every relaxation applied: bounds moved, shares written into their rows."""
+    lower, upper, A = lp.row_lower.copy(), lp.row_upper.copy(), lp.A.copy()
+    for r in found:
+        row = r.block.start + r.index
+        if r.block.per_point:
+            _set_share(A, row, total_col, r.repaired)
+        elif r.side == "lower":
+            lower[row] = r.repaired
+        else:
+            upper[row] = r.repaired
+    return dataclasses.replace(lp, A=A, row_lower=lower, row_upper=upper)
+
+
+def _polish_shares(lp: LinearProgram, found: list[Relaxation]) -> list[Relaxation]:
+    """Widen each relaxed share to the least change that holds given the other repairs; drop shares that
+    need none after all."""
+    if "total_eu" not in lp.variables:
+        return found
+    total_col = lp.variables["total_eu"].start
+    out = list(found)
+    for n, r in enumerate(found):
+        if not r.block.per_point:
+            continue
+        work = _repaired_program(lp, out, total_col)
+        best = _widest_share(work, r.block.start + r.index, total_col, r.repaired, r.side)
+        best = min(best, r.current) if r.side == "lower" else max(best, r.current)
+        out[n] = dataclasses.replace(r, repaired=best)
+    return [r for r in out if abs(r.repaired - r.current) > TOL * max(1.0, abs(r.current))]
+
+
+def _relaxations(lp: LinearProgram, slacks: _Slacks, values: np.ndarray, x: np.ndarray) -> list[Relaxation]:
+    """The rules the elastic solution relaxes, each with its bound before and after."""
+    blocks, owner = _block_of_rows(lp)
+    total_col = lp.variables["total_eu"].start if "total_eu" in lp.variables else -1
+    found = []
+    for j in np.flatnonzero(values > TOL):
+        row, side = int(slacks.rows[j]), "lower" if slacks.signs[j] > 0 else "upper"
+        block = blocks[owner[row]]
+        if block.per_point:
+            current, repaired = _share(lp, row, total_col, x)
+        else:
+            current = float(lp.row_lower[row] if side == "lower" else lp.row_upper[row])
+            repaired = current - values[j] if side == "lower" else current + values[j]
+        found.append(Relaxation(block, row - block.start, side, current, float(repaired)))
+    return found
+
+
+def relax(lp: LinearProgram, rounds: int = 3) -> list[tuple[Relaxation, ...]]:
+    """Up to ``rounds`` alternative repairs of an infeasible programme, each the least weighted relaxation
+    with the rows of the earlier ones held hard; ``[]`` when ``lp`` is feasible.
+
+    Raises
+    ------
+    InfeasibleError
+        when no relaxation of the rules can help: the rows kept hard (the integer rules' links, say) conflict.
+
+    Parameters
+    ----------
+    lp : an assembled programme (see :func:`fundsim.lp.assemble`)
+    rounds : how many alternatives to look for; fewer come back when no other rule can give way
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import Limit, MinPackage, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> relax(fs.assemble(sc))
+    []
+    >>> tight = sc.evolve(rules=Rules(priority_limits=(Limit("mobility", min=70.0),),
+    ...                                  min_packages=(MinPackage("eastern_partnership", 70.0),)))
+    >>> first = relax(fs.assemble(tight), rounds=1)[0]
+    >>> sorted({r.block.name for r in first}), round(sum(r.repaired - r.current for r in first), 6)
+    (['envelope'], 10.0)
+    """
+    elastic, slacks = elastic_program(lp)
+    solver = HighsSolver()
+    result = solver.solve(elastic)
+    if result.status is not Status.OPTIMAL:
+        raise InfeasibleError("even with every envelope, capacity, limit, cap and share relaxed the rules cannot "
+                              f"hold: the rules kept as they are ({', '.join(sorted(_hard_blocks(lp)))}) conflict "
+                              f"among themselves (HiGHS: {result.status.value})")
+    held = np.zeros(len(slacks.rows), dtype=bool)
+    found: list[tuple[Relaxation, ...]] = []
+    for _ in range(rounds):
+        values = result.x[slacks.first :]
+        if result.status is not Status.OPTIMAL or not (values > TOL).any():
+            break
+        repair = tuple(_polish_shares(lp, _relaxations(lp, slacks, values, result.x[: slacks.first])))
+        if repair:
+            found.append(repair)
+        held |= np.isin(slacks.rows, slacks.rows[values > TOL])
+        cols = slacks.first + np.flatnonzero(held)
+        solver.change_col_bounds(cols, np.zeros(len(cols)), np.zeros(len(cols)))
+        result = solver.solve()  # warm, from the last basis
+    return found
+
+
+def _hard_blocks(lp: LinearProgram) -> list[str]:
+    """Row blocks the elastic programme keeps hard (definitions, links, integer rules)."""
+    return [name for name in lp.constraints if name not in RULE_ROWS]

@@ -1,0 +1,316 @@
+"""Repairs as data, in the rules' own words, and their application to a scenario.
+
+A :class:`Repair` says how far one rule must give way; a :class:`Diagnosis` holds the cheap checks' findings
+and the alternative repairs (each a tuple of repairs that together make the scenario feasible).
+:func:`describe` translates an elastic :class:`~fundsim.diagnose.elastic.Relaxation` into a repair;
+:func:`apply_repairs` makes the repaired variant with :meth:`Scenario.evolve`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+import numpy as np
+
+from fundsim.diagnose.elastic import Relaxation
+from fundsim.lp.assemble import package_labels
+from fundsim.model import Scenario, frozen_array
+
+__all__ = ["SHARE", "Diagnosis", "Repair", "apply_repairs", "describe"]
+
+SHARE = "share of all EU commitments"
+MONEY = "EUR m"
+
+
+@dataclass(frozen=True)
+class Repair:
+    """How far one rule must give way.
+
+    Attributes
+    ----------
+    rule : the rule family, as the LP names its row block (``"envelope"``, ``"pillar_min_share"`` …)
+    where : the rule's labels, e.g. ``{"instrument": "enpi", "year": 2010}`` or ``{"pillar": "legal"}``
+    side : ``"lower"`` (a minimum is lowered) or ``"upper"`` (a maximum, envelope or capacity is raised)
+    current, repaired : the user's number before and after (EUR m, or a share between 0 and 1)
+    change : ``repaired - current``
+    units : ``"EUR m"`` or ``"share of all EU commitments"``
+    text : the repair in words, e.g. ``"raise the usable envelope of 'enpi' in 2010 from EUR 20.0 m by
+        EUR 5.0 m to EUR 25.0 m"``
+    """
+
+    rule: str
+    where: dict[str, Any]
+    side: str
+    current: float
+    repaired: float
+    change: float
+    units: str
+    text: str
+
+
+def _joined(repairs: tuple[Repair, ...]) -> str:
+    return " and ".join(r.text for r in repairs)
+
+
+@dataclass(frozen=True)
+class Diagnosis(Sequence[str]):
+    """Why a scenario is infeasible and what would make it feasible, as data.
+
+    ``checks`` are the cheap checks' findings (see :mod:`fundsim.diagnose.checks`); ``repairs`` the
+    alternatives, each a tuple of :class:`Repair` that together make the scenario feasible, the first the
+    least change of all. As a sequence it reads as lines of text, the checks first, then one line per
+    alternative (``"repair: …"``, ``"or: …"``), so ``for line in diagnosis`` prints it in words.
+
+    Examples
+    --------
+    >>> d = Diagnosis(("the region 'x' needs at least EUR 9.0 m but at most EUR 5.0 m can reach it",))
+    >>> d[0][:10], len(d)
+    ('the region', 1)
+    """
+
+    checks: tuple[str, ...] = ()
+    repairs: tuple[tuple[Repair, ...], ...] = ()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The checks, then one line per alternative repair."""
+        alternatives = tuple(("repair: " if n == 0 else "or: ") + _joined(alt) for n, alt in enumerate(self.repairs))
+        return (*self.checks, *alternatives)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return self.lines[index]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def summary(self, width: int = 600) -> str:
+        """One line (at most ``width`` characters), for a Monte Carlo draw: the repairs first, then the checks."""
+        repairs = [("repair: " if n == 0 else "or: ") + _joined(alt) for n, alt in enumerate(self.repairs)]
+        text = "; ".join([*repairs, *self.checks])
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    def __str__(self) -> str:
+        parts = []
+        if self.checks:
+            parts += ["What stands in the way:", *(f"  - {c}" for c in self.checks)]
+        if self.repairs:
+            parts.append("What would make it feasible (each line alone is enough; the first changes the least money):")
+            parts += [f"  - {'or ' if n else ''}{_joined(alt)}" for n, alt in enumerate(self.repairs)]
+        return "\n".join(parts) or "no diagnosis: the rules hold together"
+
+
+# ---- words -------------------------------------------------------------------------------------------
+def _amount(value: float) -> str:
+    """EUR m with one decimal, or two significant digits for amounts below 0.1."""
+    digits = 1 if abs(value) >= 0.1 or value == 0 else 1 - math.floor(math.log10(abs(value)))
+    return f"EUR {value:,.{digits}f} m"
+
+
+def _percents(a: float, b: float) -> tuple[str, str]:
+    """Two shares as percentages, with enough decimals to tell them apart (trailing zeros dropped)."""
+    digits = 1
+    while digits < 6 and round(100 * a, digits) == round(100 * b, digits):
+        digits += 1
+
+    def show(v: float) -> str:
+        return f"{round(100 * v, digits):.{digits}f}".rstrip("0").rstrip(".") + " %"
+
+    return show(a), show(b)
+
+
+def _bound(side: str) -> str:
+    return "minimum" if side == "lower" else "maximum"
+
+
+_SUBJECT: dict[str, Callable[[dict[str, Any], str], str]] = {
+    "envelope": lambda w, s: f"the usable envelope of {w['instrument']!r} in {w['year']}",
+    "match_capacity": lambda w, s: f"the co-financing capacity of {w['source']!r} in {w['year']}",
+    "partner_match_capacity": lambda w, s: (f"the co-financing capacity of {w['partner_source']!r} in "
+                                            f"{w['region']!r} in {w['year']}"),
+    "absorption": lambda w, s: f"the absorption capacity of {w['region']!r} in {w['year']}",
+    "absorption_after_horizon": lambda w, s: (f"the absorption capacity of {w['region']!r} in the last year (it "
+                                              f"also caps payments due in {w['year_after']})"),
+    "region_limits": lambda w, s: f"the {_bound(s)} for the region {w['region']!r}",
+    "priority_limits": lambda w, s: f"the {_bound(s)} for the priority {w['priority']!r}",
+    "min_package": lambda w, s: f"the minimum package of {w['package']!r}",
+    "caps": lambda w, s: f"the {_bound(s)} of the cap {w['cap']!r}",
+    "annual_caps": lambda w, s: f"the annual {_bound(s)} of the cap {w['annual_cap']!r} (binding in {w['year']})",
+    "pillar_min_share": lambda w, s: f"the minimum share of the pillar {w['pillar']!r}",
+    "pillar_max_share": lambda w, s: f"the maximum share of the pillar {w['pillar']!r}",
+    "focus_min_share": lambda w, s: f"the minimum share of the focus rule {w['focus']!r}",
+    "focus_max_share": lambda w, s: f"the maximum share of the focus rule {w['focus']!r}",
+}
+
+
+def _labels(r: Relaxation) -> dict[str, Any]:
+    """The labels of the relaxed row on each of its block's dims (plain Python values)."""
+    b = r.block
+    idx = np.unravel_index(r.index, b.shape) if b.positions is None else tuple(p[r.index] for p in b.positions)
+    out = {}
+    for dim, coords, i in zip(b.dims, b.coords, idx, strict=True):
+        value = coords[int(i)]
+        out[dim] = value.item() if isinstance(value, np.generic) else value
+    return out
+
+
+def describe(r: Relaxation) -> Repair:
+    """A relaxation in the rules' words, e.g. ``"lower the minimum share of the pillar 'legal' from 90 % to
+    83.3 %"`` or ``"raise the usable envelope of 'enpi' in 2010 from EUR 20.0 m by EUR 5.0 m to EUR 25.0 m"``."""
+    where = _labels(r)
+    subject = _SUBJECT[r.block.name](where, r.side)
+    verb = "lower" if r.repaired < r.current else "raise"
+    if r.block.per_point:
+        before, after = _percents(r.current, r.repaired)
+        text, units = f"{verb} {subject} from {before} to {after}", SHARE
+    else:
+        text = (f"{verb} {subject} from {_amount(r.current)} by {_amount(abs(r.repaired - r.current))} to "
+                f"{_amount(r.repaired)}")
+        units = MONEY
+    return Repair(r.block.name, where, r.side, r.current, r.repaired, r.repaired - r.current, units, text)
+
+
+# ---- applying repairs --------------------------------------------------------------------------------
+@dataclass
+class _Draft:
+    """The numbers a repair may change, as writable copies; :meth:`scenario` makes the variant."""
+
+    sc: Scenario
+    usable: np.ndarray
+    envelope: np.ndarray
+    capacity: dict[str, np.ndarray]
+    absorption: np.ndarray
+    rules: dict[str, Any]
+
+    @classmethod
+    def of(cls, sc: Scenario) -> _Draft:
+        fields = ("pillar_balance", "geographic_focus", "region_limits", "priority_limits", "min_packages", "caps")
+        return cls(sc, np.stack([i.usable for i in sc.instruments]), np.stack([i.envelope for i in sc.instruments]),
+                   {m.id: np.array(m.capacity, float) for m in sc.match_sources}, np.array(sc.absorption.capacity),
+                   {f: getattr(sc.rules, f) for f in fields})
+
+    def widen(self, family: str, position: int, field: str, side: str, value: float) -> None:
+        """Move ``field`` of rule ``position`` of ``family`` to ``value`` unless it is already wider."""
+        items = list(self.rules[family])
+        old = getattr(items[position], field)
+        new = value if old is None else min(old, value) if side == "lower" else max(old, value)
+        items[position] = dataclasses.replace(items[position], **{field: new})
+        self.rules[family] = tuple(items)
+
+    def scenario(self) -> Scenario:
+        sc = self.sc
+        instruments = tuple(dataclasses.replace(ins, usable=frozen_array(self.usable[n]),
+                                                envelope=frozen_array(self.envelope[n]))
+                            for n, ins in enumerate(sc.instruments))
+        sources = tuple(dataclasses.replace(m, capacity=frozen_array(self.capacity[m.id])) for m in sc.match_sources)
+        absorption = dataclasses.replace(sc.absorption, capacity=frozen_array(self.absorption))
+        return sc.evolve(instruments=instruments, match_sources=sources, absorption=absorption,
+                         rules=dataclasses.replace(sc.rules, **self.rules))
+
+
+def _raise_envelope(d: _Draft, r: Repair) -> None:
+    """Usable money up to the repaired amount; the envelope grows in proportion (its usable share kept)."""
+    i, y = d.sc.instrument_ids.index(r.where["instrument"]), d.sc.years.index(r.where["year"])
+    old = d.usable[i, y]
+    if r.repaired > old:
+        d.envelope[i, y] = d.envelope[i, y] * r.repaired / old if old > 0 else r.repaired
+        d.usable[i, y] = r.repaired
+
+
+def _raise_capacity(d: _Draft, r: Repair) -> None:
+    y = d.sc.years.index(r.where["year"])
+    if r.rule == "match_capacity":
+        cap = d.capacity[r.where["source"]]
+        cap[y] = max(cap[y], r.repaired)
+    else:
+        cap = d.capacity[r.where["partner_source"]]
+        at = (d.sc.region_ids.index(r.where["region"]), y)
+        cap[at] = max(cap[at], r.repaired)
+
+
+def _raise_absorption(d: _Draft, r: Repair) -> None:
+    """Scenario years by their own capacity; years after the horizon through the last year's."""
+    y = d.sc.years.index(r.where["year"]) if r.rule == "absorption" else -1
+    region = d.sc.region_ids.index(r.where["region"])
+    d.absorption[region, y] = max(d.absorption[region, y], r.repaired)
+
+
+def _find(items: tuple, key: str, label: Any) -> int:
+    return next(n for n, x in enumerate(items) if getattr(x, key) == label)
+
+
+def _limit(family: str, dim: str) -> Callable[[_Draft, Repair], None]:
+    def apply(d: _Draft, r: Repair) -> None:
+        field = "min" if r.side == "lower" else "max"
+        d.widen(family, _find(d.rules[family], "label", r.where[dim]), field, r.side, r.repaired)
+
+    return apply
+
+
+def _share(family: str, dim: str, key: str) -> Callable[[_Draft, Repair], None]:
+    def apply(d: _Draft, r: Repair) -> None:
+        field = "min_share" if r.side == "lower" else "max_share"
+        d.widen(family, _find(d.rules[family], key, r.where[dim]), field, r.side, r.repaired)
+
+    return apply
+
+
+def _package(d: _Draft, r: Repair) -> None:
+    d.widen("min_packages", package_labels(d.sc).index(r.where["package"]), "amount", r.side, r.repaired)
+
+
+def _cap(d: _Draft, r: Repair) -> None:
+    """A cap's bound is one number; a per-year cap relaxed in one year is relaxed in every year it covers."""
+    cap = r.where.get("cap", r.where.get("annual_cap"))
+    d.widen("caps", _find(d.rules["caps"], "id", cap), "min" if r.side == "lower" else "max", r.side, r.repaired)
+
+
+_APPLY: dict[str, Callable[[_Draft, Repair], None]] = {
+    "envelope": _raise_envelope,
+    "match_capacity": _raise_capacity,
+    "partner_match_capacity": _raise_capacity,
+    "absorption": _raise_absorption,
+    "absorption_after_horizon": _raise_absorption,
+    "region_limits": _limit("region_limits", "region"),
+    "priority_limits": _limit("priority_limits", "priority"),
+    "min_package": _package,
+    "caps": _cap,
+    "annual_caps": _cap,
+    "pillar_min_share": _share("pillar_balance", "pillar", "pillar"),
+    "pillar_max_share": _share("pillar_balance", "pillar", "pillar"),
+    "focus_min_share": _share("geographic_focus", "focus", "id"),
+    "focus_max_share": _share("geographic_focus", "focus", "id"),
+}
+
+
+def apply_repairs(sc: Scenario, repairs: Sequence[Repair]) -> Scenario:
+    """The variant of ``sc`` with every repair applied (the scenario itself is unchanged).
+
+    Each repair moves the user's number: usable envelope (and the envelope in proportion), match or
+    absorption capacity, a minimum or maximum, a share. A per-year cap has one bound for all its years, so a
+    repair in one year moves it in every year; payments due after the horizon are capped by the last year's
+    absorption capacity, which is raised.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import Limit, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> sc = sc.evolve(rules=Rules(region_limits=(Limit("north_africa", 60.0),)))
+    >>> lower = Repair("region_limits", {"region": "north_africa"}, "lower", 60.0, 50.0, -10.0, "EUR m", "lower …")
+    >>> apply_repairs(sc, [lower]).rules.region_limits
+    (Limit(label='north_africa', min=50.0, max=None),)
+    """
+    draft = _Draft.of(sc)
+    for r in repairs:
+        _APPLY[r.rule](draft, r)
+    return draft.scenario()
