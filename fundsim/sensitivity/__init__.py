@@ -1,0 +1,15 @@
+"""Sensitivity studies and trade-offs: sweeps, tornado, Sobol/Morris, budget frontier, Pareto front.
+
+>>> import fundsim as fs
+>>> from fundsim import sensitivity
+>>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+>>> sensitivity.sweep(sc, "instruments.tpma.envelope", [0.5, 1.0], relative=True)["objective"].values.tolist()
+[110.0, 130.0]
+"""
+
+from fundsim.sensitivity.gsa import morris, sobol
+from fundsim.sensitivity.outputs import parse_outputs, valid_outputs
+from fundsim.sensitivity.sweep import resolve_path, sweep
+from fundsim.sensitivity.tornado import tornado, tornado_study
+
+__all__ = ["morris", "parse_outputs", "resolve_path", "sobol", "sweep", "tornado", "tornado_study", "valid_outputs"]

@@ -1,0 +1,225 @@
+"""Global sensitivity with SALib: Sobol' indices (Saltelli's design) and Morris screening.
+
+The inputs are the scenario's independent sources of randomness, as in the Monte Carlo engine: each
+factor (every parameter naming it moves with it) and each parameter without a factor. SALib samples
+them in the unit hypercube; the parameters' inverse CDFs turn the samples into values exactly as
+:func:`fundsim.montecarlo.parameter_values` does for a Monte Carlo design, so the declared distributions
+are respected; the points are then solved by the Monte Carlo machinery (warm re-solves, any executor).
+
+Sobol' and Morris indices assume independent inputs. A scenario that declares rank correlations between
+its sources is refused unless ``ignore_correlation=True``, which studies the same marginal distributions
+without the correlation (and says so in the result's attrs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from fundsim.errors import InfeasibleError
+from fundsim.model import Scenario, Uncertainty
+from fundsim.montecarlo import parameter_values
+from fundsim.sensitivity.outputs import Output, evaluate, output_matrix, parse_outputs
+
+__all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "sobol"]
+
+SOBOL_INDICES = ("S1", "S1_conf", "ST", "ST_conf")
+MORRIS_INDICES = ("mu", "mu_star", "sigma", "mu_star_conf")
+_EPS = 1e-12  # as in montecarlo.design: every inverse CDF stays finite
+
+
+def _independent(sc: Scenario, ignore_correlation: bool, method: str) -> Uncertainty:
+    """The scenario's uncertainty with independent sources (or an error explaining why not)."""
+    unc = sc.uncertainty
+    if unc is None or not unc.parameters:
+        raise ValueError(f"scenario {sc.name!r} declares no uncertainty: {method} indices are computed over the "
+                         "declared uncertain parameters; add an 'uncertainty:' section")
+    if unc.correlation is not None and not ignore_correlation:
+        raise ValueError(f"scenario {sc.name!r} declares rank correlations between {', '.join(unc.sources)}; "
+                         f"{method} indices apportion the output's variance to independent inputs and are not "
+                         "defined for correlated ones. Pass ignore_correlation=True to study the same "
+                         "distributions without the correlation (each factor stays one input), or remove it")
+    return dataclasses.replace(unc, correlation=None)
+
+
+def _problem(unc: Uncertainty) -> dict[str, Any]:
+    return {"num_vars": len(unc.sources), "names": list(unc.sources), "bounds": [[0.0, 1.0]] * len(unc.sources)}
+
+
+def _evaluate(sc: Scenario, unc: Uncertainty, u: np.ndarray, outputs: tuple[Output, ...], mode: str, plan: Any,
+              executor: Any, method: str) -> np.ndarray:
+    """The outputs ``(point, output)`` at the hypercube points ``u``; every point must have a plan."""
+    values = parameter_values(unc, u)
+    run = evaluate(sc, values, outputs, mode, plan, executor)
+    if "status" in run:
+        bad = run["status"].values != "optimal"
+        if bad.any():
+            diagnosis = tuple(dict.fromkeys(d for d in run["diagnosis"].values[bad] if d))
+            raise InfeasibleError(f"{int(bad.sum())} of {len(bad)} points of the {method} design of {sc.name!r} have "
+                                  "no optimal allocation, and the indices need every point: narrow the distributions "
+                                  "or study a fixed plan with mode='stress'", diagnosis[:5])
+    return output_matrix(run, outputs)
+
+
+def _constant(y: np.ndarray) -> bool:
+    """An output that does not vary (up to the solver's tolerance) has no variance to apportion."""
+    return bool(np.std(y) <= 1e-9 * max(1.0, float(np.abs(y).mean())))
+
+
+def _frame(sc: Scenario, unc: Uncertainty, outputs: tuple[Output, ...], mode: str, points: tuple[np.ndarray, ...],
+           indices: np.ndarray, index: tuple[str, ...], attrs: dict[str, Any]) -> xr.Dataset:
+    """Label ``indices`` ``(parameter, output, index)`` with the inputs, the outputs and their units; keep the
+    evaluated ``points`` (hypercube sample, outputs) for other statistics."""
+    moves = [", ".join(p.id for p in unc.parameters if (p.factor or p.id) == s) for s in unc.sources]
+    coords = {"parameter": list(unc.sources), "output": [o.name for o in outputs], "index": list(index),
+              "kind": ("parameter", ["factor" if s in {f.id for f in unc.factors} else "parameter"
+                                     for s in unc.sources]),
+              "moves": ("parameter", moves),
+              "units": ("output", [o.units for o in outputs]),
+              "long_name": ("output", [o.long_name(mode) for o in outputs])}
+    u, y = points
+    data = {"indices": (("parameter", "output", "index"), indices, {"long_name": attrs.pop("long_name"),
+                                                                  "units": attrs.pop("units")}),
+            "sample": (("evaluation", "parameter"), u, {"long_name": "evaluated point in the unit hypercube"}),
+            "output_value": (("evaluation", "output"), y, {"long_name": "output at the evaluated point"})}
+    return xr.Dataset(data, coords=coords, attrs={"scenario": sc.name, "mode": mode, **attrs})
+
+
+def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str, ...] = "objective", *,
+          second_order: bool = False, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
+          ignore_correlation: bool = False, executor: Any = None) -> xr.Dataset:
+    """Sobol' indices of scalar outputs over the scenario's declared uncertainties (SALib).
+
+    Parameters
+    ----------
+    scenario : a scenario with an ``uncertainty:`` section; its inputs are its factors and the parameters
+        without a factor
+    n : base sample size, a power of 2; the study solves ``(d + 2)·n`` points (``(2d + 2)·n`` with
+        ``second_order``) for ``d`` inputs
+    outputs : named scalar outputs (:mod:`fundsim.sensitivity.outputs`)
+    second_order : also estimate the second-order indices ``S2``
+    seed : seeds the scrambled Sobol' sequence and the bootstrap of the confidence intervals
+    mode, plan : ``"reoptimise"``, or ``"stress"`` of ``plan`` (by default the scenario's optimal plan)
+    ignore_correlation : study a scenario that declares rank correlations as if its sources were independent
+    executor : ``None``/``"sequential"`` (default), ``"processes"`` or a Dask client
+
+    Returns
+    -------
+    xarray.Dataset with ``indices`` over (parameter, output, index), index ``S1``, ``S1_conf``, ``ST``,
+    ``ST_conf`` (the ``_conf`` entries are half-widths of 95 % bootstrap confidence intervals), the
+    evaluated points ``sample`` (evaluation, parameter) in the unit hypercube and ``output_value``
+    (evaluation, output); with
+    ``second_order``, ``S2`` and ``S2_conf`` over (parameter, parameter_2, output), symmetric, NaN on the
+    diagonal. An output that does not vary gets indices 0 (listed in ``attrs["constant_outputs"]``).
+
+    Raises
+    ------
+    InfeasibleError
+        when a point of the design has no feasible allocation (re-optimise mode)
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> s = sobol(sc, n=64, ignore_correlation=True)
+    >>> s["indices"].sel(output="objective", index="ST").to_series().idxmax()
+    'remittance_value'
+    """
+    unc = _independent(scenario, ignore_correlation, "Sobol'")
+    wanted = parse_outputs(scenario, outputs, mode)
+    if n < 2 or n & (n - 1):
+        low = 1 << max(1, int(n).bit_length() - 1)
+        raise ValueError(f"n must be a power of 2 (the balance of the Sobol' sequence depends on it); got {n}, "
+                         f"use {low} or {2 * low}")
+    problem = _problem(unc)
+    u = np.clip(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=seed), _EPS, 1 - _EPS)
+    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Sobol'")
+    d = problem["num_vars"]
+    indices = np.zeros((d, len(wanted), len(SOBOL_INDICES)))
+    s2 = np.full((2, d, d, len(wanted)), np.nan)
+    constant = []
+    for k, out in enumerate(wanted):
+        if _constant(y[:, k]):
+            constant.append(out.name)
+            s2[:, ~np.eye(d, dtype=bool), k] = 0.0
+            continue
+        si = sobol_analyze.analyze(problem, y[:, k], calc_second_order=second_order, seed=seed)
+        indices[:, k] = np.stack([si[i] for i in SOBOL_INDICES], axis=1)
+        if second_order:
+            for j, key in enumerate(("S2", "S2_conf")):
+                upper = np.triu(np.nan_to_num(si[key]), 1)
+                s2[j, :, :, k] = np.where(np.eye(d, dtype=bool), np.nan, upper + upper.T)
+    attrs = {"study": "sobol", "n": n, "evaluations": len(u), "seed": seed, "second_order": int(second_order),
+             "correlation_ignored": int(scenario.uncertainty.correlation is not None),  # type: ignore[union-attr]
+             "constant_outputs": ", ".join(constant), "confidence_level": 0.95,
+             "long_name": "Sobol' index", "units": "share of the output's variance"}
+    ds = _frame(scenario, unc, wanted, mode, (u, y), indices, SOBOL_INDICES, attrs)
+    if second_order:
+        for j, key in enumerate(("S2", "S2_conf")):
+            ds[key] = (("parameter", "parameter_2", "output"), s2[j],
+                       {"long_name": "second-order Sobol' index" + (" (confidence half-width)" if j else ""),
+                        "units": "share of the output's variance"})
+        ds = ds.assign_coords(parameter_2=list(unc.sources))
+    return ds
+
+
+def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] | tuple[str, ...] = "objective", *,
+           levels: int = 4, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
+           ignore_correlation: bool = False, executor: Any = None) -> xr.Dataset:
+    """Morris elementary-effects screening of scalar outputs over the declared uncertainties (SALib).
+
+    Each input moves on a grid of ``levels`` equiprobable quantiles (the midpoints ``(k + ½)/levels`` of
+    its distribution); an elementary effect is the output's change when one input moves by
+    ``levels / (2(levels - 1))`` grid steps, divided by that step in [0, 1].
+
+    Parameters
+    ----------
+    scenario : a scenario with an ``uncertainty:`` section
+    trajectories : number of Morris trajectories; the study solves ``trajectories·(d + 1)`` points
+    outputs, seed, mode, plan, ignore_correlation, executor : as for :func:`sobol`
+    levels : grid levels (even numbers keep the design balanced)
+
+    Returns
+    -------
+    xarray.Dataset with ``indices`` over (parameter, output, index), index ``mu``, ``mu_star`` (the mean
+    absolute elementary effect: rank inputs by it), ``sigma`` (spread: interactions or non-linearity) and
+    ``mu_star_conf`` (95 % bootstrap half-width), in the output's units; ``sample`` and ``output_value`` as
+    for :func:`sobol`.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> m = morris(sc, trajectories=10, ignore_correlation=True)
+    >>> m["indices"].sel(output="objective", index="mu_star").to_series().idxmax()
+    'remittance_value'
+    """
+    unc = _independent(scenario, ignore_correlation, "Morris")
+    wanted = parse_outputs(scenario, outputs, mode)
+    if trajectories < 2 or levels < 2:
+        raise ValueError(f"Morris needs at least 2 trajectories and 2 levels; got {trajectories} and {levels}")
+    problem = _problem(unc)
+    grid = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    edge = 0.5 / levels
+    u = edge + (1 - 2 * edge) * grid
+    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Morris")
+    indices = np.zeros((problem["num_vars"], len(wanted), len(MORRIS_INDICES)))
+    constant = []
+    for k, out in enumerate(wanted):
+        if _constant(y[:, k]):
+            constant.append(out.name)
+            continue
+        si = morris_analyze.analyze(problem, grid, y[:, k], num_levels=levels, seed=seed)
+        indices[:, k] = np.stack([np.ma.filled(np.ma.asarray(si[i], float), np.nan) for i in MORRIS_INDICES], axis=1)
+    attrs = {"study": "morris", "trajectories": trajectories, "levels": levels, "evaluations": len(grid), "seed": seed,
+             "correlation_ignored": int(scenario.uncertainty.correlation is not None),  # type: ignore[union-attr]
+             "constant_outputs": ", ".join(constant), "confidence_level": 0.95,
+             "long_name": "Morris elementary-effect statistic", "units": "output units per unit of probability"}
+    return _frame(scenario, unc, wanted, mode, (u, y), indices, MORRIS_INDICES, attrs)

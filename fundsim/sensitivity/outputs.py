@@ -1,0 +1,189 @@
+"""Named scalar outputs of a study: one number per evaluated point, read from its per-point results.
+
+=========================  =====================================================================================
+name                       re-optimise mode (the best plan at each point) / stress mode (a fixed plan)
+=========================  =====================================================================================
+``objective``              the optimal objective / the plan's objective under the point's numbers
+``cofin``                  co-financing mobilised (re-optimise only)
+``decommitted``            EU money lost to decommitment (not paid by n + window). Stress: the plan's losses as
+                           payments queue for the point's absorption capacity. Re-optimise: each point's own plan
+                           run through the same payment flows; the LP keeps payments within capacity, so this is
+                           zero unless the two models disagree (alias ``lost_to_decommitment``)
+``pillar:<id>``            EU commitments to a pillar / EU money finally spent in it
+``region:<id>``            EU commitments to a region / EU money finally spent there
+``group:<id>``             the same for a group of regions
+``instrument:<id>``        EU commitments of an instrument / its money finally spent
+``payment_backlog``,       stress only: payments waiting for absorption capacity, co-financing the match sources
+``cofin_shortfall``        cannot raise
+=========================  =====================================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from fundsim.model import Scenario
+from fundsim.montecarlo import MODES
+from fundsim.montecarlo.given import run_values
+from fundsim.scenario.schema import suggest
+from fundsim.solve import solve
+
+__all__ = ["Output", "evaluate", "output_matrix", "output_values", "parse_outputs", "valid_outputs"]
+
+MONEY = "EUR m"
+# name: (re-optimise variable, stress variable, long name); None = not recorded in that mode
+SCALARS: dict[str, tuple[str | None, str | None, str]] = {
+    "objective": ("objective", "realised_objective", "objective"),
+    "cofin": ("cofin", None, "co-financing mobilised"),
+    "decommitted": ("lost_to_decommitment", "lost_to_decommitment", "EU money lost to decommitment"),
+    "payment_backlog": (None, "payment_backlog", "payments waiting for absorption capacity"),
+    "cofin_shortfall": (None, "cofin_shortfall", "co-financing the match sources cannot raise"),
+}
+ALIASES = {"lost_to_decommitment": "decommitted", "realised_objective": "objective"}
+LABELLED = ("pillar", "region", "group", "instrument")
+
+
+@dataclass(frozen=True)
+class Output:
+    """A scalar output: ``name`` as asked for, its ``kind`` (``objective``, ``pillar`` …) and ``label``."""
+
+    name: str
+    kind: str
+    label: str | None = None
+
+    @property
+    def units(self) -> str:
+        return "objective units" if self.kind == "objective" else MONEY
+
+    def long_name(self, mode: str) -> str:
+        """What the number is, in words."""
+        if self.kind == "objective":
+            return "optimal objective" if mode == "reoptimise" else "objective of the plan under the point's numbers"
+        if self.label is None:
+            return SCALARS[self.kind][2]
+        money = "EU commitments" if mode == "reoptimise" else "EU money finally spent"
+        return f"{money}: {self.kind} {self.label}"
+
+
+def _labels(sc: Scenario) -> dict[str, tuple[str, ...]]:
+    return {"pillar": sc.pillar_ids, "region": sc.region_ids, "group": tuple(dict.fromkeys(sc.region_groups)),
+            "instrument": sc.instrument_ids}
+
+
+def valid_outputs(sc: Scenario, mode: str = "reoptimise") -> list[str]:
+    """Every output name a study of ``sc`` in ``mode`` can return.
+
+    >>> import fundsim as fs
+    >>> valid_outputs(fs.load_scenario("scenarios/tutorial.yaml"))[:4]
+    ['objective', 'cofin', 'decommitted', 'pillar:legal']
+    """
+    column = 0 if mode == "reoptimise" else 1
+    names = [n for n, spec in SCALARS.items() if spec[column] is not None]
+    return names + [f"{kind}:{label}" for kind, labels in _labels(sc).items() for label in labels]
+
+
+def _parse_one(sc: Scenario, name: object, mode: str) -> Output | str:
+    """The output, or the message saying what is wrong with ``name``."""
+    if not isinstance(name, str):
+        return f"an output is named by a string, not {type(name).__name__} {name!r}"
+    kind, sep, label = name.partition(":")
+    if sep:
+        labels = _labels(sc).get(kind)
+        if labels is None:
+            return f"unknown output {name!r}: write {', '.join(k + ':<id>' for k in LABELLED)}"
+        if label not in labels:
+            return f"in output {name!r}: " + suggest(label, labels, kind)
+        return Output(name, kind, label)
+    kind = ALIASES.get(name, name)
+    if kind in SCALARS and SCALARS[kind][0 if mode == "reoptimise" else 1] is None:
+        other = "stress" if mode == "reoptimise" else "reoptimise"
+        return f"output {name!r} is recorded in {other} mode only, not in {mode} mode"
+    if kind not in SCALARS:
+        forms = [n for n in valid_outputs(sc, mode) if ":" not in n] + [f"{k}:<id>" for k in LABELLED]
+        return suggest(name, forms, "output")
+    return Output(name, kind)
+
+
+def parse_outputs(sc: Scenario, names: str | list[str] | tuple[str, ...],
+                  mode: str = "reoptimise") -> tuple[Output, ...]:
+    """Check output names against the scenario; every problem is reported at once.
+
+    Raises
+    ------
+    ValueError
+        naming each unknown output or label, with the valid ones (and the closest one first)
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> [o.kind for o in parse_outputs(sc, ["objective", "region:north_africa"])]
+    ['objective', 'region']
+    >>> parse_outputs(sc, "region:north_afrika")
+    Traceback (most recent call last):
+    ...
+    ValueError: in output 'region:north_afrika': unknown region 'north_afrika' (did you mean 'north_africa'?); ...
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    if not names:
+        raise ValueError(f"name at least one output; the outputs are: {', '.join(valid_outputs(sc, mode))}")
+    found = [_parse_one(sc, n, mode) for n in names]
+    problems = [f for f in found if isinstance(f, str)]
+    if problems:
+        raise ValueError("; ".join(problems))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"output(s) named twice: {', '.join(repeated)}")
+    return tuple(f for f in found if isinstance(f, Output))
+
+
+def _labelled(run: xr.Dataset, sc: Scenario, out: Output, mode: str) -> xr.DataArray:
+    prefix = "spent_by" if mode == "stress" else "eu_by"
+    if out.kind == "group" and mode == "stress":
+        regions = [r for r, g in zip(sc.region_ids, sc.region_groups, strict=True) if g == out.label]
+        return run["spent_by_region"].sel(region=regions).sum("region", skipna=False)
+    return run[f"{prefix}_{out.kind}"].sel({out.kind: out.label}, drop=True)
+
+
+def output_values(run: xr.Dataset, sc: Scenario, outputs: tuple[Output, ...]) -> xr.Dataset:
+    """The outputs over the run's points: one variable per output, named as asked, with units and long name.
+
+    ``run`` holds per-point results from :func:`fundsim.montecarlo.given.run_values` (or ``fs.simulate``).
+    """
+    mode = "stress" if "realised_objective" in run else "reoptimise"
+    data = {}
+    for out in outputs:
+        if out.label is None:
+            name = SCALARS[out.kind][0 if mode == "reoptimise" else 1]
+            if name not in run:
+                raise ValueError(f"output {out.name!r}: the run holds no {name!r} (run it with decommitment=True)")
+            da = run[name]
+        else:
+            da = _labelled(run, sc, out, mode)
+        data[out.name] = da.astype(float).assign_attrs(units=out.units, long_name=out.long_name(mode))
+    return xr.Dataset(data)
+
+
+def output_matrix(values: xr.Dataset, outputs: tuple[Output, ...]) -> np.ndarray:
+    """``(point, output)`` matrix of the outputs' values."""
+    return np.stack([values[o.name].values for o in outputs], axis=1)
+
+
+def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], mode: str = "reoptimise",
+             plan: Any = None, executor: Any = None, keep_allocations: bool = False) -> xr.Dataset:
+    """Run the points ``values`` (point × uncertain parameter of ``sc``) and add the named outputs.
+
+    Stress mode without a ``plan`` stress-tests the scenario's own optimal plan (``fs.solve(sc)``).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
+    if mode == "stress" and plan is None:
+        plan = solve(sc)
+    decommitment = mode == "reoptimise" and any(o.kind == "decommitted" for o in outputs)
+    run = run_values(sc, values, mode=mode, plan=plan, keep_allocations=keep_allocations,
+                     decommitment=decommitment, executor=executor)
+    return run.assign(output_values(run, sc, outputs).data_vars)
