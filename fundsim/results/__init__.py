@@ -1,7 +1,8 @@
-"""Labelled results: the Allocation, its shadow prices, summaries and export."""
+"""Labelled results: the Allocation, its shadow prices and their ranging, summaries, export, explanation
+(:meth:`Allocation.explain`, in :mod:`fundsim.results.explain`)."""
 
 from fundsim.results.allocation import Allocation, allocation_dataset, open_allocation
-from fundsim.results.label import block_array, relaxation_duals, shadow_prices
+from fundsim.results.label import block_array, ranging_dataset, relaxation_duals, shadow_prices
 
-__all__ = ["Allocation", "allocation_dataset", "block_array", "open_allocation", "relaxation_duals",
+__all__ = ["Allocation", "allocation_dataset", "block_array", "open_allocation", "ranging_dataset", "relaxation_duals",
            "shadow_prices"]
