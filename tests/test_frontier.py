@@ -79,6 +79,9 @@ def test_tutorial_budget_frontier_is_the_hand_worked_curve(tutorial: fs.Scenario
     assert fr.data["slope_left"].values[1:] == pytest.approx([135.0, 105.0, 90.0], rel=1e-9)
     assert fr.data["objective"].values == pytest.approx([0.0, 112.5, 375.0, 435.0], rel=1e-9)
     assert fr.value(1.0) == pytest.approx(130.0)  # the tutorial's optimum
+    # 60 EUR m usable at t = 1: at t = 1 (between 5/6 and 10/3) one more EUR m is worth 105 / 60 = 1.75, the
+    # envelope shadow price worked by hand in scenarios/tutorial.yaml
+    assert fr.data["value_per_eur_m"].values[1] == pytest.approx(1.75, rel=1e-9)
     assert fr.feasible_from == 0.0  # no rule needs money
     check_exact(tutorial, fr)
 

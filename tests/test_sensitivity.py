@@ -335,7 +335,7 @@ def test_figures_label_themselves(uncertain: fs.Scenario, linear: fs.Scenario, t
     assert ax.get_ylabel() == "Sobol' index [share of the output's variance]"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["f", "e2"] and "(n = 16)" in ax.get_title()
     ax = fps.morris_scatter(sensitivity.morris(linear, trajectories=4))
-    assert ax.get_xlabel() == "μ*, mean absolute elementary effect [objective units]"
+    assert ax.get_xlabel() == "μ*, mean absolute elementary effect [objective units per unit of quantile]"
     assert sorted(t.get_text() for t in ax.texts) == ["e2", "f"]
     study = sensitivity.sweep(tutorial, "absorption.capacity.north_africa", [20, 25], outputs=["region:north_africa"])
     ax = fps.sweep_plot(study, "region:north_africa")

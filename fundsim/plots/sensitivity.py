@@ -80,7 +80,7 @@ def morris_scatter(study: xr.Dataset, output: str | None = None, ax: Any = None)
     ax.errorbar(mu_star, sigma, xerr=mi.sel(index="mu_star_conf").values, fmt="o", capsize=3)
     for name, x, y in zip(mi["parameter"].values, mu_star, sigma, strict=True):
         ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(4, 4), fontsize="small")
-    units = str(study["units"].sel(output=output).values)
+    units = f"{study['units'].sel(output=output).values} per unit of quantile"
     ax.set_xlabel(_label("μ*, mean absolute elementary effect", units))
     ax.set_ylabel(_label("σ, spread of the elementary effects", units))
     ax.set_title(f"{study['long_name'].sel(output=output).values}: Morris screening")

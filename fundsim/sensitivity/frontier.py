@@ -373,6 +373,9 @@ def _dataset(p: _Parametric, first: _Point, last: _Point, segments: list[_Segmen
                                                             "objective"}),
         "slope_left": ("t", left, {"units": per_t, "long_name": "slope of the frontier left of the point"}),
         "slope_right": ("t", right, {"units": per_t, "long_name": "slope of the frontier right of the point"}),
+        "value_per_eur_m": ("t", np.asarray(right, float) / float(p.b0.sum()),
+                            {"units": "objective units per EUR m", "long_name": "value of one more EUR m of "
+                             "budget right of the point (slope over the usable money at t = 1)"}),
         "kind": ("t", kinds, {"long_name": "start, breakpoint or end of the curve"}),
         "starts_binding": ("t", [_words(a - b) for a, b in zip(after, before, strict=True)],
                            {"long_name": "rules binding right of the point, not left of it"}),
@@ -399,7 +402,7 @@ class Frontier:
     Attributes
     ----------
     data : xarray.Dataset over ``t`` (start, breakpoints, end) with ``objective``, ``slope_left``,
-        ``slope_right``, ``kind``, ``starts_binding``, ``stops_binding``, ``eu``, ``cofin``,
+        ``slope_right``, ``value_per_eur_m`` (the right slope per EUR m of budget), ``kind``, ``starts_binding``, ``stops_binding``, ``eu``, ``cofin``,
         ``eu_by_pillar`` and ``eu_by_group``; ``attrs["feasible_from"]`` is the smallest feasible ``t``
     """
 
@@ -428,7 +431,8 @@ class Frontier:
 
     def table(self) -> pd.DataFrame:
         """One row per point: t, kind, objective, slopes, EU and co-financing, what starts or stops binding."""
-        cols = ["kind", "objective", "slope_left", "slope_right", "eu", "cofin", "starts_binding", "stops_binding"]
+        cols = ["kind", "objective", "slope_left", "slope_right", "value_per_eur_m", "eu", "cofin", "starts_binding",
+                "stops_binding"]
         return self.data[cols].to_dataframe()[cols]
 
     def segments(self) -> pd.DataFrame:

@@ -42,7 +42,10 @@ def _independent(sc: Scenario, ignore_correlation: bool, method: str) -> Uncerta
         raise ValueError(f"scenario {sc.name!r} declares no uncertainty: {method} indices are computed over the "
                          "declared uncertain parameters; add an 'uncertainty:' section")
     if unc.correlation is not None and not ignore_correlation:
-        raise ValueError(f"scenario {sc.name!r} declares rank correlations between {', '.join(unc.sources)}; "
+        corr = np.asarray(unc.correlation)
+        pairs = [f"{unc.sources[a]} and {unc.sources[b]} ({corr[a, b]:g})" for a in range(len(corr))
+                 for b in range(a + 1, len(corr)) if corr[a, b] != 0]
+        raise ValueError(f"scenario {sc.name!r} declares rank correlations between {'; '.join(pairs)}; "
                          f"{method} indices apportion the output's variance to independent inputs and are not "
                          "defined for correlated ones. Pass ignore_correlation=True to study the same "
                          "distributions without the correlation (each factor stays one input), or remove it")
