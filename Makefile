@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: demo test lint bench lab clean
+.PHONY: demo test lint bench bench-mc bench-solvers bench-sensitivity lab clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ lint: $(STAMP)
 ## bench: build+solve timings against PuLP, printed as ratio tables
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## bench-mc, bench-solvers, bench-sensitivity: Monte Carlo, HiGHS against CBC, sweeps and Sobol' studies
+bench-mc: $(STAMP)
+	$(BIN)/python benchmarks/montecarlo.py
+
+bench-solvers: $(STAMP)
+	$(BIN)/python benchmarks/solvers.py
+
+bench-sensitivity: $(STAMP)
+	$(BIN)/python benchmarks/sensitivity.py
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"

@@ -10,11 +10,14 @@ allocate them across thematic priorities, regions and years; explain the result 
 130.0
 """
 
+from fundsim import plots, sensitivity
 from fundsim._version import __version__
+from fundsim.compare import compare, read_allocation
 from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
 from fundsim.lp import LinearProgram, assemble
 from fundsim.model import Scenario
 from fundsim.montecarlo import simulate
+from fundsim.report import report
 from fundsim.results import Allocation, open_allocation
 from fundsim.scenario import load_scenario, scenario_from_dict
 from fundsim.solve import solve
@@ -31,9 +34,14 @@ __all__ = [
     "SolverError",
     "__version__",
     "assemble",
+    "compare",
     "load_scenario",
     "open_allocation",
+    "plots",
+    "read_allocation",
+    "report",
     "scenario_from_dict",
+    "sensitivity",
     "simulate",
     "solve",
 ]

@@ -9,6 +9,7 @@ from fundsim.lp import assemble
 from fundsim.model import Scenario
 from fundsim.results import Allocation
 from fundsim.solvers import Status, get_solver
+from fundsim.solvers.mip import solve_mip
 
 __all__ = ["solve"]
 
@@ -20,8 +21,12 @@ def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | N
     ----------
     scenario : a :class:`~fundsim.model.Scenario` (see :func:`fundsim.load_scenario`)
     solver : backend name (``"highs"``)
-    options : passed to the backend; for HiGHS any HiGHS option, e.g. ``{"solver": "simplex"}`` or
-        ``{"time_limit": 60}``
+    options : passed to the backend; for HiGHS any HiGHS option, e.g. ``{"solver": "simplex"}``,
+        ``{"time_limit": 60}`` or, for scenarios with integer rules, ``{"mip_rel_gap": 1e-3}``
+
+    A scenario with integer rules (``max_instruments_per_cell``, ``min_commitment``, ``admin_cost``,
+    ``mobility_partnerships``) is a mixed-integer programme: its shadow prices are conditional on the
+    integer decisions (:func:`fundsim.solvers.mip.solve_mip`), as ``alloc.data.attrs["shadow_prices"]`` says.
 
     Raises
     ------
@@ -38,12 +43,13 @@ def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | N
     130.0
     """
     lp = assemble(scenario)
-    result = get_solver(solver, **(options or {})).solve(lp)
+    backend = get_solver(solver, **(options or {}))
+    result = backend.solve(lp) if lp.integrality is None else solve_mip(backend, lp)
     if result.status is Status.INFEASIBLE:
-        from fundsim.diagnose import quick_checks
+        from fundsim.diagnose import diagnose
 
         raise InfeasibleError(f"scenario {scenario.name!r} has no allocation that satisfies all its rules",
-                              tuple(quick_checks(scenario)))
+                              diagnose(scenario, lp))
     if result.status is not Status.OPTIMAL:
         raise SolverError(f"{result.solver} stopped with status {result.status.value} on {scenario.name!r}",
                           result.status.value)

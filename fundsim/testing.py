@@ -21,7 +21,7 @@ from fundsim.model import Scenario, Selector
 if TYPE_CHECKING:  # the checker must not pull in the LP or the solvers at run time
     from fundsim.results import Allocation
 
-__all__ = ["assert_allocation_feasible"]
+__all__ = ["assert_allocation_feasible", "violations"]
 
 CUBE = ("instrument", "priority", "region", "year")
 
@@ -355,6 +355,61 @@ def check_caps(plan: _Plan) -> list[str]:
     return found
 
 
+def check_max_instruments(plan: _Plan) -> list[str]:
+    """At most k instruments fund each priority × region cell over the period (any EU money counts)."""
+    sc, rule = plan.sc, plan.sc.rules.max_instruments_per_cell
+    if rule is None:
+        return []
+    active = np.abs(plan.eu).sum(axis=3) > plan.atol  # (instrument, priority, region)
+    found = []
+    for p, r in np.argwhere(active.sum(axis=0) > rule.k):
+        names = [sc.instrument_ids[i] for i in np.flatnonzero(active[:, p, r])]
+        found.append(f"instruments per cell: {len(names)} instruments fund {sc.priority_ids[p]} in "
+                     f"{sc.region_ids[r]} ({', '.join(names)}), above the maximum of {rule.k}")
+    return found
+
+
+def check_min_commitment(plan: _Plan) -> list[str]:
+    """An instrument funds a priority in a region with 0 or at least its minimum commitment over the period."""
+    sc, rule = plan.sc, plan.sc.rules.min_commitment
+    if rule is None:
+        return []
+    least = np.broadcast_to(rule.minimum(sc.instrument_ids)[:, None, None], plan.eu.shape[:3])
+    line = plan.eu.sum(axis=3)
+    gap = least - line
+    short = (line > plan.atol) & (gap > plan.slack(least))
+    return [f"minimum commitment: {plan.cell(*t)} commits {_eur(line[t])} over the period, more than nothing but "
+            f"below the minimum commitment of {_eur(least[t])} (by {gap[t]:.3f})"
+            for t in map(tuple, np.argwhere(short))]
+
+
+def check_partnerships(plan: _Plan) -> list[str]:
+    """At most ``max_new`` (at least ``min_new``) candidates are partners, each with its package.
+
+    With ``only_partners`` every candidate receiving money for the package priorities is a partner;
+    otherwise the candidates whose package is reached may be taken as the partners."""
+    sc, mp = plan.sc, plan.sc.rules.mobility_partnerships
+    if mp is None:
+        return []
+    counts = Selector(priorities=mp.priorities).vector("priority", sc.priority_ids)
+    cand = [sc.region_ids.index(x) for x in mp.candidates]
+    money = plan.eu[:, counts][:, :, cand].sum(axis=(0, 1, 3))
+    reached = mp.package - money <= plan.slack(mp.package)
+    found = []
+    if mp.only_partners:
+        funded = [x for x, v in zip(mp.candidates, money, strict=True) if v > plan.atol]
+        if len(funded) > mp.max_new:
+            found.append(f"mobility partnerships: {len(funded)} candidates receive money for the package priorities "
+                         f"({', '.join(funded)}), more than the {mp.max_new} new partnerships allowed")
+        found += [f"mobility partnerships: the package for {x} over the period is {_eur(v)}, below the partnership "
+                  f"package of {_eur(mp.package)} (by {mp.package - v:.3f})"
+                  for x, v, ok in zip(mp.candidates, money, reached, strict=True) if v > plan.atol and not ok]
+    if reached.sum() < mp.min_new:
+        found.append(f"mobility partnerships: {int(reached.sum())} candidates reach the partnership package of "
+                     f"{_eur(mp.package)}, fewer than the {mp.min_new} new partnerships required")
+    return found
+
+
 def check_eligible_flags(plan: _Plan) -> list[str]:
     """The allocation's own ``eligible`` flags, where it has them, agree with the scenario."""
     if plan.flagged is None:
@@ -369,8 +424,50 @@ def check_eligible_flags(plan: _Plan) -> list[str]:
 CHECKS: tuple[Callable[[_Plan], list[str]], ...] = (
     check_finite_and_nonnegative, check_eligibility, check_eligible_flags, check_envelope, check_cofinancing,
     check_match_capacity, check_payments, check_absorption, check_pillar_balance, check_geographic_focus,
-    check_limits, check_min_packages, check_caps,
+    check_limits, check_min_packages, check_caps, check_max_instruments, check_min_commitment, check_partnerships,
 )
+
+
+def violations(scenario: Scenario, allocation: Allocation | xr.Dataset, *, exact_cofinancing: bool = False,
+               rtol: float = 1e-7, atol: float = 1e-6) -> list[str]:
+    """Every rule of ``scenario`` that ``allocation`` breaks, one message each in the rules' own words.
+
+    The same checks as :func:`assert_allocation_feasible`, returned instead of raised, so that any
+    allocation (an imported plan, a hand-edited one with money in ineligible cells or above its
+    envelopes) can be scored for compliance. An empty list means every rule holds.
+
+    Parameters
+    ----------
+    scenario : the :class:`~fundsim.model.Scenario` whose rules apply
+    allocation : an :class:`~fundsim.results.Allocation`, or its ``data`` Dataset with ``eu``, ``cofin``,
+        ``total`` and ``payments`` over (instrument, priority, region, year), EUR m
+    exact_cofinancing : also flag cells that mobilise more co-financing than their rule requires
+    rtol, atol : a value breaks a bound when it lies beyond it by more than ``atol + rtol·|bound|``
+
+    Returns
+    -------
+    list of str
+        one line per violation, each starting with its rule family (``"absorption: …"``)
+
+    Raises
+    ------
+    AssertionError
+        when the allocation lacks the cubes or its labels are not the scenario's (nothing to score)
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.testing import violations
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> data = fs.solve(sc).data.copy()
+    >>> violations(sc, data)
+    []
+    >>> data["eu"] = 2 * data["eu"]
+    >>> sorted({line.split(":")[0] for line in violations(sc, data)})
+    ['absorption', 'co-financing', 'envelope', 'payments']
+    """
+    plan = dataclasses.replace(_plan(scenario, allocation, rtol, atol), exact_cofinancing=exact_cofinancing)
+    return [message for check in CHECKS for message in check(plan)]
 
 
 def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.Dataset, *, rtol: float = 1e-7,
@@ -381,8 +478,10 @@ def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.D
     with numpy, independently of the LP the allocation may have come from: non-negativity, eligibility,
     usable envelopes, co-financing (``cofin = eu·(1 - s)/s`` at the cell's maximum EU share ``s``, later
     exceptions winning), match-source capacity, payments against the payment profiles, absorption
-    capacity, pillar balance, geographic focus, region and priority limits, minimum packages and caps.
-    Objective terms (impact, leverage, goal targets) constrain nothing and are not checked.
+    capacity, pillar balance, geographic focus, region and priority limits, minimum packages, caps, and
+    the integer rules: instruments per priority × region cell, minimum commitments and new mobility
+    partnerships (read from the money itself, not from any decision variables). Objective terms (impact,
+    leverage, goal targets, administrative cost) constrain nothing and are not checked.
 
     Parameters
     ----------
@@ -419,8 +518,7 @@ def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.D
       - absorption: payments to north_africa in 2010 are EUR 50.000 m, above the capacity of
         EUR 25.000 m (by 25.000)
     """
-    plan = dataclasses.replace(_plan(scenario, allocation, rtol, atol), exact_cofinancing=exact_cofinancing)
-    found = [message for check in CHECKS for message in check(plan)]
+    found = violations(scenario, allocation, exact_cofinancing=exact_cofinancing, rtol=rtol, atol=atol)
     if found:
         n = len(found)
         head = f"{n} violation{'s' if n != 1 else ''} of the rules of scenario {scenario.name!r}:"

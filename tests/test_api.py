@@ -6,8 +6,8 @@ import fundsim as fs
 
 EXPECTED = {
     "Allocation", "FundsimError", "FundsimWarning", "InfeasibleError", "LinearProgram", "Problem", "Scenario",
-    "ScenarioError", "SolverError", "__version__", "assemble", "load_scenario", "open_allocation",
-    "scenario_from_dict", "simulate", "solve",
+    "ScenarioError", "SolverError", "__version__", "assemble", "compare", "load_scenario", "open_allocation",
+    "plots", "read_allocation", "report", "scenario_from_dict", "sensitivity", "simulate", "solve",
 }
 
 

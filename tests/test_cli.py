@@ -125,3 +125,23 @@ def test_simulate_bad_input_exits_2(args: list[str], message: str) -> None:
     result = runner.invoke(app, ["simulate", *args, "--draws", "5"])
     assert result.exit_code == EXIT_BAD_INPUT
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_solve_explain_says_which_rules_bind_and_over_which_interval() -> None:
+    result = CliRunner().invoke(app, ["solve", "scenarios/tutorial.yaml", "--explain"])
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    assert ("usable envelope (tpma, 2009): relaxing it by 1 EUR m is worth 1.75; this holds while the bound is "
+            "between 5 and 90 EUR m (now 10)") in text
+    assert "the allocation stays optimal while the weight is between 1.5 and 3" in text
+
+
+def test_solver_options_from_the_command_line() -> None:
+    ok = CliRunner().invoke(app, ["solve", "scenarios/tutorial.yaml", "--option", "time_limit=60",
+                                  "--option", "solver=simplex"])
+    assert ok.exit_code == 0, ok.output
+    for bad, message in (("foo", "write KEY=VALUE"), ("no_such_option=3", "HiGHS does not accept the option"),
+                         ("time_limit=soon", "HiGHS does not accept the option time_limit='soon'")):
+        result = CliRunner().invoke(app, ["solve", "scenarios/tutorial.yaml", "--option", bad])
+        assert result.exit_code == EXIT_BAD_INPUT, result.output
+        assert message in result.output.replace("\n", " ")

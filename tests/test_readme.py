@@ -36,8 +36,8 @@ def test_python_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """The README's Python tour, run as written from a fresh folder holding the scenarios."""
     block = README.split("### In Python (a notebook)\n\n```python\n", 1)[1].split("```", 1)[0]
     (tmp_path / "scenarios").mkdir()
-    for name in ("tutorial.yaml", "tutorial-uncertain.yaml"):
-        (tmp_path / "scenarios" / name).write_text((ROOT / "scenarios" / name).read_text())
+    for path in (ROOT / "scenarios").iterdir():
+        (tmp_path / "scenarios" / path.name).write_text(path.read_text())
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     exec(compile(block, "README.md", "exec"), namespace)
@@ -48,6 +48,9 @@ def test_python_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert (tmp_path / "out" / "tutorial.xlsx").is_file()
     assert namespace["run"].sizes["draw"] == 200  # type: ignore[attr-defined]
     assert namespace["stress"]["lost_to_decommitment"].shape == (10_000,)  # type: ignore[index]
+    assert list(namespace["study"]["objective"].values) == pytest.approx([110.0, 130.0, 147.5])  # type: ignore[index]
+    assert "study[\"objective\"].values                           # [110.0, 130.0, 147.5]" in block
+    assert (tmp_path / "out" / "gam-2008-report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_readme_names_the_two_commands() -> None:

@@ -1,57 +1,27 @@
-"""The ``fundsim`` command.
-
-Exit codes: 0 success; 2 bad input (a malformed scenario, a missing file, a wrong option);
-3 infeasible scenario (the rules cannot all hold); 4 the solver failed for another reason.
-"""
+"""``fundsim validate``, ``solve``, ``simulate``, ``export``, ``compare`` and ``report``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from fundsim.errors import InfeasibleError, ScenarioError, SolverError
-from fundsim.model import Scenario
-from fundsim.results import Allocation
-from fundsim.scenario import load_scenario
-from fundsim.solve import solve as solve_scenario
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
-
-app = typer.Typer(
-    help="Plan public funding: validate and solve allocation scenarios.\n\n"
-    "Exit codes: 0 ok, 2 bad input, 3 infeasible scenario, 4 solver failure.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from fundsim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
+    EXIT_SOLVER,
+    app,
+    err,
+    fail,
+    load,
+    money_table,
+    out,
+    print_frame,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _load(path: Path) -> Scenario:
-    try:
-        return load_scenario(path)
-    except ScenarioError as exc:
-        n = len(exc.problems)
-        err.print(f"[bold red]{path}: {n} problem{'s' if n != 1 else ''}[/] — nothing was solved:", highlight=False)
-        for p in exc.problems:
-            typer.echo(f"  {p}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def _table(frame: pd.DataFrame, title: str, index_name: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column(index_name)
-    for col in frame.columns:
-        table.add_column(col, justify="right")
-    for label, row in frame.iterrows():
-        cells = [f"{v:.1%}" if c.endswith("share") else f"{v:,.2f}" for c, v in row.items()]
-        table.add_row(str(label), *cells)
-    return table
+from fundsim.errors import InfeasibleError, SolverError
+from fundsim.results import Allocation
+from fundsim.solve import solve as solve_scenario
 
 
 def _print_allocation(alloc: Allocation, top: int) -> None:
@@ -63,7 +33,7 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
               f"total EUR {eu + cofin:,.1f} m", highlight=False)
     for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
                       ("year", "By year")):
-        out.print(_table(alloc.summary(by), f"{title} (EUR m)", by))
+        out.print(money_table(alloc.summary(by), f"{title} (EUR m)", by))
     binding = alloc.binding_rules()
     table = Table(title=f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})",
                   title_justify="left")
@@ -74,10 +44,31 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
     out.print(table)
 
 
+def _options(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs as solver options, numbers and true/false read as such."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise fail(f"--option {pair!r}: write KEY=VALUE, e.g. --option time_limit=60")
+        value: object = text
+        if text.lower() in ("true", "false"):
+            value = text.lower() == "true"
+        else:
+            for kind in (int, float):
+                try:
+                    value = kind(text)
+                    break
+                except ValueError:
+                    continue
+        options[key.strip()] = value
+    return options
+
+
 @app.command()
 def validate(scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")) -> None:
     """Check a scenario file and report every problem in it (exit 2 if there is any)."""
-    sc = _load(scenario)
+    sc = load(scenario)
     n_cells = int(sc.eligible.sum())
     out.print(f"[green]ok[/] {scenario}: scenario {sc.name!r}, years {sc.years[0]}–{sc.years[-1]}, "
               f"{len(sc.instruments)} instruments, {len(sc.priorities)} priorities in {len(sc.pillars)} pillars, "
@@ -89,8 +80,12 @@ def solve(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
     out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the allocation: .nc, .csv or .xlsx "
                                          "(repeat for several)"),
-    solver: str = typer.Option("highs", help="solver backend"),
+    solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
+    option: list[str] = typer.Option(None, "--option", help="a solver option KEY=VALUE, e.g. time_limit=60 or, "
+                                     "for scenarios with integer rules, mip_rel_gap=0.01 (repeat for several)"),
     top: int = typer.Option(20, min=1, help="how many binding rules to list"),
+    explain: bool = typer.Option(False, "--explain", help="also say in sentences which rules bind, what relaxing "
+                                 "each is worth and over which interval, and which weights carry the objective"),
 ) -> None:
     """Solve a scenario: print summaries, binding rules and shadow prices; optionally write files."""
     for path in out_files or []:
@@ -102,10 +97,11 @@ def solve(
         except OSError as exc:
             err.print(f"--out {path}: cannot create the folder {path.parent}: {exc.strerror or exc}", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-    sc = _load(scenario)
+    options = _options(option or [])
+    sc = load(scenario)
     try:
         with err.status(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …"):
-            alloc = solve_scenario(sc, solver=solver)
+            alloc = solve_scenario(sc, solver=solver, options=options)
     except InfeasibleError as exc:
         err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}. What stands in the way:", highlight=False)
         for line in exc.diagnosis:
@@ -118,6 +114,11 @@ def solve(
         err.print(f"[bold red]{exc}[/]", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     _print_allocation(alloc, top)
+    if explain:
+        with err.status("ranging the binding rules and weights …"):
+            lines = alloc.explain(top=top)
+        for line in lines:
+            out.print(line, highlight=False, markup=False)
     for path in out_files or []:
         try:
             alloc.save(path)
@@ -125,16 +126,6 @@ def solve(
             err.print(f"--out {path}: cannot write the file: {exc.strerror or exc}", highlight=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         out.print(f"wrote {path}", highlight=False)
-
-
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = Table(title=title, title_justify="left")
-    table.add_column("")
-    for col in frame.columns:
-        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
-    for label, row in frame.iterrows():
-        table.add_row(str(label), *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row.values))
-    out.print(table)
 
 
 @app.command()
@@ -164,7 +155,7 @@ def simulate(
         raise typer.Exit(EXIT_BAD_INPUT)
     executor = scheduler if scheduler is not None else (ProcessExecutor(workers) if workers else None)
     store = out_file if out_file is not None and out_file.suffix == ".zarr" else None
-    sc = _load(scenario)
+    sc = load(scenario)
     try:
         the_plan = plan if plan is not None else (solve_scenario(sc) if mode == "stress" else None)
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
@@ -185,10 +176,10 @@ def simulate(
     if "status" in run:
         bad = int((run["status"] != "optimal").sum())
         out.print(f"infeasible or failed draws: {bad:,} of {draws:,}", highlight=False)
-    _print_frame(summary(run), "Distribution over the draws")
+    print_frame(summary(run), "Distribution over the draws")
     if mode == "reoptimise":
         freq = binding_frequency(run).head(15).set_index("rule")
-        _print_frame(freq, "How often each rule binds (share of draws) and its mean shadow price then")
+        print_frame(freq, "How often each rule binds (share of draws) and its mean shadow price then")
     if out_file is not None and store is None:
         try:
             out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -200,5 +191,103 @@ def simulate(
         out.print(f"wrote {out_file}", highlight=False)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
+
+@app.command()
+def export(
+    scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="the LP file: .mps or .lp"),
+) -> None:
+    """Write the scenario's linear programme to an MPS or LP file, rows and columns named by rule and labels,
+    for any other solver."""
+    from fundsim.lp import assemble
+    from fundsim.solvers.export import write_program
+
+    if out_file.suffix not in (".mps", ".lp"):
+        raise fail(f"--out {out_file}: unknown file type {out_file.suffix!r}; use .mps or .lp")
+    sc = load(scenario)
+    lp = assemble(sc)
+    try:
+        write_program(lp, out_file)
+    except OSError as exc:
+        raise fail(f"--out {out_file}: cannot write the file: {exc.strerror or exc}") from None
+    kind = "mixed-integer programme" if lp.integrality is not None else "linear programme"
+    out.print(f"wrote {out_file}: {sc.name}, a {kind} of {lp.num_col:,} columns, {lp.num_row:,} rows, "
+              f"{lp.A.nnz:,} nonzeros", highlight=False)
+
+
+@app.command()
+def report(
+    scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="the report: an .html file"),
+    compare: list[Path] = typer.Option(None, "--compare", "-c", help="an allocation to compare with the optimum: "
+                                       ".csv/.xlsx (long or wide) or .nc written by 'fundsim solve' (repeat)"),
+    simulation: Path = typer.Option(None, help="a Monte Carlo run: a .zarr store or .nc file of 'fundsim simulate'"),
+) -> None:
+    """Write one self-contained HTML report: allocation, binding rules and shadow prices, comparison and
+    Monte Carlo summaries, figures embedded."""
+    from fundsim.compare import read_allocation
+    from fundsim.montecarlo import open_run
+    from fundsim.report import report as write_report
+
+    if out_file.suffix not in (".html", ".htm"):
+        raise fail(f"--out {out_file}: use an .html file")
+    for path in [*(compare or []), *([simulation] if simulation else [])]:
+        if not path.exists():
+            raise fail(f"{path}: no such file")
+    sc = load(scenario)
+    try:
+        others = [read_allocation(path, sc) for path in compare or []]
+        run = open_run(simulation) if simulation is not None else None
+        with err.status(f"writing the report on {sc.name} …"):
+            write_report(sc, compare=others, simulation=run, out=out_file)
+    except InfeasibleError as exc:
+        err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}", highlight=False)
+        for line in exc.diagnosis:
+            typer.echo(f"  - {line}", err=True)
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc)) from None
+    out.print(f"wrote {out_file}", highlight=False)
+
+
+
+@app.command(name="compare")
+def compare_command(
+    scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
+    allocations: list[Path] = typer.Argument(..., help="allocations to compare with the optimum: .csv/.xlsx "
+                                             "(long or wide layout) or .nc written by 'fundsim solve'"),
+    out_file: Path = typer.Option(None, "--out", "-o", help="write the comparison: .xlsx (metrics, gap, "
+                                  "compliance, attribution, differences)"),
+) -> None:
+    """Compare allocations with the scenario's optimum: metrics, rule violations and the attribution of each
+    gap to the rules and shadow prices that explain it."""
+    from fundsim.compare import compare, read_allocation
+
+    if out_file is not None and out_file.suffix != ".xlsx":
+        raise fail(f"--out {out_file}: use an .xlsx file")
+    missing = [p for p in allocations if not p.exists()]
+    if missing:
+        raise fail(f"{missing[0]}: no such file")
+    sc = load(scenario)
+    try:
+        others = [read_allocation(path, sc) for path in allocations]
+        with err.status(f"solving {sc.name} and comparing …"):
+            comparison = compare(solve_scenario(sc), *others, scenario=sc)
+            print_frame(comparison.gap, f"{sc.name}: objective and gap to the optimum")
+            print_frame(comparison.metrics, "Metrics")
+            counts = comparison.compliance.groupby(["allocation", "rule"])["size"].agg(["count", "sum"])
+            print_frame(counts, "Rules broken: how often and by how much in all (EUR m)")
+            for name in comparison.names[1:]:
+                print_frame(comparison.attribution(name).by_rule.head(10).set_index("name"),
+                            f"Why the optimum scores more than {name}")
+    except InfeasibleError as exc:
+        err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}", highlight=False)
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if out_file is not None:
+        try:
+            comparison.to_excel(out_file)
+        except OSError as exc:
+            raise fail(f"--out {out_file}: cannot write the file: {exc.strerror or exc}") from None
+        out.print(f"wrote {out_file}", highlight=False)

@@ -5,15 +5,27 @@ by :func:`assemble`. Notation: ``eu[i,p,r,y]`` is the EU commitment of instrumen
 region r in year y (EUR m), defined only on eligible cells; ``k[i,p,r] = (1 - s)/s`` the co-financing
 mobilised per EUR m at the maximum EU share s; ``E = Σ eu`` the total EU commitment of the period.
 No Python loop runs over cells: every row block is built from index arrays.
+
+The integer rules (readability and coherence, 16041/08 §8, §11, §26) add binary columns linked to the
+money by ``eu ≤ U·z``, where ``U[c]`` (:func:`cell_upper`) is the most the rules let one cell hold on its
+own — the tightest big-M that is valid, never an arbitrary large constant; ``LinearProgram.integrality``
+is then 1 on the binary columns (``None`` for a pure LP).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from fundsim.lp.program import LinearProgram, ProgramBuilder
+from fundsim.lp.integer import (
+    cell_upper,
+    define_admin_cost,
+    define_instrument_lines,
+    define_max_instruments,
+    define_min_commitment,
+    define_partnerships,
+)
+from fundsim.lp.program import Block, LinearProgram, ProgramBuilder
+from fundsim.lp.rows import MONEY, Cells, mask, payment_profiles, unique_rows
 from fundsim.model import Scenario, Selector
 
 __all__ = [
@@ -31,47 +43,6 @@ __all__ = [
     "define_min_packages",
     "define_pillar_balance",
 ]
-
-MONEY = "objective per EUR m"
-
-
-@dataclass(frozen=True, eq=False)
-class Cells:
-    """The eligible cells, as index arrays into (instrument, priority, region, year), and their columns."""
-
-    i: np.ndarray
-    p: np.ndarray
-    r: np.ndarray
-    y: np.ndarray
-    col: np.ndarray  # column of eu for each cell
-    k: np.ndarray  # co-financing per EUR m of EU money
-
-    @property
-    def n(self) -> int:
-        return len(self.i)
-
-
-def _unique_rows(keys: tuple[np.ndarray, ...], shape: tuple[int, ...]) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Distinct key tuples (in C order of ``shape``) and, per element, the row of its tuple.
-
-    Keys index small label dims, so a dense table of ``prod(shape)`` flags does it in linear time.
-    """
-    flat = np.ravel_multi_index(keys, shape)
-    present = np.zeros(int(np.prod(shape)), dtype=bool)
-    present[flat] = True
-    row_of = np.cumsum(present) - 1
-    return np.unravel_index(np.flatnonzero(present), shape), row_of[flat]
-
-
-def _mask(sel: Selector, sc: Scenario, cells: Cells) -> np.ndarray:
-    """Which eligible cells a selector covers."""
-    return (
-        sel.vector("instrument", sc.instrument_ids)[cells.i]
-        & sel.vector("priority", sc.priority_ids)[cells.p]
-        & sel.vector("region", sc.region_ids)[cells.r]
-        & sel.vector("year", sc.years)[cells.y]
-    )
-
 
 def _bounds(lo: list[float | None], hi: list[float | None]) -> tuple[np.ndarray, np.ndarray, str]:
     lower = np.array([-np.inf if v is None else v for v in lo], float)
@@ -94,7 +65,7 @@ def define_eu(b: ProgramBuilder, sc: Scenario) -> Cells:
 
 def define_envelope(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
     """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]`` — an instrument cannot commit more than its usable envelope."""
-    (ki, ky), row = _unique_rows((cells.i, cells.y), (len(sc.instruments), len(sc.years)))
+    (ki, ky), row = unique_rows((cells.i, cells.y), (len(sc.instruments), len(sc.years)))
     usable = np.stack([ins.usable for ins in sc.instruments])[ki, ky]
     b.add_constraints(
         "envelope", ("instrument", "year"), (sc.instrument_ids, sc.years), row, cells.col, np.ones(cells.n),
@@ -122,8 +93,8 @@ def define_match_capacity(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None
         if not use.any():
             continue
         ny, nr = len(sc.years), len(sc.regions)
-        uniq, row = (_unique_rows((s_idx[use], cells.r[use], cells.y[use]), (len(ids), nr, ny)) if per_region
-                     else _unique_rows((s_idx[use], cells.y[use]), (len(ids), ny)))
+        uniq, row = (unique_rows((s_idx[use], cells.r[use], cells.y[use]), (len(ids), nr, ny)) if per_region
+                     else unique_rows((s_idx[use], cells.y[use]), (len(ids), ny)))
         cap = np.stack([sc.match_sources[sc.source_ids.index(s)].capacity for s in ids])
         upper = cap[uniq]
         keep = np.isfinite(upper)
@@ -148,13 +119,11 @@ def define_absorption(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
     When no payment profile ever rises, those rows are implied by the last year's and are left out:
     what falls due in year T+t is then at most what fell due in year T, termwise.
     """
-    longest = max(len(ins.payment_profile) for ins in sc.instruments)
+    profile = payment_profiles(sc)
+    longest = profile.shape[1]
     rising = any(np.any(np.diff(ins.payment_profile) > 0) for ins in sc.instruments)
     ny = len(sc.years)
     cap = sc.absorption.extended(longest - 1 if rising else 0)
-    profile = np.zeros((len(sc.instruments), longest))
-    for n, ins in enumerate(sc.instruments):
-        profile[n, : len(ins.payment_profile)] = ins.payment_profile
     factor = 1.0 + cells.k if sc.absorption.basis == "total" else np.ones(cells.n)
     row_of = np.full(cap.shape, -1, dtype=np.int64)
     finite = np.isfinite(cap)
@@ -304,7 +273,7 @@ def define_caps(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
         caps = [c for c in sc.rules.caps if c.per_year == per_year]
         if not caps:
             continue
-        hit = np.stack([_mask(c.selector, sc, cells) for c in caps])
+        hit = np.stack([mask(c.selector, sc, cells) for c in caps])
         ci, idx = np.nonzero(hit)
         lower, upper, kind = _bounds([c.min for c in caps], [c.max for c in caps])
         labels = tuple(c.id for c in caps)
@@ -339,7 +308,7 @@ def define_impact(b: ProgramBuilder, sc: Scenario, cells: Cells, cost: np.ndarra
     if not term.breakpoints:
         cost += w[cells.p, cells.r] * factor * term.slopes[0]
         return
-    (cp, cr), row = _unique_rows((cells.p, cells.r), (len(sc.priorities), len(sc.regions)))
+    (cp, cr), row = unique_rows((cells.p, cells.r), (len(sc.priorities), len(sc.regions)))
     live = w[cp, cr] > 0
     n_cell, n_seg = len(cp), len(term.slopes)
     edges = np.array([0.0, *term.breakpoints, np.inf])
@@ -379,7 +348,7 @@ def define_goals(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
         "shortfall", ("target",), (tuple(t.id for t in targets),), len(targets),
         cost=sign * goals.weight * np.array([t.weight for t in targets]), long_name="shortfall against target",
     )
-    hit = np.stack([_mask(t.selector, sc, cells) for t in targets])
+    hit = np.stack([mask(t.selector, sc, cells) for t in targets])
     ti, idx = np.nonzero(hit)
     rows = np.concatenate([ti, np.arange(len(targets))])
     cols = np.concatenate([cells.col[idx], block.start + np.arange(len(targets))])
@@ -391,7 +360,10 @@ def define_goals(b: ProgramBuilder, sc: Scenario, cells: Cells) -> None:
 
 
 def assemble(sc: Scenario) -> LinearProgram:
-    """Build the LP of a scenario: columns for eligible cells, one row block per rule family."""
+    """Build the LP of a scenario: columns for eligible cells, one row block per rule family.
+
+    With integer rules the result is a mixed-integer programme: ``integrality`` is 1 on their binaries.
+    """
     b = ProgramBuilder(sense=sc.objective.sense)
     cells = define_eu(b, sc)
     eu_cost = np.zeros(cells.n)
@@ -408,6 +380,19 @@ def assemble(sc: Scenario) -> LinearProgram:
     define_min_packages(b, sc, cells)
     define_caps(b, sc, cells)
     define_goals(b, sc, cells)
+    integer: list[Block | None] = []
+    if sc.rules.integer:
+        upper = cell_upper(sc, cells)
+        lines = define_instrument_lines(b, sc, cells, upper)
+        define_max_instruments(b, sc, lines)
+        define_min_commitment(b, sc, cells, lines)
+        integer = [None if lines is None else lines.block, define_admin_cost(b, sc, cells, upper),
+                   define_partnerships(b, sc, cells, upper)]
     lp = b.build()
     lp.c[cells.col] += eu_cost
+    binaries = [block for block in integer if block is not None]
+    if binaries:
+        lp.integrality = np.zeros(lp.num_col, dtype=np.int8)
+        for block in binaries:
+            lp.integrality[block.start : block.stop] = 1
     return lp

@@ -2,6 +2,9 @@
 
 A :class:`Selector` names a slice of the allocation cube ``(instrument, priority, region, year)``;
 pillars and region groups are resolved into priorities and regions when the scenario is made.
+The integer rules (:class:`MaxInstrumentsPerCell`, :class:`MinCommitment`, :class:`AdminCost`,
+:class:`MobilityPartnerships`) make instruments more readable and coherent (§8, §11, §26); a scenario
+with any of them is planned as a mixed-integer programme.
 """
 
 from __future__ import annotations
@@ -11,13 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "AdminCost",
     "Cap",
     "GeographicFocus",
     "GoalTerm",
     "ImpactTerm",
     "LeverageTerm",
     "Limit",
+    "MaxInstrumentsPerCell",
+    "MinCommitment",
     "MinPackage",
+    "MobilityPartnerships",
     "Objective",
     "PillarBalance",
     "Rules",
@@ -99,9 +106,120 @@ class Cap:
     per_year: bool = False
 
 
+def _whole(value: object, least: int, what: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a whole number of at least ``least``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        raise ValueError(f"{what} must be a whole number ≥ {least}, got {value!r}")
+
+
+def _amount(value: object, what: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number) or not 0 <= value < np.inf:
+        raise ValueError(f"{what} must be a finite number ≥ 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class MaxInstrumentsPerCell:
+    """At most ``k`` instruments fund any priority × region cell over the whole period (§26: readability).
+
+    Examples
+    --------
+    >>> MaxInstrumentsPerCell(2).k
+    2
+    """
+
+    k: int
+
+    def __post_init__(self) -> None:
+        _whole(self.k, 1, "max_instruments_per_cell")
+
+
+@dataclass(frozen=True)
+class MinCommitment:
+    """An instrument funds a priority in a region with nothing or at least the minimum over the period.
+
+    The minimum is on the total of the line (instrument × priority × region) over the period; how that
+    total is spread over the years is free (§26: no scattering of small amounts).
+
+    ``amount`` (EUR m) applies to every instrument not named in ``by_instrument``, a tuple of
+    ``(instrument id, EUR m)`` pairs. A minimum of 0 means no minimum.
+
+    Examples
+    --------
+    >>> rule = MinCommitment(2.0, (("tpma", 5.0),))
+    >>> rule.minimum(("tpma", "enpi")).tolist()
+    [5.0, 2.0]
+    """
+
+    amount: float = 0.0
+    by_instrument: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        _amount(self.amount, "the minimum commitment")
+        for ins, value in self.by_instrument:
+            _amount(value, f"the minimum commitment of {ins!r}")
+
+    def minimum(self, instrument_ids: tuple[str, ...]) -> np.ndarray:
+        """The minimum commitment of each instrument, EUR m, in the order of ``instrument_ids``."""
+        own = dict(self.by_instrument)
+        return np.array([float(own.get(i, self.amount)) for i in instrument_ids])
+
+
+@dataclass(frozen=True)
+class AdminCost:
+    """A fixed administrative cost for each priority × region cell that receives any EU money.
+
+    ``cost`` is in objective units per active cell, subtracted from the objective when it is maximised
+    and added when it is minimised (goals alone).
+
+    Examples
+    --------
+    >>> AdminCost(1.5).cost
+    1.5
+    """
+
+    cost: float
+
+    def __post_init__(self) -> None:
+        _amount(self.cost, "the administrative cost")
+
+
+@dataclass(frozen=True)
+class MobilityPartnerships:
+    """Choose between ``min_new`` and ``max_new`` new mobility partnerships among ``candidates`` (§11).
+
+    Each chosen region receives at least ``package`` EUR m over the period on ``priorities`` (``None``:
+    every priority); regions not chosen get no package requirement. With ``only_partners`` money for
+    those priorities reaches a candidate only through its partnership, so a candidate not chosen gets none.
+
+    Examples
+    --------
+    >>> MobilityPartnerships(("senegal", "ghana"), max_new=1, package=10.0).max_new
+    1
+    """
+
+    candidates: tuple[str, ...]
+    max_new: int
+    package: float
+    priorities: frozenset[str] | None = None
+    min_new: int = 0
+    only_partners: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.candidates or len(set(self.candidates)) != len(self.candidates):
+            raise ValueError(f"the candidates must be distinct regions, at least one; got {list(self.candidates)}")
+        _whole(self.max_new, 1, "max_new")
+        _whole(self.min_new, 0, "min_new")
+        _amount(self.package, "the partnership package")
+        if self.max_new > len(self.candidates):
+            raise ValueError(f"max_new ({self.max_new}) exceeds the number of candidates ({len(self.candidates)})")
+        if self.min_new > self.max_new:
+            raise ValueError(f"min_new ({self.min_new}) exceeds max_new ({self.max_new})")
+
+
 @dataclass(frozen=True)
 class Rules:
-    """All policy rules of a scenario, one tuple per rule family."""
+    """All policy rules of a scenario, one tuple per rule family; the integer rules are optional."""
 
     pillar_balance: tuple[PillarBalance, ...] = ()
     geographic_focus: tuple[GeographicFocus, ...] = ()
@@ -109,6 +227,16 @@ class Rules:
     priority_limits: tuple[Limit, ...] = ()
     min_packages: tuple[MinPackage, ...] = ()
     caps: tuple[Cap, ...] = ()
+    max_instruments_per_cell: MaxInstrumentsPerCell | None = None
+    min_commitment: MinCommitment | None = None
+    admin_cost: AdminCost | None = None
+    mobility_partnerships: MobilityPartnerships | None = None
+
+    @property
+    def integer(self) -> bool:
+        """Whether any rule needs integer decisions (the scenario is then a mixed-integer programme)."""
+        return any(r is not None for r in (self.max_instruments_per_cell, self.min_commitment, self.admin_cost,
+                                           self.mobility_partnerships))
 
 
 @dataclass(frozen=True, eq=False)

@@ -160,8 +160,23 @@ class Scenario:
         impact = self.objective.impact
         if impact is not None and impact.weights.shape != (npr, nr):
             wrong.append(f"impact weights have shape {impact.weights.shape}, expected ({npr}, {nr})")
+        wrong += self._unknown_labels()
         if wrong:
             raise ValueError("inconsistent scenario: " + "; ".join(wrong))
+
+    def _unknown_labels(self) -> list[str]:
+        """Labels named by the integer rules that the scenario does not have (objects built by hand)."""
+        r, wrong = self.rules, []
+        if r.min_commitment is not None:
+            wrong += [f"min_commitment names the unknown instrument {i!r}" for i, _ in r.min_commitment.by_instrument
+                      if i not in self.instrument_ids]
+        if r.mobility_partnerships is not None:
+            mp = r.mobility_partnerships
+            wrong += [f"mobility_partnerships names the unknown region {x!r}" for x in mp.candidates
+                      if x not in self.region_ids]
+            wrong += [f"mobility_partnerships names the unknown priority {x!r}" for x in sorted(mp.priorities or ())
+                      if x not in self.priority_ids]
+        return wrong
 
     def evolve(self, **changes: Any) -> Scenario:
         """A copy with some fields replaced (the scenario itself never changes).

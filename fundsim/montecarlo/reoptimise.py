@@ -22,6 +22,7 @@ from fundsim.montecarlo.numbers import DrawnNumbers, scenario_of_draw
 from fundsim.results import relaxation_duals
 from fundsim.results.allocation import CUBE
 from fundsim.solvers import HighsSolver, Status
+from fundsim.solvers.mip import solve_mip
 
 __all__ = ["COLD_COLUMNS", "Reoptimiser"]
 
@@ -56,6 +57,9 @@ class Reoptimiser:
         self.template = {name: block for name, block in self.lp.constraints.items()
                          if name != "total_eu_definition"}
         self.solver = HighsSolver({"solver": "simplex"})
+        if self.lp.integrality is not None:  # a MILP: each draw is solved as such, priced with its decisions fixed
+            self.base_lp, self.base_basis = self.lp, None
+            return
         if self.lp.num_col >= COLD_COLUMNS:  # each draw is solved from scratch: no base basis to compute
             self.solver.load(self.lp)
         else:
@@ -112,8 +116,12 @@ class Reoptimiser:
     def _one(self, sc: Scenario) -> dict[str, Any]:
         rebuilt_before = self.rebuilt
         lp = assemble(sc)
-        self._update(lp)
-        result = self.solver.solve()
+        if lp.integrality is not None:
+            self.lp = lp
+            result = solve_mip(HighsSolver(), lp)
+        else:
+            self._update(lp)
+            result = self.solver.solve()
         ok = result.status is Status.OPTIMAL
         eu_block = self.lp.variables["eu"]
         i, p, r, y = eu_block.positions  # type: ignore[misc]

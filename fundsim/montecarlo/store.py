@@ -15,7 +15,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-__all__ = ["RUN_KEYS", "ZarrStore"]
+__all__ = ["RUN_KEYS", "ZarrStore", "open_run"]
 
 # a store belongs to one run: these must match for a restart to resume it
 RUN_KEYS = ("scenario_hash", "mode", "design", "uniforms", "seed", "draws", "chunk_size", "keep_allocations",
@@ -101,3 +101,14 @@ class ZarrStore:
 
     def open(self) -> xr.Dataset:
         return xr.open_zarr(self.path, consolidated=False)
+
+
+def open_run(path: str | Path) -> xr.Dataset:
+    """A Monte Carlo run written by :func:`fundsim.simulate` (or ``fundsim simulate --out``): its Zarr store
+    or NetCDF file, loaded into memory."""
+    path = Path(path)
+    if path.suffix == ".zarr":
+        return xr.open_zarr(path, consolidated=False).load()
+    if path.suffix == ".nc":
+        return xr.load_dataset(path)
+    raise ValueError(f"{path}: a Monte Carlo run is a .zarr store or a .nc file written by 'fundsim simulate'")

@@ -15,7 +15,7 @@ from fundsim._version import __version__
 from fundsim.errors import SolverError
 from fundsim.lp.program import LinearProgram
 from fundsim.model import Scenario
-from fundsim.results.label import block_array, ranging_dataset, shadow_prices
+from fundsim.results.label import block_array, decision_arrays, ranging_dataset, shadow_prices
 from fundsim.solvers.base import SolveResult
 
 __all__ = ["Allocation", "allocation_dataset", "open_allocation"]
@@ -106,6 +106,7 @@ class Allocation:
         eu = block_array(lp.variables["eu"], result.x, fill=0.0).values
         eu = np.where(np.abs(eu) < 1e-9, 0.0, eu)
         data = allocation_dataset(sc, eu)
+        data = data.assign({k: v for k, v in decision_arrays(lp, result).items() if k not in data})
         total_eu = float(eu.sum())
         duals = shadow_prices(lp, result, total_eu)
         data.attrs.update(_metadata(sc, result))

@@ -21,6 +21,7 @@ __all__ = [
     "CostParameter",
     "block_array",
     "cost_parameters",
+    "decision_arrays",
     "exact_row_ranges",
     "exact_rule_intervals",
     "exact_weight_intervals",
@@ -55,6 +56,17 @@ def block_array(block: Block, flat: np.ndarray, *, fill: float = np.nan, units: 
         attrs={"units": units if units is not None else block.units,
                "long_name": long_name if long_name is not None else block.long_name},
     )
+
+
+def decision_arrays(lp: LinearProgram, result: SolveResult) -> dict[str, xr.DataArray]:
+    """The integer decisions of a mixed-integer programme (instrument active in a cell, cell open, region
+    chosen as a mobility partnership), one labelled 0/1 array per block (NaN where no decision exists, e.g.
+    regions that are not candidates); empty for a pure LP."""
+    if lp.integrality is None:
+        return {}
+    x = np.round(np.asarray(result.x, float))
+    return {name: block_array(block, x) for name, block in lp.variables.items()
+            if block.size and lp.integrality[block.start]}
 
 
 def relaxation_duals(lp: LinearProgram, result: SolveResult) -> np.ndarray:

@@ -156,7 +156,21 @@ def _rules(spec: ScenarioSpec, labels: _Labels) -> m.Rules:
         priority_limits=_merged_limits([(x.priority, x.min, x.max) for x in r.priority_limits]),
         min_packages=tuple(m.MinPackage(x.region, x.amount, labels.priorities_of(x)) for x in r.min_packages),
         caps=tuple(m.Cap(x.id, labels.selector(x, x.id), x.min, x.max, x.per_year) for x in r.caps),
+        max_instruments_per_cell=(None if r.max_instruments_per_cell is None
+                                  else m.MaxInstrumentsPerCell(r.max_instruments_per_cell)),
+        min_commitment=(None if r.min_commitment is None
+                        else m.MinCommitment(r.min_commitment.amount, tuple(r.min_commitment.by_instrument.items()))),
+        admin_cost=None if r.admin_cost is None else m.AdminCost(r.admin_cost),
+        mobility_partnerships=_partnerships(spec, labels),
     )
+
+
+def _partnerships(spec: ScenarioSpec, labels: _Labels) -> m.MobilityPartnerships | None:
+    x = spec.rules.mobility_partnerships
+    if x is None:
+        return None
+    return m.MobilityPartnerships(tuple(dict.fromkeys(x.candidates)), x.max_new, x.package, labels.priorities_of(x),
+                                  x.min_new, x.only_partners)
 
 
 def _objective(spec: ScenarioSpec, labels: _Labels) -> m.Objective:
@@ -255,6 +269,7 @@ def _warn_about(sc: m.Scenario) -> None:
             warnings.warn(f"focus rule {focus.id!r} asks for at least {focus.min_share:.0%} of EU money in "
                           f"{focus.description} but no instrument may fund there: the only plan keeping the rule "
                           "spends nothing" + where, FundsimWarning, stacklevel=3)
+    _warn_about_integer_rules(sc, where)
     for ins in sc.instruments:
         rule = ins.cofinancing
         unsourced = [rule.max_eu_share] if rule.match_source is None and rule.max_eu_share < 1 else []
@@ -264,3 +279,23 @@ def _warn_about(sc: m.Scenario) -> None:
             warnings.warn(f"instrument {ins.id!r} requires co-financing (maximum EU share {min(unsourced):.0%}) but "
                           "names no match_source: the match is assumed available without limit" + where,
                           FundsimWarning, stacklevel=3)
+
+
+def _warn_about_integer_rules(sc: m.Scenario, where: str) -> None:
+    """Minimum commitments no instrument can reach; partnership candidates nothing can fund."""
+    rule = sc.rules.min_commitment
+    if rule is not None:
+        for ins, least in zip(sc.instruments, rule.minimum(sc.instrument_ids), strict=True):
+            if least > 0 and ins.usable.max() > 0 and least > ins.usable.max():
+                warnings.warn(f"instrument {ins.id!r} must commit at least {least:g} EUR m at a time but has at most "
+                              f"{ins.usable.max():g} usable in a year: it can commit nothing" + where, FundsimWarning,
+                              stacklevel=4)
+    mp = sc.rules.mobility_partnerships
+    if mp is not None and mp.package > 0:
+        chosen = m.Selector(priorities=mp.priorities).vector("priority", sc.priority_ids)
+        funded: np.ndarray = np.asarray(sc.eligible[:, chosen].any(axis=(0, 1, 3)))
+        for r in mp.candidates:
+            if not funded[sc.region_ids.index(r)]:
+                warnings.warn(f"{r!r} is a candidate for a mobility partnership but no instrument may fund its "
+                              "package priorities there: it can never be chosen" + where, FundsimWarning,
+                              stacklevel=4)

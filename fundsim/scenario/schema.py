@@ -492,6 +492,53 @@ class CapSpec(SliceSelector):
     _check = model_validator(mode="after")(lambda self: _need_one(self, "min", "max"))
 
 
+# ---- integer rules (readability and coherence, §8, §11, §26) -------------------------------------------
+def _as_field(name: str) -> BeforeValidator:
+    """Accept a plain number (or ``{value: x, assumption: …}``) for a mapping whose main field is ``name``."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict) and "value" in value:
+            return {name: value["value"], **{k: v for k, v in value.items() if k != "value"}}
+        return value if value is None or isinstance(value, dict) else {name: value}
+
+    return BeforeValidator(convert)
+
+
+class MinCommitmentSpec(Noted):
+    amount: Amount = 0.0
+    by_instrument: dict[InstrumentRef, Amount] = {}
+
+
+Whole = Annotated[int, BeforeValidator(_unwrap)]
+
+
+class PartnershipsSpec(Noted):
+    candidates: Annotated[list[RegionRef], Field(min_length=1)]
+    max_new: Annotated[Whole, Field(ge=1, description="new partnerships at most")]
+    min_new: Annotated[Whole, Field(ge=0, description="new partnerships at least")] = 0
+    package: Amount
+    priorities: list[PriorityRef] | None = None
+    pillars: list[PillarRef] | None = None
+    only_partners: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> PartnershipsSpec:
+        problems: list[tuple[tuple[Any, ...], str]] = [
+            (("candidates", n), f"the region {x!r} is a candidate twice (first as candidates"
+                                f"[{self.candidates.index(x)}]); name each candidate once")
+            for n, x in enumerate(self.candidates) if self.candidates.index(x) != n]
+        n = len(set(self.candidates))
+        if self.max_new > n:
+            problems.append((("max_new",), f"max_new ({self.max_new}) is larger than the number of candidates ({n}: "
+                                           f"{', '.join(dict.fromkeys(self.candidates))}); give at most {n}"))
+        if self.min_new > self.max_new:
+            problems.append((("min_new",), f"min_new ({self.min_new}) is larger than max_new ({self.max_new}); "
+                                           f"give a min_new of at most {self.max_new}"))
+        if problems:
+            raise Located(problems)
+        return self
+
+
 class RulesSpec(Noted):
     pillar_balance: list[PillarBalanceSpec] = []
     geographic_focus: list[FocusSpec] = []
@@ -499,6 +546,12 @@ class RulesSpec(Noted):
     priority_limits: list[PriorityLimitSpec] = []
     min_packages: list[PackageSpec] = []
     caps: list[CapSpec] = []
+    max_instruments_per_cell: Annotated[Whole, Field(ge=1, description="instruments per priority × region cell")] \
+        | None = None
+    min_commitment: Annotated[MinCommitmentSpec | None, _as_field("amount")] = None
+    admin_cost: Annotated[Num, Field(ge=0, description="objective units per active priority × region cell")] \
+        | None = None
+    mobility_partnerships: PartnershipsSpec | None = None
 
 
 class CellWeightSpec(Noted):

@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 
 from fundsim.errors import Problem, ScenarioError
 from fundsim.scenario.files import Origins, format_path
-from fundsim.scenario.schema import ID_PATTERN, Located, ScenarioSpec, show, suggest
+from fundsim.scenario.schema import ID_PATTERN, NOTE_KEYS, Located, ScenarioSpec, show, suggest
 
 __all__ = ["validate_spec"]
 
@@ -185,6 +185,8 @@ def _missing(loc: tuple[Any, ...]) -> str:
 def _given(value: Any) -> str:
     if value is None:
         return "nothing (an empty value)"
+    if isinstance(value, dict) and "value" in value and set(value) <= NOTE_KEYS:
+        return show(value["value"])  # a number with its provenance: the number is what is wrong
     return show(value)
 
 
@@ -329,6 +331,20 @@ def _cross_checks(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
                 found.append(_located(origins, ("uncertainty", "parameters", n, "path"), "the objective has no "
                                       "impact term, so its weights cannot be uncertain; add objective.impact or "
                                       "drop this parameter"))
+    found += _partnership_cross(spec, origins)
     found += _limits_cross(r.region_limits, "region", ("rules", "region_limits"), origins)
     found += _limits_cross(r.priority_limits, "priority", ("rules", "priority_limits"), origins)
     return found
+
+
+def _partnership_cross(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
+    """Candidates for new mobility partnerships are regions without a partnership package already."""
+    mp = spec.rules.mobility_partnerships
+    if mp is None:
+        return []
+    packaged = {x.region: n for n, x in enumerate(spec.rules.min_packages)}
+    return [_located(origins, ("rules", "mobility_partnerships", "candidates", n),
+                     f"{region!r} already has a partnership package (rules.min_packages[{packaged[region]}]); "
+                     "candidates for new partnerships must be other regions; drop it from the candidates or "
+                     "from min_packages")
+            for n, region in enumerate(mp.candidates) if region in packaged]

@@ -402,7 +402,8 @@ class Frontier:
     Attributes
     ----------
     data : xarray.Dataset over ``t`` (start, breakpoints, end) with ``objective``, ``slope_left``,
-        ``slope_right``, ``value_per_eur_m`` (the right slope per EUR m of budget), ``kind``, ``starts_binding``, ``stops_binding``, ``eu``, ``cofin``,
+        ``slope_right``, ``value_per_eur_m`` (the right slope per EUR m of budget), ``kind``,
+        ``starts_binding``, ``stops_binding``, ``eu``, ``cofin``,
         ``eu_by_pillar`` and ``eu_by_group``; ``attrs["feasible_from"]`` is the smallest feasible ``t``
     """
 

@@ -1,15 +1,29 @@
-"""Solver backends. Each sees only a :class:`~fundsim.lp.LinearProgram`."""
+"""Solver backends. Each sees only a :class:`~fundsim.lp.LinearProgram`.
+
+``highs`` (highspy, in process, warm re-solves) is the default; ``pulp`` runs any PuLP solver, CBC by
+default. :func:`~fundsim.solvers.export.write_program` writes an LP as an MPS or LP file with readable names.
+"""
 
 from fundsim.solvers.base import Features, Solver, SolveResult, Status
+from fundsim.solvers.export import names, write_program
 from fundsim.solvers.highs import HighsSolver
+from fundsim.solvers.pulp import PulpSolver
 
-BACKENDS: dict[str, type] = {"highs": HighsSolver}
+BACKENDS: dict[str, type[HighsSolver] | type[PulpSolver]] = {"highs": HighsSolver, "pulp": PulpSolver}
 
-__all__ = ["BACKENDS", "Features", "HighsSolver", "SolveResult", "Solver", "Status", "get_solver"]
+__all__ = ["BACKENDS", "Features", "HighsSolver", "PulpSolver", "SolveResult", "Solver", "Status", "get_solver",
+           "names", "write_program"]
 
 
 def get_solver(name: str = "highs", **options: object) -> Solver:
-    """A solver instance by name (``"highs"``)."""
+    """A solver instance by name (``"highs"`` or ``"pulp"``), made with ``options``.
+
+    Examples
+    --------
+    >>> from fundsim.solvers import get_solver
+    >>> get_solver("pulp", solver="PULP_CBC_CMD").name
+    'pulp'
+    """
     try:
         cls = BACKENDS[name]
     except KeyError:

@@ -72,7 +72,7 @@ class HighsSolver:
     """
 
     name: ClassVar[str] = "highs"
-    features: ClassVar[Features] = Features(duals=True, ranging=True, warm_start=True)
+    features: ClassVar[Features] = Features(duals=True, ranging=True, mip=True, warm_start=True)
 
     IPM_COLUMNS: ClassVar[int] = 2_000
 
@@ -96,9 +96,16 @@ class HighsSolver:
         return self._h
 
     def _new(self) -> Any:
-        h = _highspy().Highs()
+        hs = _highspy()
+        h = hs.Highs()
         for key, value in self.options.items():
-            h.setOptionValue(key, value)
+            try:
+                status = h.setOptionValue(key, value)
+            except Exception as exc:  # highspy raises on a value of the wrong type
+                raise ValueError(f"HiGHS option {key}={value!r}: {exc}") from None
+            if status != hs.HighsStatus.kOk:
+                raise ValueError(f"HiGHS does not accept the option {key}={value!r}: check its name and value "
+                                 "(https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
         return h
 
     def load(self, lp: LinearProgram) -> None:

@@ -1,0 +1,5 @@
+"""``python -m fundsim.cli``: the same as the ``fundsim`` command."""
+
+from fundsim.cli import app
+
+app()

@@ -1,0 +1,211 @@
+"""``fundsim sensitivity sweep|tornado|sobol|morris|frontier|pareto``: the analyst's studies from a shell.
+
+Each prints its table and, with ``--out``, writes the study: NetCDF (``.nc``) for labelled datasets, CSV
+(``.csv``) for tables. Bad arguments exit 2 with what would be valid; an infeasible point exits 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+import xarray as xr
+
+from fundsim.cli.common import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app, err, fail, load, out, print_frame
+from fundsim.errors import InfeasibleError, SolverError
+
+group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.",
+                    no_args_is_help=True)
+app.add_typer(group, name="sensitivity")
+
+SCENARIO = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")
+OUT = typer.Option(None, "--out", "-o", help="write the study: .nc (dataset) or .csv (table)")
+
+
+def _check_out(path: Path | None) -> None:
+    if path is not None and path.suffix not in (".nc", ".csv"):
+        raise fail(f"--out {path}: unknown file type {path.suffix!r}; use .nc or .csv")
+
+
+def _run(what: str, work: Callable[[], Any]) -> Any:
+    """Run a study with a spinner; user errors exit 2, infeasibility 3, solver failures 4."""
+    try:
+        with err.status(f"{what} …"):
+            return work()
+    except InfeasibleError as exc:
+        err.print(f"[bold red]infeasible[/] — {exc.message}", highlight=False)
+        for line in exc.diagnosis:
+            typer.echo(f"  - {line}", err=True)
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    except SolverError as exc:
+        raise fail(f"solver failure — {exc}", 4) from None
+    except (ValueError, KeyError) as exc:
+        raise fail(str(exc).strip("'\""), EXIT_BAD_INPUT) from None
+
+
+def _write(path: Path | None, data: xr.Dataset | pd.DataFrame) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".nc":
+            ds = data if isinstance(data, xr.Dataset) else xr.Dataset.from_dataframe(data)
+            ds.attrs = {k: (str(v) if isinstance(v, bool | tuple | list | dict) else v) for k, v in ds.attrs.items()}
+            ds.to_netcdf(path)
+        else:
+            frame = data.to_dataframe() if isinstance(data, xr.Dataset) else data
+            frame.to_csv(path)
+    except OSError as exc:
+        raise fail(f"--out {path}: cannot write the file: {exc.strerror or exc}") from None
+    out.print(f"wrote {path}", highlight=False)
+
+
+def _values(values: str | None, start: float | None, stop: float | None, num: int) -> np.ndarray:
+    if values is not None:
+        try:
+            return np.array([float(v) for v in values.split(",") if v.strip()])
+        except ValueError:
+            raise fail(f"--values {values!r}: give numbers separated by commas, e.g. 0.8,0.9,1.0") from None
+    if start is None or stop is None:
+        raise fail("give the swept values: --values 0.8,0.9,1.0, or --start, --stop (and --num)")
+    return np.linspace(start, stop, num)
+
+
+def _outputs(names: str | None) -> list[str] | None:
+    return None if names is None else [n.strip() for n in names.split(",") if n.strip()]
+
+
+@group.command()
+def sweep(
+    scenario: Path = SCENARIO,
+    path: str = typer.Argument(..., help="the number to sweep, e.g. instruments.enpi.envelope, "
+                               "absorption.capacity.west_africa, or a declared uncertain parameter's id"),
+    values: str = typer.Option(None, help="comma-separated values, e.g. 0.8,0.9,1.0"),
+    start: float = typer.Option(None, help="first value of an even range"),
+    stop: float = typer.Option(None, help="last value of an even range"),
+    num: int = typer.Option(11, min=2, help="points of the range"),
+    relative: bool = typer.Option(False, help="values are factors on the scenario's number"),
+    outputs: str = typer.Option(None, help="extra named outputs, comma-separated, e.g. pillar:legal,decommitted"),
+    out_file: Path = OUT,
+) -> None:
+    """One-at-a-time sweep: the optimum at each value of one number (warm re-solves)."""
+    from fundsim.sensitivity import sweep as run_sweep
+
+    _check_out(out_file)
+    sc = load(scenario)
+    grid = _values(values, start, stop, num)
+    study = _run(f"sweeping {path} over {len(grid)} values",
+                 lambda: run_sweep(sc, path, grid, relative=relative, outputs=_outputs(outputs)))
+    scalars = [str(v) for v in study.data_vars if study[v].dims == ("value",) and study[v].dtype.kind == "f"]
+    frame = study[scalars].to_dataframe()
+    if "status" in study:
+        frame.insert(0, "status", study["status"].values.astype(str))
+    print_frame(frame, f"{sc.name}: sweep of {path}")
+    _write(out_file, study)
+
+
+@group.command()
+def tornado(
+    scenario: Path = SCENARIO,
+    output: str = typer.Option("objective", help="the output ranked by swing, e.g. objective, pillar:legal"),
+    low: float = typer.Option(0.05, help="low quantile of each input"),
+    high: float = typer.Option(0.95, help="high quantile of each input"),
+    out_file: Path = OUT,
+) -> None:
+    """Each declared uncertainty at its low and high quantile, ranked by the swing of an output."""
+    from fundsim.sensitivity import tornado as run_tornado
+
+    _check_out(out_file)
+    sc = load(scenario)
+    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high))
+    print_frame(table.set_index("input"), f"{sc.name}: swing of {output} (base {table.attrs.get('base', 0):,.4g})")
+    _write(out_file, table)
+
+
+@group.command()
+def sobol(
+    scenario: Path = SCENARIO,
+    n: int = typer.Option(256, help="base sample size, a power of 2 ((d + 2)·n solves)"),
+    outputs: str = typer.Option("objective", help="named outputs, comma-separated"),
+    second_order: bool = typer.Option(False, help="also the second-order indices S2"),
+    seed: int = typer.Option(0, help="seeds the Sobol' sequence and the bootstrap"),
+    ignore_correlation: bool = typer.Option(False, help="treat correlated inputs as independent"),
+    out_file: Path = OUT,
+) -> None:
+    """Sobol' indices (S1, ST with confidence intervals) of outputs over the declared uncertainties."""
+    from fundsim.sensitivity import sobol as run_sobol
+
+    _check_out(out_file)
+    sc = load(scenario)
+    study = _run(f"Sobol' study, n = {n}", lambda: run_sobol(sc, n, _outputs(outputs) or "objective",
+                                                             second_order=second_order, seed=seed,
+                                                             ignore_correlation=ignore_correlation))
+    for name in study["output"].values:
+        frame = study["indices"].sel(output=name).to_pandas()
+        print_frame(frame, f"{sc.name}: Sobol' indices of {name}")
+    _write(out_file, study)
+
+
+@group.command()
+def morris(
+    scenario: Path = SCENARIO,
+    trajectories: int = typer.Option(20, min=2, help="Morris trajectories ((d + 1) solves each)"),
+    levels: int = typer.Option(4, min=2, help="grid levels per input"),
+    outputs: str = typer.Option("objective", help="named outputs, comma-separated"),
+    seed: int = typer.Option(0, help="seeds the trajectories"),
+    ignore_correlation: bool = typer.Option(False, help="treat correlated inputs as independent"),
+    out_file: Path = OUT,
+) -> None:
+    """Morris elementary effects (mu*, sigma) of outputs over the declared uncertainties."""
+    from fundsim.sensitivity import morris as run_morris
+
+    _check_out(out_file)
+    sc = load(scenario)
+    study = _run(f"Morris screening, {trajectories} trajectories",
+                 lambda: run_morris(sc, trajectories, _outputs(outputs) or "objective", levels=levels, seed=seed,
+                                    ignore_correlation=ignore_correlation))
+    for name in study["output"].values:
+        print_frame(study["indices"].sel(output=name).to_pandas(), f"{sc.name}: Morris indices of {name}")
+    _write(out_file, study)
+
+
+@group.command()
+def frontier(
+    scenario: Path = SCENARIO,
+    instrument: str = typer.Option(None, help="scale only this instrument's envelope (default: every one)"),
+    lo: float = typer.Option(0.0, help="smallest budget multiplier"),
+    hi: float = typer.Option(2.0, help="largest budget multiplier"),
+    out_file: Path = OUT,
+) -> None:
+    """The exact budget frontier: optimum against a budget multiplier, with its breakpoints."""
+    from fundsim.sensitivity import budget_frontier
+
+    _check_out(out_file)
+    sc = load(scenario)
+    curve = _run("tracing the budget frontier", lambda: budget_frontier(sc, instrument, lo, hi))
+    print_frame(curve.table(), f"{sc.name}: budget frontier"
+                + (f" of {instrument}" if instrument else "") + f", feasible from t = {curve.feasible_from:.6g}")
+    _write(out_file, curve.data)
+
+
+@group.command()
+def pareto(
+    scenario: Path = SCENARIO,
+    objectives: str = typer.Option("impact,leverage", help="two or three of: impact, leverage, "
+                                   "pillar_balance, regional_concentration (the first is optimised)"),
+    points: int = typer.Option(11, min=2, help="ε values per bounded objective"),
+    out_file: Path = OUT,
+) -> None:
+    """The Pareto front between two or three objectives (ε-constraint)."""
+    from fundsim.sensitivity import pareto_front
+
+    _check_out(out_file)
+    sc = load(scenario)
+    names = tuple(n.strip() for n in objectives.split(",") if n.strip())
+    front = _run(f"Pareto front of {', '.join(names)}", lambda: pareto_front(sc, names, points))
+    print_frame(front.table(), f"{sc.name}: {len(front)} efficient allocations")
+    _write(out_file, front.data)

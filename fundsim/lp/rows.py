@@ -1,0 +1,62 @@
+"""What every rule family's rows are built from: the eligible cells as index arrays, and helpers to turn
+keys into unique rows and selectors into cell masks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fundsim.model import Scenario, Selector
+
+__all__ = ["MONEY", "YES_NO", "Cells", "mask", "payment_profiles", "unique_rows"]
+
+MONEY = "objective per EUR m"
+YES_NO = "1 = yes, 0 = no"
+
+
+@dataclass(frozen=True, eq=False)
+class Cells:
+    """The eligible cells, as index arrays into (instrument, priority, region, year), and their columns."""
+
+    i: np.ndarray
+    p: np.ndarray
+    r: np.ndarray
+    y: np.ndarray
+    col: np.ndarray  # column of eu for each cell
+    k: np.ndarray  # co-financing per EUR m of EU money
+
+    @property
+    def n(self) -> int:
+        return len(self.i)
+
+
+def unique_rows(keys: tuple[np.ndarray, ...], shape: tuple[int, ...]) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Distinct key tuples (in C order of ``shape``) and, per element, the row of its tuple.
+
+    Keys index small label dims, so a dense table of ``prod(shape)`` flags does it in linear time.
+    """
+    flat = np.ravel_multi_index(keys, shape)
+    present = np.zeros(int(np.prod(shape)), dtype=bool)
+    present[flat] = True
+    row_of = np.cumsum(present) - 1
+    return np.unravel_index(np.flatnonzero(present), shape), row_of[flat]
+
+
+def mask(sel: Selector, sc: Scenario, cells: Cells) -> np.ndarray:
+    """Which eligible cells a selector covers."""
+    return (
+        sel.vector("instrument", sc.instrument_ids)[cells.i]
+        & sel.vector("priority", sc.priority_ids)[cells.p]
+        & sel.vector("region", sc.region_ids)[cells.r]
+        & sel.vector("year", sc.years)[cells.y]
+    )
+
+
+def payment_profiles(sc: Scenario) -> np.ndarray:
+    """``profile[i, l]``: share of instrument i's commitments falling due l years later (zero-padded)."""
+    longest = max(len(ins.payment_profile) for ins in sc.instruments)
+    profile = np.zeros((len(sc.instruments), longest))
+    for n, ins in enumerate(sc.instruments):
+        profile[n, : len(ins.payment_profile)] = ins.payment_profile
+    return profile

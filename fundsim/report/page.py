@@ -1,0 +1,107 @@
+"""One self-contained HTML page: sections of headings, tables and figures, the figures embedded as PNG.
+
+Nothing is fetched when the page is opened: styles are inline and each figure is a ``data:`` URI, so the
+file can be mailed or archived alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Figure", "Section", "figure_html", "page", "render", "table_html"]
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; line-height: 1.4; }
+h1 { border-bottom: 2px solid #345; padding-bottom: .2em; }
+h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: .5em 0 1.5em; font-size: .9em; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+th { background: #f2f4f7; }
+td:first-child, th:first-child { text-align: left; }
+figure { margin: 1em 0 2em; }
+figcaption { font-size: .9em; color: #555; }
+.meta td { text-align: left; }
+nav ul { columns: 2; }
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A matplotlib figure's PNG, with an id (for links and tests) and a caption."""
+
+    id: str
+    caption: str
+    png: bytes
+
+
+@dataclass
+class Section:
+    """A titled part of the page: ``parts`` are HTML fragments in order."""
+
+    id: str
+    title: str
+    parts: list[str] = field(default_factory=list)
+
+    def text(self, paragraph: str) -> None:
+        self.parts.append(f"<p>{html.escape(paragraph)}</p>")
+
+    def heading(self, title: str) -> None:
+        self.parts.append(f"<h3>{html.escape(title)}</h3>")
+
+    def table(self, frame: pd.DataFrame, caption: str, *, index: bool = True, digits: int = 4) -> None:
+        self.parts.append(table_html(frame, caption, index=index, digits=digits))
+
+    def figure(self, fig: Figure) -> None:
+        self.parts.append(figure_html(fig))
+
+    def html(self) -> str:
+        return f'<section id="{self.id}"><h2>{html.escape(self.title)}</h2>\n' + "\n".join(self.parts) + "</section>"
+
+
+def render(fig_id: str, caption: str, draw: Any) -> Figure:
+    """Call ``draw(ax)`` on a fresh Axes (or ``draw()`` returning Axes) and keep the PNG; the figure is
+    closed so that long reports do not pile up open figures."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ax = draw()
+    fig = ax.figure if hasattr(ax, "figure") else ax
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return Figure(fig_id, caption, buffer.getvalue())
+
+
+def figure_html(fig: Figure) -> str:
+    data = base64.b64encode(fig.png).decode("ascii")
+    caption = html.escape(fig.caption)
+    return (f'<figure id="{fig.id}"><img alt="{caption}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+def table_html(frame: pd.DataFrame, caption: str, *, index: bool = True, digits: int = 4) -> str:
+    """A DataFrame as an HTML table under its caption (a sentence when the table is empty)."""
+    if frame.empty:
+        return f"<p><em>{html.escape(caption)}: none.</em></p>"
+    body = frame.to_html(index=index, float_format=lambda v: f"{v:,.{digits}g}", border=0, escape=True)
+    return f'<figure class="table"><figcaption>{html.escape(caption)}</figcaption>{body}</figure>'
+
+
+def page(title: str, meta: dict[str, Any], sections: list[Section]) -> str:
+    """The whole document: title, a metadata table, a table of contents and the sections."""
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in meta.items())
+    toc = "".join(f'<li><a href="#{s.id}">{html.escape(s.title)}</a></li>' for s in sections)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><table class=\"meta\">{rows}</table>"
+            f"<nav><h2>Contents</h2><ul>{toc}</ul></nav>\n"
+            + "\n".join(s.html() for s in sections) + "</body></html>\n")

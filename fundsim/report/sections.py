@@ -1,0 +1,134 @@
+"""The report's sections: the scenario, its allocation, binding rules and shadow prices, a comparison
+with other allocations, and Monte Carlo summaries. Each function returns one :class:`Section`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from fundsim import plots
+from fundsim.compare import Comparison
+from fundsim.model import Scenario
+from fundsim.montecarlo import binding_frequency, summary, target_probabilities
+from fundsim.report.page import Section, render
+from fundsim.results import Allocation
+
+__all__ = ["allocation_section", "comparison_section", "overview_section", "rules_section", "simulation_section"]
+
+
+def overview_section(sc: Scenario) -> Section:
+    """What the scenario holds: its horizon, instruments with their money, and its rules."""
+    s = Section("scenario", f"Scenario: {sc.name}")
+    if sc.description:
+        s.text(sc.description)
+    s.text(f"{len(sc.years)} years ({sc.years[0]}–{sc.years[-1]}), {len(sc.instruments)} instruments, "
+           f"{len(sc.priorities)} priorities in {len(sc.pillars)} pillars, {len(sc.regions)} regions; "
+           f"objective: {'maximise' if sc.objective.sense == 'max' else 'minimise'}.")
+    rows = [{"instrument": i.id, "name": i.name, "envelope (EUR m)": float(np.sum(i.envelope)),
+             "usable (EUR m)": float(np.sum(i.usable)), "regions": len(i.regions), "priorities": len(i.priorities),
+             "max EU share": i.cofinancing.max_eu_share, "payment profile": ", ".join(map(str, i.payment_profile)),
+             "decommitment window": i.decommitment_window} for i in sc.instruments]
+    s.table(pd.DataFrame(rows), "Instruments over the whole horizon", index=False)
+    r = sc.rules
+    counts = {"pillar balance": len(r.pillar_balance), "geographic focus": len(r.geographic_focus),
+              "region limits": len(r.region_limits), "priority limits": len(r.priority_limits),
+              "minimum packages": len(r.min_packages), "caps": len(r.caps)}
+    s.table(pd.Series(counts, name="rules").to_frame(), "Rules by family")
+    return s
+
+
+def allocation_section(alloc: Allocation) -> Section:
+    """The allocation's headline numbers, its totals by pillar, region group, instrument and year, and
+    its figures (stacked bars, flows instrument → pillar → region group)."""
+    s = Section("allocation", "Allocation")
+    a = alloc.data.attrs
+    eu, cofin = float(alloc.data["eu"].sum()), float(alloc.data["cofin"].sum())
+    s.text(f"Status {a.get('status')}, objective {a.get('objective'):.6g} ({a.get('sense', '')}), solved by "
+           f"{a.get('solver')} {a.get('solver_version')}: EU commitments EUR {eu:,.1f} m, co-financing "
+           f"mobilised EUR {cofin:,.1f} m.")
+    for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
+                      ("year", "By year")):
+        s.table(alloc.summary(by), f"{title} (EUR m; eu_share is the share of EU money)")
+    s.figure(render("fig-allocation-pillar", "EU money by pillar", lambda: plots.stacked_bars(alloc, by="pillar")))
+    s.figure(render("fig-allocation-group", "EU money by region group",
+                    lambda: plots.stacked_bars(alloc, by="group")))
+    s.figure(render("fig-allocation-flow", "Flows of EU money: instrument → pillar → region group",
+                    lambda: plots.flow_chart(alloc)))
+    return s
+
+
+def rules_section(alloc: Allocation, top: int = 30) -> Section:
+    """The binding rules, largest shadow price first, with a bar chart of the largest."""
+    s = Section("binding-rules", "Binding rules and shadow prices")
+    s.text("A shadow price is the change of the objective per unit of relaxation of a rule (per EUR m, or per "
+           "percentage point for share rules) at the optimum; rules with no price do not bind. "
+           f"Shadow prices here are {alloc.data.attrs.get('shadow_prices', 'exact')}.")
+    table = alloc.binding_rules()
+    s.table(table.head(top), f"The {min(top, len(table))} largest of {len(table)} binding rules", index=False)
+    if len(table):
+        s.figure(render("fig-shadow-prices", "Largest shadow prices", lambda: plots.shadow_price_bars(alloc)))
+    return s
+
+
+def comparison_section(comparison: Comparison) -> Section:
+    """Objectives and gaps, metrics, rule violations and the attribution of each allocation's gap to the
+    optimum, with bars by pillar and a heatmap of differences for each allocation against the first."""
+    s = Section("comparison", "Comparison of allocations")
+    s.table(comparison.gap, "Objective and gap to the optimum")
+    s.table(comparison.metrics, "Metrics (see fundsim.compare.metrics for definitions)")
+    s.table(comparison.compliance, "Rules each allocation breaks, with the size of the breach", index=False)
+    for name in comparison.names:
+        attribution = comparison.attribution(name)
+        s.table(attribution.by_rule.head(15), f"Why the optimum scores {attribution.gap:,.4g} more than "
+                f"{name}: contributions of rules and cells", index=False)
+    s.figure(render("fig-comparison-pillar", "EU money by pillar, each allocation",
+                    lambda: plots.stacked_bars(comparison, by="pillar")))
+    s.figure(render("fig-comparison-group", "EU money by region group, each allocation",
+                    lambda: plots.stacked_bars(comparison, by="group")))
+    first = comparison.names[0]
+    for n, name in enumerate(comparison.names[1:], start=1):
+        s.figure(render(f"fig-difference-{n}", f"{name} minus {first}: EU money by region and priority",
+                        lambda name=name: plots.difference_heatmap(comparison, first, name)))
+    return s
+
+
+def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
+    """A Monte Carlo run's provenance, summary statistics, how often rules bind, the probability of meeting
+    targets, and its figures."""
+    s = Section("monte-carlo", "Monte Carlo")
+    a = run.attrs
+    keys = ("mode", "draws", "design", "seed", "scenario", "scenario_hash", "wall_seconds", "fundsim_version")
+    s.table(pd.Series({k: str(a[k]) for k in keys if k in a}, name="value").to_frame(), "Run")
+    s.table(summary(run), "Outputs over the draws: mean, standard deviation and quantiles")
+    if "status" in run:
+        s.table(pd.Series(run["status"].values).value_counts().rename("draws").to_frame(), "Draws by status")
+    shadows = [str(v) for v in run.data_vars if str(v).startswith("shadow_") and str(v) != "shadow_impact_link"]
+    if shadows:
+        s.table(binding_frequency(run).head(20), "How often each rule binds (top 20)", index=False)
+    if sc is not None:
+        s.table(target_probabilities(run, sc), "Probability of meeting each target", index=False)
+    name = "objective" if "objective" in run else "realised_objective"
+    s.figure(render("fig-mc-distribution", f"Distribution of {name} over the draws",
+                    lambda: plots.distribution(run, name)))
+    if "eu_by_year" in run:
+        s.figure(render("fig-mc-fan", "EU commitments by year: median and bands", lambda: plots.fan_chart(run)))
+    if shadows:
+        s.figure(render("fig-mc-binding", "Share of draws in which each rule binds", lambda: plots.binding_bars(run)))
+        top = binding_frequency(run)["rule"].iloc[0] if len(binding_frequency(run)) else None
+        if top is not None:
+            s.figure(render("fig-mc-shadow", f"Shadow prices of {top} over the draws",
+                            lambda: plots.shadow_price_box(run, top)))
+    if "lost_to_decommitment" in run:
+        s.figure(render("fig-mc-lost", "EU money lost to decommitment over the draws",
+                        lambda: plots.distribution(run, "lost_to_decommitment")))
+    return s
+
+
+def comparison_of(alloc: Allocation, others: Sequence[Allocation], sc: Scenario) -> Comparison:
+    """The optimum first, then the other allocations."""
+    from fundsim.compare import compare
+
+    return compare(alloc, *others, scenario=sc)
