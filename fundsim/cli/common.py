@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fundsim.errors import ScenarioError
+from fundsim.errors import InfeasibleError, ScenarioError
 from fundsim.model import Scenario
 from fundsim.scenario import load_scenario
 
@@ -63,3 +63,11 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print ``message`` on stderr and return the exit to raise."""
     err.print(f"[bold red]{message}[/]", highlight=False)
     return typer.Exit(code)
+
+
+def infeasible(exc: InfeasibleError, where: object) -> typer.Exit:
+    """Print why a scenario is infeasible (its diagnosis: conflicts and repairs) and return exit 3 to raise."""
+    err.print(f"[bold red]{where}: infeasible[/] — {exc.message}. What stands in the way:", highlight=False)
+    for line in exc.diagnosis:
+        typer.echo(f"  - {line}", err=True)
+    return typer.Exit(EXIT_INFEASIBLE)

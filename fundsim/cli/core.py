@@ -14,6 +14,7 @@ from fundsim.cli.common import (
     app,
     err,
     fail,
+    infeasible,
     load,
     money_table,
     out,
@@ -103,10 +104,7 @@ def solve(
         with err.status(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …"):
             alloc = solve_scenario(sc, solver=solver, options=options)
     except InfeasibleError as exc:
-        err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}. What stands in the way:", highlight=False)
-        for line in exc.diagnosis:
-            typer.echo(f"  - {line}", err=True)
-        raise typer.Exit(EXIT_INFEASIBLE) from None
+        raise infeasible(exc, scenario) from None
     except SolverError as exc:
         err.print(f"[bold red]{scenario}: solver failure[/] — {exc}", highlight=False)
         raise typer.Exit(EXIT_SOLVER) from None
@@ -241,10 +239,7 @@ def report(
         with err.status(f"writing the report on {sc.name} …"):
             write_report(sc, compare=others, simulation=run, out=out_file)
     except InfeasibleError as exc:
-        err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}", highlight=False)
-        for line in exc.diagnosis:
-            typer.echo(f"  - {line}", err=True)
-        raise typer.Exit(EXIT_INFEASIBLE) from None
+        raise infeasible(exc, scenario) from None
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     out.print(f"wrote {out_file}", highlight=False)
@@ -281,8 +276,7 @@ def compare_command(
                 print_frame(comparison.attribution(name).by_rule.head(10).set_index("name"),
                             f"Why the optimum scores more than {name}")
     except InfeasibleError as exc:
-        err.print(f"[bold red]{scenario}: infeasible[/] — {exc.message}", highlight=False)
-        raise typer.Exit(EXIT_INFEASIBLE) from None
+        raise infeasible(exc, scenario) from None
     except ValueError as exc:
         raise fail(str(exc)) from None
     if out_file is not None:

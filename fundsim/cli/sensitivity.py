@@ -15,7 +15,7 @@ import pandas as pd
 import typer
 import xarray as xr
 
-from fundsim.cli.common import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app, err, fail, load, out, print_frame
+from fundsim.cli.common import EXIT_BAD_INPUT, app, err, fail, infeasible, load, out, print_frame
 from fundsim.errors import InfeasibleError, SolverError
 
 group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.",
@@ -37,10 +37,7 @@ def _run(what: str, work: Callable[[], Any]) -> Any:
         with err.status(f"{what} …"):
             return work()
     except InfeasibleError as exc:
-        err.print(f"[bold red]infeasible[/] — {exc.message}", highlight=False)
-        for line in exc.diagnosis:
-            typer.echo(f"  - {line}", err=True)
-        raise typer.Exit(EXIT_INFEASIBLE) from None
+        raise infeasible(exc, what) from None
     except SolverError as exc:
         raise fail(f"solver failure — {exc}", 4) from None
     except (ValueError, KeyError) as exc:
