@@ -70,13 +70,14 @@ def _due_in_time(sc: Scenario, numbers: DrawnNumbers, weight: np.ndarray, window
     return due
 
 
-def _pay_region(cohorts: list[tuple[int, int, int]], profiles: list[np.ndarray], commit: np.ndarray,
-                factor: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pay_region(cohorts: list[tuple[int, int, int]], profiles: dict[int, np.ndarray], commit: np.ndarray,
+                factor: np.ndarray, capacity: np.ndarray, n_instruments: int) -> tuple[np.ndarray, np.ndarray]:
     """One region's cohorts ``(deadline, instrument, year)`` paid earliest deadline first through
-    ``capacity`` ``(draw, year)``; returns what each instrument loses at its deadlines ``(draw, instrument)``
-    and the payments left waiting, summed over years ``(draw,)``."""
+    ``capacity`` ``(draw, year)``; ``profiles[i]`` is ``(draw, lag)`` or ``(1, lag)`` when every draw pays
+    alike. Returns what each instrument loses at its deadlines ``(draw, instrument)`` and the payments left
+    waiting, summed over years ``(draw,)``."""
     n = capacity.shape[0]
-    lost = np.zeros((n, len(profiles)))
+    lost = np.zeros((n, n_instruments))
     backlog = np.zeros(n)
     waiting = {(i, c): np.zeros(n) for _, i, c in cohorts}
     for t in range(min(c for _, _, c in cohorts), max(d for d, _, _ in cohorts) + 1):
@@ -99,6 +100,14 @@ def _pay_region(cohorts: list[tuple[int, int, int]], profiles: list[np.ndarray],
     return lost, backlog
 
 
+def _region_capacity(sc: Scenario, absorption: np.ndarray, horizon: int) -> np.ndarray:
+    """A region's drawn capacity ``(draw, year)`` extended to ``horizon`` years: after the last scenario
+    year it stays at the last year's (``after_horizon: last_year``) or is unlimited."""
+    last = absorption[:, -1:] if sc.absorption.after_horizon == "last_year" else np.full((len(absorption), 1),
+                                                                                          np.inf)
+    return np.concatenate([absorption, np.repeat(last, horizon - absorption.shape[1], axis=1)], axis=1)
+
+
 def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, np.ndarray]:
     """Pay every (instrument, region, commitment-year) cohort through the drawn absorption capacity.
 
@@ -107,36 +116,42 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     deadline (commitment year + decommitment window) is lost, and so is what falls due after it.
 
     Only the (draw, region) pairs where what falls due in time exceeds capacity in some year need the
-    year-by-year queue; elsewhere everything due in time is paid in its year and nothing waits.
+    year-by-year queue; elsewhere everything due in time is paid in its year and nothing waits. Arrays are
+    kept region-major so that each region's draws are gathered and scattered in contiguous rows.
     """
-    n, ny, nr = numbers.n, len(sc.years), len(sc.regions)
+    n, ny, nr, ni = numbers.n, len(sc.years), len(sc.regions), len(sc.instruments)
     commit = eu.sum(axis=1)  # (instrument, region, year) EU money
     total = (eu * (1 + sc.match_ratio[..., None])).sum(axis=1)
     factor = np.divide(total, commit, out=np.ones_like(total), where=commit > 0)  # ≥ 1
     if sc.absorption.basis != "total":
         factor = np.ones_like(factor)
     windows = np.array([i.decommitment_window for i in sc.instruments])
-    profiles = [numbers.profile(sc, i) for i in range(len(sc.instruments))]  # (draw, lag) each
+    drawn = numbers.delay is not None  # without payment delays every draw pays by the scenario's profiles
+    profiles = [numbers.profile(sc, i) if drawn else np.asarray(ins.payment_profile, float)[None]
+                for i, ins in enumerate(sc.instruments)]  # (draw, lag), or (1, lag)
     horizon = ny + max(int(windows.max()), max(p.shape[1] for p in profiles) - 1) + 1
-    tail = numbers.absorption[:, :, -1:] if sc.absorption.after_horizon == "last_year" else np.full(
-        numbers.absorption[:, :, -1:].shape, np.inf)
-    capacity = np.concatenate([numbers.absorption, np.repeat(tail, horizon - ny, axis=2)], axis=2)  # (d, r, t)
     late = np.stack([p[:, w + 1:].sum(axis=1) for p, w in zip(profiles, windows, strict=True)], axis=1)
-    lost = late[:, :, None] * commit.sum(axis=2)[None]  # (d, instrument, region): falls due after the deadline
+    lost = np.empty((nr, n, ni))  # (region, draw, instrument); first what falls due after the deadline
+    lost[:] = commit.sum(axis=2).T[:, None, :] * late[None]
     delayed = np.zeros(n)
     due = _due_in_time(sc, numbers, commit * factor, windows, horizon)
-    queued = np.any(due > capacity * (1 - 1e-9), axis=2)  # (d, r); borderline pairs take the exact queue
+    absorption = numbers.absorption
+    short = np.any(due[:, :, :ny] > absorption * (1 - 1e-9), axis=2)  # borderline pairs take the exact queue
+    if sc.absorption.after_horizon == "last_year":
+        short |= np.any(due[:, :, ny:] > absorption[:, :, -1:] * (1 - 1e-9), axis=2)
+    queued = np.ascontiguousarray(short.T)  # (region, draw)
     for r in range(nr):
-        draws = np.flatnonzero(queued[:, r])
-        cohorts = sorted((c + windows[i], i, c) for i in range(len(sc.instruments)) for c in range(ny)
+        draws = np.flatnonzero(queued[r])
+        cohorts = sorted((c + windows[i], i, c) for i in range(ni) for c in range(ny)
                          if commit[i, r, c] > 0)  # earliest deadline first
         if len(draws) == 0 or not cohorts:
             continue
-        region_lost, backlog = _pay_region(cohorts, [p[draws] for p in profiles], commit[:, r], factor[:, r],
-                                           capacity[draws, r])
-        lost[draws, :, r] += region_lost
+        mine = {i: profiles[i][draws] if drawn else profiles[i] for i in {i for _, i, _ in cohorts}}
+        capacity = _region_capacity(sc, absorption[draws, r], horizon)
+        region_lost, backlog = _pay_region(cohorts, mine, commit[:, r], factor[:, r], capacity, ni)
+        lost[r, draws] += region_lost
         delayed[draws] += backlog
-    return {"lost": lost, "delayed": delayed}
+    return {"lost": lost.transpose(1, 2, 0), "lost_rdi": lost, "delayed": delayed}
 
 
 def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: np.ndarray) -> xr.Dataset:
@@ -151,23 +166,27 @@ def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: n
         need = (cofin * mine).sum(axis=(0, 1) if src.per_region else (0, 1, 2))  # (region, year) or (year,)
         shortfall += np.maximum(need[None] - numbers.match[n], 0.0).reshape(numbers.n, -1).sum(axis=1)
     flows = _payments(sc, eu, numbers)
-    lost_ir = flows["lost"]  # (d, instrument, region)
+    lost = flows["lost_rdi"]  # (region, draw, instrument)
+    lost_by_region = lost.sum(axis=2).T  # (d, r)
+    lost_by_instrument = lost.sum(axis=0)  # (d, i)
     committed_ir = eu.sum(axis=(1, 3))
-    spent_share = np.divide(committed_ir[None] - lost_ir, committed_ir[None], out=np.ones_like(lost_ir),
-                            where=committed_ir[None] > 0)
-    # lost money is taken pro rata from the (instrument, region)'s cells; nothing of size draw × cube is made
+    # lost money is taken pro rata from the (instrument, region)'s cells: a pillar loses lost · (its money in
+    # the instrument and region) / (their money); nothing of size draw × cube is made
     pillars = np.array(sc.priority_pillars)
     in_pillar = np.stack([pillars == q for q in sc.pillar_ids]).astype(float)  # (pillar, priority)
-    by_pillar = np.einsum("dir,iqr->dq", spent_share, np.einsum("ipr,qp->iqr", eu.sum(axis=3), in_pillar))
-    by_region = np.einsum("dir,ir->dr", spent_share, committed_ir)
+    by_irq = np.einsum("ipr,qp->riq", eu.sum(axis=3), in_pillar)  # (region, instrument, pillar)
+    share = np.divide(by_irq, committed_ir.T[..., None], out=np.zeros_like(by_irq),
+                      where=committed_ir.T[..., None] > 0)
+    by_pillar = by_irq.sum(axis=(0, 1))[None] - np.einsum("rdi,riq->dq", lost, share)
+    by_region = eu.sum(axis=(0, 1, 3))[None] - lost_by_region
     money = {"units": "EUR m"}
     data = {
         "realised_objective": (("draw",), _impact(sc, eu, numbers),
                                {"units": "objective units", "long_name": "objective of the plan under the draw"}),
-        "lost_to_decommitment": (("draw",), lost_ir.sum(axis=(1, 2)),
+        "lost_to_decommitment": (("draw",), lost_by_region.sum(axis=1),
                                  {**money, "long_name": "EU money decommitted (not paid by n + window)"}),
-        "lost_by_region": (("draw", "region"), lost_ir.sum(axis=1), {**money, "long_name": "EU money lost"}),
-        "lost_by_instrument": (("draw", "instrument"), lost_ir.sum(axis=2), {**money, "long_name": "EU money lost"}),
+        "lost_by_region": (("draw", "region"), lost_by_region, {**money, "long_name": "EU money lost"}),
+        "lost_by_instrument": (("draw", "instrument"), lost_by_instrument, {**money, "long_name": "EU money lost"}),
         "payment_backlog": (("draw",), flows["delayed"],
                             {**money, "long_name": "payments waiting for absorption capacity, summed over years"}),
         "cofin_shortfall": (("draw",), shortfall,
