@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,3 +64,30 @@ def write_rows(name: str, rows: list[dict[str, Any]], env: dict[str, str]) -> Pa
         for row in rows:
             writer.writerow({**row, **env})
     return path
+
+
+def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return fmt.format(value)
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]], title: str, *,
+                left: tuple[str, ...] = ("case",), width: int = 200) -> None:
+    """Print the columns ``(key, heading, format)`` that some row has, with rich (plain text without it)."""
+    columns = [c for c in columns if any(c[0] in row for row in rows)]
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # plain text when rich is missing
+        print(" | ".join(h for _, h, _ in columns))
+        for row in rows:
+            print(" | ".join(_cell(row, k, f) for k, _, f in columns))
+        return
+    table = Table(title=title)
+    for key, heading, _ in columns:
+        table.add_column(heading, justify="left" if key in left else "right")
+    for row in rows:
+        table.add_row(*(_cell(row, k, f) for k, _, f in columns))
+    Console(width=width).print(table)

@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import Case, registry, write_rows
+from cases import Case, print_table, registry, write_rows
 from pulp_model import build_pulp
 
 import fundsim as fs
@@ -174,29 +174,8 @@ def measure(case: Case, repeat: int, phases: list[str]) -> dict[str, Any]:
     return run.row
 
 
-def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
-    value = row.get(key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return fmt.format(value)
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    columns = [c for c in COLUMNS if any(c[0] in row for row in rows)]  # the phases that ran
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:  # plain text when rich is missing
-        print(" | ".join(h for _, h, _ in columns))
-        for row in rows:
-            print(" | ".join(_cell(row, k, f) for k, _, f in columns))
-        return
-    table = Table(title="fundsim benchmarks (times in seconds; ratio = PuLP build / fundsim assembly)")
-    for key, heading, _ in columns:
-        table.add_column(heading, justify="left" if key == "case" else "right")
-    for row in rows:
-        table.add_row(*(_cell(row, k, f) for k, _, f in columns))
-    Console(width=200).print(table)
+def show(rows: list[dict[str, Any]]) -> None:
+    print_table(rows, COLUMNS, "fundsim benchmarks (times in seconds; ratio = PuLP build / fundsim assembly)")
 
 
 def check_targets(rows: list[dict[str, Any]]) -> list[str]:
@@ -251,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     print("environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), file=sys.stderr)
     rows = [measure(cases[n], 1 if args.quick else 3, phases) for n in names]
-    print_table(rows)
+    show(rows)
     for text in check_targets(rows):
         print(text)
     print(f"written: {write_rows(f'bench-{dt.datetime.now():%Y%m%d-%H%M%S}', rows, env)}")

@@ -47,7 +47,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import Case, registry, write_rows
+from cases import Case, print_table, registry, write_rows
 from run import REPEAT_BELOW, environment
 
 import fundsim as fs
@@ -145,29 +145,9 @@ COLUMNS = [  # (key, heading, format)
 ]
 
 
-def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
-    value = row.get(key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return fmt.format(value)
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    columns = [c for c in COLUMNS if any(c[0] in row for row in rows)]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:  # plain text when rich is missing
-        print(" | ".join(h for _, h, _ in columns))
-        for row in rows:
-            print(" | ".join(_cell(row, k, f) for k, _, f in columns))
-        return
-    table = Table(title="solver backends (cold solves, wall clock in seconds; ratios to HiGHS in the same run)")
-    for key, heading, _ in columns:
-        table.add_column(heading, justify="left" if key in ("case", "variant") else "right")
-    for row in rows:
-        table.add_row(*(_cell(row, k, f) for k, _, f in columns))
-    Console(width=220).print(table)
+def show(rows: list[dict[str, Any]]) -> None:
+    print_table(rows, COLUMNS, "solver backends (cold solves, wall clock in seconds; ratios to HiGHS in the same run)",
+                left=("case", "variant"), width=220)
 
 
 def _choose(parser: argparse.ArgumentParser, given: str | None, known: list[str], default: list[str],
@@ -194,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     print("environment: " + ", ".join(f"{k} {v}" for k, v in env.items()), file=sys.stderr)
     rows = [measure(cases[c], VARIANTS[v], solvers, 1 if args.quick else 3) for c in sizes for v in variants]
-    print_table(rows)
+    show(rows)
     print(f"written: {write_rows(f'solvers-{dt.datetime.now():%Y%m%d-%H%M%S}', rows, env)}")
     return 0
 
