@@ -82,6 +82,8 @@ def test_tutorial_budget_frontier_is_the_hand_worked_curve(tutorial: fs.Scenario
     # 60 EUR m usable at t = 1: at t = 1 (between 5/6 and 10/3) one more EUR m is worth 105 / 60 = 1.75, the
     # envelope shadow price worked by hand in scenarios/tutorial.yaml
     assert fr.data["value_per_eur_m"].values[1] == pytest.approx(1.75, rel=1e-9)
+    # what changes at 5/6: absorption starts to bind, and the envelopes' price falls from 2.25 to 1.75
+    assert fr.data["prices_change"].values[1].startswith("envelope[tpma, 2009] 2.25 → 1.75")
     assert fr.feasible_from == 0.0  # no rule needs money
     check_exact(tutorial, fr)
 
@@ -135,6 +137,9 @@ def test_gam_budget_frontier_is_exact_around_the_scenario(gam: fs.Scenario) -> N
     assert fr.value(1.0) == pytest.approx(985.2250650837115, rel=1e-9)  # the reference optimum
     slopes = fr.data["slope_right"].values[:-1]
     assert np.all(np.diff(slopes) < 0)  # concave: every slope below the one before
+    # every breakpoint says what changes there: some shadow price moves, even where no rule starts or stops
+    inner = fr.data["kind"].values == "breakpoint"
+    assert all(fr.data["prices_change"].values[inner]), fr.data["prices_change"].values
     check_exact(gam, fr)
 
 

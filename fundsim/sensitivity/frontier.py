@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -220,7 +221,8 @@ def _merge(pieces: list[tuple[_Point, _Point, float]], tol: float) -> list[tuple
 
 def _binding(lp: LinearProgram, result: SolveResult, tol: float = 1e-7) -> frozenset[str]:
     """The rules with a nonzero shadow price, as ``rule[labels]`` (what :meth:`Allocation.binding_rules` lists),
-    read from the flat duals without labelling a whole allocation."""
+    read from the flat duals without labelling a whole allocation; and the steps of diminishing returns that
+    are full (``impact_step_full[priority, region, step]``), whose filling also bends the frontier."""
     relax = relaxation_duals(lp, result)
     total = float(result.x[lp.variables["eu"].start:lp.variables["eu"].stop].sum())
     found = set()
@@ -230,6 +232,12 @@ def _binding(lp: LinearProgram, result: SolveResult, tol: float = 1e-7) -> froze
         part = relax[block.start:block.stop] * (0.01 * total if block.per_point else 1.0)
         for n in np.flatnonzero(np.abs(part) > tol):
             found.add(f"{name}[{_where(block, int(n))}]" if block.dims else name)
+    segments = lp.variables.get("impact_segment")
+    if segments is not None:  # a step of diminishing returns filled: the next EUR m is worth less there
+        cols = np.arange(segments.start, segments.stop)
+        full = (result.x[cols] >= lp.col_upper[cols] - 1e-9) & (np.abs(result.col_dual[cols]) > tol)
+        for n in np.flatnonzero(full):
+            found.add(f"impact_step_full[{_where(segments, int(n))}]")
     return frozenset(found)
 
 
@@ -247,6 +255,7 @@ class _Segment:
     right: _Point
     slope: float
     binding: frozenset[str]
+    prices: np.ndarray  # each row's shadow price per unit of relaxation on the piece
 
 
 def _verify(p: _Parametric, piece: tuple[_Point, _Point, float], tol: float) -> _Segment:
@@ -258,7 +267,7 @@ def _verify(p: _Parametric, piece: tuple[_Point, _Point, float], tol: float) -> 
         raise SolverError(f"the frontier of {p.scenario.name!r} is not linear on [{left.t:.6g}, {right.t:.6g}] "
                           f"as traced (midpoint value {mid.objective:.9g} against {chord:.9g}, slope "
                           f"{mid.slope:.9g} against {slope:.9g}): numerical trouble; try a larger tol", "error")
-    return _Segment(left, right, slope, _binding(p.lp, mid.result))
+    return _Segment(left, right, slope, _binding(p.lp, mid.result), relaxation_duals(p.lp, mid.result))
 
 
 def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float = 0.0, hi: float = 2.0, *,
@@ -379,6 +388,9 @@ def _dataset(p: _Parametric, first: _Point, last: _Point, segments: list[_Segmen
         "kind": ("t", kinds, {"long_name": "start, breakpoint or end of the curve"}),
         "starts_binding": ("t", [_words(a - b) for a, b in zip(after, before, strict=True)],
                            {"long_name": "rules binding right of the point, not left of it"}),
+        "prices_change": ("t", ["", *(_price_changes(p.lp, a.prices, b.prices) for a, b in pairwise(segments)), ""]
+                          if segments else [""],
+                          {"long_name": "the shadow prices that change most at the point (left → right)"}),
         "stops_binding": ("t", [_words(b - a) for a, b in zip(after, before, strict=True)],
                           {"long_name": "rules binding left of the point, not right of it"}),
         **money_variables(sc, p.lp, [q.result.x for q in points], "t"),
@@ -389,6 +401,24 @@ def _dataset(p: _Parametric, first: _Point, last: _Point, segments: list[_Segmen
              "usable_at_t1": float(p.b0.sum()), "sense": sc.objective.sense}
     coords = {"t": ("t", [q.t for q in points], {"long_name": f"multiplier of {what}", "units": "1"})}
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _price_changes(lp: LinearProgram, left: np.ndarray, right: np.ndarray, top: int = 3, tol: float = 1e-7) -> str:
+    """The ``top`` rule rows whose shadow price changes most between two pieces, as ``rule[labels] a → b``."""
+    change = np.abs(right - left)
+    internal = np.zeros(lp.num_row, bool)
+    for name in (*INTERNAL_ROWS, "impact_link"):
+        if name in lp.constraints:
+            internal[lp.constraints[name].start:lp.constraints[name].stop] = True
+    change[internal] = 0.0
+    words = []
+    for row in np.argsort(-change)[:top]:
+        if change[row] <= tol:
+            break
+        name, block = next((n, b) for n, b in lp.constraints.items() if b.start <= row < b.stop)
+        where = f"[{_where(block, int(row - block.start))}]" if block.dims else ""
+        words.append(f"{name}{where} {left[row]:.4g} → {right[row]:.4g}")
+    return "; ".join(words)
 
 
 def _words(rules: frozenset[str]) -> str:
@@ -403,7 +433,8 @@ class Frontier:
     ----------
     data : xarray.Dataset over ``t`` (start, breakpoints, end) with ``objective``, ``slope_left``,
         ``slope_right``, ``value_per_eur_m`` (the right slope per EUR m of budget), ``kind``,
-        ``starts_binding``, ``stops_binding``, ``eu``, ``cofin``,
+        ``starts_binding``, ``stops_binding``, ``prices_change`` (the shadow prices that move most there),
+        ``eu``, ``cofin``,
         ``eu_by_pillar`` and ``eu_by_group``; ``attrs["feasible_from"]`` is the smallest feasible ``t``
     """
 
@@ -433,7 +464,7 @@ class Frontier:
     def table(self) -> pd.DataFrame:
         """One row per point: t, kind, objective, slopes, EU and co-financing, what starts or stops binding."""
         cols = ["kind", "objective", "slope_left", "slope_right", "value_per_eur_m", "eu", "cofin", "starts_binding",
-                "stops_binding"]
+                "stops_binding", "prices_change"]
         return self.data[cols].to_dataframe()[cols]
 
     def segments(self) -> pd.DataFrame:
