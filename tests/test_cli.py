@@ -145,3 +145,14 @@ def test_solver_options_from_the_command_line() -> None:
         result = CliRunner().invoke(app, ["solve", "scenarios/tutorial.yaml", "--option", bad])
         assert result.exit_code == EXIT_BAD_INPUT, result.output
         assert message in result.output.replace("\n", " ")
+
+
+def test_simulate_again_into_the_same_store_says_it_resumed(tmp_path: Path) -> None:
+    store = tmp_path / "run.zarr"
+    args = ["simulate", "scenarios/tutorial-uncertain.yaml", "--draws", "6", "--chunk-size", "3", "--out", str(store)]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "6 computed in" in first.output and "resumed" not in first.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "0 computed in" in again.output and "resumed: 6 draws were in the store already" in again.output

@@ -17,7 +17,7 @@ import fundsim as fs
 from fundsim.montecarlo.executors import ProcessExecutor, SequentialExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
-VARYING = ("wall_seconds", "created", "chunk_size", "executor", "workers")
+VARYING = ("wall_seconds", "created", "chunk_size", "executor", "workers", "draws_computed")
 
 
 def same(a: xr.Dataset, b: xr.Dataset) -> None:

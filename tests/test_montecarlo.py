@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
 UNCERTAIN = ROOT / "scenarios" / "tutorial-uncertain.yaml"
 CUBE = ("instrument", "priority", "region", "year")
-TIMING = ("wall_seconds", "created", "chunk_size", "executor", "workers")  # attrs that differ between equal runs
+TIMING = ("wall_seconds", "created", "chunk_size", "executor", "workers", "draws_computed")  # differ in equal runs
 EPS = 1e-12  # the design keeps uniforms in [EPS, 1 - EPS]
 
 

@@ -169,8 +169,10 @@ def simulate(
         err.print(f"[bold red]{scenario}: the plan to stress-test is infeasible[/] — {exc.message}")
         raise typer.Exit(EXIT_INFEASIBLE) from None
     a = run.attrs
-    out.print(f"[bold]{sc.name}[/]: {draws:,} draws, {mode}, {design} design, seed {seed}, "
-              f"{a['wall_seconds']:.2f} s ({draws / a['wall_seconds']:,.0f} draws/s)", highlight=False)
+    done = int(a.get("draws_computed", draws))
+    resumed = f"; resumed: {draws - done:,} draws were in the store already" if done < draws else ""
+    out.print(f"[bold]{sc.name}[/]: {draws:,} draws, {mode}, {design} design, seed {seed}; {done:,} computed in "
+              f"{a['wall_seconds']:.2f} s ({done / a['wall_seconds']:,.0f} draws/s){resumed}", highlight=False)
     if "status" in run:
         bad = int((run["status"] != "optimal").sum())
         out.print(f"infeasible or failed draws: {bad:,} of {draws:,}", highlight=False)
