@@ -141,3 +141,10 @@ def test_compare_errors_exit_2(tmp_path: Path) -> None:
     bad.write_text("instrument,priority,region,year,amount\ntpma,return,north_africa,2031,5\n")
     code, text = run("compare", TUTORIAL, str(bad))
     assert code == EXIT_BAD_INPUT and "2031" in text
+
+
+def test_frontier_says_what_changes_at_each_breakpoint() -> None:
+    code, text = run("sensitivity", "frontier", TUTORIAL, "--lo", "0", "--hi", "4")
+    assert code == 0, text
+    assert "at t = 0.833333:" in text and "starts binding: absorption[north_africa, 2009]" in text
+    assert "stops binding: pillar_max_share[development]" in text

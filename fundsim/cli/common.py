@@ -55,7 +55,8 @@ def print_frame(frame: pd.DataFrame, title: str) -> None:
     for col in frame.columns:
         table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
     for label, row in frame.iterrows():
-        table.add_row(str(label), *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row.values))
+        name = f"{label:.6g}" if isinstance(label, float) else str(label)
+        table.add_row(name, *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row.values))
     out.print(table)
 
 

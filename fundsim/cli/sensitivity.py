@@ -184,8 +184,16 @@ def frontier(
     _check_out(out_file)
     sc = load(scenario)
     curve = _run("tracing the budget frontier", lambda: budget_frontier(sc, instrument, lo, hi))
-    print_frame(curve.table(), f"{sc.name}: budget frontier"
-                + (f" of {instrument}" if instrument else "") + f", feasible from t = {curve.feasible_from:.6g}")
+    table = curve.table()
+    print_frame(table[["kind", "objective", "slope_left", "slope_right", "value_per_eur_m", "eu"]],
+                f"{sc.name}: budget frontier" + (f" of {instrument}" if instrument else "")
+                + f", feasible from t = {curve.feasible_from:.6g}")
+    for t, row in table[table["kind"] == "breakpoint"].iterrows():
+        out.print(f"at t = {t:.6g}:", highlight=False)
+        for label, text in (("starts binding", row["starts_binding"]), ("stops binding", row["stops_binding"]),
+                            ("prices move", row["prices_change"])):
+            if text:
+                out.print(f"  {label}: {text}", highlight=False, markup=False)
     _write(out_file, curve.data)
 
 
