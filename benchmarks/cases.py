@@ -81,6 +81,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]],
         from rich.console import Console
         from rich.table import Table
     except ImportError:  # plain text when rich is missing
+        print(title)
         print(" | ".join(h for _, h, _ in columns))
         for row in rows:
             print(" | ".join(_cell(row, k, f) for k, _, f in columns))

@@ -58,7 +58,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pulp
-from cases import RESULTS, write_rows
+from cases import RESULTS, print_table, write_rows
 from pulp_model import build_pulp
 
 import fundsim as fs
@@ -695,32 +695,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {  # name: (title, [
 }
 
 
-def _cell(row: dict[str, Any], key: str, fmt: str) -> str:
-    value = row.get(key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return fmt.format(value)
-
-
-def print_table(name: str, rows: list[dict[str, Any]]) -> None:
+def show(name: str, rows: list[dict[str, Any]]) -> None:
     title, columns = TABLES[name]
-    columns = [c for c in columns if any(c[0] in r for r in rows)]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(title)
-        print(" | ".join(h for _, h, _ in columns))
-        for row in rows:
-            print(" | ".join(_cell(row, k, f) for k, _, f in columns))
-        return
-    table = Table(title=title)
-    for key, heading, _ in columns:
-        table.add_column(heading, justify="left" if key in ("case", "variant", "mode", "design", "draws_move")
-                         else "right")
-    for row in rows:
-        table.add_row(*(_cell(row, k, f) for k, _, f in columns))
-    Console(width=220).print(table)
+    print_table(rows, columns, title, left=("case", "variant", "mode", "design", "draws_move"), width=220)
 
 
 def check_targets(tables: dict[str, list[dict[str, Any]]], quick: bool) -> list[str]:
@@ -801,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
         tables["options"] = [row for n in names for row in part_options(cases[n], scenarios[n], args.quick)]
     stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
     for name, rows in tables.items():
-        print_table(name, rows)
+        show(name, rows)
         write_rows(f"mc-{stamp}-{name}", rows, env)
     for text in check_targets(tables, args.quick):
         print(text)

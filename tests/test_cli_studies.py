@@ -34,11 +34,14 @@ def test_sweep_writes_the_points_it_prints(tmp_path: Path) -> None:
     assert "147.5" in text
 
 
-def test_sweep_over_an_even_range() -> None:
+def test_sweep_over_an_even_range(tmp_path: Path) -> None:
+    out = tmp_path / "range.nc"
     code, text = run("sensitivity", "sweep", TUTORIAL, "instruments.tpma.envelope", "--start", "0.9",
-                     "--stop", "1.1", "--num", "3", "--relative")
+                     "--stop", "1.1", "--num", "3", "--relative", "--out", str(out))
     assert code == 0, text
-    assert "1.1" in text
+    study = xr.load_dataset(out)
+    np.testing.assert_allclose(study["value"], [0.9, 1.0, 1.1])
+    assert float(study["objective"].sel(value=1.0)) == pytest.approx(130.0)
 
 
 def test_tornado_table_to_csv(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ without the correlation (and says so in the result's attrs).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,25 @@ def _evaluate(sc: Scenario, unc: Uncertainty, u: np.ndarray, outputs: tuple[Outp
 def _constant(y: np.ndarray) -> bool:
     """An output that does not vary (up to the solver's tolerance) has no variance to apportion."""
     return bool(np.std(y) <= 1e-9 * max(1.0, float(np.abs(y).mean())))
+
+
+def _analyse(y: np.ndarray, wanted: tuple[Output, ...], d: int, names: tuple[str, ...],
+             analyse: Callable[[np.ndarray], Any]) -> tuple[np.ndarray, list[str], list[Any]]:
+    """SALib's ``analyse`` of each output column of ``y``: indices ``(input, output, index)`` (0 for an output
+    that does not vary), the names of the constant outputs, and SALib's result per output (``None`` if
+    constant)."""
+    indices = np.zeros((d, len(wanted), len(names)))
+    constant: list[str] = []
+    results: list[Any] = []
+    for k, out in enumerate(wanted):
+        if _constant(y[:, k]):
+            constant.append(out.name)
+            results.append(None)
+            continue
+        si = analyse(y[:, k])
+        results.append(si)
+        indices[:, k] = np.stack([np.ma.filled(np.ma.asarray(si[i], float), np.nan) for i in names], axis=1)
+    return indices, constant, results
 
 
 def _frame(sc: Scenario, unc: Uncertainty, outputs: tuple[Output, ...], mode: str, points: tuple[np.ndarray, ...],
@@ -145,17 +165,13 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     u = np.clip(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=seed), _EPS, 1 - _EPS)
     y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Sobol'")
     d = problem["num_vars"]
-    indices = np.zeros((d, len(wanted), len(SOBOL_INDICES)))
+    indices, constant, results = _analyse(y, wanted, d, SOBOL_INDICES, lambda yk: sobol_analyze.analyze(
+        problem, yk, calc_second_order=second_order, seed=seed))
     s2 = np.full((2, d, d, len(wanted)), np.nan)
-    constant = []
-    for k, out in enumerate(wanted):
-        if _constant(y[:, k]):
-            constant.append(out.name)
+    for k, si in enumerate(results):
+        if si is None:  # a constant output: no interaction either
             s2[:, ~np.eye(d, dtype=bool), k] = 0.0
-            continue
-        si = sobol_analyze.analyze(problem, y[:, k], calc_second_order=second_order, seed=seed)
-        indices[:, k] = np.stack([si[i] for i in SOBOL_INDICES], axis=1)
-        if second_order:
+        elif second_order:
             for j, key in enumerate(("S2", "S2_conf")):
                 upper = np.triu(np.nan_to_num(si[key]), 1)
                 s2[j, :, :, k] = np.where(np.eye(d, dtype=bool), np.nan, upper + upper.T)
@@ -213,14 +229,8 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     edge = 0.5 / levels
     u = edge + (1 - 2 * edge) * grid
     y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Morris")
-    indices = np.zeros((problem["num_vars"], len(wanted), len(MORRIS_INDICES)))
-    constant = []
-    for k, out in enumerate(wanted):
-        if _constant(y[:, k]):
-            constant.append(out.name)
-            continue
-        si = morris_analyze.analyze(problem, grid, y[:, k], num_levels=levels, seed=seed)
-        indices[:, k] = np.stack([np.ma.filled(np.ma.asarray(si[i], float), np.nan) for i in MORRIS_INDICES], axis=1)
+    indices, constant, _ = _analyse(y, wanted, problem["num_vars"], MORRIS_INDICES, lambda yk: morris_analyze.analyze(
+        problem, grid, yk, num_levels=levels, seed=seed))
     attrs = {"study": "morris", "trajectories": trajectories, "levels": levels, "evaluations": len(grid), "seed": seed,
              "correlation_ignored": int(scenario.uncertainty.correlation is not None),  # type: ignore[union-attr]
              "constant_outputs": ", ".join(constant), "confidence_level": 0.95,

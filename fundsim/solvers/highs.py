@@ -72,7 +72,8 @@ class HighsSolver:
     """
 
     name: ClassVar[str] = "highs"
-    features: ClassVar[Features] = Features(duals=True, ranging=True, mip=True, warm_start=True)
+    features: ClassVar[Features] = Features(duals=True, ranging=True, mip=True, warm_start=True,
+                                            infeasibility=True)
 
     IPM_COLUMNS: ClassVar[int] = 2_000
 
