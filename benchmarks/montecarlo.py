@@ -12,19 +12,23 @@ part            what is timed
 ``throughput``  per draw: (a) ``scenario_of_draw`` + the PuLP build (:mod:`pulp_model`) + PuLP's HiGHS,
                 the baseline; (b) the floor: a bare highspy loop over fundsim's LP, the draw's changed
                 numbers computed beforehand, timing only clearSolver/setBasis, changeColsCost/
-                changeRowsBounds, run and getSolution, with the Reoptimiser's choice of method (warm
-                dual simplex from the base basis; cold IPM + crossover from ``COLD_COLUMNS``); (c) ``fs.simulate``
-                sequential, as a user calls it (its one-time setup, assembly and a cold solve, included)
+                changeRowsBounds, run and getSolution, with the fastest in-place method of part
+                ``options`` (warm dual simplex from the base basis; cold IPM + crossover from
+                ``FLOOR_IPM_COLUMNS``); (b') bare sifting: ``Sifting.solve`` on each draw's LP, assembled
+                beforehand; (c) ``fs.simulate`` sequential, as a user calls it (its one-time setup, assembly
+                and a cold solve of the base, included)
 ``workers``     ``fs.simulate`` on ``ProcessExecutor(2)`` against ``ProcessExecutor(1)`` (reference)
 ``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference), and
                 its steps timed apart (design, parameter values, drawn numbers, payment loop, the rest)
 ``memory``      RSS before and peak during stress and re-optimise runs written to a Zarr store, each in a
                 fresh process (the peak is reset after the set-up through ``/proc/self/clear_refs``)
-``profile``     one re-optimised draw split into scenario_of_draw, assemble, _update, HiGHS run, result
-                extraction and labelling; a prototype that scales the base LP's numbers by the drawn
-                parameter values instead of re-assembling (:class:`ScaledNumbers`)
-``options``     HiGHS choices for the warm re-solve (pricing, primal/dual, cold IPM, the previous draw's
-                basis, split cost/bound solves) in the floor loop, on the same draws
+``profile``     one re-optimised draw split into scenario_of_draw, assemble, HiGHS runs, the rest of
+                sifting (restricting, pricing, passing the model, results) and labelling; a prototype
+                that scales the base LP's numbers by the drawn parameter values instead of re-assembling
+                (:class:`ScaledNumbers`)
+``options``     fundsim's sifting against HiGHS choices for an in-place re-solve of the full LP (pricing,
+                primal/dual, cold IPM, the previous draw's basis, split cost/bound solves) in the floor
+                loop, on the same draws
 ==============  ============================================================================================
 
 Tables are printed and written as CSV to ``benchmarks/results/mc-<time>-<table>.csv`` (git-ignored).
@@ -63,12 +67,12 @@ from pulp_model import build_pulp
 
 import fundsim as fs
 from fundsim.examples import synthetic_spec
-from fundsim.montecarlo import reoptimise
 from fundsim.montecarlo.design import parameter_values, unit_design
 from fundsim.montecarlo.executors import ProcessExecutor
 from fundsim.montecarlo.numbers import DrawnNumbers, drawn_numbers, scenario_of_draw
 from fundsim.montecarlo.reoptimise import Reoptimiser
 from fundsim.solvers import HighsSolver
+from fundsim.solvers.sifting import Sifting
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 2008
@@ -119,7 +123,7 @@ def registry() -> dict[str, Case]:
         "reference": Case("reference", lambda: fs.load_scenario(ROOT / "scenarios" / "gam-2008-uncertain.yaml"),
                           "scenarios/gam-2008-uncertain.yaml", (200, 30), (100, 10)),
         "medium": Case("medium", lambda: fs.scenario_from_dict(medium_spec()),
-                       "synthetic 60×15×8×7 + crisis/absorption/weights uncertainty", (5, 1), (2, 1)),
+                       "synthetic 60×15×8×7 + crisis/absorption/weights uncertainty", (8, 2), (3, 1)),
     }
 
 
@@ -206,10 +210,14 @@ PRIMAL = Variant("primal simplex, from the base basis", {"simplex_strategy": 4})
 COLD_IPM = Variant("cold IPM + crossover (presolve)", {"solver": "ipm"}, start="cold")
 
 
-def fundsim_choice(base: fs.LinearProgram, only_costs: bool = False) -> Variant:
-    """The re-solve the Reoptimiser makes of a draw: from ``COLD_COLUMNS`` columns a cold IPM with
-    crossover, below it from the base basis by dual simplex, or primal when the draw moves only costs."""
-    if base.num_col >= getattr(reoptimise, "COLD_COLUMNS", math.inf):
+# from this many columns a cold IPM + crossover beats every warm in-place simplex re-solve (part options)
+FLOOR_IPM_COLUMNS = 20_000
+
+
+def floor_choice(base: fs.LinearProgram, only_costs: bool = False) -> Variant:
+    """The fastest in-place re-solve of the full LP (part options): from ``FLOOR_IPM_COLUMNS`` columns a cold
+    IPM with crossover, below it from the base basis by dual simplex, or primal when only costs move."""
+    if base.num_col >= FLOOR_IPM_COLUMNS:
         return COLD_IPM
     return PRIMAL if only_costs else WARM
 
@@ -303,7 +311,26 @@ def drive_pulp(dr: Draws) -> dict[str, Any]:
 def drive_floor(dr: Draws, lps: list[fs.LinearProgram]) -> dict[str, Any]:
     """(b) the floor: fundsim's LP loaded once, each draw's numbers changed in place."""
     base = base_of(dr.sc)[0]
-    return bare_loop(dr.sc, changes(base, lps), fundsim_choice(base))
+    return bare_loop(dr.sc, changes(base, lps), floor_choice(base))
+
+
+def drive_sifting(sc: fs.Scenario, lps: list[fs.LinearProgram]) -> dict[str, Any]:
+    """(b') fundsim's method bare: ``Sifting.solve`` on LPs assembled beforehand (draws of the base's
+    structure; any other is solved cold, as the Reoptimiser does). Set-up untimed, as the floor's."""
+    base = base_of(sc)[0]
+    sifting = Sifting(base, HighsSolver().solve(base))
+    objs, iters = [], []
+    gc.collect()
+    start = time.perf_counter()
+    for lp in lps:
+        result = sifting.solve(lp) if same_structure(lp, base) else None
+        if result is None:
+            result = HighsSolver().solve(lp)
+        objs.append(result.objective)
+        iters.append(result.iterations)
+    wall = time.perf_counter() - start
+    return {"draws_per_s": len(lps) / wall, "seconds": wall, "objectives": np.array(objs, float),
+            "iterations": float(np.mean(iters))}
 
 
 def drive_fundsim(dr: Draws) -> dict[str, Any]:
@@ -339,16 +366,21 @@ def part_throughput(case: Case, sc: fs.Scenario, quick: bool) -> dict[str, Any]:
     log(f"{case.name}: (a) PuLP done")
     b = drive_floor(dr, lps)
     log(f"{case.name}: (b) floor done")
+    b2 = drive_sifting(sc, lps)
+    log(f"{case.name}: (b') bare sifting done")
     c = drive_fundsim(dr)
     log(f"{case.name}: (c) fundsim done")
     return {
         "case": case.name, "cols": base.num_col, "rows": base.num_row, "nnz": base.A.nnz, "draws": dr.n,
         "pulp_draws_per_s": a["draws_per_s"], "floor_draws_per_s": b["draws_per_s"],
+        "sifting_draws_per_s": b2["draws_per_s"],
         "fundsim_draws_per_s": c["draws_per_s"], "fundsim_setup_s": c["setup_s"],
         "fundsim_steady_draws_per_s": c["steady_draws_per_s"],
         "over_pulp": c["draws_per_s"] / a["draws_per_s"], "over_floor": c["draws_per_s"] / b["draws_per_s"],
+        "steady_over_sifting": c["steady_draws_per_s"] / b2["draws_per_s"],
         "max_rel_diff_pulp": rel_diff(a["objectives"], c["objectives"]),
-        "max_rel_diff_floor": rel_diff(b["objectives"], c["objectives"]),
+        "max_rel_diff_floor": max(rel_diff(b["objectives"], c["objectives"]),
+                                  rel_diff(b2["objectives"], c["objectives"])),
         "iterations": c["iterations"], "rebuilt": c["rebuilt"], "infeasible": int(np.isnan(c["objectives"]).sum()),
         "pulp_solver": a["solver"],
     }
@@ -356,7 +388,7 @@ def part_throughput(case: Case, sc: fs.Scenario, quick: bool) -> dict[str, Any]:
 
 # ---- part 1(d): two workers against one ---------------------------------------------------------------
 def part_workers(sc: fs.Scenario, quick: bool) -> list[dict[str, Any]]:
-    n = 120 if quick else 1500
+    n = 120 if quick else 2400  # one worker: over a minute (about 30 draws/s)
     rows, objs = [], {}
     for workers in (1, 2):
         gc.collect()
@@ -476,7 +508,7 @@ def part_memory(quick: bool) -> list[dict[str, Any]]:
 
 
 # ---- part 4: where one re-optimised draw spends its time ------------------------------------------------
-STEPS = ("scenario_of_draw", "assemble", "_update", "highs_run", "extraction", "labelling")
+STEPS = ("scenario_of_draw", "assemble", "highs_run", "sifting_rest", "labelling")
 
 
 def _cum(stats: pstats.Stats, file_part: str, func: str) -> float:
@@ -486,7 +518,7 @@ def _cum(stats: pstats.Stats, file_part: str, func: str) -> float:
 
 def part_profile(case: Case, sc: fs.Scenario, quick: bool) -> dict[str, Any]:
     """Pass 1 times the steps with perf_counter; pass 2 runs ``solve_draws`` under cProfile, for labelling:
-    ``_one`` minus assemble, _update and solve, plus the per-chunk ``_label``."""
+    ``_one`` minus assemble and ``_solve``, plus the per-chunk ``_label``."""
     dr = Draws(sc, case.draws[quick])
     r = Reoptimiser(sc)
     t = dict.fromkeys(STEPS, 0.0)
@@ -496,11 +528,9 @@ def part_profile(case: Case, sc: fs.Scenario, quick: bool) -> dict[str, Any]:
         t1 = time.perf_counter()
         lp = fs.assemble(scd)
         t2 = time.perf_counter()
-        r._update(lp)
+        res = r._solve(lp)
         t3 = time.perf_counter()
-        res = r.solver.solve()
-        t4 = time.perf_counter()
-        for key, dt_ in zip(STEPS, (t1 - t0, t2 - t1, t3 - t2, res.seconds, t4 - t3 - res.seconds), strict=False):
+        for key, dt_ in zip(STEPS, (t1 - t0, t2 - t1, res.seconds, t3 - t2 - res.seconds), strict=False):
             t[key] += dt_
     prof = cProfile.Profile()
     prof.enable()
@@ -508,7 +538,7 @@ def part_profile(case: Case, sc: fs.Scenario, quick: bool) -> dict[str, Any]:
     prof.disable()
     st = pstats.Stats(prof)
     t["labelling"] = (_cum(st, "reoptimise.py", "_one") - _cum(st, "assemble.py", "assemble")
-                      - _cum(st, "reoptimise.py", "_update") - _cum(st, "highs.py", "solve")
+                      - _cum(st, "reoptimise.py", "_solve")
                       + _cum(st, "reoptimise.py", "_label"))
     total = sum(t.values())
     row: dict[str, Any] = {"case": case.name, "draws": dr.n, "ms_per_draw": 1e3 * total / dr.n}
@@ -624,43 +654,47 @@ def _first(choice: Variant, *others: Variant) -> list[Variant]:
 
 def part_options(case: Case, sc: fs.Scenario, quick: bool) -> list[dict[str, Any]]:
     """Each variant on the case's draws; also on draws moving only costs, and only bounds. In each group
-    fundsim's own choice comes first and the others are compared with it."""
+    fundsim's sifting comes first and the in-place re-solves of the full LP are compared with it."""
     dr = Draws(sc, case.option_draws[quick])
     base = base_of(sc)[0]
     lps = [lp for lp in (fs.assemble(dr.scenario(d)) for d in range(dr.n)) if same_structure(lp, base)]
     partial = {"costs only": [dataclasses.replace(base, c=lp.c) for lp in lps],
                "bounds only": [dataclasses.replace(base, row_lower=lp.row_lower, row_upper=lp.row_upper)
                                for lp in lps]}
-    groups = {"costs and bounds": _first(fundsim_choice(base), *VARIANTS),
-              "costs only": _first(fundsim_choice(base, only_costs=True), PRIMAL, WARM),
-              "bounds only": _first(fundsim_choice(base), WARM, PRIMAL)}
+    groups: dict[str, list[Variant | None]] = {  # None: fundsim's sifting
+        "costs and bounds": [None, *_first(floor_choice(base), *VARIANTS)],
+        "costs only": [None, *_first(floor_choice(base, only_costs=True), PRIMAL, WARM)],
+        "bounds only": [None, *_first(floor_choice(base), WARM, PRIMAL)]}
     if quick and case.name != "reference":  # the medium case's solves take seconds: fundsim's against one
-        groups = {"costs and bounds": _first(fundsim_choice(base), WARM, COLD_IPM)[:2]}
+        groups = {"costs and bounds": [None, floor_choice(base)]}
     runs = [(moves, v, partial.get(moves, lps)) for moves, variants in groups.items() for v in variants]
     rows: list[dict[str, Any]] = []
     reference: dict[str, dict[str, Any]] = {}
     for moves, v, these in runs:
-        out = bare_loop(sc, changes(base, these), v)
+        out = drive_sifting(sc, these) if v is None else bare_loop(sc, changes(base, these), v)
         reference.setdefault(moves, out)
-        first = reference[moves] is out
-        rows.append({"case": case.name, "draws_move": moves, "variant": v.name + (" (fundsim)" if first else ""),
+        name = "sifting from the base working set and basis (fundsim)" if v is None else v.name
+        rows.append({"case": case.name, "draws_move": moves, "variant": name,
                      "draws": len(these),
                      "draws_per_s": out["draws_per_s"], "vs_fundsim": out["draws_per_s"] / reference[moves][
                          "draws_per_s"], "iterations": out["iterations"],
                      "max_rel_diff": rel_diff(out["objectives"], reference[moves]["objectives"])})
-        log(f"{case.name}: options: {moves}: {v.name} done")
+        log(f"{case.name}: options: {moves}: {name} done")
     return rows
 
 
 # ---- tables ------------------------------------------------------------------------------------------
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {  # name: (title, [(key, heading, format)])
-    "throughput": ("1. Re-optimise throughput, draws/s (a PuLP per draw, b bare-HiGHS floor, c fs.simulate)", [
+    "throughput": ("1. Re-optimise throughput, draws/s (a PuLP per draw, b bare-HiGHS floor, b' bare sifting, "
+                   "c fs.simulate)", [
         ("case", "case", "{}"), ("cols", "cols", "{:,}"), ("rows", "rows", "{:,}"), ("draws", "draws", "{}"),
         ("pulp_draws_per_s", "(a) PuLP", "{:.2f}"), ("floor_draws_per_s", "(b) floor", "{:.2f}"),
-        ("fundsim_draws_per_s", "(c) fundsim", "{:.2f}"), ("fundsim_setup_s", "(c) setup s", "{:.2f}"),
+        ("sifting_draws_per_s", "(b') sifting", "{:.2f}"), ("fundsim_draws_per_s", "(c) fundsim", "{:.2f}"),
+        ("fundsim_setup_s", "(c) setup s", "{:.2f}"),
         ("fundsim_steady_draws_per_s", "(c) w/o setup", "{:.2f}"), ("over_pulp", "c/a", "{:.2f}×"),
-        ("over_floor", "c/b", "{:.2f}×"), ("max_rel_diff_pulp", "max Δobj a–c", "{:.1e}"),
-        ("max_rel_diff_floor", "max Δobj b–c", "{:.1e}"), ("iterations", "simplex its/draw", "{:.0f}"),
+        ("over_floor", "c/b", "{:.2f}×"), ("steady_over_sifting", "c w/o setup / b'", "{:.2f}×"),
+        ("max_rel_diff_pulp", "max Δobj a–c", "{:.1e}"), ("max_rel_diff_floor", "max Δobj b,b'–c", "{:.1e}"),
+        ("iterations", "simplex its/draw", "{:.0f}"),
         ("rebuilt", "rebuilt", "{}"), ("infeasible", "infeasible", "{}")]),
     "workers": ("1d. Process pool on the reference: 2 workers against 1", [
         ("workers", "workers", "{}"), ("draws", "draws", "{:,}"), ("wall_s", "wall s", "{:.1f}"),
@@ -686,8 +720,8 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {  # name: (title, [
         + [("assembled_numbers_ms", "LP numbers by assembly ms", "{:.2f}"),
            ("scaled_numbers_ms", "by scaling ms", "{:.3f}"), ("scaled_max_rel_diff", "Δ", "{:.1e}"),
            ("projected_draws_per_s", "draws/s if scaled", "{:.2f}")]),
-    "options": ("4b. HiGHS choices for the per-draw re-solve (bare loop, same draws); each group against its "
-                "first row, fundsim's choice", [
+    "options": ("4b. fundsim's sifting against in-place re-solves of the full LP (bare loops, same draws); each "
+                "group against its first row", [
         ("case", "case", "{}"), ("draws_move", "draws move", "{}"), ("variant", "variant", "{}"),
         ("draws", "draws", "{}"), ("draws_per_s", "draws/s", "{:.2f}"),
         ("vs_fundsim", "vs 1st of group", "{:.2f}×"),

@@ -128,13 +128,13 @@ def test_unknown_executor() -> None:
         fs.simulate(fs.load_scenario(ROOT / "scenarios" / "tutorial-uncertain.yaml"), draws=2, executor="gpu")
 
 
-def test_large_lps_are_resolved_cold_with_the_same_answers(scenario: fs.Scenario,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Above COLD_COLUMNS each draw is re-solved by IPM from scratch: objectives equal cold solves of each
-    draw's scenario, and the run does not depend on the chunking."""
-    from fundsim.montecarlo import reoptimise
+def test_draws_sifting_cannot_decide_are_solved_cold_with_the_same_answers(
+        scenario: fs.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draw whose restricted LP sifting cannot decide is solved cold on its own LP: objectives equal cold
+    solves of each draw's scenario, and the run does not depend on the chunking."""
+    from fundsim.solvers.sifting import Sifting
 
-    monkeypatch.setattr(reoptimise, "COLD_COLUMNS", 0)
+    monkeypatch.setattr(Sifting, "solve", lambda self, lp: None)
     run = fs.simulate(scenario, draws=12, seed=8, chunk_size=12, executor="sequential")
     same(run, fs.simulate(scenario, draws=12, seed=8, chunk_size=5, executor="sequential"))
     values = fs.montecarlo.parameter_values(scenario.uncertainty, fs.montecarlo.unit_design(

@@ -117,8 +117,8 @@ def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimis
     scenario : a scenario whose ``uncertainty.parameters`` name the columns of ``values``
     values : ``(point, parameter)`` matrix; row k sets every uncertain parameter as a drawn value would
         (an ``absolute`` parameter sets the number, a ``multiplicative`` one multiplies it)
-    mode : ``"reoptimise"`` (the best allocation at each point, warm-started from the scenario's optimal
-        basis) or ``"stress"`` (the fixed ``plan`` under each point's numbers)
+    mode : ``"reoptimise"`` (the best allocation at each point, sifted from the scenario's optimum) or
+        ``"stress"`` (the fixed ``plan`` under each point's numbers)
     plan : for stress mode: an Allocation, its Dataset, a NetCDF file it was saved to, or a dense
         ``(instrument, priority, region, year)`` array
     keep_allocations : keep each point's ``eu`` cube (re-optimise mode)

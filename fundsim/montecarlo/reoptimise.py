@@ -1,9 +1,11 @@
-"""Re-optimise per draw: assemble once, then change costs, bounds and right-hand sides in place and
-warm-start HiGHS from the previous basis.
+"""Re-optimise per draw: assemble once, then solve each draw's numbers warm from the scenario's optimum.
 
-A draw's numbers are put into the scenario, the LP of that scenario is built (vectorised, milliseconds)
-and only the entries that differ from the loaded LP are passed to HiGHS. A draw that changes the LP's
-structure (money appearing in, or vanishing from, a cell) is solved cold on its own LP, and counted.
+A draw's numbers are put into the scenario and the LP of that scenario is built (vectorised,
+milliseconds). A draw with the scenario's own structure is solved by sifting
+(:class:`~fundsim.solvers.sifting.Sifting`): over the columns that carried the scenario's optimum, warm
+from its optimal basis, adding the columns whose reduced costs price in until none does. A draw that changes
+the LP's structure (money appearing in, or vanishing from, a cell), or that sifting cannot decide (the
+restricted LP infeasible), is solved cold on its own LP; structural changes are counted.
 """
 
 from __future__ import annotations
@@ -21,14 +23,12 @@ from fundsim.model import Scenario
 from fundsim.montecarlo.numbers import DrawnNumbers, scenario_of_draw
 from fundsim.results import relaxation_duals
 from fundsim.results.allocation import CUBE
-from fundsim.solvers import HighsSolver, Status
+from fundsim.solvers import HighsSolver, SolveResult, Status
 from fundsim.solvers.mip import solve_mip
+from fundsim.solvers.sifting import Sifting
 
-__all__ = ["COLD_COLUMNS", "Reoptimiser"]
+__all__ = ["Reoptimiser"]
 
-# From this many columns each draw is re-solved by IPM + crossover from scratch: on a 34k-column LP it took
-# 2.2 s a draw against 3.7 s for dual simplex from the base basis (benchmarks/montecarlo.py)
-COLD_COLUMNS = 20_000
 
 def _same_structure(a: LinearProgram, b: LinearProgram) -> bool:
     return (a.A.shape == b.A.shape and a.A.nnz == b.A.nnz and np.array_equal(a.A.indptr, b.A.indptr)
@@ -38,74 +38,47 @@ def _same_structure(a: LinearProgram, b: LinearProgram) -> bool:
 
 @dataclass
 class Reoptimiser:
-    """Holds one assembled LP and a warm HiGHS instance; ``solve_draws`` runs a chunk of draws.
+    """Holds the scenario's LP, solved once, and sifts each draw from its optimum; ``solve_draws`` runs a
+    chunk of draws.
 
-    Draws whose LP has another structure (money drawn to zero in an instrument, say) are solved cold
-    on their own LP and counted in ``rebuilt``."""
+    Every draw starts from the scenario's working set and optimal basis, so a draw's result depends on that
+    draw alone, not on which draws the same worker solved before it: results are identical whatever the
+    chunking or the executor. Draws whose LP has another structure (money drawn to zero in an instrument,
+    say) are solved cold on their own LP and counted in ``rebuilt``.
+    """
 
     scenario: Scenario
     keep_allocations: bool = False
     lp: LinearProgram = field(init=False)
     template: dict[str, Block] = field(init=False)
-    solver: HighsSolver = field(init=False)
+    sifting: Sifting | None = field(init=False, default=None)
     rebuilt: int = 0
 
     def __post_init__(self) -> None:
-        self.lp = assemble(self.scenario)
+        self.lp = self.base_lp = assemble(self.scenario)
         # results are labelled by the blocks of the scenario's own LP, whatever a draw's LP holds: a rule
         # block that a draw's LP lacks (money drawn to zero) reads as NaN in that draw
         self.template = {name: block for name, block in self.lp.constraints.items()
                          if name != "total_eu_definition"}
-        self.solver = HighsSolver({"solver": "simplex"})
-        if self.lp.integrality is not None:  # a MILP: each draw is solved as such, priced with its decisions fixed
-            self.base_lp, self.base_basis = self.lp, None
-            return
-        if self.lp.num_col >= COLD_COLUMNS:  # each draw is solved from scratch: no base basis to compute
-            self.solver.load(self.lp)
-        else:
-            self.solver.solve(self.lp)
-        self.base_lp = self.lp
-        self.base_basis = self.solver.highs.getBasis()
+        # an LP is solved once, to sift its draws from; a MILP's draws are solved as MILPs, each priced with
+        # its integer decisions fixed. A scenario with no optimum of its own has its draws solved cold.
+        if self.lp.integrality is None:
+            base = HighsSolver().solve(self.lp)
+            if base.status is Status.OPTIMAL:
+                self.sifting = Sifting(self.lp, base)
 
-    def _update(self, lp: LinearProgram) -> None:
-        """Pass what differs from the loaded LP to HiGHS, or reload when the structure differs.
-
-        Every draw with the scenario's own structure starts from the scenario's optimal basis, so that a
-        draw's result depends on that draw alone, not on which draws the same worker solved before it:
-        results are then identical whatever the chunking or the executor.
-        """
-        if not _same_structure(lp, self.lp):
-            if _same_structure(lp, self.base_lp):
-                self.solver.load(self.base_lp)
-                self.lp = self.base_lp
-            else:
-                self.rebuilt += 1
-                self.solver.load(lp)
-                self.lp = lp
-                return
-        self.solver.highs.clearSolver()  # drop what the previous draw left (factorisation, edge weights)
-        large = self.lp.num_col >= COLD_COLUMNS  # large degenerate LPs: a cold IPM beats a warm simplex
-        if large:
-            self.solver.highs.setOptionValue("solver", "ipm")
-        else:
-            self.solver.highs.setBasis(self.base_basis)
-        # from the base optimum, a draw that moves only costs stays primal feasible: primal simplex re-solves
-        # it several times faster than dual (benchmarks/montecarlo.py); any bound moved: dual simplex
-        only_costs = (np.array_equal(lp.row_lower, self.base_lp.row_lower)
-                      and np.array_equal(lp.row_upper, self.base_lp.row_upper)
-                      and np.array_equal(lp.col_upper, self.base_lp.col_upper))
-        if not large:
-            self.solver.highs.setOptionValue("simplex_strategy", 4 if only_costs else 1)
-        cols = np.flatnonzero(lp.c != self.lp.c)
-        if len(cols):
-            self.solver.change_costs(cols, lp.c[cols])
-        rows = np.flatnonzero((lp.row_lower != self.lp.row_lower) | (lp.row_upper != self.lp.row_upper))
-        if len(rows):
-            self.solver.change_row_bounds(rows, lp.row_lower[rows], lp.row_upper[rows])
-        bcols = np.flatnonzero((lp.col_lower != self.lp.col_lower) | (lp.col_upper != self.lp.col_upper))
-        if len(bcols):
-            self.solver.change_col_bounds(bcols, lp.col_lower[bcols], lp.col_upper[bcols])
+    def _solve(self, lp: LinearProgram) -> SolveResult:
+        """Sift a draw with the scenario's structure; solve anything else cold on its own LP."""
         self.lp = lp
+        if lp.integrality is not None:
+            return solve_mip(HighsSolver(), lp)
+        if _same_structure(lp, self.base_lp):
+            result = self.sifting.solve(lp) if self.sifting is not None else None
+            if result is not None:
+                return result
+        else:
+            self.rebuilt += 1
+        return HighsSolver().solve(lp)
 
     def solve_draws(self, numbers: DrawnNumbers, draw_ids: np.ndarray) -> xr.Dataset:
         """Solve each draw of ``numbers``; return per-draw results labelled by ``draw`` (one labelling step
@@ -116,12 +89,7 @@ class Reoptimiser:
     def _one(self, sc: Scenario) -> dict[str, Any]:
         rebuilt_before = self.rebuilt
         lp = assemble(sc)
-        if lp.integrality is not None:
-            self.lp = lp
-            result = solve_mip(HighsSolver(), lp)
-        else:
-            self._update(lp)
-            result = self.solver.solve()
+        result = self._solve(lp)
         ok = result.status is Status.OPTIMAL
         eu_block = self.lp.variables["eu"]
         i, p, r, y = eu_block.positions  # type: ignore[misc]

@@ -120,8 +120,9 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     ----------
     scenario : a scenario with an ``uncertainty:`` section
     draws : number of draws
-    mode : ``"reoptimise"``: the best allocation is found again for every draw (warm-started from the
-        scenario's optimal basis); ``"stress"``: the fixed ``plan`` is evaluated under every draw, vectorised
+    mode : ``"reoptimise"``: the best allocation is found again for every draw (sifted from the
+        scenario's optimum: :class:`~fundsim.solvers.sifting.Sifting`); ``"stress"``: the fixed ``plan``
+        is evaluated under every draw, vectorised
     seed : draw k's numbers depend only on (seed, k) (random design) or on (seed, draws) (lhs, sobol)
     design : ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"`` (scrambled)
     chunk_size : draws per chunk (does not change the numbers); default 100 (reoptimise), 10,000 (stress)

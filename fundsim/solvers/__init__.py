@@ -2,17 +2,19 @@
 
 ``highs`` (highspy, in process, warm re-solves) is the default; ``pulp`` runs any PuLP solver, CBC by
 default. :func:`~fundsim.solvers.export.write_program` writes an LP as an MPS or LP file with readable names.
+:class:`~fundsim.solvers.sifting.Sifting` re-solves wide LPs of one structure from a base optimum (Monte Carlo).
 """
 
 from fundsim.solvers.base import Features, Solver, SolveResult, Status
 from fundsim.solvers.export import names, write_program
 from fundsim.solvers.highs import HighsSolver
 from fundsim.solvers.pulp import PulpSolver
+from fundsim.solvers.sifting import Sifting
 
 BACKENDS: dict[str, type[HighsSolver] | type[PulpSolver]] = {"highs": HighsSolver, "pulp": PulpSolver}
 
-__all__ = ["BACKENDS", "Features", "HighsSolver", "PulpSolver", "SolveResult", "Solver", "Status", "get_solver",
-           "names", "write_program"]
+__all__ = ["BACKENDS", "Features", "HighsSolver", "PulpSolver", "Sifting", "SolveResult", "Solver", "Status",
+           "get_solver", "names", "write_program"]
 
 
 def get_solver(name: str = "highs", **options: object) -> Solver:

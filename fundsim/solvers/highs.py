@@ -81,6 +81,7 @@ class HighsSolver:
         self.options = {"output_flag": False, **(options or {})}
         self._h: Any = None
         self._lp: LinearProgram | None = None
+        self._added: list[tuple[np.ndarray, np.ndarray, np.ndarray, sp.csc_matrix]] = []  # since the load
 
     @classmethod
     @cache
@@ -131,7 +132,18 @@ class HighsSolver:
             bound(lp.row_lower), bound(lp.row_upper), lp.A.indptr.astype(np.int32), lp.A.indices.astype(np.int32),
             np.ascontiguousarray(lp.A.data, dtype=np.float64), integrality,
         )
-        self._lp = lp
+        self._lp, self._added = lp, []
+
+    def _loaded_lp(self) -> LinearProgram | None:
+        """The loaded LP with any columns added since (joined on demand: sifting adds columns every round)."""
+        if self._added and self._lp is not None:
+            lp = self._lp
+            cost, lower, upper, matrix = (list(part) for part in zip(*self._added, strict=True))
+            self._lp = LinearProgram(lp.sense, np.concatenate([lp.c, *cost]), sp.hstack([lp.A, *matrix], format="csr"),
+                                     lp.row_lower, lp.row_upper, np.concatenate([lp.col_lower, *lower]),
+                                     np.concatenate([lp.col_upper, *upper]), lp.variables, lp.constraints, lp.offset)
+            self._added = []
+        return self._lp
 
     # in-place changes for warm re-solves --------------------------------------------------------------
     def change_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
@@ -206,16 +218,17 @@ class HighsSolver:
 
     def _rangeable_lp(self) -> LinearProgram:
         """The loaded LP; :class:`SolverError` unless it is continuous and solved to optimality with a basis."""
-        if self._h is None or self._lp is None:
+        lp = self._loaded_lp()
+        if self._h is None or lp is None:
             raise SolverError("no ranging before a solve: call solve(lp) first", "unavailable")
-        if self._lp.integrality is not None and np.any(self._lp.integrality):
+        if lp.integrality is not None and np.any(lp.integrality):
             raise SolverError("ranging is defined for linear programmes only, and this one has integer variables: "
                               "its shadow prices and ranges would be those of one branch, not of the problem",
                               "unavailable")
         if _status(self._h) is not Status.OPTIMAL or not self._h.getBasis().valid:
             raise SolverError(f"ranging needs an optimal basis; HiGHS reports {self._h.getModelStatus()}",
                               "unavailable")
-        return self._lp
+        return lp
 
     def _raw_status(self) -> np.ndarray:
         """HiGHS's basis status codes, columns then rows."""
@@ -383,7 +396,7 @@ class HighsSolver:
     def _activity_range(self, A: sp.csr_matrix, i: int, lp: LinearProgram, side: int, priced: bool) -> tuple[
             float, float]:
         """Least and most activity of row ``i`` on the loaded face, its bound on ``side`` released."""
-        face = self._lp
+        face = self._loaded_lp()
         if face is None:
             raise SolverError("no face loaded", "error")
         equality = lp.row_lower[i] == lp.row_upper[i]
@@ -434,6 +447,19 @@ class HighsSolver:
             dual.change_coeffs(d.indices, np.full(d.nnz, t), np.zeros(d.nnz))
             low[k], high[k] = ends
         return low, high
+
+    def add_columns(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, matrix: sp.csc_matrix) -> None:
+        """Append columns (``matrix``: rows × new columns) to the loaded LP; the basis is kept, the new columns
+        nonbasic at their lower bound, for a warm re-solve by primal simplex."""
+        if self._h is None or self._lp is None:
+            raise ValueError("nothing to add columns to: pass a LinearProgram first")
+        inf = _highspy().kHighsInf
+        matrix = sp.csc_matrix(matrix)
+        self._h.addCols(matrix.shape[1], np.ascontiguousarray(cost, dtype=np.float64),
+                        np.clip(lower, -inf, inf).astype(np.float64), np.clip(upper, -inf, inf).astype(np.float64),
+                        matrix.nnz, matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
+                        np.ascontiguousarray(matrix.data, dtype=np.float64))
+        self._added.append((np.asarray(cost, float), np.asarray(lower, float), np.asarray(upper, float), matrix))
 
     def change_coeffs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         """Change matrix entries in place (0 removes one); the basis is kept for a warm re-solve."""

@@ -1,0 +1,206 @@
+"""Sifting (fundsim.solvers.sifting): each result is certified against the full LP here, independently of
+HiGHS (primal feasibility, reduced-cost signs, equal primal and dual objectives), and equals a full solve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fundsim as fs
+from fundsim.lp import LinearProgram
+from fundsim.montecarlo import Reoptimiser
+from fundsim.montecarlo.design import parameter_values, unit_design
+from fundsim.montecarlo.numbers import drawn_numbers, scenario_of_draw
+from fundsim.solvers import HighsSolver, SolveResult, Status
+from fundsim.solvers.sifting import Sifting
+
+ROOT = Path(__file__).resolve().parents[1]
+TOL = 1e-6
+
+
+def make_lp(c: list[float], rows: list[list[float]], lower: list[float], upper: list[float], *,
+            col_upper: list[float] | None = None, col_lower: list[float] | None = None,
+            sense: str = "max") -> LinearProgram:
+    n = len(c)
+    return LinearProgram(sense, np.array(c, float), sp.csr_matrix(np.array(rows, float)), np.array(lower, float),
+                         np.array(upper, float), np.array(col_lower or [0.0] * n, float),
+                         np.array(col_upper or [np.inf] * n, float), variables={}, constraints={})
+
+
+def assert_certified(lp: LinearProgram, result: SolveResult) -> None:
+    """``result`` is optimal for the full ``lp``: x feasible, the duals' reduced costs have the signs of
+    optimality at x's bounds, and the primal objective equals the dual one."""
+    x, y = result.x, result.row_dual
+    activity = lp.A @ x
+    assert np.all(activity <= lp.row_upper + TOL) and np.all(activity >= lp.row_lower - TOL)
+    assert np.all(x <= lp.col_upper + TOL) and np.all(x >= lp.col_lower - TOL)
+    d = (lp.c - lp.A.T @ y) * (1.0 if lp.sense == "max" else -1.0)  # > 0: raising x_j would improve
+    at_lower, at_upper = x <= lp.col_lower + TOL, x >= lp.col_upper - TOL
+    assert np.all(d[~at_lower] >= -TOL), "a column above its lower bound would gain by falling"
+    assert np.all(d[~at_upper] <= TOL), "a column below its upper bound would gain by rising"
+    # the dual objective: each row's dual times the bound it sits on, each column's reduced cost times its bound
+    row_bound = np.where(np.abs(activity - lp.row_upper) <= TOL, lp.row_upper, lp.row_lower)
+    row_bound = np.where(np.abs(y) <= 1e-12, 0.0, row_bound)
+    reduced = lp.c - lp.A.T @ y
+    col_bound = np.where(at_upper & ~at_lower, lp.col_upper, lp.col_lower)
+    col_bound = np.where(np.abs(reduced) <= 1e-12, 0.0, col_bound)
+    dual_objective = float(y @ row_bound + reduced @ col_bound) + lp.offset
+    assert float(lp.c @ x) + lp.offset == pytest.approx(result.objective, rel=1e-9, abs=1e-9)
+    assert dual_objective == pytest.approx(result.objective, rel=1e-7, abs=1e-7)
+
+
+def sift_from(base: LinearProgram, **kw: int) -> Sifting:
+    return Sifting(base, HighsSolver().solve(base), **kw)
+
+
+# ---- hand-made LPs -----------------------------------------------------------------------------------
+def test_a_restricted_lp_that_is_infeasible_is_left_to_a_full_solve() -> None:
+    # max x1 + 0.5 x2, 1 <= x1 + x2 <= 3: the base optimum uses x1 alone, so x2 is left out. With x1 capped
+    # at 0 the restricted LP is infeasible although x2 = 3 solves the full one
+    base = make_lp([1, 0.5], [[1, 1]], [1], [3], col_upper=[10, 5])
+    sifting = sift_from(base)
+    assert list(sifting.working) == [0]
+    draw = make_lp([1, 0.5], [[1, 1]], [1], [3], col_upper=[0, 5])
+    assert sifting.solve(draw) is None
+    assert HighsSolver().solve(draw).objective == pytest.approx(1.5)
+
+
+def test_columns_price_in_until_none_improves() -> None:
+    # three goods share one budget row; in the draw the base's winner becomes the worst
+    base = make_lp([3, 2, 1], [[1, 1, 1]], [-np.inf], [3], col_upper=[2, 2, 2])
+    sifting = sift_from(base)
+    assert set(sifting.working) == {0, 1}
+    draw = make_lp([1, 2, 3], [[1, 1, 1]], [-np.inf], [3], col_upper=[2, 2, 2])
+    result = sifting.solve(draw)
+    assert result is not None and result.objective == pytest.approx(8.0)
+    np.testing.assert_allclose(result.x, [0, 1, 2], atol=1e-9)
+    assert result.info["sifting_rounds"] == 2 and result.info["sifting_columns"] == 3
+    assert_certified(draw, result)
+
+
+def test_one_column_per_round_still_ends_at_the_optimum() -> None:
+    rng = np.random.default_rng(3)
+    n = 40
+    c = rng.uniform(0.5, 2.0, n)
+    base = make_lp(list(c), [list(rng.uniform(0.1, 1, n)), list(rng.uniform(0.1, 1, n))], [-np.inf] * 2, [5, 6],
+                   col_upper=[1.0] * n)
+    draw = make_lp(list(c[::-1]), base.A.toarray().tolist(), [-np.inf] * 2, [7, 4], col_upper=[1.0] * n)
+    full = HighsSolver().solve(draw)
+    one = sift_from(base, batch=1).solve(draw)
+    many = sift_from(base).solve(draw)
+    assert one is not None and many is not None
+    assert one.info["sifting_rounds"] > many.info["sifting_rounds"]
+    for result in (one, many):
+        assert result.objective == pytest.approx(full.objective, rel=1e-9)
+        assert_certified(draw, result)
+
+
+def test_minimising() -> None:
+    # cover a demand of 5 at least cost; the cheap supplier of the base becomes dear in the draw
+    base = make_lp([1, 2, 3], [[1, 1, 1]], [5], [np.inf], col_upper=[4, 4, 4], sense="min")
+    sifting = sift_from(base)
+    draw = make_lp([5, 2, 1], [[1, 1, 1]], [5], [np.inf], col_upper=[4, 4, 4], sense="min")
+    result = sifting.solve(draw)
+    assert result is not None and result.objective == pytest.approx(1 * 4 + 2 * 1)
+    assert_certified(draw, result)
+
+
+def test_a_column_given_a_lower_bound_joins_the_working_set() -> None:
+    base = make_lp([3, 1], [[1, 1]], [-np.inf], [3], col_upper=[4, 4])
+    sifting = sift_from(base)
+    assert list(sifting.working) == [0]
+    draw = make_lp([3, 1], [[1, 1]], [-np.inf], [3], col_upper=[4, 4], col_lower=[0, 1])
+    result = sifting.solve(draw)
+    assert result is not None
+    np.testing.assert_allclose(result.x, [2, 1], atol=1e-9)
+    assert_certified(draw, result)
+
+
+def test_a_column_whose_bounds_exclude_zero_is_not_held_at_zero() -> None:
+    base = make_lp([3, 1], [[1, 1]], [-np.inf], [3], col_upper=[4, 4])
+    draw = make_lp([3, 1], [[1, 1]], [-np.inf], [3], col_upper=[4, -1])  # x2 ≤ −1 with x2 ≥ 0: no solution
+    assert sift_from(base).solve(draw) is None
+    assert HighsSolver().solve(draw).status is not Status.OPTIMAL
+
+
+def test_a_result_depends_on_its_lp_alone() -> None:
+    rng = np.random.default_rng(5)
+    n = 30
+    A = rng.uniform(0, 1, (3, n)) * (rng.uniform(size=(3, n)) < 0.6)
+    base = make_lp(list(rng.uniform(0, 1, n)), A.tolist(), [-np.inf] * 3, [3, 3, 3], col_upper=[1.0] * n)
+    a = make_lp(list(rng.uniform(0, 1, n)), A.tolist(), [-np.inf] * 3, [2, 4, 3], col_upper=[1.0] * n)
+    b = make_lp(list(rng.uniform(0, 1, n)), A.tolist(), [-np.inf] * 3, [4, 1, 2], col_upper=[1.0] * n)
+    sifting = sift_from(base)
+    first = sifting.solve(a)
+    sifting.solve(b)
+    again = sifting.solve(a)
+    assert first is not None and again is not None
+    np.testing.assert_array_equal(first.x, again.x)
+    np.testing.assert_array_equal(first.row_dual, again.row_dual)
+
+
+def test_refuses_what_it_cannot_sift() -> None:
+    lp = make_lp([1, 1], [[1, 1]], [1], [1], col_upper=[0.4, 0.4])  # infeasible
+    with pytest.raises(ValueError, match="optimal solve"):
+        Sifting(lp, HighsSolver().solve(lp))
+    good = make_lp([1, 1], [[1, 1]], [0], [1])
+    with pytest.raises(ValueError, match="base's shape"):
+        sift_from(good).solve(make_lp([1, 1, 1], [[1, 1, 1]], [0], [1]))
+
+
+# ---- random wide LPs -----------------------------------------------------------------------------------
+@st.composite
+def wide_lps(draw: st.DrawFn) -> tuple[LinearProgram, LinearProgram]:
+    """A wide LP (rows ≤ budgets, some rows ≥ floors that x = upper bounds meets) and a draw of it with
+    other costs, budgets and floors."""
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    m, n = draw(st.integers(1, 6)), draw(st.integers(5, 80))
+    A = rng.uniform(0.1, 2.0, (m, n)) * (rng.uniform(size=(m, n)) < draw(st.sampled_from([0.3, 0.7, 1.0])))
+    upper = rng.uniform(0.5, 3.0, n)
+    reach = A @ upper
+
+    def lp(rng: np.random.Generator) -> LinearProgram:
+        c = rng.uniform(-0.5, 2.0, n)
+        budget = reach * rng.uniform(0.2, 0.9, m)
+        floor = np.where(rng.uniform(size=m) < 0.3, budget * rng.uniform(0.0, 0.5, m), -np.inf)
+        return make_lp(list(c), A.tolist(), list(floor), list(budget), col_upper=list(upper),
+                       sense=draw(st.sampled_from(["max", "min"])))
+
+    return lp(rng), lp(rng)
+
+
+@given(wide_lps())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_wide_lps_agree_with_a_full_solve(pair: tuple[LinearProgram, LinearProgram]) -> None:
+    base, draw = pair
+    base_result = HighsSolver().solve(base)
+    if base_result.status is not Status.OPTIMAL:
+        return
+    full = HighsSolver().solve(draw)
+    result = Sifting(base, base_result, batch=2).solve(draw)
+    if result is None:  # the restricted LP was infeasible: only allowed when a column left out was needed
+        return
+    assert full.status is Status.OPTIMAL
+    assert result.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-7)
+    assert_certified(draw, result)
+
+
+# ---- the re-optimiser sifts every draw of the reference ------------------------------------------------
+def test_reference_draws_are_sifted_to_certified_optima() -> None:
+    sc = fs.load_scenario(ROOT / "scenarios" / "gam-2008-uncertain.yaml")
+    reopt = Reoptimiser(sc)
+    assert reopt.sifting is not None and len(reopt.sifting.working) < reopt.lp.num_col / 3
+    values = parameter_values(sc.uncertainty, unit_design("random", 8, len(sc.uncertainty.sources), 11))
+    numbers = drawn_numbers(sc, values)
+    for d in range(8):
+        draw_lp = fs.assemble(scenario_of_draw(sc, numbers, d))
+        result = reopt._solve(draw_lp)
+        assert result.info["sifting_rounds"] >= 1, "the draw was not sifted"
+        assert result.objective == pytest.approx(HighsSolver().solve(draw_lp).objective, rel=1e-9)
+        assert_certified(draw_lp, result)
