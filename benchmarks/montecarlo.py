@@ -18,8 +18,9 @@ part            what is timed
                 beforehand; (c) ``fs.simulate`` sequential, as a user calls it (its one-time setup, assembly
                 and a cold solve of the base, included)
 ``workers``     ``fs.simulate`` on ``ProcessExecutor(2)`` against ``ProcessExecutor(1)`` (reference)
-``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference), and
-                its steps timed apart (design, parameter values, drawn numbers, payment loop, the rest)
+``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference; best of
+                three runs), and its steps timed apart (design, parameter values, drawn numbers, payment
+                loop, the rest)
 ``memory``      RSS before and peak during stress and re-optimise runs written to a Zarr store, each in a
                 fresh process (the peak is reset after the set-up through ``/proc/self/clear_refs``)
 ``profile``     one re-optimised draw split into scenario_of_draw, assemble, HiGHS runs, the rest of
@@ -404,18 +405,24 @@ def part_workers(sc: fs.Scenario, quick: bool) -> list[dict[str, Any]]:
 
 
 # ---- part 2: stress throughput ------------------------------------------------------------------------
-STRESS_DRAWS, STRESS_CHUNK = 100_000, 10_000
+STRESS_DRAWS, STRESS_CHUNK, STRESS_REPEATS = 100_000, 10_000, 3
 
 
 def part_stress(sc: fs.Scenario) -> list[dict[str, Any]]:
+    """Each design's run timed STRESS_REPEATS times, the best kept (timeit's rule: the others measure the
+    machine's other load, and the first also the warm-up of imports and caches)."""
     plan, rows = fs.solve(sc), []
     for design in ("random", "sobol"):
-        gc.collect()
-        start = time.perf_counter()
-        fs.simulate(sc, draws=STRESS_DRAWS, mode="stress", plan=plan, design=design, seed=SEED,
-                    executor="sequential")
-        wall = time.perf_counter() - start
+        walls = []
+        for _ in range(STRESS_REPEATS):
+            gc.collect()
+            start = time.perf_counter()
+            fs.simulate(sc, draws=STRESS_DRAWS, mode="stress", plan=plan, design=design, seed=SEED,
+                        executor="sequential")
+            walls.append(time.perf_counter() - start)
+        wall = min(walls)
         rows.append({"design": design, "draws": STRESS_DRAWS, "wall_s": wall, "draws_per_s": STRESS_DRAWS / wall,
+                     "worst_wall_s": max(walls),
                      **stress_breakdown(sc, plan, design, wall)})
         log(f"stress: {design} done")
     return rows
@@ -702,7 +709,8 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {  # name: (title, [
         ("max_rel_diff_1_vs_2", "max Δobj", "{:.1e}")]),
     "stress": ("2. Stress throughput on the reference; s per run: design, parameter_values, drawn_numbers, "
                "stress_test (payment loop, rest), the rest of fs.simulate", [
-        ("design", "design", "{}"), ("draws", "draws", "{:,}"), ("wall_s", "wall s", "{:.2f}"),
+        ("design", "design", "{}"), ("draws", "draws", "{:,}"), ("wall_s", "best wall s", "{:.2f}"),
+        ("worst_wall_s", "worst of 3 s", "{:.2f}"),
         ("draws_per_s", "draws/s", "{:,.0f}"), ("design_s", "design s", "{:.2f}"),
         ("parameter_values_s", "values s", "{:.2f}"), ("drawn_numbers_s", "numbers s", "{:.2f}"),
         ("payments_s", "payment loop s", "{:.2f}"), ("stress_rest_s", "stress rest s", "{:.2f}"),

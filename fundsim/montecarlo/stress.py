@@ -33,7 +33,7 @@ def _impact(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> np.ndarray:
     if o.impact is not None and numbers.weights is not None:
         basis = eu * (1 + k) if o.impact.basis == "total" else eu
         curve = _concave(basis.sum(axis=(0, 3)), o.impact.breakpoints, o.impact.slopes)  # (priority, region)
-        value += o.impact.weight * np.einsum("dpr,pr->d", numbers.weights, curve)
+        value += o.impact.weight * np.einsum("dpr,pr->d", numbers.weights, curve, optimize=True)
     if o.leverage is not None:
         value += o.leverage.weight * float((eu * k).sum())
     if o.goals is not None:
@@ -66,7 +66,7 @@ def _due_in_time(sc: Scenario, numbers: DrawnNumbers, weight: np.ndarray, window
     due = np.broadcast_to(fixed, (numbers.n, *fixed.shape))
     if numbers.delay is not None:
         delay = np.clip(numbers.delay, 0.0, 1.0)
-        due = due + np.einsum("di,irt->drt", delay, slips)
+        due = due + np.einsum("di,irt->drt", delay, slips, optimize=True)
     return due
 
 
@@ -177,7 +177,7 @@ def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: n
     by_irq = np.einsum("ipr,qp->riq", eu.sum(axis=3), in_pillar)  # (region, instrument, pillar)
     share = np.divide(by_irq, committed_ir.T[..., None], out=np.zeros_like(by_irq),
                       where=committed_ir.T[..., None] > 0)
-    by_pillar = by_irq.sum(axis=(0, 1))[None] - np.einsum("rdi,riq->dq", lost, share)
+    by_pillar = by_irq.sum(axis=(0, 1))[None] - np.einsum("rdi,riq->dq", lost, share, optimize=True)
     by_region = eu.sum(axis=(0, 1, 3))[None] - lost_by_region
     money = {"units": "EUR m"}
     data = {
