@@ -135,13 +135,42 @@ def test_a_result_depends_on_its_lp_alone() -> None:
     base = make_lp(list(rng.uniform(0, 1, n)), A.tolist(), [-np.inf] * 3, [3, 3, 3], col_upper=[1.0] * n)
     a = make_lp(list(rng.uniform(0, 1, n)), A.tolist(), [-np.inf] * 3, [2, 4, 3], col_upper=[1.0] * n)
     b = make_lp(list(rng.uniform(0, 1, n)), A.tolist(), [-np.inf] * 3, [4, 1, 2], col_upper=[1.0] * n)
+    first = sift_from(base).solve(a)  # a fresh instance
     sifting = sift_from(base)
-    first = sifting.solve(a)
     sifting.solve(b)
-    again = sifting.solve(a)
+    sifting.solve(a)
+    sifting.solve(b)
+    again = sifting.solve(a)  # after other LPs changed the same instance in place
     assert first is not None and again is not None
     np.testing.assert_array_equal(first.x, again.x)
     np.testing.assert_array_equal(first.row_dual, again.row_dual)
+    assert first.iterations == again.iterations
+
+
+def test_a_base_optimum_without_columns() -> None:
+    # the base's optimum is x = 0 with every row's slack basic: the working set is empty. A draw that needs
+    # money in a cell must still be found infeasible in the restricted LP, and the columns priced in
+    base = make_lp([1, 2], [[1, 0], [0, 1]], [-np.inf, -np.inf], [1, 1], col_upper=[1, 1], sense="min")
+    sifting = sift_from(base)
+    assert len(sifting.working) == 0
+    needs_money = make_lp([1, 2], [[1, 0], [0, 1]], [0.5, -np.inf], [1, 1], col_upper=[1, 1], sense="min")
+    assert sifting.solve(needs_money) is None
+    assert HighsSolver().solve(needs_money).objective == pytest.approx(0.5)
+    cheap = make_lp([-1, 2], [[1, 0], [0, 1]], [-np.inf, -np.inf], [1, 1], col_upper=[1, 1], sense="min")
+    result = sifting.solve(cheap)
+    assert result is not None and result.objective == pytest.approx(-1.0)
+    assert_certified(cheap, result)
+
+
+def test_another_matrix_or_sense_is_loaded_afresh() -> None:
+    base = make_lp([3, 2, 1], [[1, 1, 1]], [-np.inf], [3], col_upper=[2, 2, 2])
+    sifting = sift_from(base)
+    other_matrix = make_lp([3, 2, 1], [[1, 2, 1]], [-np.inf], [3], col_upper=[2, 2, 2])
+    minimise = make_lp([3, 2, 1], [[1, 1, 1]], [1], [3], col_upper=[2, 2, 2], sense="min")
+    for lp, optimum in ((other_matrix, 7.0), (minimise, 1.0), (base, 8.0)):
+        result = sifting.solve(lp)
+        assert result is not None and result.objective == pytest.approx(optimum)
+        assert_certified(lp, result)
 
 
 def test_refuses_what_it_cannot_sift() -> None:
@@ -164,13 +193,13 @@ def wide_lps(draw: st.DrawFn) -> tuple[LinearProgram, LinearProgram]:
     A = rng.uniform(0.1, 2.0, (m, n)) * (rng.uniform(size=(m, n)) < draw(st.sampled_from([0.3, 0.7, 1.0])))
     upper = rng.uniform(0.5, 3.0, n)
     reach = A @ upper
+    sense = draw(st.sampled_from(["max", "min"]))
 
     def lp(rng: np.random.Generator) -> LinearProgram:
         c = rng.uniform(-0.5, 2.0, n)
         budget = reach * rng.uniform(0.2, 0.9, m)
         floor = np.where(rng.uniform(size=m) < 0.3, budget * rng.uniform(0.0, 0.5, m), -np.inf)
-        return make_lp(list(c), A.tolist(), list(floor), list(budget), col_upper=list(upper),
-                       sense=draw(st.sampled_from(["max", "min"])))
+        return make_lp(list(c), A.tolist(), list(floor), list(budget), col_upper=list(upper), sense=sense)
 
     return lp(rng), lp(rng)
 

@@ -82,6 +82,7 @@ class HighsSolver:
         self._h: Any = None
         self._lp: LinearProgram | None = None
         self._added: list[tuple[np.ndarray, np.ndarray, np.ndarray, sp.csc_matrix]] = []  # since the load
+        self._passed: LinearProgram | None = None  # the LP as loaded, before columns were added
 
     @classmethod
     @cache
@@ -132,7 +133,7 @@ class HighsSolver:
             bound(lp.row_lower), bound(lp.row_upper), lp.A.indptr.astype(np.int32), lp.A.indices.astype(np.int32),
             np.ascontiguousarray(lp.A.data, dtype=np.float64), integrality,
         )
-        self._lp, self._added = lp, []
+        self._lp, self._added, self._passed = lp, [], lp
 
     def _loaded_lp(self) -> LinearProgram | None:
         """The loaded LP with any columns added since (joined on demand: sifting adds columns every round)."""
@@ -180,8 +181,9 @@ class HighsSolver:
         self._h.run()
         seconds = time.perf_counter() - start
         status = _status(self._h)
-        if self._h.getNumCol() == 0 and self._lp is not None:  # HiGHS calls any model without columns "empty"
-            feasible = (self._lp.row_lower <= 1e-9).all() and (self._lp.row_upper >= -1e-9).all()
+        if self._h.getNumCol() == 0:  # HiGHS calls any model without columns "empty"
+            model = self._h.getLp()  # its bounds as changed in place, if they were
+            feasible = (np.asarray(model.row_lower_) <= 1e-9).all() and (np.asarray(model.row_upper_) >= -1e-9).all()
             status = Status.OPTIMAL if feasible else Status.INFEASIBLE
         info = self._h.getInfo()
         n, m = self._h.getNumCol(), self._h.getNumRow()
@@ -460,6 +462,15 @@ class HighsSolver:
                         matrix.nnz, matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
                         np.ascontiguousarray(matrix.data, dtype=np.float64))
         self._added.append((np.asarray(cost, float), np.asarray(lower, float), np.asarray(upper, float), matrix))
+
+    def drop_added_columns(self) -> None:
+        """Delete every column added since the load (the loaded columns and their numbers stay)."""
+        if self._h is None or self._passed is None:
+            raise ValueError("nothing to drop columns from: pass a LinearProgram first")
+        first, total = self._passed.num_col, self._h.getNumCol()
+        if total > first:
+            self._h.deleteCols(total - first, np.arange(first, total, dtype=np.int32))
+        self._lp, self._added = self._passed, []
 
     def change_coeffs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         """Change matrix entries in place (0 removes one); the basis is kept for a warm re-solve."""

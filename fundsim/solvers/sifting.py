@@ -80,23 +80,70 @@ class Sifting:
     row_status: list[Any] = field(init=False)
     _csc: sp.csc_matrix = field(init=False, repr=False)
     _by_col: sp.csr_matrix = field(init=False, repr=False)
+    _solver: HighsSolver = field(init=False, repr=False)
+    _loaded: tuple[np.ndarray, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.result.status is not Status.OPTIMAL or self.result.basis is None:
             raise ValueError("sifting starts from an optimal solve with a basis (HighsSolver gives one)")
-        basic = _highspy().HighsBasisStatus.kBasic
+        hs = _highspy()
         status = list(self.result.basis.col_status)
-        in_basis = np.fromiter((s == basic for s in status), bool, len(status))
+        in_basis = np.fromiter((s == hs.HighsBasisStatus.kBasic for s in status), bool, len(status))
         lp = self.base
         self.working = np.flatnonzero(in_basis | (np.abs(self.result.x) > 1e-9) | (lp.col_lower != 0))
         self.col_status = [status[j] for j in self.working]
         self.row_status = list(self.result.basis.row_status)
         self.batch = self.batch or max(500, lp.num_row)
         self._csc, self._by_col = lp.A.tocsc(), lp.A.T.tocsr()  # columns to add; reduced costs c − Aᵀy
+        # the restricted LP of the base, loaded once and solved from its optimal basis (no iteration), so
+        # that whatever HiGHS derives from the numbers on a first solve comes from the base's, not a draw's
+        self._solver = self._load(lp, self._csc)
+        self._solver.solve()
+        self._loaded = self._numbers(lp)
+
+    def _basis(self, col_status: list[Any]) -> Any:
+        basis = _highspy().HighsBasis()
+        basis.col_status, basis.row_status, basis.valid = col_status, self.row_status, True
+        return basis
+
+    def _load(self, lp: LinearProgram, csc: sp.csc_matrix) -> HighsSolver:
+        """A HiGHS instance holding ``lp`` restricted to the working set, at the base's optimal basis."""
+        solver = HighsSolver({"solver": "simplex"})
+        solver.load(_restrict(lp, csc, self.working))
+        solver.set_basis(self._basis(self.col_status))
+        return solver
+
+    def _numbers(self, lp: LinearProgram) -> tuple[np.ndarray, ...]:
+        w = self.working
+        return lp.c[w], lp.col_lower[w], lp.col_upper[w], lp.row_lower, lp.row_upper
+
+    def _in_place(self, lp: LinearProgram) -> HighsSolver:
+        """The loaded restricted LP given ``lp``'s numbers in place, back at the base's optimal basis."""
+        solver = self._solver
+        solver.drop_added_columns()
+        c, lower, upper, row_lower, row_upper = self._numbers(lp)
+        was = self._loaded
+        cols = np.flatnonzero(c != was[0])
+        if len(cols):
+            solver.change_costs(cols, c[cols])
+        cols = np.flatnonzero((lower != was[1]) | (upper != was[2]))
+        if len(cols):
+            solver.change_col_bounds(cols, lower[cols], upper[cols])
+        rows = np.flatnonzero((row_lower != was[3]) | (row_upper != was[4]))
+        if len(rows):
+            solver.change_row_bounds(rows, row_lower[rows], row_upper[rows])
+        self._loaded = (c, lower, upper, row_lower, row_upper)
+        solver.highs.changeObjectiveOffset(float(lp.offset))
+        solver.highs.clearSolver()  # drop what the previous draw left (factorisation, edge weights)
+        solver.highs.setOptionValue("simplex_strategy", 1)  # right-hand sides moved: dual simplex
+        solver.set_basis(self._basis(self.col_status))
+        return solver
 
     def solve(self, lp: LinearProgram) -> SolveResult | None:
         """The optimum of ``lp`` (same columns and rows as the base), or ``None`` when sifting cannot decide.
 
+        An LP with the base's matrix and sense (a Monte Carlo draw: other costs and bounds) has its numbers
+        changed in place in the restricted LP kept from the base; any other is restricted and loaded afresh.
         ``None`` means the restricted LP was not optimal (infeasible or unbounded without the columns left
         out, or a solver limit) or no optimum was certified within ``MAX_ROUNDS`` rounds: solve the full LP.
         The result's ``basis`` is ``None``; ``iterations`` and ``seconds`` add up the rounds and ``info``
@@ -104,29 +151,25 @@ class Sifting:
         """
         if lp.A.shape != self.base.A.shape or lp.integrality is not None:
             raise ValueError("sifting re-solves LPs of the base's shape, without integer columns")
-        hs = _highspy()
         a, b = lp.A, self.base.A
-        if a is b or (a.nnz == b.nnz and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
-                      and np.array_equal(a.data, b.data)):
-            csc, by_col = self._csc, self._by_col
-        else:
-            csc, by_col = a.tocsc(), a.T.tocsr()
-        improving = 1.0 if lp.sense == "max" else -1.0
-        # columns whose bounds exclude zero cannot be held at zero outside the working set
-        outside_zero = (lp.col_lower != 0) | (lp.col_upper < 0)
-        forced = np.setdiff1d(np.flatnonzero(outside_zero), self.working, assume_unique=True)
-        cols = np.concatenate([self.working, forced])
-        col_status = self.col_status + [hs.HighsBasisStatus.kLower] * len(forced)
-        solver = HighsSolver({"solver": "simplex"})  # round 1: right-hand sides moved, dual simplex
-        solver.load(_restrict(lp, csc, cols))
-        basis = hs.HighsBasis()
-        basis.col_status, basis.row_status, basis.valid = col_status, self.row_status, True
+        same = a is b or (a.nnz == b.nnz and np.array_equal(a.indptr, b.indptr)
+                          and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
+        csc, by_col = (self._csc, self._by_col) if same else (a.tocsc(), a.T.tocsr())
         try:
-            solver.set_basis(basis)
+            solver = self._in_place(lp) if same and lp.sense == self.base.sense else self._load(lp, csc)
         except SolverError:  # a bound moved so that the base's status no longer fits (e.g. to infinity)
             return None
+        improving = 1.0 if lp.sense == "max" else -1.0
+        # columns whose bounds exclude zero cannot be held at zero outside the working set: they come in
+        # at their lower bound, nonbasic
+        outside_zero = (lp.col_lower != 0) | (lp.col_upper < 0)
+        cols = self.working
+        enter = np.setdiff1d(np.flatnonzero(outside_zero), cols, assume_unique=True)
         iterations, seconds = 0, 0.0
         for rounds in range(1, MAX_ROUNDS + 1):
+            if len(enter):
+                solver.add_columns(lp.c[enter], lp.col_lower[enter], lp.col_upper[enter], csc[:, enter])
+                cols = np.concatenate([cols, enter])
             restricted = solver.solve()
             iterations, seconds = iterations + restricted.iterations, seconds + restricted.seconds
             if restricted.status is not Status.OPTIMAL:
@@ -141,9 +184,7 @@ class Sifting:
             if len(enter) > self.batch:
                 enter = enter[np.argsort(-gain[enter], kind="stable")[:self.batch]]
             # the entering columns come in at zero: the basis stays primal feasible, primal simplex goes on
-            solver.add_columns(lp.c[enter], lp.col_lower[enter], lp.col_upper[enter], csc[:, enter])
             solver.highs.setOptionValue("simplex_strategy", 4)
-            cols = np.concatenate([cols, enter])
         return None
 
     @staticmethod
