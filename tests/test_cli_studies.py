@@ -146,6 +146,16 @@ def test_compare_errors_exit_2(tmp_path: Path) -> None:
     assert code == EXIT_BAD_INPUT and "2031" in text
 
 
+def test_compare_passes_solver_options() -> None:
+    args = ("compare", "scenarios/gam-2008.yaml", "scenarios/gam-2008-as-programmed.csv")
+    code, text = run(*args, "--option", "solver=simplex", "--option", "time_limit=60")
+    assert code == 0 and "Why the optimum scores more than" in text
+    code, text = run(*args, "--option", "no_such_option=1")
+    assert code == EXIT_BAD_INPUT and "no_such_option=1" in text
+    code, text = run(*args, "--option", "time_limit")
+    assert code == EXIT_BAD_INPUT and "write KEY=VALUE" in text
+
+
 def test_frontier_says_what_changes_at_each_breakpoint() -> None:
     code, text = run("sensitivity", "frontier", TUTORIAL, "--lo", "0", "--hi", "4")
     assert code == 0, text

@@ -232,6 +232,13 @@ def test_compare_solves_the_optimum_when_none_is_given(sc: fs.Scenario, spread: 
     assert cmp.attribution("from file").gap == 15.0
 
 
+def test_compare_solves_the_optimum_with_the_options_given(sc: fs.Scenario, spread: Allocation) -> None:
+    cmp = compare(spread, options={"solver": "ipm"})
+    assert cmp.gap["optimum"].tolist() == [pytest.approx(130.0)]
+    with pytest.raises(ValueError, match="no_such_option"):
+        compare(spread, options={"no_such_option": 1}).gap  # noqa: B018 (the property solves)
+
+
 def test_compliance_of_the_as_programmed_plan(gam: fs.Scenario) -> None:
     actual = read_allocation("scenarios/gam-2008-as-programmed.csv", gam, name="as programmed")
     table = compare(actual).compliance

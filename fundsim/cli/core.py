@@ -45,6 +45,10 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
     out.print(table)
 
 
+OPTION_HELP = ("a solver option KEY=VALUE, e.g. time_limit=60 or, for scenarios with integer rules, "
+               "mip_rel_gap=0.01 (repeat for several)")
+
+
 def _options(pairs: list[str]) -> dict[str, object]:
     """``KEY=VALUE`` pairs as solver options, numbers and true/false read as such."""
     options: dict[str, object] = {}
@@ -82,8 +86,7 @@ def solve(
     out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the allocation: .nc, .csv or .xlsx "
                                          "(repeat for several)"),
     solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
-    option: list[str] = typer.Option(None, "--option", help="a solver option KEY=VALUE, e.g. time_limit=60 or, "
-                                     "for scenarios with integer rules, mip_rel_gap=0.01 (repeat for several)"),
+    option: list[str] = typer.Option(None, "--option", help=OPTION_HELP),
     top: int = typer.Option(20, min=1, help="how many binding rules to list"),
     explain: bool = typer.Option(False, "--explain", help="also say in sentences which rules bind, what relaxing "
                                  "each is worth and over which interval, and which weights carry the objective"),
@@ -255,6 +258,7 @@ def compare_command(
                                              "(long or wide layout) or .nc written by 'fundsim solve'"),
     out_file: Path = typer.Option(None, "--out", "-o", help="write the comparison: .xlsx (metrics, gap, "
                                   "compliance, attribution, differences)"),
+    option: list[str] = typer.Option(None, "--option", help=OPTION_HELP + "; for the solve of the optimum"),
 ) -> None:
     """Compare allocations with the scenario's optimum: metrics, rule violations and the attribution of each
     gap to the rules and shadow prices that explain it."""
@@ -262,6 +266,7 @@ def compare_command(
 
     if out_file is not None and out_file.suffix != ".xlsx":
         raise fail(f"--out {out_file}: use an .xlsx file")
+    options = _options(option or [])
     missing = [p for p in allocations if not p.exists()]
     if missing:
         raise fail(f"{missing[0]}: no such file")
@@ -269,7 +274,7 @@ def compare_command(
     try:
         others = [read_allocation(path, sc) for path in allocations]
         with err.status(f"solving {sc.name} and comparing …"):
-            comparison = compare(solve_scenario(sc), *others, scenario=sc)
+            comparison = compare(solve_scenario(sc, options=options), *others, scenario=sc)
             print_frame(comparison.gap, f"{sc.name}: objective and gap to the optimum")
             print_frame(comparison.metrics, "Metrics")
             counts = comparison.compliance.groupby(["allocation", "rule"])["size"].agg(["count", "sum"])

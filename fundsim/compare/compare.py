@@ -57,10 +57,12 @@ class Comparison:
     eu : DataArray ``(allocation, instrument, priority, region, year)`` of EU commitments, EUR m
     """
 
-    def __init__(self, scenario: Scenario, allocations: Sequence[Allocation], names: Sequence[str]) -> None:
+    def __init__(self, scenario: Scenario, allocations: Sequence[Allocation], names: Sequence[str],
+                 options: dict[str, Any] | None = None) -> None:
         self.scenario = scenario
         self.allocations = tuple(allocations)
         self.names = tuple(names)
+        self.options = dict(options or {})
         self._solved: Allocation | None = None
 
     # ---- data ---------------------------------------------------------------------------------------
@@ -118,14 +120,15 @@ class Comparison:
 
     @property
     def optimum(self) -> Allocation:
-        """The scenario's optimum: an optimal input when there is one, else solved once with ``fs.solve``."""
+        """The scenario's optimum: an optimal input when there is one, else solved once with ``fs.solve``
+        (given the comparison's solver ``options``)."""
         for alloc in self.allocations:
             if _is_optimum(alloc, self.scenario):
                 return alloc
         if self._solved is None:
             from fundsim.solve import solve
 
-            self._solved = solve(self.scenario)
+            self._solved = solve(self.scenario, options=self.options or None)
         return self._solved
 
     @cached_property
@@ -245,7 +248,7 @@ def _names(allocations: Sequence[Allocation], names: Sequence[str] | None) -> li
 
 
 def compare(*allocations: Allocation, scenario: Scenario | None = None,
-            names: Sequence[str] | None = None) -> Comparison:
+            names: Sequence[str] | None = None, options: dict[str, Any] | None = None) -> Comparison:
     """Compare allocations of one scenario: metrics, differences, compliance, gap to the optimum, attribution.
 
     Parameters
@@ -254,6 +257,8 @@ def compare(*allocations: Allocation, scenario: Scenario | None = None,
         :func:`~fundsim.compare.read_allocation`, or opened from NetCDF)
     scenario : the scenario whose rules and objective apply (default: the first allocation's)
     names : one name per allocation (default: each one's ``name`` attribute, ``"optimum"`` for a solved one)
+    options : HiGHS options for solving the optimum when no allocation given is one, e.g.
+        ``{"mip_rel_gap": 0.01}`` for a scenario with integer rules
 
     Returns
     -------
@@ -277,4 +282,4 @@ def compare(*allocations: Allocation, scenario: Scenario | None = None,
     if not allocations:
         raise ComparisonError("nothing to compare: give at least one allocation")
     sc = _scenario(allocations, scenario)
-    return Comparison(sc, allocations, _names(allocations, names))
+    return Comparison(sc, allocations, _names(allocations, names), options)

@@ -16,7 +16,7 @@ from typing import Any
 
 from fundsim.errors import FundsimError, Problem
 from fundsim.model import Scenario
-from fundsim.scenario.schema import suggest
+from fundsim.scenario.fields import suggest
 
 __all__ = ["ALIASES", "SUFFIXES", "AllocationFileError", "Entry", "Reader", "Table", "check_path", "duplicates",
            "parse", "read_tables"]

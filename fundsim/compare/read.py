@@ -48,7 +48,7 @@ from fundsim.compare.metrics import objective_value
 from fundsim.errors import FundsimWarning, Problem
 from fundsim.model import Scenario
 from fundsim.results import Allocation, allocation_dataset
-from fundsim.scenario.schema import suggest
+from fundsim.scenario.fields import suggest
 
 __all__ = ["AllocationFileError", "read_allocation"]
 

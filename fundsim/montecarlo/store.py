@@ -46,11 +46,18 @@ class ZarrStore:
         self.n_chunks = n_chunks
         self.created = (self.path / ".zattrs").exists() or (self.path / "zarr.json").exists()
         if self.created:
+            self._remove_partial_writes()
             attrs = xr.open_zarr(self.path, consolidated=False).attrs
             differ = [k for k in RUN_KEYS if str(attrs.get(k)) != str(provenance.get(k))]
             if differ:
                 shown = ", ".join(f"{k}: store {attrs.get(k)!r}, asked {provenance.get(k)!r}" for k in differ)
                 raise ValueError(f"{self.path} holds another run ({shown}); use another --out or delete it")
+
+    def _remove_partial_writes(self) -> None:
+        """Delete what a killed writer left half-written: Zarr writes each file as ``<name>.<id>.partial``
+        and renames it when complete, so such a file is never part of the store (and Zarr warns about it)."""
+        for leftover in self.path.rglob("*.partial"):
+            leftover.unlink(missing_ok=True)
 
     def finished(self) -> set[int]:
         """Chunks already written."""

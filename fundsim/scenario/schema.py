@@ -8,9 +8,7 @@ of a file is found in one pass. docs/scenario-format.md documents every field.
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,217 +17,39 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     model_validator,
 )
 
-__all__ = ["ID_PATTERN", "REF_KINDS", "Located", "ScenarioSpec", "show", "suggest"]
+from fundsim.scenario.fields import (
+    Amount,
+    EuShare,
+    GroupRef,
+    Id,
+    InstrumentRef,
+    Located,
+    Num,
+    PillarRef,
+    PriorityRef,
+    RegionRef,
+    RegionYearSeries,
+    ScenarioYear,
+    Share,
+    SourceRef,
+    Year,
+    YearSeries,
+    amount_number,
+    collect_problems,
+    need_one,
+    not_below,
+    show,
+    suggest,
+    unwrap_noted,
+    year_key,
+    year_series,
+)
 
-NOTE_KEYS = frozenset({"value", "source", "assumption", "note"})
-REF_KINDS = {
-    "region": "regions",
-    "group": "region groups",
-    "priority": "priorities",
-    "pillar": "pillars",
-    "instrument": "instruments",
-    "source": "match sources",
-    "year": "years",
-}
-_REF_NAMES = {"group": "region group", "source": "match source"}  # kind → what a message calls it
-
-
-def _plural(what: str) -> str:
-    return what[:-1] + "ies" if what.endswith("y") and what[-2:-1] not in "aeiou" else what + "s"
-
-
-def _closest(given: object, valid: list[str]) -> str | None:
-    close = difflib.get_close_matches(str(given), valid, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str], what: str) -> str:
-    """Message naming the valid choices, with the closest one first when there is one.
-
-    >>> suggest("north_afrika", {"north_africa", "east"}, "region")
-    "unknown region 'north_afrika' (did you mean 'north_africa'?); valid regions are: east, north_africa"
-    """
-    valid = sorted(str(v) for v in valid)
-    close = _closest(given, valid)
-    hint = f" (did you mean '{close}'?)" if close else ""
-    listed = ", ".join(v if v and "," not in v and v.strip() == v else repr(v) for v in valid[:40])
-    listed += ", …" if len(valid) > 40 else ""
-    return f"unknown {what} {given!r}{hint}; valid {_plural(what)} are: {listed or '(none declared)'}"
-
-
-class Located(ValueError):
-    """One or more problems below the value being validated, each as (relative path, message).
-
-    Raised by validators that can tell *where* inside a value (or, from a model validator, in which
-    field) a problem lies; :mod:`fundsim.scenario.validate` turns each entry into its own Problem with
-    the path and line of that spot. An empty relative path means the value itself.
-    """
-
-    def __init__(self, problems: list[tuple[tuple[Any, ...], str]] | tuple[tuple[tuple[Any, ...], str], ...]):
-        self.problems = tuple(problems)
-        super().__init__("; ".join(m for _, m in self.problems))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.problems,))
-
-
-def show(value: Any) -> str:
-    """A value as a message quotes it: numbers plainly (0.25, not 0.25000000000000006), the rest by repr."""
-    if isinstance(value, float) and not isinstance(value, bool):
-        return f"{value:g}" if math.isfinite(value) else str(value)
-    if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-        return "[" + ", ".join(show(float(v)) if isinstance(v, float) else str(v) for v in value) + "]"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "…"
-
-
-# ---- numbers with provenance ------------------------------------------------------------------------
-_NOTED_FORM = "{value: <number>, source: <text>} or {value: <number>, assumption: <text>}"
-
-
-def _is_noted(value: Any) -> bool:
-    """Whether a mapping is meant as a number with its provenance (rather than, say, a year map)."""
-    return isinstance(value, dict) and bool({"value", "source", "assumption"} & set(value))
-
-
-def _unwrap(value: Any) -> Any:
-    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected."""
-    if isinstance(value, dict):
-        extra = sorted((k for k in value if k not in NOTE_KEYS), key=str)
-        keys = sorted(NOTE_KEYS)
-        problems: list[tuple[tuple[Any, ...], str]] = []
-        if "value" not in value and not any(_closest(k, keys) == "value" for k in extra):
-            problems.append(((), f"a number with provenance needs its value: write {_NOTED_FORM}; "
-                                 f"got the keys {', '.join(map(str, value)) or '(none)'}"))
-        for k in extra:
-            close = _closest(k, keys)
-            hint = f" (did you mean '{close}'?)" if close else ""
-            problems.append(((k,), f"unknown key {k!r}{hint} in a number with provenance; valid keys are: "
-                                   f"{', '.join(keys)}; write {_NOTED_FORM}"))
-        if problems:
-            raise Located(problems)
-        value = value["value"]
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got the boolean {value} (YAML reads yes/no/on/off as booleans)")
-    return value
-
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value}")
-    return value
-
-
-Num = Annotated[float, BeforeValidator(_unwrap), AfterValidator(_finite)]
-Amount = Annotated[Num, Field(ge=0, description="EUR million")]
-Share = Annotated[Num, Field(ge=0, le=1, description="share between 0 and 1")]
-EuShare = Annotated[Num, Field(gt=0, le=1, description="share above 0, at most 1")]
-ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
-Year = Annotated[int, BeforeValidator(_unwrap), Field(ge=1900, le=2200, description="a calendar year")]
-
-
-# ---- references to declared ids ----------------------------------------------------------------------
-def _ref(kind: str) -> AfterValidator:
-    def check(value: Any, info: ValidationInfo) -> Any:
-        known = (info.context or {}).get(kind)
-        if known is not None and value not in known:
-            raise ValueError(suggest(value, known, _REF_NAMES.get(kind, kind)))
-        return value
-
-    return AfterValidator(check)
-
-
-RegionRef = Annotated[str, _ref("region")]
-GroupRef = Annotated[str, _ref("group")]
-PriorityRef = Annotated[str, _ref("priority")]
-PillarRef = Annotated[str, _ref("pillar")]
-InstrumentRef = Annotated[str, _ref("instrument")]
-SourceRef = Annotated[str, _ref("source")]
-
-
-# ---- year series -------------------------------------------------------------------------------------
-def _years_text(years: Any) -> str:
-    return ", ".join(str(y) for y in sorted(years))
-
-
-def _year_key(key: Any, info: ValidationInfo) -> int:
-    """A year used as a mapping key (an int in YAML, a string in TOML), checked against the scenario years."""
-    year: int | None = None
-    if isinstance(key, int) and not isinstance(key, bool):
-        year = key
-    elif (isinstance(key, str) and key.strip().isdigit()) or (isinstance(key, float) and key.is_integer()):
-        year = int(key)
-    years = (info.context or {}).get("year")
-    if year is None:
-        valid = f"; the scenario years are {_years_text(years)}" if years else ""
-        raise ValueError(f"expected a year as key, got {key!r}{valid}")
-    if years is not None and year not in years:
-        raise ValueError(f"year {year} is not a scenario year; the years are {_years_text(years)}")
-    return year
-
-
-def _number(value: Any, what: str, unit: str = "EUR million") -> float:
-    value = _unwrap(value)
-    if value is None:
-        raise ValueError(f"{what} must be a number, got nothing (an empty value)")
-    if isinstance(value, str) or not isinstance(value, int | float):
-        raise ValueError(f"{what} must be a number, got {show(value)}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number ≥ 0 ({unit}), got {show(value)}")
-    return float(value)
-
-
-def _collect(items: Any, check: Any) -> dict[Any, Any]:
-    """Run ``check(key, value)`` over a mapping, gathering every :class:`Located` problem before raising."""
-    out: dict[Any, Any] = {}
-    problems: list[tuple[tuple[Any, ...], str]] = []
-    for k, v in items:
-        try:
-            key, val = check(k, v)
-        except Located as exc:
-            problems.extend(((k, *sub), msg) for sub, msg in exc.problems)
-        except ValueError as exc:
-            problems.append(((k,), str(exc)))
-        else:
-            out[key] = val
-    if problems:
-        raise Located(problems)
-    return out
-
-
-def _year_series(value: Any, info: ValidationInfo) -> dict[int, float] | float:
-    """A number (same every year) or a mapping year → number."""
-    if isinstance(value, dict) and not _is_noted(value):
-        return _collect(value.items(), lambda k, v: (_year_key(k, info), _number(v, f"the amount for {k}")))
-    return _number(value, "the amount")
-
-
-YearSeries = Annotated[Any, AfterValidator(_year_series)]
-
-
-def _region_year_series(value: Any, info: ValidationInfo) -> Any:
-    """A number, a mapping year → number, or a mapping region → (number | year → number)."""
-    if isinstance(value, dict) and not _is_noted(value):
-        keys = list(value)
-        if keys and all(not str(k).strip().isdigit() for k in keys):
-            regions = (info.context or {}).get("region")
-
-            def check(k: Any, v: Any) -> tuple[str, Any]:
-                if regions is not None and k not in regions:
-                    raise ValueError(suggest(k, regions, "region"))
-                return str(k), _year_series(v, info)
-
-            return _collect(value.items(), check)
-    return _year_series(value, info)
-
-
-RegionYearSeries = Annotated[Any, AfterValidator(_region_year_series)]
+__all__ = ["ScenarioSpec"]
 
 
 # ---- building blocks ---------------------------------------------------------------------------------
@@ -252,38 +72,9 @@ class CellSelector(Noted):
     region_groups: list[GroupRef] | None = None
 
 
-def _scenario_year(value: int, info: ValidationInfo) -> int:
-    years = (info.context or {}).get("year")
-    if years is not None and value not in years:
-        raise ValueError(f"year {value} is not a scenario year; the years are {_years_text(years)}")
-    return value
-
-
-ScenarioYear = Annotated[Year, AfterValidator(_scenario_year)]
-
-
 class SliceSelector(CellSelector):
     instruments: list[InstrumentRef] | None = None
     years: list[ScenarioYear] | None = None
-
-
-def _need_one(spec: Any, lo: str, hi: str) -> Any:
-    if getattr(spec, lo) is None and getattr(spec, hi) is None:
-        raise ValueError(f"give {lo}, {hi} or both; neither is given")
-    return spec
-
-
-def _not_below(lo: str, hi: str) -> AfterValidator:
-    """Check, on the ``hi`` field, that it is not below the (earlier declared) ``lo`` field."""
-
-    def check(value: Any, info: ValidationInfo) -> Any:
-        low = info.data.get(lo)
-        if value is not None and low is not None and low > value:
-            raise ValueError(f"{hi} ({show(value)}) is below {lo} ({show(low)}); "
-                             f"give a {hi} of at least {show(low)}, or lower {lo}")
-        return value
-
-    return AfterValidator(check)
 
 
 # ---- sections ----------------------------------------------------------------------------------------
@@ -332,7 +123,7 @@ def _envelope_total(value: dict[Any, Any], info: ValidationInfo) -> dict[int, fl
     ]
     total: float | None = None
     try:
-        total = _number(value["total"], "the total")
+        total = amount_number(value["total"], "the total")
     except Located as exc:
         problems.extend((("total", *sub), msg) for sub, msg in exc.problems)
     except ValueError as exc:
@@ -347,13 +138,13 @@ def _envelope_total(value: dict[Any, Any], info: ValidationInfo) -> dict[int, fl
     else:
 
         def share(k: Any, v: Any) -> tuple[int, float]:
-            year, s = _year_key(k, info), _number(v, f"the share of {k}", "a share between 0 and 1")
+            year, s = year_key(k, info), amount_number(v, f"the share of {k}", "a share between 0 and 1")
             if s > 1:
                 raise ValueError(f"the share of {k} must be between 0 and 1, got {show(s)}")
             return year, s
 
         try:
-            shares = _collect(profile.items(), share)
+            shares = collect_problems(profile.items(), share)
         except Located as exc:
             problems.extend((("profile", *sub), msg) for sub, msg in exc.problems)
         else:
@@ -369,7 +160,7 @@ def _envelope_total(value: dict[Any, Any], info: ValidationInfo) -> dict[int, fl
 def _envelope(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, dict) and "total" in value:
         return _envelope_total(value, info)
-    return _year_series(value, info)
+    return year_series(value, info)
 
 
 Envelope = Annotated[Any, AfterValidator(_envelope)]
@@ -420,7 +211,7 @@ class InstrumentSpec(Noted):
     eligibility: CellSelector = CellSelector()
     cofinancing: CofinancingSpec = CofinancingSpec()
     # decommitment_window before payment_profile: the profile's check reads the window
-    decommitment_window: Annotated[int, BeforeValidator(_unwrap), Field(ge=0, le=10,
+    decommitment_window: Annotated[int, BeforeValidator(unwrap_noted), Field(ge=0, le=10,
                                    description="years n+N until unpaid money lapses")] = 2
     payment_profile: Annotated[list[Share], AfterValidator(_payment_profile)] = [1.0]
 
@@ -434,8 +225,8 @@ class AbsorptionSpec(Noted):
     capacity: dict[RegionRef, YearSeries] = {}
 
 
-MaxShare = Annotated[Share | None, _not_below("min_share", "max_share")]
-MaxAmount = Annotated[Amount | None, _not_below("min", "max")]
+MaxShare = Annotated[Share | None, not_below("min_share", "max_share")]
+MaxAmount = Annotated[Amount | None, not_below("min", "max")]
 
 
 class PillarBalanceSpec(Noted):
@@ -443,7 +234,7 @@ class PillarBalanceSpec(Noted):
     min_share: Share | None = None
     max_share: MaxShare = None
 
-    _check = model_validator(mode="after")(lambda self: _need_one(self, "min_share", "max_share"))
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min_share", "max_share"))
 
 
 class FocusSpec(Noted):
@@ -457,7 +248,7 @@ class FocusSpec(Noted):
     def _check(self) -> FocusSpec:
         if not self.region_groups and not self.regions:
             raise ValueError("name the region_groups (or regions) the focus rule is about; neither is given")
-        return _need_one(self, "min_share", "max_share")
+        return need_one(self, "min_share", "max_share")
 
 
 class RegionLimitSpec(Noted):
@@ -465,7 +256,7 @@ class RegionLimitSpec(Noted):
     min: Amount | None = None
     max: MaxAmount = None
 
-    _check = model_validator(mode="after")(lambda self: _need_one(self, "min", "max"))
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
 
 
 class PriorityLimitSpec(Noted):
@@ -473,7 +264,7 @@ class PriorityLimitSpec(Noted):
     min: Amount | None = None
     max: MaxAmount = None
 
-    _check = model_validator(mode="after")(lambda self: _need_one(self, "min", "max"))
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
 
 
 class PackageSpec(Noted):
@@ -489,7 +280,7 @@ class CapSpec(SliceSelector):
     max: MaxAmount = None
     per_year: bool = False
 
-    _check = model_validator(mode="after")(lambda self: _need_one(self, "min", "max"))
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
 
 
 # ---- integer rules (readability and coherence, §8, §11, §26) -------------------------------------------
@@ -509,7 +300,7 @@ class MinCommitmentSpec(Noted):
     by_instrument: dict[InstrumentRef, Amount] = {}
 
 
-Whole = Annotated[int, BeforeValidator(_unwrap)]
+Whole = Annotated[int, BeforeValidator(unwrap_noted)]
 
 
 class PartnershipsSpec(Noted):

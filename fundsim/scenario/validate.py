@@ -17,8 +17,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from fundsim.errors import Problem, ScenarioError
+from fundsim.scenario.fields import ID_PATTERN, NOTE_KEYS, Located, show, suggest
 from fundsim.scenario.files import Origins, format_path
-from fundsim.scenario.schema import ID_PATTERN, NOTE_KEYS, Located, ScenarioSpec, show, suggest
+from fundsim.scenario.schema import ScenarioSpec
 
 __all__ = ["validate_spec"]
 

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from fundsim.model import Distribution, Scenario, UncertainParameter, Uncertainty
-from fundsim.scenario.schema import suggest
+from fundsim.scenario.fields import suggest
 from fundsim.scenario.uncertainty_schema import check_path
 from fundsim.sensitivity.outputs import evaluate, parse_outputs
 

@@ -1,0 +1,254 @@
+"""Field types and checks the scenario schema is built from: numbers with their provenance, references to
+declared ids, year series, and the message helpers (:func:`suggest`, :func:`show`, :class:`Located`) that
+every validator of the file edge shares.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
+
+__all__ = [
+    "ID_PATTERN", "NOTE_KEYS", "REF_KINDS", "Amount", "EuShare", "GroupRef", "Id", "InstrumentRef", "Located",
+    "Num", "PillarRef", "PriorityRef", "RegionRef", "RegionYearSeries", "ScenarioYear", "Share", "SourceRef",
+    "Year", "YearSeries", "amount_number", "collect_problems", "need_one", "not_below", "show", "suggest",
+    "unwrap_noted", "year_key", "year_series",
+]
+
+NOTE_KEYS = frozenset({"value", "source", "assumption", "note"})
+REF_KINDS = {
+    "region": "regions",
+    "group": "region groups",
+    "priority": "priorities",
+    "pillar": "pillars",
+    "instrument": "instruments",
+    "source": "match sources",
+    "year": "years",
+}
+_REF_NAMES = {"group": "region group", "source": "match source"}  # kind → what a message calls it
+
+
+def _plural(what: str) -> str:
+    return what[:-1] + "ies" if what.endswith("y") and what[-2:-1] not in "aeiou" else what + "s"
+
+
+def _closest(given: object, valid: list[str]) -> str | None:
+    close = difflib.get_close_matches(str(given), valid, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str], what: str) -> str:
+    """Message naming the valid choices, with the closest one first when there is one.
+
+    >>> suggest("north_afrika", {"north_africa", "east"}, "region")
+    "unknown region 'north_afrika' (did you mean 'north_africa'?); valid regions are: east, north_africa"
+    """
+    valid = sorted(str(v) for v in valid)
+    close = _closest(given, valid)
+    hint = f" (did you mean '{close}'?)" if close else ""
+    listed = ", ".join(v if v and "," not in v and v.strip() == v else repr(v) for v in valid[:40])
+    listed += ", …" if len(valid) > 40 else ""
+    return f"unknown {what} {given!r}{hint}; valid {_plural(what)} are: {listed or '(none declared)'}"
+
+
+class Located(ValueError):
+    """One or more problems below the value being validated, each as (relative path, message).
+
+    Raised by validators that can tell *where* inside a value (or, from a model validator, in which
+    field) a problem lies; :mod:`fundsim.scenario.validate` turns each entry into its own Problem with
+    the path and line of that spot. An empty relative path means the value itself.
+    """
+
+    def __init__(self, problems: list[tuple[tuple[Any, ...], str]] | tuple[tuple[tuple[Any, ...], str], ...]):
+        self.problems = tuple(problems)
+        super().__init__("; ".join(m for _, m in self.problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))
+
+
+def show(value: Any) -> str:
+    """A value as a message quotes it: numbers plainly (0.25, not 0.25000000000000006), the rest by repr."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:g}" if math.isfinite(value) else str(value)
+    if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return "[" + ", ".join(show(float(v)) if isinstance(v, float) else str(v) for v in value) + "]"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+# ---- numbers with provenance ------------------------------------------------------------------------
+_NOTED_FORM = "{value: <number>, source: <text>} or {value: <number>, assumption: <text>}"
+
+
+def _is_noted(value: Any) -> bool:
+    """Whether a mapping is meant as a number with its provenance (rather than, say, a year map)."""
+    return isinstance(value, dict) and bool({"value", "source", "assumption"} & set(value))
+
+
+def unwrap_noted(value: Any) -> Any:
+    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected."""
+    if isinstance(value, dict):
+        extra = sorted((k for k in value if k not in NOTE_KEYS), key=str)
+        keys = sorted(NOTE_KEYS)
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        if "value" not in value and not any(_closest(k, keys) == "value" for k in extra):
+            problems.append(((), f"a number with provenance needs its value: write {_NOTED_FORM}; "
+                                 f"got the keys {', '.join(map(str, value)) or '(none)'}"))
+        for k in extra:
+            close = _closest(k, keys)
+            hint = f" (did you mean '{close}'?)" if close else ""
+            problems.append(((k,), f"unknown key {k!r}{hint} in a number with provenance; valid keys are: "
+                                   f"{', '.join(keys)}; write {_NOTED_FORM}"))
+        if problems:
+            raise Located(problems)
+        value = value["value"]
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {value} (YAML reads yes/no/on/off as booleans)")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value}")
+    return value
+
+
+Num = Annotated[float, BeforeValidator(unwrap_noted), AfterValidator(_finite)]
+Amount = Annotated[Num, Field(ge=0, description="EUR million")]
+Share = Annotated[Num, Field(ge=0, le=1, description="share between 0 and 1")]
+EuShare = Annotated[Num, Field(gt=0, le=1, description="share above 0, at most 1")]
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
+Year = Annotated[int, BeforeValidator(unwrap_noted), Field(ge=1900, le=2200, description="a calendar year")]
+
+
+# ---- references to declared ids ----------------------------------------------------------------------
+def _ref(kind: str) -> AfterValidator:
+    def check(value: Any, info: ValidationInfo) -> Any:
+        known = (info.context or {}).get(kind)
+        if known is not None and value not in known:
+            raise ValueError(suggest(value, known, _REF_NAMES.get(kind, kind)))
+        return value
+
+    return AfterValidator(check)
+
+
+RegionRef = Annotated[str, _ref("region")]
+GroupRef = Annotated[str, _ref("group")]
+PriorityRef = Annotated[str, _ref("priority")]
+PillarRef = Annotated[str, _ref("pillar")]
+InstrumentRef = Annotated[str, _ref("instrument")]
+SourceRef = Annotated[str, _ref("source")]
+
+
+# ---- year series -------------------------------------------------------------------------------------
+def _years_text(years: Any) -> str:
+    return ", ".join(str(y) for y in sorted(years))
+
+
+def year_key(key: Any, info: ValidationInfo) -> int:
+    """A year used as a mapping key (an int in YAML, a string in TOML), checked against the scenario years."""
+    year: int | None = None
+    if isinstance(key, int) and not isinstance(key, bool):
+        year = key
+    elif (isinstance(key, str) and key.strip().isdigit()) or (isinstance(key, float) and key.is_integer()):
+        year = int(key)
+    years = (info.context or {}).get("year")
+    if year is None:
+        valid = f"; the scenario years are {_years_text(years)}" if years else ""
+        raise ValueError(f"expected a year as key, got {key!r}{valid}")
+    if years is not None and year not in years:
+        raise ValueError(f"year {year} is not a scenario year; the years are {_years_text(years)}")
+    return year
+
+
+def amount_number(value: Any, what: str, unit: str = "EUR million") -> float:
+    value = unwrap_noted(value)
+    if value is None:
+        raise ValueError(f"{what} must be a number, got nothing (an empty value)")
+    if isinstance(value, str) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number, got {show(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite number ≥ 0 ({unit}), got {show(value)}")
+    return float(value)
+
+
+def collect_problems(items: Any, check: Any) -> dict[Any, Any]:
+    """Run ``check(key, value)`` over a mapping, gathering every :class:`Located` problem before raising."""
+    out: dict[Any, Any] = {}
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for k, v in items:
+        try:
+            key, val = check(k, v)
+        except Located as exc:
+            problems.extend(((k, *sub), msg) for sub, msg in exc.problems)
+        except ValueError as exc:
+            problems.append(((k,), str(exc)))
+        else:
+            out[key] = val
+    if problems:
+        raise Located(problems)
+    return out
+
+
+def year_series(value: Any, info: ValidationInfo) -> dict[int, float] | float:
+    """A number (same every year) or a mapping year → number."""
+    if isinstance(value, dict) and not _is_noted(value):
+        return collect_problems(value.items(),
+                                lambda k, v: (year_key(k, info), amount_number(v, f"the amount for {k}")))
+    return amount_number(value, "the amount")
+
+
+YearSeries = Annotated[Any, AfterValidator(year_series)]
+
+
+def _region_year_series(value: Any, info: ValidationInfo) -> Any:
+    """A number, a mapping year → number, or a mapping region → (number | year → number)."""
+    if isinstance(value, dict) and not _is_noted(value):
+        keys = list(value)
+        if keys and all(not str(k).strip().isdigit() for k in keys):
+            regions = (info.context or {}).get("region")
+
+            def check(k: Any, v: Any) -> tuple[str, Any]:
+                if regions is not None and k not in regions:
+                    raise ValueError(suggest(k, regions, "region"))
+                return str(k), year_series(v, info)
+
+            return collect_problems(value.items(), check)
+    return year_series(value, info)
+
+
+RegionYearSeries = Annotated[Any, AfterValidator(_region_year_series)]
+
+
+def _scenario_year(value: int, info: ValidationInfo) -> int:
+    years = (info.context or {}).get("year")
+    if years is not None and value not in years:
+        raise ValueError(f"year {value} is not a scenario year; the years are {_years_text(years)}")
+    return value
+
+
+ScenarioYear = Annotated[Year, AfterValidator(_scenario_year)]
+
+
+def need_one(spec: Any, lo: str, hi: str) -> Any:
+    if getattr(spec, lo) is None and getattr(spec, hi) is None:
+        raise ValueError(f"give {lo}, {hi} or both; neither is given")
+    return spec
+
+
+def not_below(lo: str, hi: str) -> AfterValidator:
+    """Check, on the ``hi`` field, that it is not below the (earlier declared) ``lo`` field."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        low = info.data.get(lo)
+        if value is not None and low is not None and low > value:
+            raise ValueError(f"{hi} ({show(value)}) is below {lo} ({show(low)}); "
+                             f"give a {hi} of at least {show(low)}, or lower {lo}")
+        return value
+
+    return AfterValidator(check)
