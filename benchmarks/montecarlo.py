@@ -177,7 +177,8 @@ class Change:
 
 
 def changes(base: fs.LinearProgram, lps: list[fs.LinearProgram]) -> list[Change]:
-    """Per draw, what differs from the LP loaded before it (as the Reoptimiser does), computed up front."""
+    """Per draw, what differs from the LP loaded before it (what an in-place loop passes to HiGHS), computed
+    up front."""
     loaded, out = base, []
     for lp in lps:
         ch = Change()
@@ -335,8 +336,8 @@ def drive_sifting(sc: fs.Scenario, lps: list[fs.LinearProgram]) -> dict[str, Any
 
 
 def drive_fundsim(dr: Draws) -> dict[str, Any]:
-    """(c) fs.simulate as a user calls it; its one-time set-up (the Reoptimiser's: assembly, and a cold base
-    solve below ``COLD_COLUMNS`` columns) is timed apart and reported."""
+    """(c) fs.simulate as a user calls it; its one-time set-up (the Reoptimiser's: assembly, the base solve and
+    loading the restricted LP sifting starts from) is timed apart and reported."""
     from fundsim.montecarlo import Reoptimiser
 
     gc.collect()

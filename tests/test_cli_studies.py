@@ -13,7 +13,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 import fundsim as fs
-from fundsim.cli import EXIT_BAD_INPUT, app
+from fundsim.cli import EXIT_BAD_INPUT, EXIT_SOLVER, app
 
 TUTORIAL = "scenarios/tutorial.yaml"
 UNCERTAIN = "scenarios/tutorial-uncertain.yaml"
@@ -154,6 +154,8 @@ def test_compare_passes_solver_options() -> None:
     assert code == EXIT_BAD_INPUT and "no_such_option=1" in text
     code, text = run(*args, "--option", "time_limit")
     assert code == EXIT_BAD_INPUT and "write KEY=VALUE" in text
+    code, text = run(*args, "--option", "time_limit=0")  # the optimum's solve stops at once
+    assert code == EXIT_SOLVER and "solver failure" in text and "limit" in text
 
 
 def test_frontier_says_what_changes_at_each_breakpoint() -> None:

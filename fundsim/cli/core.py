@@ -284,6 +284,9 @@ def compare_command(
                             f"Why the optimum scores more than {name}")
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
+    except SolverError as exc:
+        err.print(f"[bold red]{scenario}: solver failure[/] — {exc}", highlight=False)
+        raise typer.Exit(EXIT_SOLVER) from None
     except ValueError as exc:
         raise fail(str(exc)) from None
     if out_file is not None:

@@ -5,7 +5,9 @@ milliseconds). A draw with the scenario's own structure is solved by sifting
 (:class:`~fundsim.solvers.sifting.Sifting`): over the columns that carried the scenario's optimum, warm
 from its optimal basis, adding the columns whose reduced costs price in until none does. A draw that changes
 the LP's structure (money appearing in, or vanishing from, a cell), or that sifting cannot decide (the
-restricted LP infeasible), is solved cold on its own LP; structural changes are counted.
+restricted LP infeasible or unbounded, a solver limit, no certificate within the rounds allowed), is solved
+cold on its own LP, as is every draw of a scenario with no optimum of its own; structural changes are
+counted.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Reoptimiser:
     scenario: Scenario
     keep_allocations: bool = False
     lp: LinearProgram = field(init=False)
+    base_lp: LinearProgram = field(init=False)
     template: dict[str, Block] = field(init=False)
     sifting: Sifting | None = field(init=False, default=None)
     rebuilt: int = 0

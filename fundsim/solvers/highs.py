@@ -181,13 +181,18 @@ class HighsSolver:
         self._h.run()
         seconds = time.perf_counter() - start
         status = _status(self._h)
+        empty_offset = None
         if self._h.getNumCol() == 0:  # HiGHS calls any model without columns "empty"
-            model = self._h.getLp()  # its bounds as changed in place, if they were
+            model = self._h.getLp()  # its bounds and offset as changed in place, if they were
             feasible = (np.asarray(model.row_lower_) <= 1e-9).all() and (np.asarray(model.row_upper_) >= -1e-9).all()
             status = Status.OPTIMAL if feasible else Status.INFEASIBLE
+            empty_offset = float(model.offset_)
         info = self._h.getInfo()
         n, m = self._h.getNumCol(), self._h.getNumRow()
-        if status is Status.OPTIMAL:
+        if status is Status.OPTIMAL and empty_offset is not None:  # HiGHS may hand back an earlier solve's values
+            x, col_dual, row_dual, activity = np.zeros(0), np.zeros(0), np.zeros(m), np.zeros(m)
+            objective = empty_offset
+        elif status is Status.OPTIMAL:
             sol = self._h.getSolution()
             x = np.asarray(sol.col_value)
             row_dual = np.asarray(sol.row_dual)
@@ -457,10 +462,14 @@ class HighsSolver:
             raise ValueError("nothing to add columns to: pass a LinearProgram first")
         inf = _highspy().kHighsInf
         matrix = sp.csc_matrix(matrix)
-        self._h.addCols(matrix.shape[1], np.ascontiguousarray(cost, dtype=np.float64),
-                        np.clip(lower, -inf, inf).astype(np.float64), np.clip(upper, -inf, inf).astype(np.float64),
-                        matrix.nnz, matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
-                        np.ascontiguousarray(matrix.data, dtype=np.float64))
+        status = self._h.addCols(matrix.shape[1], np.ascontiguousarray(cost, dtype=np.float64),
+                                 np.clip(lower, -inf, inf).astype(np.float64),
+                                 np.clip(upper, -inf, inf).astype(np.float64), matrix.nnz,
+                                 matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
+                                 np.ascontiguousarray(matrix.data, dtype=np.float64))
+        if status != _highspy().HighsStatus.kOk:
+            raise SolverError(f"HiGHS rejected {matrix.shape[1]} new columns ({status}): check their shape "
+                              f"({matrix.shape[0]} rows given, {self._h.getNumRow()} loaded) and bounds", "error")
         self._added.append((np.asarray(cost, float), np.asarray(lower, float), np.asarray(upper, float), matrix))
 
     def drop_added_columns(self) -> None:
@@ -468,9 +477,26 @@ class HighsSolver:
         if self._h is None or self._passed is None:
             raise ValueError("nothing to drop columns from: pass a LinearProgram first")
         first, total = self._passed.num_col, self._h.getNumCol()
-        if total > first:
-            self._h.deleteCols(total - first, np.arange(first, total, dtype=np.int32))
+        if total > first and self._h.deleteCols(total - first, np.arange(first, total, dtype=np.int32)) \
+                != _highspy().HighsStatus.kOk:
+            raise SolverError("HiGHS could not delete the columns added since the load", "error")
         self._lp, self._added = self._passed, []
+
+    def set_option(self, key: str, value: Any) -> None:
+        """Set one HiGHS option for the next solves of the loaded LP (``ValueError`` if HiGHS refuses it)."""
+        if self._h is None:
+            raise ValueError("no LP loaded: pass a LinearProgram first")
+        if self._h.setOptionValue(key, value) != _highspy().HighsStatus.kOk:
+            raise ValueError(f"HiGHS does not accept the option {key}={value!r}")
+
+    def change_offset(self, offset: float) -> None:
+        """Change the objective's constant term in place."""
+        self._h.changeObjectiveOffset(float(offset))
+
+    def forget_solution(self) -> None:
+        """Drop the last solve's solution, basis, factorisation and edge weights; the model stays. A solve
+        after :meth:`set_basis` then depends on the model and that basis alone."""
+        self._h.clearSolver()
 
     def change_coeffs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         """Change matrix entries in place (0 removes one); the basis is kept for a warm re-solve."""

@@ -84,8 +84,8 @@ class Sifting:
     _loaded: tuple[np.ndarray, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.result.status is not Status.OPTIMAL or self.result.basis is None:
-            raise ValueError("sifting starts from an optimal solve with a basis (HighsSolver gives one)")
+        if self.result.status is not Status.OPTIMAL or self.result.basis is None or not self.result.basis.valid:
+            raise ValueError("sifting starts from an optimal solve with a valid basis (HighsSolver gives one)")
         hs = _highspy()
         status = list(self.result.basis.col_status)
         in_basis = np.fromiter((s == hs.HighsBasisStatus.kBasic for s in status), bool, len(status))
@@ -114,8 +114,9 @@ class Sifting:
         return solver
 
     def _numbers(self, lp: LinearProgram) -> tuple[np.ndarray, ...]:
+        """The numbers of ``lp`` the restricted LP holds, copied (the caller may change ``lp`` in place)."""
         w = self.working
-        return lp.c[w], lp.col_lower[w], lp.col_upper[w], lp.row_lower, lp.row_upper
+        return lp.c[w], lp.col_lower[w], lp.col_upper[w], lp.row_lower.copy(), lp.row_upper.copy()
 
     def _in_place(self, lp: LinearProgram) -> HighsSolver:
         """The loaded restricted LP given ``lp``'s numbers in place, back at the base's optimal basis."""
@@ -133,9 +134,9 @@ class Sifting:
         if len(rows):
             solver.change_row_bounds(rows, row_lower[rows], row_upper[rows])
         self._loaded = (c, lower, upper, row_lower, row_upper)
-        solver.highs.changeObjectiveOffset(float(lp.offset))
-        solver.highs.clearSolver()  # drop what the previous draw left (factorisation, edge weights)
-        solver.highs.setOptionValue("simplex_strategy", 1)  # right-hand sides moved: dual simplex
+        solver.change_offset(lp.offset)
+        solver.forget_solution()  # drop what the previous draw left (factorisation, edge weights)
+        solver.set_option("simplex_strategy", 1)  # right-hand sides moved: dual simplex
         solver.set_basis(self._basis(self.col_status))
         return solver
 
@@ -184,7 +185,7 @@ class Sifting:
             if len(enter) > self.batch:
                 enter = enter[np.argsort(-gain[enter], kind="stable")[:self.batch]]
             # the entering columns come in at zero: the basis stays primal feasible, primal simplex goes on
-            solver.highs.setOptionValue("simplex_strategy", 4)
+            solver.set_option("simplex_strategy", 4)
         return None
 
     @staticmethod
