@@ -19,6 +19,8 @@ import pytest
 import fundsim as fs
 from fundsim import Problem, ScenarioError, load_scenario
 
+from helpers import line_of
+
 BASE = (Path(__file__).parent / "data" / "base.yaml").read_text(encoding="utf-8")
 
 # Words that only appear when pydantic's (or Python's) own wording leaks through.
@@ -31,13 +33,6 @@ def edit(old: str, new: str, text: str = BASE) -> str:
     """``text`` with the one occurrence of ``old`` replaced."""
     assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
     return text.replace(old, new)
-
-
-def line_of(text: str, snippet: str, *, whole: bool = False) -> int:
-    """1-based number of the one line of ``text`` that contains ``snippet`` (or is it, if ``whole``)."""
-    found = [n for n, line in enumerate(text.splitlines(), 1) if (line == snippet if whole else snippet in line)]
-    assert len(found) == 1, f"{snippet!r} is on lines {found}"
-    return found[0]
 
 
 def write(tmp_path: Path, text: str, name: str = "scenario.yaml") -> Path:

@@ -14,6 +14,8 @@ import pytest
 
 from fundsim import Problem, ScenarioError, load_scenario
 
+from helpers import line_of
+
 BASE = (Path(__file__).parent / "data" / "base.yaml").read_text(encoding="utf-8")
 RULES = "rules:\n  pillar_balance:\n    - {pillar: development, max_share: 0.25}\n"
 LEAKS = ("function-after", "Input should", "Value error", "[key]", "Spec", "pydantic", "Traceback",
@@ -27,12 +29,6 @@ def with_rules(tmp_path: Path, extra: str) -> tuple[Path, str]:
     path = tmp_path / "scenario.yaml"
     path.write_text(text, encoding="utf-8")
     return path, text
-
-
-def line_of(text: str, snippet: str) -> int:
-    found = [n for n, line in enumerate(text.splitlines(), 1) if snippet in line]
-    assert len(found) == 1, f"{snippet!r} is on lines {found}"
-    return found[0]
 
 
 def problems_in(path: Path) -> tuple[Problem, ...]:

@@ -33,6 +33,8 @@ from fundsim.montecarlo import (
 from fundsim.results import allocation_dataset
 from fundsim.testing import assert_allocation_feasible
 
+from helpers import line_of
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "scenarios" / "tutorial.yaml"
 UNCERTAIN = ROOT / "scenarios" / "tutorial-uncertain.yaml"
@@ -688,12 +690,6 @@ def broken(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
     path = tmp_path / "broken.yaml"
     path.write_text(text, encoding="utf-8")
     return path, text
-
-
-def line_of(text: str, snippet: str) -> int:
-    found = [n for n, line in enumerate(text.splitlines(), 1) if snippet in line]
-    assert len(found) == 1, f"{snippet!r} is on lines {found}"
-    return found[0]
 
 
 def only_problem(path: Path) -> fs.Problem:
