@@ -149,11 +149,6 @@ class Draws:
         return scenario_of_draw(self.sc, self.numbers, d)
 
 
-def same_structure(a: fs.LinearProgram, b: fs.LinearProgram) -> bool:
-    return (a.A.shape == b.A.shape and a.A.nnz == b.A.nnz and np.array_equal(a.A.indptr, b.A.indptr)
-            and np.array_equal(a.A.indices, b.A.indices) and np.array_equal(a.A.data, b.A.data))
-
-
 # ---- the bare highspy loop: the floor, and the HiGHS option experiments ----------------------------------
 def _inf(a: np.ndarray) -> np.ndarray:
     import highspy
@@ -182,8 +177,8 @@ def changes(base: fs.LinearProgram, lps: list[fs.LinearProgram]) -> list[Change]
     loaded, out = base, []
     for lp in lps:
         ch = Change()
-        if not same_structure(lp, loaded):
-            ch.load = base if same_structure(lp, base) else lp
+        if not lp.same_matrix(loaded):
+            ch.load = base if lp.same_matrix(base) else lp
             loaded = ch.load
         c = np.flatnonzero(lp.c != loaded.c)
         r = np.flatnonzero((lp.row_lower != loaded.row_lower) | (lp.row_upper != loaded.row_upper))
@@ -325,7 +320,7 @@ def drive_sifting(sc: fs.Scenario, lps: list[fs.LinearProgram]) -> dict[str, Any
     gc.collect()
     start = time.perf_counter()
     for lp in lps:
-        result = sifting.solve(lp) if same_structure(lp, base) else None
+        result = sifting.solve(lp) if lp.same_matrix(base) else None
         if result is None:
             result = HighsSolver().solve(lp)
         objs.append(result.objective)
@@ -582,7 +577,7 @@ class ScaledNumbers:
             v = np.ones((1, len(unc.parameters)))
             v[0, j] = 2.0
             lp = fs.assemble(scenario_of_draw(sc, drawn_numbers(sc, v), 0))
-            if not same_structure(lp, base):
+            if not lp.same_matrix(base):
                 return None
             idx = [np.flatnonzero(a != b) for a, b in ((lp.c, base.c), (lp.row_lower, base.row_lower),
                                                         (lp.row_upper, base.row_upper))]
@@ -622,7 +617,7 @@ def lp_numbers_experiment(dr: Draws, values: np.ndarray, base: fs.LinearProgram)
     lps = []
     for d in range(dr.n):
         lp = fs.assemble(dr.scenario(d))
-        same_structure(lp, base)
+        lp.same_matrix(base)
         _diff(lp.c, lp.row_lower, lp.row_upper, loaded)
         loaded = (lp.c, lp.row_lower, lp.row_upper)
         lps.append(lp)
@@ -665,7 +660,7 @@ def part_options(case: Case, sc: fs.Scenario, quick: bool) -> list[dict[str, Any
     fundsim's sifting comes first and the in-place re-solves of the full LP are compared with it."""
     dr = Draws(sc, case.option_draws[quick])
     base = base_of(sc)[0]
-    lps = [lp for lp in (fs.assemble(dr.scenario(d)) for d in range(dr.n)) if same_structure(lp, base)]
+    lps = [lp for lp in (fs.assemble(dr.scenario(d)) for d in range(dr.n)) if lp.same_matrix(base)]
     partial = {"costs only": [dataclasses.replace(base, c=lp.c) for lp in lps],
                "bounds only": [dataclasses.replace(base, row_lower=lp.row_lower, row_upper=lp.row_upper)
                                for lp in lps]}

@@ -146,6 +146,11 @@ def test_compare_errors_exit_2(tmp_path: Path) -> None:
     assert code == EXIT_BAD_INPUT and "2031" in text
 
 
+def test_a_solve_stopped_by_its_time_limit_exits_4() -> None:
+    code, text = run("solve", "scenarios/gam-2008.yaml", "--option", "time_limit=0")
+    assert code == EXIT_SOLVER and "solver failure" in text and "limit" in text
+
+
 def test_compare_passes_solver_options() -> None:
     args = ("compare", "scenarios/gam-2008.yaml", "scenarios/gam-2008-as-programmed.csv")
     code, text = run(*args, "--option", "solver=simplex", "--option", "time_limit=60")

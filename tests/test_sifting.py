@@ -200,6 +200,14 @@ def test_another_matrix_or_sense_is_loaded_afresh() -> None:
         assert_certified(lp, result)
 
 
+def test_same_matrix_compares_the_matrix_only() -> None:
+    lp = make_lp([1, 2], [[1, 0], [0, 1]], [0, 0], [1, 1])
+    assert lp.same_matrix(lp) and lp.same_matrix(make_lp([5, 6], [[1, 0], [0, 1]], [-1, 2], [3, 4]))
+    assert not lp.same_matrix(make_lp([1, 2], [[1, 0], [0, 2]], [0, 0], [1, 1]))  # another entry
+    assert not lp.same_matrix(make_lp([1, 2], [[1, 1], [0, 1]], [0, 0], [1, 1]))  # another pattern
+    assert not lp.same_matrix(make_lp([1, 2, 3], [[1, 0, 0], [0, 1, 0]], [0, 0], [1, 1]))  # another shape
+
+
 def test_refuses_what_it_cannot_sift() -> None:
     lp = make_lp([1, 1], [[1, 1]], [1], [1], col_upper=[0.4, 0.4])  # infeasible
     with pytest.raises(ValueError, match="optimal solve"):

@@ -66,6 +66,11 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     return typer.Exit(code)
 
 
+def solver_failed(exc: Exception, where: object) -> typer.Exit:
+    """Print that the solver stopped without an answer (a limit, a numerical failure) and return exit 4."""
+    return fail(f"{where}: solver failure — {exc}", EXIT_SOLVER)
+
+
 def infeasible(exc: InfeasibleError, where: object) -> typer.Exit:
     """Print why a scenario is infeasible (its diagnosis: conflicts and repairs) and return exit 3 to raise."""
     err.print(f"[bold red]{where}: infeasible[/] — {exc.message}. What stands in the way:", highlight=False)

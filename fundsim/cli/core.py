@@ -10,7 +10,6 @@ from rich.table import Table
 from fundsim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
-    EXIT_SOLVER,
     app,
     err,
     fail,
@@ -19,6 +18,7 @@ from fundsim.cli.common import (
     money_table,
     out,
     print_frame,
+    solver_failed,
 )
 from fundsim.errors import InfeasibleError, SolverError
 from fundsim.results import Allocation
@@ -109,8 +109,7 @@ def solve(
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
     except SolverError as exc:
-        err.print(f"[bold red]{scenario}: solver failure[/] — {exc}", highlight=False)
-        raise typer.Exit(EXIT_SOLVER) from None
+        raise solver_failed(exc, scenario) from None
     except ValueError as exc:  # an unknown solver name
         err.print(f"[bold red]{exc}[/]", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -285,8 +284,7 @@ def compare_command(
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
     except SolverError as exc:
-        err.print(f"[bold red]{scenario}: solver failure[/] — {exc}", highlight=False)
-        raise typer.Exit(EXIT_SOLVER) from None
+        raise solver_failed(exc, scenario) from None
     except ValueError as exc:
         raise fail(str(exc)) from None
     if out_file is not None:

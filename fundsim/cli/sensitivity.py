@@ -15,7 +15,7 @@ import pandas as pd
 import typer
 import xarray as xr
 
-from fundsim.cli.common import EXIT_BAD_INPUT, app, err, fail, infeasible, load, out, print_frame
+from fundsim.cli.common import EXIT_BAD_INPUT, app, err, fail, infeasible, load, out, print_frame, solver_failed
 from fundsim.errors import InfeasibleError, SolverError
 
 group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.",
@@ -39,9 +39,15 @@ def _run(what: str, work: Callable[[], Any]) -> Any:
     except InfeasibleError as exc:
         raise infeasible(exc, what) from None
     except SolverError as exc:
-        raise fail(f"solver failure — {exc}", 4) from None
+        raise solver_failed(exc, what) from None
     except (ValueError, KeyError) as exc:
         raise fail(str(exc).strip("'\""), EXIT_BAD_INPUT) from None
+
+
+def _print_indices(study: xr.Dataset, title: str) -> None:
+    """One table of a study's indices per output."""
+    for name in study["output"].values:
+        print_frame(study["indices"].sel(output=name).to_pandas(), f"{title} of {name}")
 
 
 def _write(path: Path | None, data: xr.Dataset | pd.DataFrame) -> None:
@@ -141,9 +147,7 @@ def sobol(
     study = _run(f"Sobol' study, n = {n}", lambda: run_sobol(sc, n, _outputs(outputs) or "objective",
                                                              second_order=second_order, seed=seed,
                                                              ignore_correlation=ignore_correlation))
-    for name in study["output"].values:
-        frame = study["indices"].sel(output=name).to_pandas()
-        print_frame(frame, f"{sc.name}: Sobol' indices of {name}")
+    _print_indices(study, f"{sc.name}: Sobol' indices")
     _write(out_file, study)
 
 
@@ -165,8 +169,7 @@ def morris(
     study = _run(f"Morris screening, {trajectories} trajectories",
                  lambda: run_morris(sc, trajectories, _outputs(outputs) or "objective", levels=levels, seed=seed,
                                     ignore_correlation=ignore_correlation))
-    for name in study["output"].values:
-        print_frame(study["indices"].sel(output=name).to_pandas(), f"{sc.name}: Morris indices of {name}")
+    _print_indices(study, f"{sc.name}: Morris indices")
     _write(out_file, study)
 
 

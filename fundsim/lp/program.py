@@ -83,6 +83,12 @@ class LinearProgram:
     def num_row(self) -> int:
         return len(self.row_lower)
 
+    def same_matrix(self, other: LinearProgram) -> bool:
+        """Whether ``other`` has this LP's constraint matrix, entry for entry (its other numbers may differ)."""
+        a, b = self.A, other.A
+        return a is b or (a.shape == b.shape and a.nnz == b.nnz and np.array_equal(a.indptr, b.indptr)
+                          and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
+
     def __repr__(self) -> str:
         return (
             f"<LinearProgram {self.sense} {self.num_col} columns, {self.num_row} rows, {self.A.nnz} nonzeros; "

@@ -33,9 +33,7 @@ __all__ = ["Reoptimiser"]
 
 
 def _same_structure(a: LinearProgram, b: LinearProgram) -> bool:
-    return (a.A.shape == b.A.shape and a.A.nnz == b.A.nnz and np.array_equal(a.A.indptr, b.A.indptr)
-            and np.array_equal(a.A.indices, b.A.indices) and np.array_equal(a.A.data, b.A.data)
-            and list(a.constraints) == list(b.constraints))
+    return a.same_matrix(b) and list(a.constraints) == list(b.constraints)
 
 
 @dataclass

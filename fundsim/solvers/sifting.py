@@ -82,6 +82,7 @@ class Sifting:
     _by_col: sp.csr_matrix = field(init=False, repr=False)
     _solver: HighsSolver = field(init=False, repr=False)
     _loaded: tuple[np.ndarray, ...] = field(init=False, repr=False)
+    _start: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.result.status is not Status.OPTIMAL or self.result.basis is None or not self.result.basis.valid:
@@ -95,22 +96,19 @@ class Sifting:
         self.row_status = list(self.result.basis.row_status)
         self.batch = self.batch or max(500, lp.num_row)
         self._csc, self._by_col = lp.A.tocsc(), lp.A.T.tocsr()  # columns to add; reduced costs c − Aᵀy
+        self._start = hs.HighsBasis()  # every solve starts from the base's optimal basis on the working set
+        self._start.col_status, self._start.row_status, self._start.valid = self.col_status, self.row_status, True
         # the restricted LP of the base, loaded once and solved from its optimal basis (no iteration), so
         # that whatever HiGHS derives from the numbers on a first solve comes from the base's, not a draw's
         self._solver = self._load(lp, self._csc)
         self._solver.solve()
         self._loaded = self._numbers(lp)
 
-    def _basis(self, col_status: list[Any]) -> Any:
-        basis = _highspy().HighsBasis()
-        basis.col_status, basis.row_status, basis.valid = col_status, self.row_status, True
-        return basis
-
     def _load(self, lp: LinearProgram, csc: sp.csc_matrix) -> HighsSolver:
         """A HiGHS instance holding ``lp`` restricted to the working set, at the base's optimal basis."""
         solver = HighsSolver({"solver": "simplex"})
         solver.load(_restrict(lp, csc, self.working))
-        solver.set_basis(self._basis(self.col_status))
+        solver.set_basis(self._start)
         return solver
 
     def _numbers(self, lp: LinearProgram) -> tuple[np.ndarray, ...]:
@@ -137,7 +135,7 @@ class Sifting:
         solver.change_offset(lp.offset)
         solver.forget_solution()  # drop what the previous draw left (factorisation, edge weights)
         solver.set_option("simplex_strategy", 1)  # right-hand sides moved: dual simplex
-        solver.set_basis(self._basis(self.col_status))
+        solver.set_basis(self._start)
         return solver
 
     def solve(self, lp: LinearProgram) -> SolveResult | None:
@@ -152,10 +150,8 @@ class Sifting:
         """
         if lp.A.shape != self.base.A.shape or lp.integrality is not None:
             raise ValueError("sifting re-solves LPs of the base's shape, without integer columns")
-        a, b = lp.A, self.base.A
-        same = a is b or (a.nnz == b.nnz and np.array_equal(a.indptr, b.indptr)
-                          and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
-        csc, by_col = (self._csc, self._by_col) if same else (a.tocsc(), a.T.tocsr())
+        same = lp.same_matrix(self.base)
+        csc, by_col = (self._csc, self._by_col) if same else (lp.A.tocsc(), lp.A.T.tocsr())
         try:
             solver = self._in_place(lp) if same and lp.sense == self.base.sense else self._load(lp, csc)
         except SolverError:  # a bound moved so that the base's status no longer fits (e.g. to infinity)
@@ -166,6 +162,7 @@ class Sifting:
         outside_zero = (lp.col_lower != 0) | (lp.col_upper < 0)
         cols = self.working
         enter = np.setdiff1d(np.flatnonzero(outside_zero), cols, assume_unique=True)
+        fixed_at_zero = lp.col_upper <= 0  # such a column left out cannot enter
         iterations, seconds = 0, 0.0
         for rounds in range(1, MAX_ROUNDS + 1):
             if len(enter):
@@ -178,7 +175,7 @@ class Sifting:
             reduced = lp.c - by_col @ restricted.row_dual
             gain = improving * reduced
             gain[cols] = -np.inf
-            gain[lp.col_upper <= 0] = -np.inf  # a column fixed at zero cannot enter
+            gain[fixed_at_zero] = -np.inf
             enter = np.flatnonzero(gain > TOLERANCE)
             if len(enter) == 0:
                 return self._full(lp, cols, restricted, reduced, iterations, seconds, rounds)
