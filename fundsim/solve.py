@@ -44,7 +44,7 @@ def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | N
     """
     lp = assemble(scenario)
     backend = get_solver(solver, **(options or {}))
-    result = backend.solve(lp) if lp.integrality is None else solve_mip(backend, lp)
+    result = solve_mip(backend, lp)  # a pure LP: one solve
     if result.status is Status.INFEASIBLE:
         from fundsim.diagnose import diagnose
 

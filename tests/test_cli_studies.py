@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import highspy
@@ -148,6 +149,22 @@ def test_compare_errors_exit_2(tmp_path: Path) -> None:
 
 def test_a_solve_stopped_by_its_time_limit_exits_4() -> None:
     code, text = run("solve", "scenarios/gam-2008.yaml", "--option", "time_limit=0")
+    assert code == EXIT_SOLVER and "solver failure" in text and "limit" in text
+
+
+@pytest.mark.parametrize("command", [("simulate", "scenarios/tutorial-uncertain.yaml", "--draws", "2", "--mode",
+                                      "stress"), ("report", TUTORIAL, "--out", "report.html")])
+def test_solver_failures_exit_4(command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optimum's solve (the plan to stress-test, the report's optimum) stopping without an answer."""
+    from fundsim.errors import SolverError
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise SolverError("highs stopped with status limit", "limit")
+
+    monkeypatch.setattr(sys.modules["fundsim.cli.core"], "solve_scenario", stopped)
+    monkeypatch.setattr(sys.modules["fundsim.solve"], "solve", stopped)  # what the report solves with
+    args = [str(tmp_path / a) if a == "report.html" else a for a in command]
+    code, text = run(*args)
     assert code == EXIT_SOLVER and "solver failure" in text and "limit" in text
 
 

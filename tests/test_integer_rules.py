@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -173,6 +174,18 @@ def test_min_commitment_is_over_the_period_not_each_year() -> None:
     alloc = fs.solve(fs.scenario_from_dict(data))
     assert alloc.objective == pytest.approx(18.0)
     assert alloc.data["eu"].sel(instrument="fund", priority="b", region=NA).values.tolist() == pytest.approx([3, 3])
+
+
+def test_no_warning_when_the_period_reaches_the_minimum() -> None:
+    """Two years of 3 and a minimum of 4: no year alone reaches it, the period does (6), so fundsim does not
+    warn, and the fund commits its 6."""
+    data = min_commitment_spec(min_commitment=4)
+    data["years"] = [2009, 2010]
+    data["instruments"] = [{"id": "fund", "envelope": 3}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fs.FundsimWarning)
+        sc = fs.scenario_from_dict(data)
+    assert float(fs.solve(sc).data["eu"].sum()) == pytest.approx(6.0)
 
 
 def test_min_commitment_per_instrument() -> None:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fundsim as fs
+from fundsim.errors import SolverError
 from fundsim.lp import LinearProgram
 from fundsim.montecarlo import Reoptimiser
 from fundsim.montecarlo.design import parameter_values, unit_design
@@ -206,6 +207,21 @@ def test_same_matrix_compares_the_matrix_only() -> None:
     assert not lp.same_matrix(make_lp([1, 2], [[1, 0], [0, 2]], [0, 0], [1, 1]))  # another entry
     assert not lp.same_matrix(make_lp([1, 2], [[1, 1], [0, 1]], [0, 0], [1, 1]))  # another pattern
     assert not lp.same_matrix(make_lp([1, 2, 3], [[1, 0, 0], [0, 1, 0]], [0, 0], [1, 1]))  # another shape
+
+
+def test_columns_added_to_and_dropped_from_a_loaded_lp() -> None:
+    lp = make_lp([3, 1], [[1, 1]], [-np.inf], [3], col_upper=[2, 4])
+    solver = HighsSolver()
+    assert solver.solve(lp).objective == pytest.approx(7.0)  # 3·2 + 1·1
+    solver.add_columns(np.array([2.0]), np.array([0.0]), np.array([5.0]), sp.csc_matrix([[1.0]]))
+    grown = solver.solve()
+    assert grown.objective == pytest.approx(8.0) and grown.x.tolist() == pytest.approx([2, 0, 1])  # 3·2 + 2·1
+    with pytest.raises(SolverError, match="columns were added"):
+        solver.ranging()
+    solver.drop_added_columns()
+    again = solver.solve()
+    assert again.objective == pytest.approx(7.0) and len(again.x) == 2
+    assert "row_bound_up" in solver.ranging()
 
 
 def test_refuses_what_it_cannot_sift() -> None:

@@ -170,6 +170,8 @@ def simulate(
     except InfeasibleError as exc:
         err.print(f"[bold red]{scenario}: the plan to stress-test is infeasible[/] — {exc.message}")
         raise typer.Exit(EXIT_INFEASIBLE) from None
+    except SolverError as exc:
+        raise solver_failed(exc, scenario) from None
     a = run.attrs
     done = int(a.get("draws_computed", draws))
     resumed = f"; resumed: {draws - done:,} draws were in the store already" if done < draws else ""
@@ -244,6 +246,8 @@ def report(
             write_report(sc, compare=others, simulation=run, out=out_file)
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
+    except SolverError as exc:
+        raise solver_failed(exc, scenario) from None
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     out.print(f"wrote {out_file}", highlight=False)

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fundsim.model import Scenario, Selector
+from fundsim.model import Scenario
+from fundsim.results.objective import ATOL, impact_value, objective_terms, objective_value, selected
 
 __all__ = [
     "ATOL",
@@ -52,7 +53,6 @@ __all__ = [
     "selected",
 ]
 
-ATOL = 1e-6
 CUBE = ("instrument", "priority", "region", "year")
 
 
@@ -159,83 +159,6 @@ def average_commitment(sc: Scenario, data: xr.Dataset) -> float:
     eu = cube(sc, data)
     n = int((eu > ATOL).sum())
     return float(eu.sum()) / n if n else float("nan")
-
-
-# ---- the objective, without the LP ------------------------------------------------------------------
-def selected(sel: Selector, sc: Scenario) -> np.ndarray:
-    """Boolean cube ``(instrument, priority, region, year)`` of the cells a selector names."""
-    v = [sel.vector(dim, tuple(labels)) for dim, labels in sc.coords().items()]
-    return v[0][:, None, None, None] & v[1][None, :, None, None] & v[2][None, None, :, None] & v[3]
-
-
-def impact_value(sc: Scenario, eu: np.ndarray) -> float:
-    """The impact term: ``Σ_{p,r} Σ_s w[p,r]·slope_s·clip(m[p,r] − b_{s−1}, 0, b_s − b_{s−1})``.
-
-    ``m[p,r] = Σ_{i,y} f·eu`` is the money reaching the cell (``f = 1 + k`` on the total-cost basis, 1 on
-    the EU basis) and ``b`` the breakpoints (0 before the first, ∞ after the last). Only segments worth
-    something (``w·slope > 0``) count, as in the LP, which fills the segments in order.
-    """
-    term = sc.objective.impact
-    if term is None:
-        return 0.0
-    factor = 1.0 + sc.match_ratio[..., None] if term.basis == "total" else 1.0
-    money = (factor * eu).sum(axis=(0, 3))
-    w = term.weight * term.weights
-    if not term.breakpoints:
-        return float((w * money).sum() * term.slopes[0])
-    edges = np.array([0.0, *term.breakpoints, np.inf])
-    value = 0.0
-    for s, slope in enumerate(term.slopes):
-        filled = np.clip(money - edges[s], 0.0, edges[s + 1] - edges[s])
-        worth = w * slope
-        value += float(np.where(worth > 0, worth * filled, 0.0).sum())
-    return value
-
-
-def objective_terms(sc: Scenario, eu: np.ndarray) -> dict[str, float]:
-    """The scenario's objective terms for a dense EU cube ``(instrument, priority, region, year)``.
-
-    ``impact`` (:func:`impact_value`), ``leverage`` (``λ·Σ k·eu``: co-financing at the rules' rate, as the
-    LP plans it), ``goals`` (``Σ_t weight·weight_t·max(0, amount_t − Σ_{slice t} eu)``, the weighted
-    shortfall) and ``admin`` (the administrative cost times the number of priority × region cells with EU
-    money), each present when the scenario has the term.
-    """
-    obj = sc.objective
-    terms: dict[str, float] = {}
-    if obj.impact is not None:
-        terms["impact"] = impact_value(sc, eu)
-    if obj.leverage is not None:
-        terms["leverage"] = obj.leverage.weight * float((sc.match_ratio[..., None] * eu).sum())
-    if obj.goals is not None:
-        short = [max(0.0, t.amount - float(eu[selected(t.selector, sc)].sum())) for t in obj.goals.targets]
-        terms["goals"] = obj.goals.weight * float(np.dot([t.weight for t in obj.goals.targets], short))
-    if sc.rules.admin_cost is not None:
-        terms["admin"] = sc.rules.admin_cost.cost * int((eu.sum(axis=(0, 3)) > ATOL).sum())
-    return terms
-
-
-def objective_value(sc: Scenario, eu: np.ndarray) -> float:
-    """The scenario's objective for any EU cube, computed without the LP.
-
-    ``impact + leverage − goals − admin`` when the scenario maximises, ``goals + admin`` when it only
-    minimises shortfall (see :func:`objective_terms`). Money in cells outside eligibility counts like
-    any other money (the LP never puts any there; compliance reports it). At the LP's optimum this equals
-    the solver's objective.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import fundsim as fs
-    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
-    >>> eu = np.zeros((2, 3, 2, 2))
-    >>> eu[0, 2, 0, :] = 5.0  # TPMA: 5 a year for remittances in North Africa, weight 3
-    >>> objective_value(sc, eu)
-    30.0
-    """
-    terms = objective_terms(sc, np.asarray(eu, dtype=float))
-    if sc.objective.sense == "min":
-        return terms.get("goals", 0.0) + terms.get("admin", 0.0)
-    return terms.get("impact", 0.0) + terms.get("leverage", 0.0) - terms.get("goals", 0.0) - terms.get("admin", 0.0)
 
 
 # ---- the table ---------------------------------------------------------------------------------------

@@ -196,8 +196,9 @@ def check_minimums_reachable(sc: Scenario) -> list[str]:
 def check_minimum_within_maximum(sc: Scenario) -> list[str]:
     """A minimum on a slice that lies inside the slice of a smaller maximum."""
     found = []
+    highs = _maximums(sc)
     for low in _minimums(sc):
-        for high in _maximums(sc):
+        for high in highs:
             inside = low.cube.any() and not (low.cube & ~high.cube).any()
             if inside and low.amount > high.amount + 1e-9:
                 found.append(f"{low.what} needs at least {_eur(low.amount)} but {high.what} allows at most "
@@ -213,23 +214,22 @@ def check_minimums_against_shares(sc: Scenario) -> list[str]:
     ``q ≥ β·(q + n)`` gives ``n ≤ (1-β)/β·q``; ``n`` and ``q`` are at most what can reach their slices.
     """
     found = []
+    lows = [low for low in _minimums(sc) if low.cube.any()]
     for name, group, lo, hi in _shares(sc):
-        rest = sc.eligible & ~group
-        for low in _minimums(sc):
-            if not low.cube.any():
-                continue
+        rest_reach, group_reach = _reachable(sc, sc.eligible & ~group), _reachable(sc, group)
+        for low in lows:
             if hi is not None and hi < 1 and not (low.cube & ~group).any():
-                most = hi / (1 - hi) * _reachable(sc, rest)
+                most = hi / (1 - hi) * rest_reach
                 if low.amount > most + 1e-9:
                     found.append(f"{low.what} needs at least {_eur(low.amount)}, all of it in {name}, but the "
                                  f"maximum share of {hi:.0%} allows at most {_eur(most)} there ({hi:.0%} of all EU "
-                                 f"money, the rest being at most {_eur(_reachable(sc, rest))})")
+                                 f"money, the rest being at most {_eur(rest_reach)})")
             if lo and not (low.cube & group).any():
-                most = (1 - lo) / lo * _reachable(sc, group)
+                most = (1 - lo) / lo * group_reach
                 if low.amount > most + 1e-9:
                     found.append(f"{low.what} needs at least {_eur(low.amount)}, all of it outside {name}, but "
                                  f"the minimum share of {lo:.0%} for {name} leaves at most {_eur(most)} elsewhere "
-                                 f"(at most {_eur(_reachable(sc, group))} can reach {name})")
+                                 f"(at most {_eur(group_reach)} can reach {name})")
     return found
 
 

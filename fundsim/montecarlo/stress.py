@@ -14,6 +14,7 @@ import xarray as xr
 
 from fundsim.model import Scenario
 from fundsim.montecarlo.numbers import DrawnNumbers
+from fundsim.results.objective import objective_from_terms, objective_terms
 
 __all__ = ["stress_test"]
 
@@ -34,16 +35,9 @@ def _impact(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> np.ndarray:
         basis = eu * (1 + k) if o.impact.basis == "total" else eu
         curve = _concave(basis.sum(axis=(0, 3)), o.impact.breakpoints, o.impact.slopes)  # (priority, region)
         value += o.impact.weight * np.einsum("dpr,pr->d", numbers.weights, curve, optimize=True)
-    if o.leverage is not None:
-        value += o.leverage.weight * float((eu * k).sum())
-    if o.goals is not None:
-        for t in o.goals.targets:
-            sel = [t.selector.vector(d, labels) for d, labels in (("instrument", sc.instrument_ids),
-                   ("priority", sc.priority_ids), ("region", sc.region_ids), ("year", sc.years))]
-            reached = float(np.einsum("ipry,i,p,r,y->", eu, *sel))
-            short = max(0.0, t.amount - reached) * t.weight * o.goals.weight
-            value += short if o.sense == "min" else -short
-    return value
+    # the terms no draw moves (leverage, goals' shortfall, admin cost), scored as compare scores a plan
+    fixed = {name: term for name, term in objective_terms(sc, eu).items() if name != "impact"}
+    return value + objective_from_terms(sc, fixed)
 
 
 def _due_in_time(sc: Scenario, numbers: DrawnNumbers, weight: np.ndarray, windows: np.ndarray,

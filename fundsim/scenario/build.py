@@ -286,9 +286,10 @@ def _warn_about_integer_rules(sc: m.Scenario, where: str) -> None:
     rule = sc.rules.min_commitment
     if rule is not None:
         for ins, least in zip(sc.instruments, rule.minimum(sc.instrument_ids), strict=True):
-            if least > 0 and ins.usable.max() > 0 and least > ins.usable.max():
+            total = float(ins.usable.sum())  # the minimum holds per line over the period, not per year
+            if least > 0 and total > 0 and least > total:
                 warnings.warn(f"instrument {ins.id!r} must commit at least {least:g} EUR m at a time but has at most "
-                              f"{ins.usable.max():g} usable in a year: it can commit nothing" + where, FundsimWarning,
+                              f"{total:g} usable over the period: it can commit nothing" + where, FundsimWarning,
                               stacklevel=4)
     mp = sc.rules.mobility_partnerships
     if mp is not None and mp.package > 0:

@@ -80,9 +80,7 @@ class HighsSolver:
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = {"output_flag": False, **(options or {})}
         self._h: Any = None
-        self._lp: LinearProgram | None = None
-        self._added: list[tuple[np.ndarray, np.ndarray, np.ndarray, sp.csc_matrix]] = []  # since the load
-        self._passed: LinearProgram | None = None  # the LP as loaded, before columns were added
+        self._lp: LinearProgram | None = None  # the LP as loaded (columns added since are not in it)
 
     @classmethod
     @cache
@@ -133,18 +131,7 @@ class HighsSolver:
             bound(lp.row_lower), bound(lp.row_upper), lp.A.indptr.astype(np.int32), lp.A.indices.astype(np.int32),
             np.ascontiguousarray(lp.A.data, dtype=np.float64), integrality,
         )
-        self._lp, self._added, self._passed = lp, [], lp
-
-    def _loaded_lp(self) -> LinearProgram | None:
-        """The loaded LP with any columns added since (joined on demand: sifting adds columns every round)."""
-        if self._added and self._lp is not None:
-            lp = self._lp
-            cost, lower, upper, matrix = (list(part) for part in zip(*self._added, strict=True))
-            self._lp = LinearProgram(lp.sense, np.concatenate([lp.c, *cost]), sp.hstack([lp.A, *matrix], format="csr"),
-                                     lp.row_lower, lp.row_upper, np.concatenate([lp.col_lower, *lower]),
-                                     np.concatenate([lp.col_upper, *upper]), lp.variables, lp.constraints, lp.offset)
-            self._added = []
-        return self._lp
+        self._lp = lp
 
     # in-place changes for warm re-solves --------------------------------------------------------------
     def change_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
@@ -225,9 +212,12 @@ class HighsSolver:
 
     def _rangeable_lp(self) -> LinearProgram:
         """The loaded LP; :class:`SolverError` unless it is continuous and solved to optimality with a basis."""
-        lp = self._loaded_lp()
+        lp = self._lp
         if self._h is None or lp is None:
             raise SolverError("no ranging before a solve: call solve(lp) first", "unavailable")
+        if self._h.getNumCol() != lp.num_col:
+            raise SolverError("no ranging after columns were added to the loaded LP: load the whole LP and solve it",
+                              "unavailable")
         if lp.integrality is not None and np.any(lp.integrality):
             raise SolverError("ranging is defined for linear programmes only, and this one has integer variables: "
                               "its shadow prices and ranges would be those of one branch, not of the problem",
@@ -403,7 +393,7 @@ class HighsSolver:
     def _activity_range(self, A: sp.csr_matrix, i: int, lp: LinearProgram, side: int, priced: bool) -> tuple[
             float, float]:
         """Least and most activity of row ``i`` on the loaded face, its bound on ``side`` released."""
-        face = self._loaded_lp()
+        face = self._lp
         if face is None:
             raise SolverError("no face loaded", "error")
         equality = lp.row_lower[i] == lp.row_upper[i]
@@ -457,7 +447,8 @@ class HighsSolver:
 
     def add_columns(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, matrix: sp.csc_matrix) -> None:
         """Append columns (``matrix``: rows × new columns) to the loaded LP; the basis is kept, the new columns
-        nonbasic at their lower bound, for a warm re-solve by primal simplex."""
+        nonbasic at their lower bound, for a warm re-solve by primal simplex. Ranging waits for
+        :meth:`drop_added_columns` or a fresh :meth:`load`."""
         if self._h is None or self._lp is None:
             raise ValueError("nothing to add columns to: pass a LinearProgram first")
         inf = _highspy().kHighsInf
@@ -470,17 +461,15 @@ class HighsSolver:
         if status != _highspy().HighsStatus.kOk:
             raise SolverError(f"HiGHS rejected {matrix.shape[1]} new columns ({status}): check their shape "
                               f"({matrix.shape[0]} rows given, {self._h.getNumRow()} loaded) and bounds", "error")
-        self._added.append((np.asarray(cost, float), np.asarray(lower, float), np.asarray(upper, float), matrix))
 
     def drop_added_columns(self) -> None:
         """Delete every column added since the load (the loaded columns and their numbers stay)."""
-        if self._h is None or self._passed is None:
+        if self._h is None or self._lp is None:
             raise ValueError("nothing to drop columns from: pass a LinearProgram first")
-        first, total = self._passed.num_col, self._h.getNumCol()
+        first, total = self._lp.num_col, self._h.getNumCol()
         if total > first and self._h.deleteCols(total - first, np.arange(first, total, dtype=np.int32)) \
                 != _highspy().HighsStatus.kOk:
             raise SolverError("HiGHS could not delete the columns added since the load", "error")
-        self._lp, self._added = self._passed, []
 
     def set_option(self, key: str, value: Any) -> None:
         """Set one HiGHS option for the next solves of the loaded LP (``ValueError`` if HiGHS refuses it)."""
