@@ -225,6 +225,8 @@ def test_reoptimised_draws_equal_cold_solves(uncertain: Scenario, design: str) -
                                    run["eu_by_instrument"].values[d], rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(eu.sum(("instrument", "priority", "region")).values,
                                    run["eu_by_year"].values[d], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(eu.sum(("instrument", "priority", "year")).values,
+                                   run["eu_by_region"].values[d], rtol=1e-9, atol=1e-9)
         cofin = float((eu.values * sc.match_ratio[..., None]).sum())
         assert run["cofin"].values[d] == pytest.approx(cofin, rel=1e-9, abs=1e-9)
     assert fs.solve(uncertain).objective == pytest.approx(130.0)  # the base scenario is untouched

@@ -28,15 +28,15 @@ from fundsim.results import Allocation
 
 __all__ = ["run_values"]
 
-_WORKERS: dict[tuple[str, str], Reoptimiser] = {}  # per process: one assembled LP per scenario
+_WORKERS: dict[tuple[str, str, bool], Reoptimiser] = {}  # per process: one assembled LP per scenario
 
 
-def _worker(sc: Scenario) -> Reoptimiser:
-    """This process's re-optimiser for ``sc`` (allocations kept: region totals are read from them)."""
-    key = (sc.digest, sc.name)
+def _worker(sc: Scenario, keep: bool) -> Reoptimiser:
+    """This process's re-optimiser for ``sc``, keeping each point's allocation when ``keep``."""
+    key = (sc.digest, sc.name, keep)
     if key not in _WORKERS:
         _WORKERS.clear()
-        _WORKERS[key] = Reoptimiser(sc, keep_allocations=True)
+        _WORKERS[key] = Reoptimiser(sc, keep_allocations=keep)
     return _WORKERS[key]
 
 
@@ -60,15 +60,12 @@ def _own_plan_losses(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> np.
 
 
 def _reoptimised(sc: Scenario, numbers: DrawnNumbers, ids: np.ndarray, keep: bool, decommitment: bool) -> xr.Dataset:
-    out = _worker(sc).solve_draws(numbers, ids)
-    if "eu_by_region" not in out:
-        out["eu_by_region"] = out["eu"].sum(("instrument", "priority", "year"), skipna=False).assign_attrs(
-            units="EUR m", long_name="EU commitments by region")
+    out = _worker(sc, keep or decommitment).solve_draws(numbers, ids)  # decommitment stresses each allocation
     if decommitment:
         out["lost_to_decommitment"] = ("draw", _own_plan_losses(sc, out["eu"].values, numbers),
                                        {"units": "EUR m", "long_name": "EU money the re-optimised plan loses to "
                                                                         "decommitment (not paid by n + window)"})
-    return out if keep else out.drop_vars("eu")
+    return out if keep else out.drop_vars("eu", errors="ignore")
 
 
 def _stressed(sc: Scenario, plan: np.ndarray, numbers: DrawnNumbers, ids: np.ndarray) -> xr.Dataset:
@@ -131,8 +128,7 @@ def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimis
     Returns
     -------
     xarray.Dataset with a ``draw`` dimension (the row of ``values``), the variables of
-    :func:`fundsim.simulate` in the same mode, plus ``eu_by_region`` (re-optimise) or ``spent_by_instrument``
-    (stress), and ``parameter_value``.
+    :func:`fundsim.simulate` in the same mode, plus ``spent_by_instrument`` (stress) and ``parameter_value``.
 
     Examples
     --------

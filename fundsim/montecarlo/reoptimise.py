@@ -106,8 +106,8 @@ class Reoptimiser:
             else diagnose(sc, lp, alternatives=1).summary(),
             "cofin": float(np.dot(cells, k)),
         }
-        for dim, index in (("pillar", self._pillar_of[p]), ("group", self._group_of[r]), ("instrument", i),
-                           ("year", y)):
+        for dim, index in (("pillar", self._pillar_of[p]), ("group", self._group_of[r]), ("region", r),
+                           ("instrument", i), ("year", y)):
             out[f"eu_by_{dim}"] = np.bincount(index, weights=cells, minlength=len(self._labels[dim])) if ok \
                 else np.full(len(self._labels[dim]), np.nan)
         if self.keep_allocations:
@@ -123,7 +123,7 @@ class Reoptimiser:
     @cached_property
     def _labels(self) -> dict[str, tuple]:
         sc = self.scenario
-        return {"pillar": sc.pillar_ids, "group": tuple(dict.fromkeys(sc.region_groups)),
+        return {"pillar": sc.pillar_ids, "group": tuple(dict.fromkeys(sc.region_groups)), "region": sc.region_ids,
                 "instrument": sc.instrument_ids, "year": sc.years}
 
     @cached_property

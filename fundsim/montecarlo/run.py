@@ -139,7 +139,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     Returns
     -------
     xarray.Dataset with a ``draw`` dimension and the drawn ``parameter_value`` (draw, parameter).
-    Reoptimise: ``status``, ``objective``, ``eu_by_pillar|group|instrument|year``, ``cofin``,
+    Reoptimise: ``status``, ``objective``, ``eu_by_pillar|group|region|instrument|year``, ``cofin``,
     ``shadow_<rule>`` (each rule by its own dims, prefixed with its name). Stress:
     ``realised_objective``, ``lost_to_decommitment``, ``lost_by_region|instrument``, ``payment_backlog``,
     ``cofin_shortfall``, ``envelope_excess``, ``spent_by_pillar|region``. The run's provenance is in
