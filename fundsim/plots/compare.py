@@ -11,26 +11,13 @@ import numpy as np
 import xarray as xr
 
 from fundsim.compare import Comparison, compare
+from fundsim.plots.axes import label_of, new_axes
 from fundsim.results import Allocation
 
 __all__ = ["difference_heatmap", "flow_chart", "stacked_bars"]
 
 _BY_TEXT = {"pillar": "pillar", "group": "region group", "instrument": "instrument", "region": "region",
             "priority": "priority", "year": "year"}
-
-
-def _axes(ax: Any, size: tuple[float, float] = (7, 4)) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=size)[1]
-
-
-def _label(da: xr.DataArray, suffix: str = "") -> str:
-    name = da.attrs.get("long_name", str(da.name)) + suffix
-    units = da.attrs.get("units")
-    return f"{name} [{units}]" if units else name
 
 
 def _comparison(data: Comparison | Allocation | Sequence[Allocation]) -> Comparison:
@@ -56,12 +43,12 @@ def stacked_bars(data: Comparison | Allocation | Sequence[Allocation], by: str =
     if by not in _BY_TEXT:
         raise ValueError(f"cannot stack by {by!r}: choose one of {', '.join(_BY_TEXT)}")
     table = cmp.summary(by)
-    ax = _axes(ax)
+    ax = new_axes(ax)
     bottom = np.zeros(len(table.columns))
     for label, row in table.iterrows():
         ax.bar(list(table.columns), row.values, bottom=bottom, label=str(label))
         bottom += row.values
-    ax.set_ylabel(_label(cmp.eu))
+    ax.set_ylabel(label_of(cmp.eu))
     ax.set_xlabel("allocation")
     ax.set_title(f"{cmp.scenario.name}: EU commitments by {_BY_TEXT[by]}")
     ax.legend(title=_BY_TEXT[by], bbox_to_anchor=(1.02, 1), loc="upper left", fontsize="small")
@@ -103,11 +90,11 @@ def difference_heatmap(comparison: Comparison, a: str, b: str, rows: str = "regi
             raise ValueError(f"no allocation called {name!r}: the comparison holds {list(comparison.names)}")
     eu = comparison.eu
     diff = _grid(eu.sel(allocation=b) - eu.sel(allocation=a), rows, cols).assign_attrs(eu.attrs)
-    ax = _axes(ax, (max(6.0, 0.45 * diff.shape[1] + 3), max(3.5, 0.35 * diff.shape[0] + 2)))
+    ax = new_axes(ax, (max(6.0, 0.45 * diff.shape[1] + 3), max(3.5, 0.35 * diff.shape[0] + 2)))
     values = diff.values
     limit = float(np.abs(values).max()) or 1.0
     image = ax.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
-    ax.figure.colorbar(image, ax=ax, label=_label(diff, f", {b} − {a}"))
+    ax.figure.colorbar(image, ax=ax, label=label_of(diff, f", {b} − {a}"))
     ax.set_xticks(range(values.shape[1]), [str(v) for v in diff[cols].values], rotation=60, ha="right",
                   fontsize="small")
     ax.set_yticks(range(values.shape[0]), [str(v) for v in diff[rows].values], fontsize="small")
@@ -196,7 +183,7 @@ def flow_chart(allocation: Allocation | xr.Dataset, variable: str = "eu", ax: An
     ins_tot, pil_tot, grp_tot = first.sum("pillar").values, first.sum("instrument").values, second.sum("pillar").values
     gap = 0.04 * float(ins_tot.sum() or 1.0)
     tops = (_stack(ins_tot, gap), _stack(pil_tot, gap), _stack(grp_tot, gap))
-    ax = _axes(ax, (10, 6))
+    ax = new_axes(ax, (10, 6))
     cmap = plt.get_cmap("tab10")
     ins_colors = [cmap(n % 10) for n in range(len(ins_tot))]
     pil_colors = [plt.get_cmap("Set2")(n % 8) for n in range(len(pil_tot))]
@@ -213,6 +200,6 @@ def flow_chart(allocation: Allocation | xr.Dataset, variable: str = "eu", ax: An
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     who = data.attrs.get("name") or data.attrs.get("status", "")
-    what = _label(data[variable], " from instrument to pillar to region group")
+    what = label_of(data[variable], " from instrument to pillar to region group")
     ax.set_title(f"{data.attrs.get('scenario', '')} ({who}): {what}")
     return ax

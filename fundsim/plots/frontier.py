@@ -8,19 +8,14 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
+
+from fundsim.plots.axes import label_of, new_axes
 
 if TYPE_CHECKING:  # the figures only read the objects' data
     from fundsim.sensitivity.frontier import Frontier
     from fundsim.sensitivity.pareto import ParetoFront
 
 __all__ = ["frontier_chart", "pareto_chart"]
-
-
-def _label(da: xr.DataArray) -> str:
-    name = da.attrs.get("long_name", str(da.name))
-    units = da.attrs.get("units")
-    return f"{name} [{units}]" if units else name
 
 
 def frontier_chart(frontier: Frontier, ax: Any = None, *, annotate: bool = True) -> Any:
@@ -37,10 +32,7 @@ def frontier_chart(frontier: Frontier, ax: Any = None, *, annotate: bool = True)
     >>> ax.get_ylabel()
     'optimal objective [objective units]'
     """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        ax = plt.subplots(figsize=(7, 4))[1]
+    ax = new_axes(ax)
     data = frontier.data
     t, value = data["t"].values, data["objective"].values
     ax.plot(t, value, color="tab:blue", label="optimal objective")
@@ -51,8 +43,8 @@ def frontier_chart(frontier: Frontier, ax: Any = None, *, annotate: bool = True)
             ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
     if t[0] <= 1.0 <= t[-1]:
         ax.axvline(1.0, color="k", linestyle=":", label="scenario as it stands (t = 1)")
-    ax.set_xlabel(_label(data["t"]))
-    ax.set_ylabel(_label(data["objective"]))
+    ax.set_xlabel(label_of(data["t"]))
+    ax.set_ylabel(label_of(data["objective"]))
     start = data.attrs["feasible_from"]
     feasible = f"; feasible from t = {start:.4g}" if start > data.attrs["lo"] else ""
     ax.set_title(f"{data.attrs['scenario']}: {int(kinks.sum())} breakpoints{feasible}")
@@ -66,7 +58,7 @@ def _pair(front: ParetoFront, x: str, y: str, ax: Any) -> Any:
     ax.plot(data[x].values[order], data[y].values[order], "o-", color="tab:blue")
     for name, setter in ((x, ax.set_xlabel), (y, ax.set_ylabel)):
         better = "higher" if data[name].attrs["sense"] == "max" else "lower"
-        setter(f"{_label(data[name])}, {better} is better")
+        setter(f"{label_of(data[name])}, {better} is better")
     return ax
 
 

@@ -8,33 +8,21 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from fundsim.plots.axes import label_of, new_axes
+
 __all__ = ["binding_bars", "distribution", "fan_chart", "shadow_price_box"]
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(7, 4))[1]
-
-
-def _label(da: xr.DataArray) -> str:
-    name = da.attrs.get("long_name", str(da.name))
-    units = da.attrs.get("units")
-    return f"{name} [{units}]" if units else name
 
 
 def distribution(run: xr.Dataset, name: str = "objective", bins: int = 40, ax: Any = None) -> Any:
     """Histogram of a scalar output over the draws, with its 5 %, 50 % and 95 % quantiles marked."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     da = run[name]
     values = da.values.astype(float)
     values = values[np.isfinite(values)]
     ax.hist(values, bins=bins, color="tab:blue", alpha=0.7)
     for q, style in ((0.05, ":"), (0.5, "-"), (0.95, ":")):
         ax.axvline(np.quantile(values, q), color="k", linestyle=style, label=f"{q:.0%}")
-    ax.set_xlabel(_label(da))
+    ax.set_xlabel(label_of(da))
     ax.set_ylabel("draws")
     ax.set_title(f"{run.attrs.get('scenario', '')}: {len(values):,} draws")
     ax.legend(title="quantile")
@@ -43,7 +31,7 @@ def distribution(run: xr.Dataset, name: str = "objective", bins: int = 40, ax: A
 
 def fan_chart(run: xr.Dataset, name: str = "eu_by_year", dim: str = "year", ax: Any = None) -> Any:
     """Median and 5–95 % / 25–75 % bands of an output over a dimension (years by default)."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     da = run[name]
     q = da.quantile([0.05, 0.25, 0.5, 0.75, 0.95], dim="draw")
     x = da[dim].values
@@ -51,7 +39,7 @@ def fan_chart(run: xr.Dataset, name: str = "eu_by_year", dim: str = "year", ax: 
     ax.fill_between(x, q.sel(quantile=0.25), q.sel(quantile=0.75), alpha=0.4, color="tab:blue", label="25–75 %")
     ax.plot(x, q.sel(quantile=0.5), color="k", label="median")
     ax.set_xlabel(dim)
-    ax.set_ylabel(_label(da))
+    ax.set_ylabel(label_of(da))
     ax.legend()
     return ax
 
@@ -60,7 +48,7 @@ def binding_bars(run: xr.Dataset, top: int = 15, ax: Any = None) -> Any:
     """How often each rule binds, as horizontal bars (share of draws)."""
     from fundsim.montecarlo.summary import binding_frequency
 
-    ax = _axes(ax)
+    ax = new_axes(ax)
     table = binding_frequency(run).head(top).iloc[::-1]
     labels = [f"{r}: {w}" for r, w in zip(table["rule"], table["where"], strict=True)]
     ax.barh(labels, table["binds_in"], color="tab:orange")
@@ -72,7 +60,7 @@ def binding_bars(run: xr.Dataset, top: int = 15, ax: Any = None) -> Any:
 def shadow_price_box(run: xr.Dataset, rule: str, top: int = 12, ax: Any = None) -> Any:
     """Distribution of a rule's shadow price over the draws, one box for each of the ``top`` labels of the
     rule with the largest mean absolute price (labels where the rule never binds are left out)."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     da = run[f"shadow_{rule}"]
     flat = da.stack(label=[d for d in da.dims if d != "draw"]) if da.ndim > 1 else da.expand_dims(label=[rule], axis=1)
     weight = np.nan_to_num(np.abs(flat.values)).mean(axis=0)
@@ -80,5 +68,5 @@ def shadow_price_box(run: xr.Dataset, rule: str, top: int = 12, ax: Any = None) 
     data = [flat.isel(label=n).values[np.isfinite(flat.isel(label=n).values)] for n in keep]
     names = [", ".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in flat["label"].values[keep]]
     ax.boxplot(data, orientation="horizontal", tick_labels=names)
-    ax.set_xlabel(_label(da))
+    ax.set_xlabel(label_of(da))
     return ax

@@ -10,19 +10,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fundsim.plots.axes import label, new_axes
+
 __all__ = ["morris_scatter", "sobol_bars", "sweep_plot", "tornado_chart"]
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(7, 4))[1]
-
-
-def _label(long_name: str, units: str | None) -> str:
-    return f"{long_name} [{units}]" if units else long_name
 
 
 def _one_output(ds: xr.Dataset, output: str | None) -> str:
@@ -37,7 +27,7 @@ def _one_output(ds: xr.Dataset, output: str | None) -> str:
 def tornado_chart(table: pd.DataFrame, top: int = 15, ax: Any = None) -> Any:
     """Bars from the output at each input's low quantile to its high one, around the base value; the
     largest swing on top. ``table`` is :func:`fundsim.sensitivity.tornado`'s DataFrame."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     rows = table.head(top).iloc[::-1]
     base = table.attrs["base"]
     y = np.arange(len(rows))
@@ -48,7 +38,7 @@ def tornado_chart(table: pd.DataFrame, top: int = 15, ax: Any = None) -> Any:
     ax.axvline(base, color="k", linewidth=1)
     ax.set_yticks(y, [f"{i} ({k})" if k == "factor" else str(i) for i, k in zip(rows["input"], rows["kind"],
                                                                                   strict=True)])
-    ax.set_xlabel(_label(table.attrs["long_name"], table.attrs["units"]))
+    ax.set_xlabel(label(table.attrs["long_name"], table.attrs["units"]))
     ax.set_title(f"{table.attrs['scenario']}: every other input at its median")
     ax.legend(fontsize="small")
     return ax
@@ -56,7 +46,7 @@ def tornado_chart(table: pd.DataFrame, top: int = 15, ax: Any = None) -> Any:
 
 def sobol_bars(study: xr.Dataset, output: str | None = None, ax: Any = None) -> Any:
     """First-order and total Sobol' indices of one output, with their confidence intervals as error bars."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     output = _one_output(study, output)
     si = study["indices"].sel(output=output)
     x = np.arange(si.sizes["parameter"])
@@ -64,7 +54,7 @@ def sobol_bars(study: xr.Dataset, output: str | None = None, ax: Any = None) -> 
         ax.bar(x + shift, si.sel(index=name), width=0.4, yerr=si.sel(index=f"{name}_conf"), capsize=3,
                color=colour, label={"S1": "first order S1", "ST": "total ST"}[name])
     ax.set_xticks(x, [str(p) for p in si["parameter"].values], rotation=30, ha="right")
-    ax.set_ylabel(_label(study["indices"].attrs["long_name"], study["indices"].attrs["units"]))
+    ax.set_ylabel(label(study["indices"].attrs["long_name"], study["indices"].attrs["units"]))
     long_name = str(study["long_name"].sel(output=output).values)
     ax.set_title(f"{long_name}: Sobol' indices (n = {study.attrs['n']})")
     ax.legend()
@@ -73,7 +63,7 @@ def sobol_bars(study: xr.Dataset, output: str | None = None, ax: Any = None) -> 
 
 def morris_scatter(study: xr.Dataset, output: str | None = None, ax: Any = None) -> Any:
     """Each input on the Morris plane: mean absolute elementary effect μ* against its spread σ."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     output = _one_output(study, output)
     mi = study["indices"].sel(output=output)
     mu_star, sigma = mi.sel(index="mu_star").values, mi.sel(index="sigma").values
@@ -81,21 +71,21 @@ def morris_scatter(study: xr.Dataset, output: str | None = None, ax: Any = None)
     for name, x, y in zip(mi["parameter"].values, mu_star, sigma, strict=True):
         ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(4, 4), fontsize="small")
     units = f"{study['units'].sel(output=output).values} per unit of quantile"
-    ax.set_xlabel(_label("μ*, mean absolute elementary effect", units))
-    ax.set_ylabel(_label("σ, spread of the elementary effects", units))
+    ax.set_xlabel(label("μ*, mean absolute elementary effect", units))
+    ax.set_ylabel(label("σ, spread of the elementary effects", units))
     ax.set_title(f"{study['long_name'].sel(output=output).values}: Morris screening")
     return ax
 
 
 def sweep_plot(study: xr.Dataset, name: str = "objective", ax: Any = None) -> Any:
     """A sweep's output against the swept value (infeasible points leave a gap)."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     da = study[name]
     if da.dims != ("value",):
         raise ValueError(f"{name!r} is not one number per swept value (its dims are {da.dims}); choose one of: "
                          + ", ".join(str(v) for v in study.data_vars if study[v].dims == ("value",)))
     x = study["value"]
     ax.plot(x.values, da.values, marker=".")
-    ax.set_xlabel(_label(x.attrs.get("long_name", "value"), x.attrs.get("units")))
-    ax.set_ylabel(_label(da.attrs.get("long_name", name), da.attrs.get("units")))
+    ax.set_xlabel(label(x.attrs.get("long_name", "value"), x.attrs.get("units")))
+    ax.set_ylabel(label(da.attrs.get("long_name", name), da.attrs.get("units")))
     return ax
