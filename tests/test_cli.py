@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from fundsim.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, app
+from fundsim.montecarlo import open_run
 
 runner = CliRunner()
 
@@ -101,6 +102,10 @@ def test_simulate_reoptimise_writes_the_run(tmp_path: Path) -> None:
     assert "How often each rule binds" in result.output
     run = xr.load_dataset(path)
     assert run.sizes["draw"] == 30 and run.attrs["seed"] == 3
+    opened = open_run(path)  # what `fundsim report --simulation run.nc` reads
+    xr.testing.assert_identical(opened, run)
+    with pytest.raises(ValueError, match=r"a \.zarr store or a \.nc file"):
+        open_run(tmp_path / "run.csv")
 
 
 def test_simulate_stress_defaults_to_the_scenarios_optimum(tmp_path: Path) -> None:

@@ -106,8 +106,9 @@ def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
     if "status" in run:
         s.table(pd.Series(run["status"].values).value_counts().rename("draws").to_frame(), "Draws by status")
     shadows = [str(v) for v in run.data_vars if str(v).startswith("shadow_") and str(v) != "shadow_impact_link"]
-    if shadows:
-        s.table(binding_frequency(run).head(20), "How often each rule binds (top 20)", index=False)
+    frequency = binding_frequency(run) if shadows else None
+    if frequency is not None:
+        s.table(frequency.head(20), "How often each rule binds (top 20)", index=False)
     if sc is not None:
         s.table(target_probabilities(run, sc), "Probability of meeting each target", index=False)
     name = "objective" if "objective" in run else "realised_objective"
@@ -115,9 +116,9 @@ def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
                     lambda: plots.distribution(run, name)))
     if "eu_by_year" in run:
         s.figure(render("fig-mc-fan", "EU commitments by year: median and bands", lambda: plots.fan_chart(run)))
-    if shadows:
+    if frequency is not None:
         s.figure(render("fig-mc-binding", "Share of draws in which each rule binds", lambda: plots.binding_bars(run)))
-        top = binding_frequency(run)["rule"].iloc[0] if len(binding_frequency(run)) else None
+        top = frequency["rule"].iloc[0] if len(frequency) else None
         if top is not None:
             s.figure(render("fig-mc-shadow", f"Shadow prices of {top} over the draws",
                             lambda: plots.shadow_price_box(run, top)))

@@ -124,7 +124,7 @@ class _Parametric:
             self.solver.change_row_bounds(self.rows, np.full(len(self.rows), -np.inf), t * self.b0)
             result = self.solver.solve()
         if result.status is not Status.OPTIMAL:
-            self.solver.highs.clearSolver()
+            self.solver.forget_solution()
             result = self.solver.solve()
         if result.status is Status.INFEASIBLE:
             raise InfeasibleError(f"scenario {self.scenario.name!r} has no allocation at t = {t:.6g}")

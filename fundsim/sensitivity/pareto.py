@@ -312,7 +312,7 @@ class _Problem:
             self._set_row(row, -np.inf, np.inf)
         elif crit.ratio:  # N - (ε + slack)·E ≤ 0
             self.lp.A.data[self._entry(row)] = -(eps + slack)
-            self.solver.highs.changeCoeff(row, self.total, -(eps + slack))
+            self.solver.change_coeffs(np.array([row]), np.array([self.total]), np.array([-(eps + slack)]))
             self._set_row(row, -np.inf, 0.0)
         elif crit.sense == "max":
             self._set_row(row, eps - slack, np.inf)
@@ -326,7 +326,7 @@ class _Problem:
         self.solver.change_costs(np.arange(self.lp.num_col), cost)
         result = self.solver.solve(self.lp if self.solves == 1 else None)  # the first solve cold
         if result.status not in (Status.OPTIMAL, Status.INFEASIBLE):
-            self.solver.highs.clearSolver()
+            self.solver.forget_solution()
             result = self.solver.solve()
         if result.status is Status.INFEASIBLE:
             return None
