@@ -1,0 +1,131 @@
+"""Limits on what fundsim reads, so that no input ends in a hang, a crash deep in a library or a machine out
+of memory.
+
+Each limit has a documented default, can be raised for one process with an environment variable
+``FUNDSIM_LIMIT_<NAME>`` (e.g. ``FUNDSIM_LIMIT_FILE_BYTES=200000000``) and, in Python, for a block of code
+with :func:`raised`. A breach raises :class:`LimitError` naming the limit, its value and how to raise it;
+readers wrap it into a located :class:`~fundsim.errors.ScenarioError` (file, field path, line).
+
+This module imports nothing of fundsim but :mod:`fundsim.errors`.
+
+Examples
+--------
+>>> current().extends_chain
+32
+>>> with raised(extends_chain=64):
+...     current().extends_chain
+64
+>>> check("nesting_depth", 10)
+>>> check("nesting_depth", 10_000)
+Traceback (most recent call last):
+...
+fundsim.limits.LimitError: 10000 is above the limit nesting_depth = 200 (how deeply mappings and lists may nest); \
+raise it with FUNDSIM_LIMIT_NESTING_DEPTH or fundsim.limits.raised(nesting_depth=...)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from fundsim.errors import FundsimError
+
+__all__ = ["DEFAULTS", "LimitError", "Limits", "check", "current", "raised"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The limits in force. Every field is an upper bound; see the module docstring for how to raise one."""
+
+    file_bytes: int = 25_000_000
+    """size of one scenario or allocation file read (bytes)"""
+    nesting_depth: int = 200
+    """how deeply mappings and lists may nest"""
+    extends_chain: int = 32
+    """how many files an ``extends:`` chain may hold"""
+    labels: int = 100_000
+    """how many ids one list (years, regions, priorities, instruments …) or one allocation file may hold"""
+    integer_digits: int = 18
+    """how many digits an integer in a scenario or allocation may have"""
+    cell_chars: int = 10_000
+    """characters in one CSV or XLSX cell"""
+    xlsx_uncompressed_bytes: int = 200_000_000
+    """uncompressed size of an XLSX workbook (bytes), against zip bombs"""
+    draws: int = 100_000_000
+    """draws in one Monte Carlo run (memory is estimated against what is available, too)"""
+    memory_share: float = 0.8
+    """share of the available memory a run may plan to use"""
+
+
+DEFAULTS = Limits()
+_HELP = {
+    "file_bytes": "size of one file read, in bytes",
+    "nesting_depth": "how deeply mappings and lists may nest",
+    "extends_chain": "how many files an 'extends:' chain may hold",
+    "labels": "how many ids one list or one allocation file may hold",
+    "integer_digits": "how many digits an integer may have",
+    "cell_chars": "characters in one CSV or XLSX cell",
+    "xlsx_uncompressed_bytes": "uncompressed size of an XLSX workbook, in bytes",
+    "draws": "draws in one Monte Carlo run",
+    "memory_share": "share of the available memory a run may plan to use",
+}
+
+_override: list[dict[str, Any]] = []
+
+
+class LimitError(FundsimError, ValueError):
+    """An input is over one of fundsim's limits; ``name``, ``value`` and ``limit`` say which and by how much."""
+
+    def __init__(self, name: str, value: Any, limit: Any, what: str = "") -> None:
+        self.name, self.value, self.limit, self.what = name, value, limit, what
+        subject = what or f"{value}"
+        super().__init__(f"{subject} is above the limit {name} = {limit} ({_HELP.get(name, name)}); raise it with "
+                         f"FUNDSIM_LIMIT_{name.upper()} or fundsim.limits.raised({name}=...)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.value, self.limit, self.what))
+
+
+def _from_env(name: str, default: Any) -> Any:
+    text = os.environ.get(f"FUNDSIM_LIMIT_{name.upper()}")
+    if text is None:
+        return default
+    try:
+        value = type(default)(text.replace("_", ""))
+    except ValueError:
+        raise FundsimError(f"FUNDSIM_LIMIT_{name.upper()}={text!r}: write a number, e.g. {default}") from None
+    if value <= 0:
+        raise FundsimError(f"FUNDSIM_LIMIT_{name.upper()}={text!r}: a limit must be above 0")
+    return value
+
+
+def current() -> Limits:
+    """The limits in force: the defaults, then the environment, then :func:`raised` blocks, innermost last."""
+    values = {f.name: _from_env(f.name, f.default) for f in dataclasses.fields(Limits)}
+    for layer in _override:
+        values.update(layer)
+    return Limits(**values)
+
+
+@contextlib.contextmanager
+def raised(**limits: Any) -> Iterator[Limits]:
+    """Change limits for the duration of a ``with`` block (for this process)."""
+    unknown = set(limits) - {f.name for f in dataclasses.fields(Limits)}
+    if unknown:
+        raise TypeError(f"unknown limit {sorted(unknown)[0]!r}; the limits are "
+                        f"{', '.join(f.name for f in dataclasses.fields(Limits))}")
+    _override.append(limits)
+    try:
+        yield current()
+    finally:
+        _override.remove(limits)
+
+
+def check(name: str, value: Any, what: str = "") -> None:
+    """Raise :class:`LimitError` when ``value`` is above the limit ``name``."""
+    limit = getattr(current(), name)
+    if value > limit:
+        raise LimitError(name, value, limit, what)
