@@ -54,6 +54,9 @@ class Limits:
     """characters in one CSV or XLSX cell"""
     xlsx_uncompressed_bytes: int = 200_000_000
     """uncompressed size of an XLSX workbook (bytes), against zip bombs"""
+    sheet_cells: int = 20_000_000
+    """cells in one worksheet read (a row counts up to its last filled cell), against sheets whose few cells
+    lie far apart"""
     draws: int = 100_000_000
     """draws in one Monte Carlo run (memory is estimated against what is available, too)"""
     memory_share: float = 0.8
@@ -69,6 +72,7 @@ _HELP = {
     "integer_digits": "how many digits an integer may have",
     "cell_chars": "characters in one CSV or XLSX cell",
     "xlsx_uncompressed_bytes": "uncompressed size of an XLSX workbook, in bytes",
+    "sheet_cells": "cells in one worksheet, each row up to its last filled cell",
     "draws": "draws in one Monte Carlo run",
     "memory_share": "share of the available memory a run may plan to use",
 }

@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fundsim.errors import FundsimError, Problem
+from fundsim import limits
+from fundsim.compare.sheets import read_xlsx
+from fundsim.compare.tables import Table, screen
+from fundsim.compare.tables import show as _show
+from fundsim.compare.tables import text as _text
+from fundsim.errors import Problem
 from fundsim.model import Scenario
+from fundsim.results.inputs import AllocationFileError, check_file, refuse
 from fundsim.scenario.fields import suggest
 
 __all__ = ["ALIASES", "SUFFIXES", "AllocationFileError", "Entry", "Reader", "Table", "check_path", "duplicates",
@@ -32,56 +38,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 LABELS = ("instrument", "priority", "region")
 GRID_SHEET = re.compile(r"^\s*(\S+?)[\s_-]+(\d{4})\s*$")
-MAX_SHOWN = 40
-
-
-class AllocationFileError(FundsimError, ValueError):
-    """An allocation file cannot be read; ``problems`` lists every problem found (file, row or cell, what
-    is wrong and what would be valid)."""
-
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        self.problems = tuple(problems)
-        super().__init__(self._text())
-
-    def _text(self) -> str:
-        n = len(self.problems)
-        files = sorted({p.file or "<allocation>" for p in self.problems})
-        head = f"{n} problem{'s' if n != 1 else ''} in the allocation file {', '.join(files)}:"
-        shown = [f"  - {p}" for p in self.problems[:MAX_SHOWN]]
-        more = [f"  … and {n - MAX_SHOWN} more"] if n > MAX_SHOWN else []
-        return "\n".join([head, *shown, *more])
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.problems,))
-
-
-# ---- tables and where their cells are ------------------------------------------------------------------
-@dataclass
-class Table:
-    """One table of a file: its header, its rows (with the file line or sheet row of each) and its origin."""
-
-    file: str
-    sheet: str | None
-    header: list[Any]
-    rows: list[tuple[int, list[Any]]]  # (1-based line or sheet row, cells)
-    header_row: int = 1
-
-    def ref(self, row: int, col: int) -> str:
-        """A cell's short reference: ``"line 4"`` in a CSV file, ``"C4"`` in a sheet."""
-        if self.sheet is None:
-            return f"line {row}"
-        from openpyxl.utils import get_column_letter
-
-        return f"{get_column_letter(col + 1)}{row}"
-
-    def problem(self, row: int, col: int, message: str, also: str = "") -> Problem:
-        """A problem at a cell: CSV ``file:line: column 'x'``, Excel ``file: Sheet!C4 (x)``."""
-        name = _text(self.header[col]) if col < len(self.header) else ""
-        if self.sheet is None:
-            path = f"column {name!r}" if name else f"column {col + 1}"
-            return Problem(self.file, row, path + also, message)
-        return Problem(self.file, None, f"{self.sheet}!{self.ref(row, col)}" + (f" ({name})" if name else "") + also,
-                       message)
+VALID = f"a {', '.join(SUFFIXES)} allocation file"
 
 
 @dataclass(frozen=True)
@@ -163,19 +120,6 @@ class Reader:
 
 
 # ---- cell values --------------------------------------------------------------------------------------
-def _text(value: Any) -> str:
-    """A cell as stripped text; numbers that are whole print without ``.0`` (Excel stores 2009 as 2009.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _show(value: Any) -> str:
-    return repr(_text(value))
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
@@ -194,81 +138,85 @@ def _normal(name: Any) -> str:
 
 
 # ---- reading files ------------------------------------------------------------------------------------
+def _decode(path: Path, data: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without a byte-order mark), else Windows-1252."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, start = data.count(b"\n", 0, nul) + 1, data.rfind(b"\n", 0, nul) + 1
+        raise refuse(path, f"a NUL byte at line {line}, character {nul - start + 1}: this is not CSV text (a "
+                     "binary file, or a UTF-16 'Unicode text' export); save it as 'CSV UTF-8' or as .xlsx")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise refuse(path, f"line {line}: byte 0x{data[err.start]:02x} is neither UTF-8 nor Windows-1252 text: "
+                     "save the file as 'CSV UTF-8'") from None
+
+
+def _csv_rows(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """The rows of a CSV text with their line numbers; no cell can be longer than the file, so the csv module's
+    own field limit (131,072 characters) is lifted while reading and :func:`screen` applies ``cell_chars``."""
+    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, len(text) + 1))
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as err:
+        raise refuse(path, f"line {reader.line_num}: cannot read it as CSV ({err}); check its quotes") from None
+    finally:
+        csv.field_size_limit(old)
+
+
 def _read_csv(path: Path) -> list[Table]:
     """The one table of a CSV file (comma or semicolon separated, UTF-8 or Windows-1252)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="cp1252")
+        text = _decode(path, path.read_bytes())
+    except OSError as err:
+        raise refuse(path, f"cannot read the file ({err.strerror or err})") from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(text.splitlines(), delimiter=delimiter)
-    rows = [(reader.line_num, row) for row in reader]
-    rows = [(n, row) for n, row in rows if any(cell.strip() for cell in row)]
+    rows = [(n, row) for n, row in _csv_rows(path, text, delimiter) if any(cell.strip() for cell in row)]
     if not rows:
         return []
+    try:
+        limits.check("labels", len(rows) - 1, f"the file's {len(rows) - 1:,} rows below the header")
+    except limits.LimitError as err:
+        raise refuse(path, str(err)) from None
     (line, header), body = rows[0], rows[1:]
     return [Table(str(path), None, list(header), body, line)]
 
 
-def _sheet_table(path: Path, ws: Any) -> Table | None:
-    """A worksheet as a table: its first row is the header; empty sheets give ``None``."""
-    rows = [(n, list(r)) for n, r in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)]
-    rows = [(n, r) for n, r in rows if any(_text(c) != "" for c in r)]
-    if not rows:
-        return None
-    (row, header), body = rows[0], rows[1:]
-    return Table(str(path), ws.title, header, body, row)
-
-
-def _read_xlsx(path: Path, sheet: str | None) -> list[Table]:
-    """The tables of a workbook: ``sheet``, else a sheet named ``allocation``, else every grid sheet
-    (``"<instrument> <year>"``), else the first sheet."""
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises zipfile, KeyError and its own errors on damaged files
-        raise AllocationFileError([Problem(str(path), None, "", f"cannot open the workbook ({err}): save it as "
-                                           ".xlsx from Excel or LibreOffice, or export it to .csv")]) from None
-    names = list(wb.sheetnames)
-    if sheet is not None and sheet not in names:
-        raise AllocationFileError([Problem(str(path), None, f"sheet {sheet!r}", suggest(sheet, names, "sheet"))])
-    if sheet is not None:
-        chosen = [sheet]
-    elif "allocation" in names:
-        chosen = ["allocation"]
-    else:
-        chosen = [n for n in names if GRID_SHEET.match(n)] or names[:1]
-    tables = [_sheet_table(path, wb[n]) for n in chosen]
-    wb.close()
-    return [t for t in tables if t is not None]
-
-
 def check_path(path: Path, sheet: str | None) -> str:
-    """The file's suffix, once the file exists and is of a kind that can be read."""
-    if not path.is_file():
-        raise AllocationFileError([Problem(str(path), None, "", "no such file (give the path of a "
-                                           f"{', '.join(SUFFIXES)} allocation file)")])
+    """The file's suffix, once the file exists, is a regular file within ``file_bytes`` and of a kind that can
+    be read (see :func:`fundsim.results.inputs.check_file`)."""
     suffix = path.suffix.casefold()
+    if suffix != ".nc":  # fundsim.results.open_allocation checks a NetCDF file
+        check_file(path, VALID)
     if suffix not in SUFFIXES:
-        raise AllocationFileError([Problem(str(path), None, "", f"cannot read {suffix or 'extensionless'!r} "
-                                           f"files: valid allocation files are {', '.join(SUFFIXES)}")])
+        raise refuse(path, f"cannot read {suffix or 'extensionless'!r} files: valid allocation files are "
+                     f"{', '.join(SUFFIXES)}")
     if suffix in (".csv", ".nc") and sheet is not None:
-        raise AllocationFileError([Problem(str(path), None, f"sheet {sheet!r}", f"a {suffix} file has no sheets: "
-                                           "leave sheet=None, or give an Excel file")])
+        raise refuse(path, f"a {suffix} file has no sheets: leave sheet=None, or give an Excel file",
+                     f"sheet {sheet!r}")
     return suffix
 
 
 def read_tables(path: Path, suffix: str, sheet: str | None) -> list[Table]:
-    tables = _read_csv(path) if suffix == ".csv" else _read_xlsx(path, sheet)
+    """The tables of a CSV file or workbook, once every cell keeps the limits (:func:`screen`)."""
+    tables = _read_csv(path) if suffix == ".csv" else read_xlsx(path, sheet, GRID_SHEET)
     if not tables:
-        raise AllocationFileError([Problem(str(path), None, "", "the file is empty: expected a first row naming "
-                                           "the columns instrument, priority, region, year, amount")])
+        raise refuse(path, "the file is empty: expected a first row naming the columns instrument, priority, "
+                     "region, year, amount")
+    problems = [p for t in tables for p in screen(t)]
+    if problems:
+        raise AllocationFileError(problems)
     if not any(t.rows for t in tables):
-        raise AllocationFileError([Problem(str(path), None, "", "the file has no rows below its header: expected one "
-                                           "row per commitment under the columns instrument, priority, region, "
-                                           "year, amount")])
+        raise refuse(path, "the file has no rows below its header: expected one row per commitment under the "
+                     "columns instrument, priority, region, year, amount")
     return tables
 
 

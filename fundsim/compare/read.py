@@ -47,7 +47,7 @@ from fundsim.compare.files import AllocationFileError, Entry, Reader, check_path
 from fundsim.compare.metrics import objective_value
 from fundsim.errors import FundsimWarning, Problem
 from fundsim.model import Scenario
-from fundsim.results import Allocation, allocation_dataset
+from fundsim.results import Allocation, allocation_dataset, open_allocation
 from fundsim.scenario.fields import suggest
 
 __all__ = ["AllocationFileError", "read_allocation"]
@@ -131,13 +131,7 @@ def _read_netcdf(path: Path, sc: Scenario, name: str) -> Allocation:
     Its shadow prices are kept; ``objective`` is re-evaluated under ``sc`` (the stored value is kept as
     ``objective_as_stored``).
     """
-    from fundsim.results import open_allocation
-
-    try:
-        stored = open_allocation(path)
-    except Exception as err:  # netCDF4, h5netcdf and xarray raise OSError, ValueError or KeyError on other files
-        raise AllocationFileError([Problem(str(path), None, "", f"cannot open it as an allocation ({err}): write "
-                                           "one with Allocation.save('….nc') or 'fundsim solve --out ….nc'")]) from None
+    stored = open_allocation(path)  # says what the file is when it is not an allocation
     problems = _label_problems(path, stored.data, sc)
     if problems:
         raise AllocationFileError(problems)

@@ -316,8 +316,20 @@ def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
 
 
 def open_allocation(path: str | Path) -> Allocation:
-    """Read an allocation written with :meth:`Allocation.save` to NetCDF."""
-    ds = xr.load_dataset(path)
+    """Read an allocation written with :meth:`Allocation.save` to NetCDF.
+
+    Raises
+    ------
+    TypeError
+        when ``path`` is not a ``str`` or ``os.PathLike``
+    AllocationFileError
+        for a missing file, one that is not a regular file (a named pipe), one above the limit ``file_bytes``,
+        or a file that is not an allocation: it says what the file is instead (a Monte Carlo run, a
+        sensitivity study, a CSV or Excel file for :func:`fundsim.read_allocation`, another program's NetCDF).
+    """
+    from fundsim.results.inputs import as_path, open_stored
+
+    ds = open_stored(as_path(path))
     names = [str(k) for k in ds.data_vars]
 
     def part(prefix: str) -> xr.Dataset:
