@@ -2,24 +2,63 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from fundsim.errors import InfeasibleError, SolverError
 from fundsim.lp import assemble
 from fundsim.model import Scenario
 from fundsim.results import Allocation
+from fundsim.results.inputs import wrong_type
+from fundsim.scenario import load_scenario
 from fundsim.solvers import Status, get_solver
 from fundsim.solvers.mip import solve_mip
 
-__all__ = ["solve"]
+__all__ = ["as_scenario", "check_options", "solve"]
+
+SCENARIO = "a fundsim.Scenario (fs.load_scenario(path)) or the path of a scenario file (.yaml, .yml or .toml)"
 
 
-def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | None = None) -> Allocation:
+def as_scenario(value: Scenario | str | os.PathLike[str], parameter: str = "scenario") -> Scenario:
+    """``value`` when it is a :class:`~fundsim.model.Scenario`, the scenario loaded from it when it is a path
+    (as :func:`fundsim.load_scenario` does), else a ``TypeError`` naming ``parameter``.
+
+    Examples
+    --------
+    >>> as_scenario("scenarios/tutorial.yaml").name
+    'tutorial'
+    >>> as_scenario(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: scenario: got None; give a fundsim.Scenario (fs.load_scenario(path)) or the path of a scenario \
+file (.yaml, .yml or .toml)
+    """
+    if isinstance(value, Scenario):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return load_scenario(value)
+    hint = " (for a dict, fs.scenario_from_dict(d))" if isinstance(value, Mapping) else ""
+    raise wrong_type(parameter, value, SCENARIO + hint)
+
+
+def check_options(options: Any, parameter: str = "options") -> dict[str, Any]:
+    """Solver options as a dict (``None``: none), else a ``TypeError`` naming ``parameter``."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
+        raise wrong_type(parameter, options, "a dict of solver options such as {'time_limit': 60}, or None")
+    return dict(options)
+
+
+def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
+          options: dict[str, Any] | None = None) -> Allocation:
     """Find the best allocation of a scenario.
 
     Parameters
     ----------
-    scenario : a :class:`~fundsim.model.Scenario` (see :func:`fundsim.load_scenario`)
+    scenario : a :class:`~fundsim.model.Scenario` (see :func:`fundsim.load_scenario`), or the path of a
+        scenario file, which is loaded
     solver : backend name (``"highs"``)
     options : passed to the backend; for HiGHS any HiGHS option, e.g. ``{"solver": "simplex"}``,
         ``{"time_limit": 60}`` or, for scenarios with integer rules, ``{"mip_rel_gap": 1e-3}``
@@ -30,6 +69,10 @@ def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | N
 
     Raises
     ------
+    TypeError
+        when ``scenario``, ``solver`` or ``options`` is of the wrong kind (the message names it)
+    ScenarioError
+        when ``scenario`` is a path to a file that does not load
     InfeasibleError
         when the rules cannot all hold; its ``diagnosis`` says which rules are in conflict.
     SolverError
@@ -41,9 +84,14 @@ def solve(scenario: Scenario, solver: str = "highs", options: dict[str, Any] | N
     >>> alloc = fs.solve(fs.load_scenario("scenarios/tutorial.yaml"))
     >>> alloc.objective
     130.0
+    >>> fs.solve("scenarios/tutorial.yaml").objective  # a path is loaded first
+    130.0
     """
+    scenario = as_scenario(scenario)
+    if not isinstance(solver, str):
+        raise wrong_type("solver", solver, "a backend name: 'highs' or 'pulp'")
     lp = assemble(scenario)
-    backend = get_solver(solver, **(options or {}))
+    backend = get_solver(solver, **check_options(options))
     result = solve_mip(backend, lp)  # a pure LP: one solve
     if result.status is Status.INFEASIBLE:
         from fundsim.diagnose import diagnose

@@ -7,6 +7,7 @@ import html
 import re
 from collections.abc import Sequence
 from functools import cached_property
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from fundsim.compare.metrics import CUBE, cube, metrics_table, objective_value
 from fundsim.errors import FundsimError
 from fundsim.model import Scenario
 from fundsim.results import Allocation
+from fundsim.results.inputs import wrong_type
+from fundsim.solve import as_scenario, check_options
 from fundsim.testing import violations
 
 __all__ = ["Comparison", "ComparisonError", "compare"]
@@ -215,9 +218,25 @@ class Comparison:
 
 
 # ---- making one --------------------------------------------------------------------------------------------
+ALLOCATION = "a fundsim.Allocation (fs.solve(sc), fs.read_allocation(path, sc) or fs.open_allocation(path))"
+
+
+def _check_arguments(allocations: Sequence[Any], names: Any, options: Any) -> None:
+    """A ``TypeError`` naming the first argument of ``compare`` that is of the wrong kind."""
+    for n, alloc in enumerate(allocations):
+        if not isinstance(alloc, Allocation):
+            hint = f" — read the file first: fs.read_allocation({str(alloc)!r}, scenario)" \
+                if isinstance(alloc, str | PathLike) else ""
+            raise wrong_type(f"allocations[{n}]", alloc, ALLOCATION + hint)
+    if names is not None and (isinstance(names, str) or not isinstance(names, Sequence)
+                              or not all(isinstance(x, str) for x in names)):
+        raise wrong_type("names", names, "a list of strings, one name per allocation, or None")
+    check_options(options)
+
+
 def _scenario(allocations: Sequence[Allocation], scenario: Scenario | None) -> Scenario:
     known = [a.scenario for a in allocations if a.scenario is not None]
-    sc = scenario if scenario is not None else (known[0] if known else None)
+    sc = as_scenario(scenario) if scenario is not None else (known[0] if known else None)
     if sc is None:
         raise ComparisonError("no scenario to compare against: pass scenario=fs.load_scenario(...) (the "
                               "allocations carry none)")
@@ -247,7 +266,7 @@ def _names(allocations: Sequence[Allocation], names: Sequence[str] | None) -> li
     return found
 
 
-def compare(*allocations: Allocation, scenario: Scenario | None = None,
+def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] | None = None,
             names: Sequence[str] | None = None, options: dict[str, Any] | None = None) -> Comparison:
     """Compare allocations of one scenario: metrics, differences, compliance, gap to the optimum, attribution.
 
@@ -255,7 +274,8 @@ def compare(*allocations: Allocation, scenario: Scenario | None = None,
     ----------
     *allocations : :class:`~fundsim.Allocation` objects (solved, read with
         :func:`~fundsim.compare.read_allocation`, or opened from NetCDF)
-    scenario : the scenario whose rules and objective apply (default: the first allocation's)
+    scenario : the scenario whose rules and objective apply (default: the first allocation's), or the path
+        of its file
     names : one name per allocation (default: each one's ``name`` attribute, ``"optimum"`` for a solved one)
     options : HiGHS options for solving the optimum when no allocation given is one, e.g.
         ``{"mip_rel_gap": 0.01}`` for a scenario with integer rules
@@ -264,6 +284,15 @@ def compare(*allocations: Allocation, scenario: Scenario | None = None,
     -------
     Comparison
         with ``metrics``, ``differences``, ``compliance``, ``gap``, ``attribution(a, b)`` and ``to_excel``.
+
+    Raises
+    ------
+    TypeError
+        for an argument of the wrong kind: an allocation that is not an :class:`~fundsim.Allocation` (a path:
+        read it with :func:`~fundsim.compare.read_allocation` first), names that are not strings, options
+        that are not a dict
+    ComparisonError
+        for no allocation, no scenario, allocations of another scenario or names that clash
 
     Examples
     --------
@@ -281,5 +310,6 @@ def compare(*allocations: Allocation, scenario: Scenario | None = None,
     """
     if not allocations:
         raise ComparisonError("nothing to compare: give at least one allocation")
+    _check_arguments(allocations, names, options)
     sc = _scenario(allocations, scenario)
     return Comparison(sc, allocations, _names(allocations, names), options)

@@ -48,7 +48,9 @@ from fundsim.compare.metrics import objective_value
 from fundsim.errors import FundsimWarning, Problem
 from fundsim.model import Scenario
 from fundsim.results import Allocation, allocation_dataset, open_allocation
+from fundsim.results.inputs import as_path, wrong_type
 from fundsim.scenario.fields import suggest
+from fundsim.solve import as_scenario
 
 __all__ = ["AllocationFileError", "read_allocation"]
 
@@ -189,7 +191,10 @@ def read_allocation(path: str | Path, scenario: Scenario, *, sheet: str | None =
     >>> alloc.status, alloc.data.attrs["name"]
     ('external', 'gam-2008-as-programmed')
     """
-    path = Path(path)
+    path, scenario = as_path(path), as_scenario(scenario)
+    for parameter, value in (("sheet", sheet), ("name", name)):
+        if value is not None and not isinstance(value, str):
+            raise wrong_type(parameter, value, "a string or None")
     suffix = check_path(path, sheet)
     if suffix == ".nc":
         return _read_netcdf(path, scenario, name or path.stem)

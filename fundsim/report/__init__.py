@@ -38,6 +38,7 @@ def report(scenario: Scenario, allocation: Allocation | None = None, *, compare:
 
     Parameters
     ----------
+    scenario : a :class:`~fundsim.Scenario` or the path of a scenario file
     compare : other allocations of the scenario (e.g. read with :func:`fundsim.read_allocation`), compared
         with the optimum: metrics, rule violations, attribution of the gap, figures
     simulation : a Monte Carlo run (:func:`fundsim.simulate`, or opened from its Zarr store)
@@ -47,9 +48,10 @@ def report(scenario: Scenario, allocation: Allocation | None = None, *, compare:
     -------
     The page's HTML text: one file with every figure embedded as PNG.
     """
-    if allocation is None:
-        from fundsim.solve import solve
+    from fundsim.solve import as_scenario, solve
 
+    scenario = as_scenario(scenario)
+    if allocation is None:
         allocation = solve(scenario)
     sections: list[Section] = [overview_section(scenario), allocation_section(allocation), rules_section(allocation)]
     if compare:

@@ -173,6 +173,9 @@ def open_stored(path: Path) -> xr.Dataset:
     if path.suffix.casefold() in (".csv", ".xlsx", ".xlsm"):
         raise refuse(path, "this opens the NetCDF (.nc) files fundsim writes; read a CSV or Excel allocation "
                      "with fs.read_allocation(path, scenario)")
+    if path.suffix.casefold() in (".yaml", ".yml", ".toml"):
+        raise refuse(path, "this is a scenario file, not an allocation: fs.solve(path) gives its optimum, and "
+                     "'fundsim solve SCENARIO --out plan.nc' writes it")
     if path.is_dir() and (path.suffix.casefold() == ".zarr" or is_fundsim_store(path)):
         raise refuse(path, f"this is a Monte Carlo run store written by 'fundsim simulate --out …zarr', not an "
                      f"allocation; {WRITE_ONE}")

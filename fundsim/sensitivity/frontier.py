@@ -34,7 +34,10 @@ from fundsim.errors import InfeasibleError, SolverError
 from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Scenario, frozen_array
 from fundsim.results import Allocation, relaxation_duals
+from fundsim.results.inputs import wrong_type
 from fundsim.results.label import INTERNAL_ROWS
+from fundsim.sensitivity.arguments import check_number
+from fundsim.solve import as_scenario
 from fundsim.solvers import HighsSolver, SolveResult, Status
 
 __all__ = ["Frontier", "budget_frontier", "scaled_scenario"]
@@ -276,7 +279,7 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
 
     Parameters
     ----------
-    scenario : the scenario (an LP: no integer rules)
+    scenario : the scenario (an LP: no integer rules), or the path of its file
     instrument : scale only this instrument's usable envelope; ``None`` scales every instrument's
     lo, hi : the range of ``t`` (1 is the scenario as it stands); the curve starts where the rules become
         feasible if that is above ``lo``
@@ -307,6 +310,7 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
     >>> round(fr.value(1.0), 6)
     130.0
     """
+    scenario = as_scenario(scenario)
     _check_arguments(scenario, instrument, lo, hi, tol)
     problem = _Parametric(scenario, instrument)
     if problem.lp.integrality is not None:
@@ -322,6 +326,10 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
 
 
 def _check_arguments(sc: Scenario, instrument: str | None, lo: float, hi: float, tol: float) -> None:
+    if instrument is not None and not isinstance(instrument, str):
+        raise wrong_type("instrument", instrument, f"an instrument id ({', '.join(sc.instrument_ids)}) or None")
+    for name, value in (("lo", lo), ("hi", hi), ("tol", tol)):
+        check_number(name, value)
     if instrument is not None and instrument not in sc.instrument_ids:
         raise ValueError(f"unknown instrument {instrument!r} in scenario {sc.name!r}; its instruments are: "
                          f"{', '.join(sc.instrument_ids)}")

@@ -47,6 +47,7 @@ from fundsim.errors import InfeasibleError, SolverError
 from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Objective, Scenario
 from fundsim.results import Allocation
+from fundsim.sensitivity.arguments import pareto_arguments
 from fundsim.sensitivity.frontier import money_variables
 from fundsim.solvers import HighsSolver, SolveResult, Status
 
@@ -522,7 +523,7 @@ def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "l
     >>> front.table()[["impact", "regional_concentration"]].round(4).values.tolist()
     [[130.0, 0.8333], [125.0, 0.6667], [120.0, 0.5]]
     """
-    objectives = tuple(objectives)
+    scenario, objectives = pareto_arguments(scenario, objectives, pillar_targets, tol)
     _check(scenario, objectives, points, pillar_targets)
     problem = _Problem(scenario, objectives, _targets(scenario, pillar_targets), tol)
     payoff = _payoff(problem)

@@ -17,6 +17,7 @@ import xarray as xr
 from fundsim.model import Distribution, Scenario, UncertainParameter, Uncertainty
 from fundsim.scenario.fields import suggest
 from fundsim.scenario.uncertainty_schema import check_path
+from fundsim.sensitivity.arguments import check_flag, study_arguments
 from fundsim.sensitivity.outputs import evaluate, parse_outputs
 
 __all__ = ["resolve_path", "sweep"]
@@ -103,7 +104,7 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
 
     Parameters
     ----------
-    scenario : the scenario; its other numbers stay at their own values
+    scenario : the scenario (or the path of its file); its other numbers stay at their own values
     path : ``instruments.<id>.envelope`` (EUR m per year, or a factor on the usable money),
         ``instruments.<id>.payment_delay`` (a share), ``match_sources.<id>.capacity``,
         ``absorption.capacity[.<region>]``, ``objective.impact.weights[.<priority>[.<region>]]``, or the
@@ -137,6 +138,9 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
     >>> s["region:north_africa"].values.round(6).tolist()
     [30.0, 40.0, 50.0, 60.0]
     """
+    scenario = study_arguments(scenario, outputs, plan)
+    check_flag("relative", relative)
+    check_flag("keep_allocations", keep_allocations)
     path = resolve_path(scenario, path)
     v = _values(path, values, relative)
     variant = _variant(scenario, path, v, relative)

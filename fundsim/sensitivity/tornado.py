@@ -16,6 +16,8 @@ import pandas as pd
 import xarray as xr
 
 from fundsim.model import Scenario, Uncertainty
+from fundsim.results.inputs import wrong_type
+from fundsim.sensitivity.arguments import study_arguments
 from fundsim.sensitivity.outputs import evaluate, parse_outputs
 
 __all__ = ["tornado", "tornado_study"]
@@ -63,6 +65,7 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
     every point ``parameter_value`` (input, end, parameter), and coordinates ``kind`` (factor or parameter),
     ``moves`` (the parameters an input moves), ``units`` and ``long_name`` per output.
     """
+    scenario = study_arguments(scenario, outputs, plan, low=low, high=high)
     unc = _check(scenario, low, high)
     wanted = parse_outputs(scenario, outputs, mode)
     inputs = _inputs(unc)
@@ -97,7 +100,7 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
 
     Parameters
     ----------
-    scenario : a scenario with an ``uncertainty:`` section
+    scenario : a scenario with an ``uncertainty:`` section (or the path of its file)
     output : a named scalar output (:mod:`fundsim.sensitivity.outputs`): ``objective``, ``pillar:<id>``,
         ``region:<id>``, ``group:<id>``, ``instrument:<id>``, ``decommitted`` …
     low, high : the quantiles each input is set to (every other parameter at its median)
@@ -118,6 +121,9 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
     >>> t[["input", "swing"]].round(2).head(2).to_dict("records")
     [{'input': 'remittance_value', 'swing': 18.0}, {'input': 'financial_crisis', 'swing': 17.45}]
     """
+    if not isinstance(output, str):
+        raise wrong_type("output", output, "one output name such as 'objective' (tornado_study takes several)")
+    scenario = study_arguments(scenario, output, plan, low=low, high=high)
     study = tornado_study(scenario, output, low=low, high=high, mode=mode, plan=plan, executor=executor)
     one = study.sel(output=output)
     table = pd.DataFrame({"input": study["input"].values, "kind": study["kind"].values, "moves": study["moves"].values,
