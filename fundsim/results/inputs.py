@@ -152,11 +152,13 @@ def recognise(ds: xr.Dataset, path: Path | str) -> None:
     other = _what_it_is(ds)
     if other is not None:
         raise refuse(path, f"{other}; {WRITE_ONE}")
+    wrong = [f"its 'eu' is over ({', '.join(map(str, ds['eu'].dims))}), not ({', '.join(CUBE)})"] \
+        if set(ds["eu"].dims) != set(CUBE) else []
     lacking = [v for v in STORED if v not in ds.data_vars]
-    if set(ds["eu"].dims) != set(CUBE) or lacking:
-        raise refuse(path, f"this is not an allocation written by fundsim: its 'eu' is over "
-                     f"({', '.join(map(str, ds['eu'].dims))}), expected ({', '.join(CUBE)})"
-                     + (f", and it lacks {', '.join(lacking)}" if lacking else "") + f"; {WRITE_ONE}")
+    if lacking:
+        wrong.append(f"it lacks {', '.join(lacking)} (fundsim writes {', '.join(STORED[:-1])} and {STORED[-1]})")
+    if wrong:
+        raise refuse(path, f"this is not an allocation written by fundsim: {'; '.join(wrong)}; {WRITE_ONE}")
     unlabelled = [d for d in CUBE if d not in ds.coords]
     if unlabelled:
         raise refuse(path, f"its dimensions {', '.join(unlabelled)} have no labels (ids): {WRITE_ONE}")
