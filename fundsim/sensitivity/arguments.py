@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from fundsim.model import Scenario
@@ -40,7 +41,7 @@ def check_number(parameter: str, value: Any, *, optional: bool = False) -> None:
 
 def check_flag(parameter: str, value: Any) -> None:
     """``True`` or ``False``."""
-    if not isinstance(value, bool):
+    if not isinstance(value, bool | np.bool_):
         raise wrong_type(parameter, value, "True or False")
 
 
