@@ -30,11 +30,31 @@ cells, missing columns — is collected and raised at once as :class:`Allocation
 usable envelope or in a cell the scenario makes ineligible is *not* a file error: an actual programme may
 break the scenario's rules, and :func:`fundsim.compare.compare` scores that as compliance. It is kept,
 noted in ``data.attrs["envelope_check"]`` and announced by a :class:`~fundsim.FundsimWarning`.
+
+**What is refused before any layout is read** (docs/allocation-files.md has the table): a path that is not
+a regular file (a folder, or a named pipe, which would make the reader wait forever), checked with
+``os.stat`` before opening; a file above ``file_bytes``; a workbook whose zip members unpack to more than
+``xlsx_uncompressed_bytes`` (measured with :mod:`zipfile` before openpyxl opens it); a CSV file holding a NUL
+byte or bytes that are neither UTF-8 nor Windows-1252; a cell above ``cell_chars`` characters or holding a
+NUL character; an integer of more than ``integer_digits`` digits; more than ``labels`` rows; a worksheet of
+more than ``sheet_cells`` cells (rows counted to their last filled cell) or with rows beyond Excel's last.
+Each limit is in :mod:`fundsim.limits`, and the message says how to raise it
+(``FUNDSIM_LIMIT_<NAME>=…`` or ``with fundsim.limits.raised(<name>=…)``).
+
+**Formulas**: a workbook's cells are read as the values Excel or LibreOffice cached when saving the file. A
+formula cell *without* a cached value — what a script writing formulas with openpyxl leaves — is refused,
+naming the sheet and the cells, instead of being read as empty (0): open the file in Excel or LibreOffice and
+save it, or write numbers.
+
+**Kinds of file**: a ``.nc`` file is opened with :func:`fundsim.open_allocation`, which says what a file is
+when it is not an allocation (a Monte Carlo run written by ``fundsim simulate``, a sensitivity study, a
+NetCDF file without ``eu``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -153,15 +173,22 @@ def _warn(path: Path, notes: list[str]) -> None:
                       f"fs.compare scores compliance): " + "; ".join(notes), FundsimWarning, stacklevel=4)
 
 
-def read_allocation(path: str | Path, scenario: Scenario, *, sheet: str | None = None,
-                    name: str | None = None) -> Allocation:
+def read_allocation(path: str | os.PathLike[str], scenario: Scenario | str | os.PathLike[str], *,
+                    sheet: str | None = None, name: str | None = None) -> Allocation:
     """Read an allocation from a CSV or Excel file (long, wide-by-year or grid layout; see the module), or
     one fundsim saved to NetCDF (``.nc``: its labels are checked, its shadow prices kept).
 
+    A workbook's cells are read as the values cached when it was saved; a formula cell without one is
+    refused (naming sheet and cell), never read as 0. Files that are not regular files, and files or cells
+    over the limits of :mod:`fundsim.limits` (``file_bytes``, ``xlsx_uncompressed_bytes``, ``cell_chars``,
+    ``integer_digits``, ``labels``, ``sheet_cells``), are refused before they are parsed; see the module and
+    docs/allocation-files.md.
+
     Parameters
     ----------
-    path : a ``.csv``, ``.xlsx``, ``.xlsm`` or ``.nc`` file
-    scenario : the scenario whose labels (instruments, priorities, regions, years) the file uses
+    path : a ``.csv``, ``.xlsx``, ``.xlsm`` or ``.nc`` file (a ``str`` or ``os.PathLike``)
+    scenario : the scenario whose labels (instruments, priorities, regions, years) the file uses, or the
+        path of its file
     sheet : the sheet to read from a workbook (default: ``allocation``, else every ``"<instrument> <year>"``
         grid sheet, else the first sheet)
     name : what to call the allocation in comparisons (default: the file name without its suffix)
@@ -174,8 +201,12 @@ def read_allocation(path: str | Path, scenario: Scenario, *, sheet: str | None =
 
     Raises
     ------
+    TypeError
+        when ``path``, ``scenario``, ``sheet`` or ``name`` is of the wrong kind (the message names it)
     AllocationFileError
-        listing every problem of the file at once, each with file, line or Sheet!cell and what is valid.
+        listing every problem of the file at once, each with file, line or Sheet!cell and what is valid;
+        for a file over a limit, what the limit is and how to raise it; for a ``.nc`` file that is not an
+        allocation, what it is instead.
 
     Warns
     -----
