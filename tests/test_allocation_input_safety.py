@@ -21,7 +21,9 @@ from typer.testing import CliRunner
 import fundsim as fs
 from fundsim.cli import app
 from fundsim.compare import AllocationFileError, read_allocation
+from fundsim.compare.files import GRID_SHEET
 from fundsim.compare.metrics import cube
+from fundsim.compare.sheets import read_xlsx
 from fundsim.limits import raised
 
 HEADER = ["instrument", "priority", "region", "year", "amount"]
@@ -103,6 +105,24 @@ def test_formula_cached_value_is_what_is_read(sc: fs.Scenario, tmp_path: Path) -
     assert eu.sum() == 7.0
     assert eu[sc.instrument_ids.index("tpma"), sc.priority_ids.index("remittances"),
               sc.region_ids.index("north_africa"), 0] == 7.0
+
+
+def test_text_that_starts_with_an_equals_sign_is_no_formula(sc: fs.Scenario, tmp_path: Path) -> None:
+    def saved(rows: list[list[object]], name: str) -> Path:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "allocation"
+        for row in [[*HEADER, "source"], *rows]:
+            ws.append(row)
+        ws["F2"].value, ws["F2"].data_type = "=call 2009", "s"  # a text cell, as Excel keeps '=call 2009
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    first = ["tpma", "remittances", "north_africa", 2009, 5, ""]
+    assert cube(sc, read_allocation(saved([first], "text.xlsx"), sc).data).sum() == 5.0
+    both = saved([first, ["enpi", "return", "north_africa", 2010, "=1+1", ""]], "both.xlsx")
+    text = refused(both, sc)  # the formula E3 is refused, the text F2 is not
+    assert "allocation!E3: the formula =1+1" in text and "F2" not in text
 
 
 def test_formula_in_an_unread_total_row_of_a_grid_is_still_refused(sc: fs.Scenario, tmp_path: Path) -> None:
@@ -205,8 +225,11 @@ def test_zip_bomb_is_measured_before_openpyxl_opens_it(sc: fs.Scenario, tmp_path
 
 def test_false_sheet_dimensions_and_far_apart_cells(sc: fs.Scenario, tmp_path: Path) -> None:
     path = workbook(tmp_path, [["tpma", "remittances", "north_africa", 2009, 5]])
-    # a sheet that claims every cell of Excel's grid: its dimension is ignored, so it reads at once
+    # a sheet that claims every cell of Excel's grid: openpyxl would pad every row to 16,384 cells (100,000
+    # rows: 1.6e9 cells); the dimension is ignored and rows are read as stored
     rewrite_sheet(path, lambda xml: xml.replace('<dimension ref="A1:E2" />', '<dimension ref="A1:XFD1048576" />'))
+    (table,) = read_xlsx(path, None, GRID_SHEET)
+    assert len(table.header) == 5 and [len(cells) for _, cells in table.rows] == [5]
     assert cube(sc, read_allocation(path, sc).data).sum() == 5.0
     # a row number beyond Excel's last row would have openpyxl yield empty rows without end
     rewrite_sheet(path, lambda xml: xml.replace("</sheetData>", '<row r="99999999999"><c r="A99999999999" t="n">'
@@ -214,7 +237,7 @@ def test_false_sheet_dimensions_and_far_apart_cells(sc: fs.Scenario, tmp_path: P
     assert "the sheet goes beyond Excel's last row 1,048,576: the file is damaged" in refused(path, sc)
     with raised(sheet_cells=9):
         two = workbook(tmp_path, [["tpma", "remittances", "north_africa", 2009, 5]], name="two.xlsx")
-        assert "sheet 'allocation': sheet 'allocation' (10 cells up to row 2) is above the limit sheet_cells = 9" \
+        assert "sheet 'allocation': the sheet's 10 cells (up to row 2) is above the limit sheet_cells = 9" \
             in refused(two, sc)
 
 

@@ -27,18 +27,14 @@ def sc() -> fs.Scenario:
     return fs.load_scenario(TUTORIAL)
 
 
-@pytest.fixture(scope="module")
-def optimum(sc: fs.Scenario) -> fs.Allocation:
-    return fs.solve(sc)
-
-
 # ---- paths work where a user expects them ---------------------------------------------------------------
 def test_solve_takes_a_path(tmp_path: Path) -> None:
     assert fs.solve(TUTORIAL).objective == 130.0  # the tutorial's hand-solved optimum
     assert fs.solve(Path(TUTORIAL)).objective == 130.0
 
 
-def test_other_functions_take_a_scenario_path(sc: fs.Scenario, optimum: fs.Allocation) -> None:
+def test_other_functions_take_a_scenario_path(sc: fs.Scenario) -> None:
+    optimum = fs.solve(sc)
     gam = fs.load_scenario("scenarios/gam-2008.yaml")
     by_path = fs.read_allocation(CSV, "scenarios/gam-2008.yaml")
     assert by_path.objective == fs.read_allocation(CSV, gam).objective
@@ -90,7 +86,8 @@ def test_solve_arguments(sc: fs.Scenario) -> None:
     _raises(lambda: fs.solve(sc, options={1: 2}), "options", "the dict {1: 2}", "a dict of solver options")
 
 
-def test_compare_arguments(optimum: fs.Allocation) -> None:
+def test_compare_arguments(sc: fs.Scenario) -> None:
+    optimum = fs.solve(sc)
     accepts = "a fundsim.Allocation (fs.solve(sc), fs.read_allocation(path, sc) or fs.open_allocation(path))"
     _raises(lambda: fs.compare(None), "allocations[0]", "None", accepts)
     _raises(lambda: fs.compare(optimum, CSV), "allocations[1]", f"the str {CSV!r}",

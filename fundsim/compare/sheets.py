@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fundsim import limits
 from fundsim.compare.tables import Table, text
@@ -25,21 +27,39 @@ from fundsim.scenario.fields import suggest
 __all__ = ["read_xlsx"]
 
 EXCEL_ROWS = 1_048_576
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 SAVE_AGAIN = "save it as .xlsx from Excel or LibreOffice, or export it to .csv"
 
 
-def _check_archive(path: Path) -> None:
-    """Refuse a file that is not a zip archive, or whose members unpack to more than the limit."""
+def _has_formula(member: IO[bytes]) -> bool:
+    """Whether a worksheet's XML holds a formula element ``<f>`` (read in chunks: memory stays small)."""
+    tail = b""
+    while chunk := member.read(1 << 20):
+        if _FORMULA_TAG.search(tail + chunk):
+            return True
+        tail = chunk[-16:]
+    return False
+
+
+def _check_archive(path: Path) -> bool:
+    """Refuse a file that is not a zip archive, or whose members unpack to more than the limit; whether any
+    worksheet holds a formula."""
     try:
         with zipfile.ZipFile(path) as archive:
-            size = sum(member.file_size for member in archive.infolist())
+            members = archive.infolist()
+            size = sum(member.file_size for member in members)
+            limits.check("xlsx_uncompressed_bytes", size, f"the workbook's uncompressed size ({size:,} bytes)")
+            sheets = [m for m in members if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml")]
+            for member in sheets:
+                with archive.open(member) as xml:
+                    if _has_formula(xml):
+                        return True
+            return False
+    except limits.LimitError as err:
+        raise refuse(path, str(err)) from None
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         raise refuse(path, f"cannot open the workbook (an .xlsx file is a zip archive, this is not one: {err}): "
                      f"{SAVE_AGAIN}") from None
-    try:
-        limits.check("xlsx_uncompressed_bytes", size, f"the workbook's uncompressed size ({size:,} bytes)")
-    except limits.LimitError as err:
-        raise refuse(path, str(err)) from None
 
 
 def _open(path: Path, data_only: bool) -> Any:
@@ -71,17 +91,25 @@ def _uncomputed(path: Path, title: str, cells: list[tuple[int, int, Any]]) -> Pr
                    "or write the numbers instead of formulas")
 
 
+def _pairs(values: Any, formulas: Any) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Each stored row of a sheet as (cached values, formulas); without formulas, the values twice."""
+    for ws in (values, formulas):
+        if ws is not None:
+            ws.reset_dimensions()  # the declared dimensions may be false: read the rows as stored
+    rows = values.iter_rows(values_only=True)
+    if formulas is None:
+        return ((row, row) for row in rows)
+    return zip(rows, formulas.iter_rows(values_only=True), strict=False)
+
+
 def _rows(path: Path, values: Any, formulas: Any) -> tuple[list[tuple[int, list[Any]]], Problem | None]:
     """The filled rows of one sheet (cached values) and the problem of its uncomputed formulas, if any."""
     lim, title = limits.current(), values.title
-    values.reset_dimensions()
-    formulas.reset_dimensions()
     rows, uncomputed, cells, n = [], [], 0, 0
-    for n, (row, formula_row) in enumerate(zip(values.iter_rows(values_only=True),
-                                              formulas.iter_rows(values_only=True), strict=False), start=1):
+    for n, (row, formula_row) in enumerate(_pairs(values, formulas), start=1):
         cells += len(row)
         if n > EXCEL_ROWS or cells > lim.sheet_cells:
-            what = f"sheet {title!r} ({cells:,} cells up to row {n:,})"
+            what = f"the sheet's {cells:,} cells (up to row {n:,})"
             message = f"the sheet goes beyond Excel's last row {EXCEL_ROWS:,}: the file is damaged; {SAVE_AGAIN}" \
                 if n > EXCEL_ROWS else str(limits.LimitError("sheet_cells", cells, lim.sheet_cells, what))
             raise refuse(path, message, f"sheet {title!r}")
@@ -126,14 +154,16 @@ def _chosen(path: Path, names: list[str], sheet: str | None, grid: Any) -> list[
 def read_xlsx(path: Path, sheet: str | None, grid: Any) -> list[Table]:
     """The tables of a workbook: ``sheet``, else a sheet named ``allocation``, else every grid sheet (names
     matching ``grid``, ``"<instrument> <year>"``), else the first sheet. See the module for what is refused."""
-    _check_archive(path)
-    values, formulas = _open(path, True), _open(path, False)
+    has_formulas = _check_archive(path)  # before openpyxl opens it
+    values = _open(path, True)
+    formulas = _open(path, False) if has_formulas else None  # read twice only when there are formulas
     try:
         names = list(values.sheetnames)
-        found = [_table(path, values[n], formulas[n]) for n in _chosen(path, names, sheet, grid)]
+        found = [_table(path, values[n], formulas[n] if formulas else None) for n in _chosen(path, names, sheet, grid)]
     finally:
         values.close()
-        formulas.close()
+        if formulas is not None:
+            formulas.close()
     problems = [p for _, p in found if p is not None]
     if problems:
         raise AllocationFileError(problems)
