@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
 import fundsim as fs
@@ -94,6 +94,16 @@ def test_formula_without_cached_value_is_refused_naming_sheet_and_cell(sc: fs.Sc
     assert "the formula =2*5 has no cached value" in text
     assert "open the file in Excel or LibreOffice and save it" in text
     assert str(path) in cli_refuses("compare", "scenarios/tutorial.yaml", str(path))
+
+
+def test_array_formula_without_cached_value(sc: fs.Scenario, tmp_path: Path) -> None:
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    path = workbook(tmp_path, [["tpma", "remittances", "north_africa", 2009, None]])
+    wb = load_workbook(path)
+    wb["allocation"]["E2"] = ArrayFormula("E2:E2", "=SUM(1,2)")
+    wb.save(path)
+    assert refused(path, sc).startswith(f"{path}: allocation!E2: the formula =SUM(1,2) has no cached value")
 
 
 def test_formula_cached_value_is_what_is_read(sc: fs.Scenario, tmp_path: Path) -> None:

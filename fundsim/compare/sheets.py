@@ -73,8 +73,9 @@ def _open(path: Path, data_only: bool) -> Any:
 
 def _is_formula(value: Any) -> bool:
     """A cell read without ``data_only`` that holds a formula (text ``=…`` or an array/table formula)."""
-    return (isinstance(value, str) and value.startswith("=")) or type(value).__name__ in ("ArrayFormula",
-                                                                                          "DataTableFormula")
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    return (isinstance(value, str) and value.startswith("=")) or isinstance(value, ArrayFormula | DataTableFormula)
 
 
 def _uncomputed(path: Path, title: str, cells: list[tuple[int, int, Any]]) -> Problem:
