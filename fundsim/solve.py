@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from fundsim.errors import InfeasibleError, SolverError
@@ -37,7 +38,7 @@ file (.yaml, .yml or .toml)
     if isinstance(value, Scenario):
         return value
     if isinstance(value, str | os.PathLike):
-        return load_scenario(value)
+        return load_scenario(Path(value))
     hint = " (for a dict, fs.scenario_from_dict(d))" if isinstance(value, Mapping) else ""
     raise wrong_type(parameter, value, SCENARIO + hint)
 

@@ -234,7 +234,7 @@ def _check_arguments(allocations: Sequence[Any], names: Any, options: Any) -> No
     check_options(options)
 
 
-def _scenario(allocations: Sequence[Allocation], scenario: Scenario | None) -> Scenario:
+def _scenario(allocations: Sequence[Allocation], scenario: Scenario | str | PathLike[str] | None) -> Scenario:
     known = [a.scenario for a in allocations if a.scenario is not None]
     sc = as_scenario(scenario) if scenario is not None else (known[0] if known else None)
     if sc is None:
