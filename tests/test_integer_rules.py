@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import time
 import warnings
 from typing import Any
 
@@ -434,10 +433,7 @@ def test_the_coherent_reference_case_solves_and_keeps_its_rules() -> None:
     mp = sc.rules.mobility_partnerships
     assert mp is not None
     assert any(kind == "assumption" and path.startswith("rules.admin_cost") for path, kind, _ in sc.provenance)
-    start = time.perf_counter()
-    alloc = fs.solve(sc, options={"mip_rel_gap": 0.01})
-    seconds = time.perf_counter() - start
-    assert seconds < 40, f"the coherent case took {seconds:.1f} s"
+    alloc = fs.solve(sc, options={"mip_rel_gap": 0.01})  # its speed is measured in benchmarks/, not here
     assert_allocation_feasible(sc, alloc, exact_cofinancing=True)
     assert alloc.data.attrs["shadow_prices"] == CONDITIONAL
     assert 0.9 * 985.225 < alloc.objective < 985.225  # below the LP: fewer lines, and each costs 0.5
