@@ -99,7 +99,7 @@ def _neutral_index(index: Any) -> Any:
 
     if isinstance(index, pd.MultiIndex):
         return index.set_levels([_neutral_index(level) for level in index.levels])
-    if index.dtype == object:
+    if index.dtype == object or isinstance(index.dtype, pd.StringDtype):
         return index.map(neutralise)
     return index
 
@@ -236,8 +236,15 @@ def write_excel(path: str | os.PathLike[str], sheets: Iterable[tuple[str, Any, b
     text cells neutralised, sheet names made legal (no ``[]:*?/\\``, at most 31 characters)."""
     import pandas as pd
 
-    with atomic_file(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        for name, frame, index in sheets:
-            title = str(name).translate(_SHEET_UNSAFE)[:_SHEET_CHARS].strip("'") or "sheet"
-            neutral_frame(frame).to_excel(xl, sheet_name=title, index=index)
+    with atomic_file(path) as tmp:
+        xl = pd.ExcelWriter(tmp, engine="openpyxl")
+        try:
+            for name, frame, index in sheets:
+                title = str(name).translate(_SHEET_UNSAFE)[:_SHEET_CHARS].strip("'") or "sheet"
+                neutral_frame(frame).to_excel(xl, sheet_name=title, index=index)
+        except BaseException:
+            with contextlib.suppress(Exception):  # closing a half-made workbook may fail; the first error counts
+                xl.close()
+            raise
+        xl.close()
     return Path(path)

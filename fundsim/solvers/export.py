@@ -22,7 +22,7 @@ import numpy as np
 
 from fundsim.errors import SolverError
 from fundsim.lp.program import Block, LinearProgram
-from fundsim.outputs import atomic_file
+from fundsim.outputs import atomic_file, check_output
 from fundsim.solvers.highs import HighsSolver
 
 __all__ = ["FORMATS", "names", "write_program"]
@@ -120,7 +120,9 @@ def write_program(lp: LinearProgram, path: str | Path) -> Path:
     Raises
     ------
     ValueError
-        when the suffix is neither ``.mps`` nor ``.lp``.
+        when the suffix is neither ``.mps`` nor ``.lp``; an :class:`~fundsim.outputs.OutputError` when
+        ``path`` is a folder, lies under a file or in a folder that cannot be written (missing folders
+        are made).
     SolverError
         when HiGHS cannot write the file (or would have to rename its columns or rows).
 
@@ -134,7 +136,7 @@ def write_program(lp: LinearProgram, path: str | Path) -> Path:
     True
     """
     fmt = _format(path)
-    path = Path(path)
+    path = check_output(path, kinds=(".mps", ".lp"), option="write_program")
     solver = HighsSolver()
     solver.load(lp)
     h = solver.highs
