@@ -39,6 +39,7 @@ from fundsim.outputs import atomic_file, write_csv
 group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.\n\n"
                     + exit_codes(0, 2, 3, 4, 130), no_args_is_help=True)
 EPILOG = exit_codes(0, 2, 3, 4, 130)
+KEEPS_INFEASIBLE = exit_codes(0, 2, 4, 130) + " An infeasible point is kept in the study with its status."
 app.add_typer(group, name="sensitivity")
 
 SCENARIO = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")
@@ -99,7 +100,7 @@ def _outputs(names: str | None) -> list[str] | None:
     return None if names is None else [n.strip() for n in names.split(",") if n.strip()]
 
 
-@group.command(epilog=EPILOG)
+@group.command(epilog=KEEPS_INFEASIBLE)
 @interruptible
 def sweep(
     scenario: Path = SCENARIO,
@@ -129,7 +130,7 @@ def sweep(
     _write(out_file, study)
 
 
-@group.command(epilog=EPILOG)
+@group.command(epilog=KEEPS_INFEASIBLE)
 @interruptible
 def tornado(
     scenario: Path = SCENARIO,
@@ -148,7 +149,7 @@ def tornado(
     _write(out_file, table)
 
 
-@group.command(epilog=EPILOG)
+@group.command(epilog=KEEPS_INFEASIBLE)
 @interruptible
 def sobol(
     scenario: Path = SCENARIO,
@@ -171,7 +172,7 @@ def sobol(
     _write(out_file, study)
 
 
-@group.command(epilog=EPILOG)
+@group.command(epilog=KEEPS_INFEASIBLE)
 @interruptible
 def morris(
     scenario: Path = SCENARIO,
