@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -123,6 +124,55 @@ def test_a_real_signal_exits_130(signum: int, tmp_path: Path, monkeypatch: pytes
     assert code == EXIT_INTERRUPTED and NOTHING_KEPT in text
     assert list(tmp_path.iterdir()) == []
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is the command's only
+
+
+def test_an_interrupted_milp_keeps_its_best_plan_where_out_asked(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C as soon as HiGHS finds its first plan for the coherent scenario (a MILP): the plan is kept,
+    written, labelled interrupted with its proved gap, and the command exits 130 saying so."""
+    from fundsim.compare.metrics import cube, objective_value
+    from fundsim.solvers.highs import HighsSolver
+    from fundsim.testing import assert_allocation_feasible
+
+    real = HighsSolver._run
+
+    def ctrl_c_at_the_first_plan(self: HighsSolver) -> bool:
+        if self._is_mip():
+            self.highs.cbMipImprovingSolution.subscribe(lambda event: os.kill(os.getpid(), signal.SIGINT))
+        return real(self)
+
+    monkeypatch.setattr(HighsSolver, "_run", ctrl_c_at_the_first_plan)
+    nc, csv = tmp_path / "plan.nc", tmp_path / "plan.csv"
+    code, text = run("solve", "scenarios/gam-2008-coherent.yaml", "--out", nc, "--out", csv)
+    assert code == EXIT_INTERRUPTED, text
+    plan = fs.open_allocation(nc)
+    gap = plan.data.attrs["mip_gap"]
+    assert plan.status == "interrupted" and 0.0 < gap < 1.0
+    assert (f"interrupted: kept the best plan found so far (status interrupted, proved within {gap:.2%} of the "
+            f"optimum), written to {nc}, {csv}") in text
+    sc = fs.load_scenario("scenarios/gam-2008-coherent.yaml")
+    assert_allocation_feasible(sc, plan)  # the kept plan keeps every rule
+    # scored without the LP, admin cost only on cells that hold money: never below the solver's score, which
+    # also pays for cells the unfinished search switched on and left empty
+    assert objective_value(sc, cube(sc, plan.data)) >= plan.objective - 1e-9
+    np.testing.assert_allclose(cube(sc, fs.read_allocation(csv, sc).data), cube(sc, plan.data), atol=1e-9)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the solver's handler is gone
+
+
+def test_an_interrupted_lp_solve_raises_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C inside HiGHS's simplex on an LP: HiGHS stops at its next check, nothing is kept."""
+    from fundsim.solvers.highs import HighsSolver
+
+    real = HighsSolver._run
+
+    def ctrl_c_in_the_simplex(self: HighsSolver) -> bool:
+        self.highs.cbSimplexInterrupt.subscribe(lambda event: os.kill(os.getpid(), signal.SIGINT))
+        return real(self)
+
+    monkeypatch.setattr(HighsSolver, "_run", ctrl_c_in_the_simplex)
+    code, text = run("solve", TUTORIAL, "--option", "solver=simplex", "--out", tmp_path / "a.nc")
+    assert code == EXIT_INTERRUPTED and NOTHING_KEPT in text
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---- simulate (its store cases are tested with the Monte Carlo runs) -----------------------------------------

@@ -164,12 +164,12 @@ def infeasible(exc: InfeasibleError, where: object) -> typer.Exit:
     return typer.Exit(EXIT_INFEASIBLE)
 
 
-def interrupted(kept: str | None = None) -> typer.Exit:
+def interrupted(kept: str | None = None, resume: str = "run the same command again to redo the rest") -> typer.Exit:
     """Print the one line of an interrupt — what was kept and how to resume — and return exit 130."""
     if kept is None:
         kept = ("kept " + ", ".join(map(str, written)) + " (complete); nothing else was written"
                 if written else "nothing was written (fundsim writes each output whole or not at all)")
-    return fail(f"interrupted: {kept} — run the same command again to redo the rest", EXIT_INTERRUPTED)
+    return fail(f"interrupted: {kept} — {resume}", EXIT_INTERRUPTED)
 
 
 def _terminate(signum: int, frame: Any) -> None:

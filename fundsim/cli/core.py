@@ -26,6 +26,7 @@ from fundsim.cli.common import (
     exit_codes,
     fail,
     infeasible,
+    interrupted,
     interruptible,
     load,
     money_table,
@@ -33,6 +34,7 @@ from fundsim.cli.common import (
     print_frame,
     solver_failed,
     text,
+    written,
     wrote,
 )
 from fundsim.errors import InfeasibleError, SolverError
@@ -119,7 +121,7 @@ def validate(scenario: Path = typer.Argument(..., help="scenario file (.yaml, .y
 def _solve_or_exit(sc: Scenario, scenario: Path, solver: str, options: dict[str, object]) -> Allocation:
     try:
         with err.status(Text(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …")):
-            return solve_scenario(sc, solver=solver, options=options)
+            return solve_scenario(sc, solver=solver, options=options, keep_interrupted=True)
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
     except SolverError as exc:
@@ -174,6 +176,17 @@ def solve(
         _write(path, alloc.save)
     if shadow_prices is not None:
         _write(shadow_prices, alloc.save_shadow_prices)
+    if alloc.status == "interrupted":
+        raise _interrupted_plan(alloc)
+
+
+def _interrupted_plan(alloc: Allocation) -> typer.Exit:
+    """The exit of a MILP stopped by Ctrl-C with its best plan: what was kept, its proved gap, how to go on."""
+    gap = float(alloc.data.attrs.get("mip_gap", float("nan")))
+    where = f"written to {', '.join(map(str, written))}" if written else "shown above; no --out was given"
+    return interrupted(f"kept the best plan found so far (status interrupted, proved within {gap:.2%} of the "
+                       f"optimum), {where}",
+                       "run the same command again to solve on, or add --option mip_rel_gap=G to stop at a gap G")
 
 
 @app.command(epilog=exit_codes(0, 2, 3, 4, 130))

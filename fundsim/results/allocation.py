@@ -321,6 +321,7 @@ def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
         "shadow_prices": str(result.info.get("shadow_prices", "exact")),
         "fundsim_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        **({"mip_gap": float(result.info["mip_gap"])} if "mip_gap" in result.info else {}),
     }
 
 
