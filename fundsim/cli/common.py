@@ -189,10 +189,16 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def interruptible(command: F) -> F:
-    """Make ``command`` follow the interrupt rule: on Ctrl-C or SIGTERM it stops, keeps every output already
+def interruptible(command: F | None = None, *, kept: Callable[..., tuple[str, str] | None] | None = None) -> Any:
+    """Make a command follow the interrupt rule: on Ctrl-C or SIGTERM it stops, keeps every output already
     written whole (partial files are removed by :func:`fundsim.outputs.atomic_file`), prints one line and
-    exits 130."""
+    exits 130.
+
+    ``kept(**arguments)`` may say, as ``(what was kept, how to resume)``, what the command keeps beyond its
+    whole files (a resumable store); ``None`` when it keeps nothing more.
+    """
+    if command is None:
+        return functools.partial(interruptible, kept=kept)
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -201,6 +207,7 @@ def interruptible(command: F) -> F:
             with _sigterm_as_interrupt():
                 return command(*args, **kwargs)
         except KeyboardInterrupt:
-            raise interrupted() from None
+            more = kept(**kwargs) if kept is not None else None
+            raise (interrupted(*more) if more else interrupted()) from None
 
-    return run  # type: ignore[return-value]
+    return run

@@ -107,7 +107,7 @@ def _options(pairs: list[str]) -> dict[str, object]:
     return options
 
 
-@app.command(epilog=exit_codes(0, 2))
+@app.command(epilog=exit_codes(0, 2, 130))
 @interruptible
 def validate(scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")) -> None:
     """Check a scenario file and report every problem in it (exit 2 if there is any)."""
@@ -189,8 +189,15 @@ def _interrupted_plan(alloc: Allocation) -> typer.Exit:
                        "run the same command again to solve on, or add --option mip_rel_gap=G to stop at a gap G")
 
 
+def _store_kept(out_file: Path | None = None, **arguments: object) -> tuple[str, str] | None:
+    """What an interrupted ``simulate`` keeps: the chunks already in its Zarr store."""
+    if out_file is None or out_file.suffix != ".zarr" or not out_file.is_dir():
+        return None
+    return f"kept the chunks already computed in {out_file}", "run the same command again to resume"
+
+
 @app.command(epilog=exit_codes(0, 2, 3, 4, 130))
-@interruptible
+@interruptible(kept=_store_kept)
 def simulate(
     scenario: Path = typer.Argument(..., help="scenario file with an 'uncertainty:' section"),
     draws: int = typer.Option(1000, min=1, help="number of draws"),
