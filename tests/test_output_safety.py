@@ -119,6 +119,13 @@ def test_an_output_that_is_a_folder_is_refused(command: tuple[object, ...], name
     assert files_in(folder) == ["keep.txt"]
 
 
+def test_a_folder_without_a_suffix_is_named_as_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "models").mkdir()
+    no_solve(monkeypatch)
+    code, text = run("export", TUTORIAL, "--out", tmp_path / "models")
+    assert code == EXIT_BAD_INPUT and "models: a folder, not a file; use .mps or .lp" in text.replace("\n", " ")
+
+
 def test_an_output_named_twice_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     no_solve(monkeypatch)
     code, text = run("solve", TUTORIAL, "--out", tmp_path / "a.csv", "--shadow-prices", tmp_path / "a.csv")

@@ -76,12 +76,12 @@ def check_outputs(paths: Iterable[Path | None], kinds: Iterable[str], inputs: It
         if path is None:
             continue
         if path.suffix.lower() not in kinds:
-            raise fail(f"{option} {path}: unknown file type {path.suffix or '(none)'!r}; "
-                       f"{hint or 'use ' + _either(kinds)}")
+            what = "a folder, not a file" if path.is_dir() else f"unknown file type {path.suffix or '(none)'!r}"
+            raise fail(f"{option} {path}: {what}; {hint or 'use ' + _either(kinds)}")
         try:
             check_output(path, kinds=kinds, inputs=given, option=option)
         except OutputError as exc:
-            raise fail(f"{option} {exc}") from None
+            raise fail(str(exc)) from None
 
 
 def distinct_outputs(paths: Iterable[Path | None]) -> None:
