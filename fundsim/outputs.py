@@ -41,10 +41,16 @@ __all__ = [
     "mark_store",
     "neutral_frame",
     "neutralise",
+    "write_csv",
+    "write_excel",
 ]
 
 #: the file that marks a folder as a fundsim result store; a folder without it is never emptied
 STORE_MARKER = ".fundsim-store"
+
+# characters Excel does not allow in a sheet name, and its length limit
+_SHEET_UNSAFE = str.maketrans({c: "_" for c in "[]:*?/\\"})
+_SHEET_CHARS = 31
 
 # a text cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -93,7 +99,7 @@ def _neutral_index(index: Any) -> Any:
 
     if isinstance(index, pd.MultiIndex):
         return index.set_levels([_neutral_index(level) for level in index.levels])
-    if index.dtype == object:
+    if index.dtype == object or isinstance(index.dtype, pd.StringDtype):
         return index.map(neutralise)
     return index
 
@@ -216,3 +222,29 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_csv(frame: Any, path: str | os.PathLike[str], *, index: bool = True) -> Path:
+    """Write the DataFrame ``frame`` to the CSV file ``path``: atomically, its text cells neutralised."""
+    with atomic_file(path) as tmp:
+        neutral_frame(frame).to_csv(tmp, index=index)
+    return Path(path)
+
+
+def write_excel(path: str | os.PathLike[str], sheets: Iterable[tuple[str, Any, bool]]) -> Path:
+    """Write an Excel workbook of ``(sheet name, DataFrame, write the index?)`` sheets to ``path``: atomically,
+    text cells neutralised, sheet names made legal (no ``[]:*?/\\``, at most 31 characters)."""
+    import pandas as pd
+
+    with atomic_file(path) as tmp:
+        xl = pd.ExcelWriter(tmp, engine="openpyxl")
+        try:
+            for name, frame, index in sheets:
+                title = str(name).translate(_SHEET_UNSAFE)[:_SHEET_CHARS].strip("'") or "sheet"
+                neutral_frame(frame).to_excel(xl, sheet_name=title, index=index)
+        except BaseException:
+            with contextlib.suppress(Exception):  # closing a half-made workbook may fail; the first error counts
+                xl.close()
+            raise
+        xl.close()
+    return Path(path)

@@ -53,7 +53,7 @@ def check_options(options: Any, parameter: str = "options") -> dict[str, Any]:
 
 
 def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
-          options: dict[str, Any] | None = None) -> Allocation:
+          options: dict[str, Any] | None = None, *, keep_interrupted: bool = False) -> Allocation:
     """Find the best allocation of a scenario.
 
     Parameters
@@ -67,6 +67,12 @@ def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
     A scenario with integer rules (``max_instruments_per_cell``, ``min_commitment``, ``admin_cost``,
     ``mobility_partnerships``) is a mixed-integer programme: its shadow prices are conditional on the
     integer decisions (:func:`fundsim.solvers.mip.solve_mip`), as ``alloc.data.attrs["shadow_prices"]`` says.
+
+    keep_interrupted : Ctrl-C (or SIGTERM) stops HiGHS cleanly at its next check and raises
+        :class:`KeyboardInterrupt`; with ``keep_interrupted=True``, a scenario with integer rules stopped so
+        returns instead the best allocation found so far, with ``status`` ``"interrupted"`` and its proved
+        relative gap to the optimum in ``alloc.data.attrs["mip_gap"]`` (an LP, or a MILP without a plan
+        yet, still raises).
 
     Raises
     ------
@@ -93,13 +99,15 @@ def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
         raise wrong_type("solver", solver, "a backend name: 'highs' or 'pulp'")
     lp = assemble(scenario)
     backend = get_solver(solver, **check_options(options))
+    if hasattr(backend, "interrupt"):  # HiGHS stops cleanly on Ctrl-C
+        backend.interrupt = "keep" if keep_interrupted else "raise"
     result = solve_mip(backend, lp)  # a pure LP: one solve
     if result.status is Status.INFEASIBLE:
         from fundsim.diagnose import diagnose
 
         raise InfeasibleError(f"scenario {scenario.name!r} has no allocation that satisfies all its rules",
                               diagnose(scenario, lp))
-    if result.status is not Status.OPTIMAL:
+    if result.status not in (Status.OPTIMAL, Status.INTERRUPTED):
         raise SolverError(f"{result.solver} stopped with status {result.status.value} on {scenario.name!r}",
                           result.status.value)
     return Allocation.from_solution(scenario, lp, result)

@@ -32,14 +32,16 @@ def test_solve_prints_summaries_and_shadow_prices(tutorial_path: Path) -> None:
 
 def test_solve_writes_every_format(tutorial_path: Path, tmp_path: Path) -> None:
     nc, csv, xlsx = tmp_path / "a.nc", tmp_path / "a.csv", tmp_path / "out" / "a.xlsx"
-    result = runner.invoke(app, ["solve", str(tutorial_path), "--out", str(nc), "--out", str(csv), "-o", str(xlsx)])
+    result = runner.invoke(app, ["solve", str(tutorial_path), "--out", str(nc), "--out", str(csv), "-o", str(xlsx),
+                                 "--shadow-prices", str(tmp_path / "prices.csv")])
     assert result.exit_code == 0, result.output
     ds = xr.load_dataset(nc)
     assert float(ds["eu"].sum()) == pytest.approx(60.0)
     frame = pd.read_csv(csv)
     assert {"instrument", "priority", "region", "year", "eu", "cofin", "total", "payments"} <= set(frame.columns)
     assert frame["eu"].sum() == pytest.approx(60.0)
-    assert (tmp_path / "a-shadow-prices.csv").is_file()
+    assert set(pd.read_csv(tmp_path / "prices.csv")["rule"]) == {"envelope", "absorption", "pillar_max_share"}
+    assert not (tmp_path / "a-shadow-prices.csv").exists()  # nothing is written that was not named
     sheets = pd.read_excel(xlsx, sheet_name=None)
     expected = {"allocation", "by_pillar", "by_group", "by_instrument", "by_year", "shadow_prices", "metadata"}
     assert expected <= set(sheets)
@@ -84,7 +86,7 @@ def test_unwritable_out_exits_2_before_solving(tutorial_path: Path, tmp_path: Pa
     blocker.write_text("not a folder")
     result = runner.invoke(app, ["solve", str(tutorial_path), "--out", str(blocker / "x.nc")])
     assert result.exit_code == EXIT_BAD_INPUT
-    assert "cannot create the folder" in result.output and "Traceback" not in result.output
+    assert "is a file, not a folder" in result.output and "Traceback" not in result.output
     assert "objective" not in result.output  # nothing was solved
 
 

@@ -16,7 +16,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "scenario": {"model", "errors", "limits"},
     "lp": {"model", "errors"},
-    "solvers": {"lp", "errors"},
+    "solvers": {"lp", "errors", "outputs"},
     "results": {"model", "lp", "solvers", "errors", "_version", "outputs", "limits"},
     "diagnose": {"model", "lp", "solvers", "errors"},
     "solve": {"model", "scenario", "lp", "solvers", "results", "errors", "diagnose", "limits"},

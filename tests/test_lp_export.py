@@ -126,5 +126,6 @@ def test_bad_paths_and_formats_are_explained(tmp_path: Path) -> None:
         write_program(lp, tmp_path / "model")
     with pytest.raises(ValueError, match="unknown format 'xml'; the formats are: mps, lp"):
         names(lp, "xml")
-    with pytest.raises(fs.FundsimError, match="HiGHS could not write"):
-        write_program(lp, tmp_path / "no" / "such" / "dir" / "model.mps")
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(fs.FundsimError, match="a-file is a file, not a folder"):
+        write_program(lp, tmp_path / "a-file" / "model.mps")

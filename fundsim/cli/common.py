@@ -1,30 +1,53 @@
-"""What every ``fundsim`` command shares: the Typer app, the consoles, exit codes, loading a scenario
-and printing tables."""
+"""What every ``fundsim`` command shares: the Typer app, the consoles, exit codes, loading a scenario,
+checking and recording outputs, the interrupt rule, and printing tables.
+
+No user text is ever read as console markup: every path, option value, label and message goes to the
+console as a :class:`rich.text.Text` (or escaped), so ``[bold]`` or ``[/x]`` in a name shows as written.
+"""
 
 from __future__ import annotations
 
+import functools
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from fundsim.errors import InfeasibleError, ScenarioError
 from fundsim.model import Scenario
+from fundsim.outputs import OutputError, check_output
 from fundsim.scenario import load_scenario
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
 app = typer.Typer(
     help="Plan public funding: validate, solve, simulate, study and report on allocation scenarios.\n\n"
-    "Exit codes: 0 ok, 2 bad input, 3 infeasible scenario, 4 solver failure.",
+    "Exit codes: 0 ok, 2 bad input, 3 infeasible scenario, 4 solver failure, 130 interrupted (see each "
+    "command's --help).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+#: the outputs the running command has written whole; what an interrupt reports as kept
+written: list[Path] = []
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def text(*parts: str | tuple[str, str]) -> Text:
+    """A console line from plain parts and ``(part, style)`` pairs; nothing in them is read as markup."""
+    return Text.assemble(*parts)
 
 
 def load(path: Path) -> Scenario:
@@ -32,37 +55,99 @@ def load(path: Path) -> Scenario:
         return load_scenario(path)
     except ScenarioError as exc:
         n = len(exc.problems)
-        err.print(f"[bold red]{path}: {n} problem{'s' if n != 1 else ''}[/] — nothing was solved:", highlight=False)
+        err.print(text((f"{path}: {n} problem{'s' if n != 1 else ''}", "bold red"), " — nothing was solved:"))
         for p in exc.problems:
             typer.echo(f"  {p}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _either(kinds: tuple[str, ...]) -> str:
+    return ", ".join(kinds[:-1]) + f" or {kinds[-1]}" if len(kinds) > 1 else kinds[0]
+
+
+def check_outputs(paths: Iterable[Path | None], kinds: Iterable[str], inputs: Iterable[Path | None] = (),
+                  option: str = "--out", hint: str | None = None) -> None:
+    """Refuse, with exit 2 and before any work, an output path of another kind than ``kinds`` (``hint``
+    says what to use) and every path :func:`fundsim.outputs.check_output` refuses: one of the command's
+    ``inputs``, a path under a file, a folder, something that is not a regular file."""
+    given = [p for p in inputs if p is not None]
+    kinds = tuple(kinds)
+    for path in paths:
+        if path is None:
+            continue
+        if path.suffix.lower() not in kinds:
+            what = "a folder, not a file" if path.is_dir() else f"unknown file type {path.suffix or '(none)'!r}"
+            raise fail(f"{option} {path}: {what}; {hint or 'use ' + _either(kinds)}")
+        try:
+            check_output(path, kinds=kinds, inputs=given, option=option)
+        except OutputError as exc:
+            raise fail(str(exc)) from None
+
+
+def distinct_outputs(paths: Iterable[Path | None]) -> None:
+    """Refuse (exit 2) an output named twice: the second write would replace the first."""
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        if path is None:
+            continue
+        key = path.resolve()
+        if key in seen:
+            raise fail(f"{path}: named twice as an output ({seen[key]}); give each output its own path")
+        seen[key] = path
+
+
+_MEANING = {
+    0: "ok",
+    2: "bad input: a malformed scenario, a missing file, a wrong option, or an output path fundsim will not "
+       "write (checked before any work)",
+    3: "the scenario is infeasible; the message names the rules in conflict and the least change that helps",
+    4: "the solver stopped without an answer (a time or iteration limit, a numerical failure)",
+    130: "interrupted by Ctrl-C or SIGTERM: outputs already written whole are kept, nothing half-written is "
+         "left, and one line says what was kept",
+}
+
+
+def exit_codes(*codes: int) -> str:
+    """The exit codes a command can return, for its ``--help``."""
+    return "Exit codes: " + "; ".join(f"{c} {_MEANING[c]}" for c in codes) + "."
+
+
+def wrote(path: Path, detail: str = "") -> None:
+    """Record and print that ``path`` was written whole."""
+    written.append(path)
+    out.print(text(f"wrote {path}{detail}"))
+
+
+def cell(value: Any) -> Text:
+    """A table cell or header shown verbatim."""
+    return Text(value if isinstance(value, str) else str(value))
+
+
 def money_table(frame: pd.DataFrame, title: str, index_name: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column(index_name)
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column(cell(index_name))
     for col in frame.columns:
-        table.add_column(col, justify="right")
+        table.add_column(cell(col), justify="right")
     for label, row in frame.iterrows():
-        cells = [f"{v:.1%}" if c.endswith("share") else f"{v:,.2f}" for c, v in row.items()]
-        table.add_row(str(label), *cells)
+        cells = [f"{v:.1%}" if str(c).endswith("share") else f"{v:,.2f}" for c, v in row.items()]
+        table.add_row(cell(label), *map(cell, cells))
     return table
 
 
 def print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     table.add_column("")
     for col in frame.columns:
-        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+        table.add_column(cell(col), justify="left" if frame[col].dtype == object else "right")
     for label, row in frame.iterrows():
         name = f"{label:.6g}" if isinstance(label, float) else str(label)
-        table.add_row(name, *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row.values))
+        table.add_row(cell(name), *(cell(f"{v:,.4g}" if isinstance(v, float) else v) for v in row.values))
     out.print(table)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print ``message`` on stderr and return the exit to raise."""
-    err.print(f"[bold red]{message}[/]", highlight=False)
+    """Print ``message`` (verbatim, never as markup) on stderr and return the exit to raise."""
+    err.print(Text(message, style="bold red"))
     return typer.Exit(code)
 
 
@@ -73,7 +158,56 @@ def solver_failed(exc: Exception, where: object) -> typer.Exit:
 
 def infeasible(exc: InfeasibleError, where: object) -> typer.Exit:
     """Print why a scenario is infeasible (its diagnosis: conflicts and repairs) and return exit 3 to raise."""
-    err.print(f"[bold red]{where}: infeasible[/] — {exc.message}. What stands in the way:", highlight=False)
+    err.print(text((f"{where}: infeasible", "bold red"), f" — {exc.message}. What stands in the way:"))
     for line in exc.diagnosis:
         typer.echo(f"  - {line}", err=True)
     return typer.Exit(EXIT_INFEASIBLE)
+
+
+def interrupted(kept: str | None = None, resume: str = "run the same command again to redo the rest") -> typer.Exit:
+    """Print the one line of an interrupt — what was kept and how to resume — and return exit 130."""
+    if kept is None:
+        kept = ("kept " + ", ".join(map(str, written)) + " (complete); nothing else was written"
+                if written else "nothing was written (fundsim writes each output whole or not at all)")
+    return fail(f"interrupted: {kept} — {resume}", EXIT_INTERRUPTED)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt for the block, so it follows Ctrl-C's rule."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interruptible(command: F | None = None, *, kept: Callable[..., tuple[str, str] | None] | None = None) -> Any:
+    """Make a command follow the interrupt rule: on Ctrl-C or SIGTERM it stops, keeps every output already
+    written whole (partial files are removed by :func:`fundsim.outputs.atomic_file`), prints one line and
+    exits 130.
+
+    ``kept(**arguments)`` may say, as ``(what was kept, how to resume)``, what the command keeps beyond its
+    whole files (a resumable store); ``None`` when it keeps nothing more.
+    """
+    if command is None:
+        return functools.partial(interruptible, kept=kept)
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        written.clear()
+        try:
+            with _sigterm_as_interrupt():
+                return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            more = kept(**kwargs) if kept is not None else None
+            raise (interrupted(*more) if more else interrupted()) from None
+
+    return run

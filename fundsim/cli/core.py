@@ -1,134 +1,203 @@
-"""``fundsim validate``, ``solve``, ``simulate``, ``export``, ``compare`` and ``report``."""
+"""``fundsim validate``, ``solve``, ``simulate``, ``export``, ``compare`` and ``report``.
+
+Every command checks its output paths before it loads or solves anything (exit 2), writes each output
+atomically, and follows one interrupt rule (exit 130, see :func:`fundsim.cli.common.interruptible`).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from fundsim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
     app,
+    cell,
+    check_outputs,
+    distinct_outputs,
     err,
+    exit_codes,
     fail,
     infeasible,
+    interrupted,
+    interruptible,
     load,
     money_table,
     out,
     print_frame,
     solver_failed,
+    text,
+    written,
+    wrote,
 )
 from fundsim.errors import InfeasibleError, SolverError
+from fundsim.model import Scenario
+from fundsim.outputs import write_csv
 from fundsim.results import Allocation
 from fundsim.solve import solve as solve_scenario
+
+if TYPE_CHECKING:
+    from fundsim.compare import Comparison
+
+ALLOCATION_KINDS = (".nc", ".csv", ".xlsx")
 
 
 def _print_allocation(alloc: Allocation, top: int) -> None:
     a = alloc.data.attrs
-    out.print(f"[bold]{a['scenario']}[/]: {a['status']}, objective [bold]{a['objective']:,.4f}[/] "
-              f"({a['sense']}; {a['solver']} {a['solver_version']}, {a['solve_seconds']:.3f} s)", highlight=False)
+    out.print(text((str(a["scenario"]), "bold"), f": {a['status']}, objective ", (f"{a['objective']:,.4f}", "bold"),
+                   f" ({a['sense']}; {a['solver']} {a['solver_version']}, {a['solve_seconds']:.3f} s)"))
     eu, cofin = float(alloc.data["eu"].sum()), float(alloc.data["cofin"].sum())
-    out.print(f"EU commitments EUR {eu:,.1f} m; co-financing mobilised EUR {cofin:,.1f} m; "
-              f"total EUR {eu + cofin:,.1f} m", highlight=False)
+    out.print(text(f"EU commitments EUR {eu:,.1f} m; co-financing mobilised EUR {cofin:,.1f} m; "
+                   f"total EUR {eu + cofin:,.1f} m"))
     for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
                       ("year", "By year")):
         out.print(money_table(alloc.summary(by), f"{title} (EUR m)", by))
     binding = alloc.binding_rules()
-    table = Table(title=f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})",
+    table = Table(title=Text(f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})"),
                   title_justify="left")
     for col in ("rule", "where", "shadow price", "units"):
         table.add_column(col, justify="right" if col == "shadow price" else "left")
     for _, row in binding.head(top).iterrows():
-        table.add_row(row["rule"], row["where"], f"{row['shadow_price']:,.4f}", row["units"])
+        table.add_row(cell(row["rule"]), cell(row["where"]), f"{row['shadow_price']:,.4f}", cell(row["units"]))
     out.print(table)
 
 
 OPTION_HELP = ("a solver option KEY=VALUE, e.g. time_limit=60 or, for scenarios with integer rules, "
-               "mip_rel_gap=0.01 (repeat for several)")
+               "mip_rel_gap=0.01 (repeat for several); threads may be at most the number of cores")
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _value(text: str) -> object:
+    """An option's text as a number or a boolean where it reads as one."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 def _options(pairs: list[str]) -> dict[str, object]:
-    """``KEY=VALUE`` pairs as solver options, numbers and true/false read as such."""
+    """``KEY=VALUE`` pairs as solver options, numbers and true/false read as such; ``threads`` at most the
+    number of cores (0 lets HiGHS choose)."""
     options: dict[str, object] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
+        key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise fail(f"--option {pair!r}: write KEY=VALUE, e.g. --option time_limit=60")
-        value: object = text
-        if text.lower() in ("true", "false"):
-            value = text.lower() == "true"
-        else:
-            for kind in (int, float):
-                try:
-                    value = kind(text)
-                    break
-                except ValueError:
-                    continue
-        options[key.strip()] = value
+        options[key.strip()] = _value(raw)
+    threads, cores = options.get("threads"), _cores()
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or not 0 <= threads <= cores):
+        raise fail(f"--option threads={threads}: give a whole number from 1 to {cores}, the number of cores "
+                   "on this machine (the limit), or 0 to let HiGHS choose")
     return options
 
 
-@app.command()
+@app.command(epilog=exit_codes(0, 2, 130))
+@interruptible
 def validate(scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")) -> None:
     """Check a scenario file and report every problem in it (exit 2 if there is any)."""
     sc = load(scenario)
     n_cells = int(sc.eligible.sum())
-    out.print(f"[green]ok[/] {scenario}: scenario {sc.name!r}, years {sc.years[0]}–{sc.years[-1]}, "
-              f"{len(sc.instruments)} instruments, {len(sc.priorities)} priorities in {len(sc.pillars)} pillars, "
-              f"{len(sc.regions)} regions, {n_cells} eligible cells; hash {sc.digest}", highlight=False)
+    out.print(text(("ok", "green"), f" {scenario}: scenario {sc.name!r}, years {sc.years[0]}–{sc.years[-1]}, "
+                   f"{len(sc.instruments)} instruments, {len(sc.priorities)} priorities in {len(sc.pillars)} "
+                   f"pillars, {len(sc.regions)} regions, {n_cells} eligible cells; hash {sc.digest}"))
 
 
-@app.command()
+def _solve_or_exit(sc: Scenario, scenario: Path, solver: str, options: dict[str, object]) -> Allocation:
+    try:
+        with err.status(Text(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …")):
+            return solve_scenario(sc, solver=solver, options=options, keep_interrupted=True)
+    except InfeasibleError as exc:
+        raise infeasible(exc, scenario) from None
+    except SolverError as exc:
+        raise solver_failed(exc, scenario) from None
+    except ValueError as exc:  # an unknown solver name
+        raise fail(str(exc)) from None
+
+
+def _write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(path)``; a failure of the disk (full, gone) exits 2 naming the file."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise fail(f"--out {path}: cannot write the file: {exc.strerror or exc}") from None
+    wrote(path)
+
+
+@app.command(epilog=exit_codes(0, 2, 3, 4, 130))
+@interruptible
 def solve(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
-    out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the allocation: .nc, .csv or .xlsx "
-                                         "(repeat for several)"),
+    out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the allocation: .nc (everything, "
+                                         "shadow prices and ranging included), .csv (the allocation, long "
+                                         "format) or .xlsx (allocation, summaries, shadow prices); repeat for "
+                                         "several"),
+    shadow_prices: Path = typer.Option(None, "--shadow-prices", help="write the binding rules and their shadow "
+                                       "prices to this .csv file"),
     solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
     option: list[str] = typer.Option(None, "--option", help=OPTION_HELP),
     top: int = typer.Option(20, min=1, help="how many binding rules to list"),
     explain: bool = typer.Option(False, "--explain", help="also say in sentences which rules bind, what relaxing "
                                  "each is worth and over which interval, and which weights carry the objective"),
 ) -> None:
-    """Solve a scenario: print summaries, binding rules and shadow prices; optionally write files."""
-    for path in out_files or []:
-        if path.suffix not in (".nc", ".csv", ".xlsx"):
-            err.print(f"--out {path}: unknown file type {path.suffix!r}; use .nc, .csv or .xlsx")
-            raise typer.Exit(EXIT_BAD_INPUT)
-        try:  # find an unwritable place before solving, not after
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            err.print(f"--out {path}: cannot create the folder {path.parent}: {exc.strerror or exc}", highlight=False)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+    """Solve a scenario: print summaries, binding rules and shadow prices; optionally write files.
+
+    Every output path is checked before solving; each file is written whole or not at all, and nothing is
+    written that the command line did not name.
+    """
+    check_outputs(out_files or [], ALLOCATION_KINDS, inputs=[scenario])
+    check_outputs([shadow_prices], (".csv",), inputs=[scenario], option="--shadow-prices")
+    distinct_outputs([*(out_files or []), shadow_prices])
     options = _options(option or [])
     sc = load(scenario)
-    try:
-        with err.status(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …"):
-            alloc = solve_scenario(sc, solver=solver, options=options)
-    except InfeasibleError as exc:
-        raise infeasible(exc, scenario) from None
-    except SolverError as exc:
-        raise solver_failed(exc, scenario) from None
-    except ValueError as exc:  # an unknown solver name
-        err.print(f"[bold red]{exc}[/]", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    alloc = _solve_or_exit(sc, scenario, solver, options)
     _print_allocation(alloc, top)
     if explain:
-        with err.status("ranging the binding rules and weights …"):
+        with err.status(Text("ranging the binding rules and weights …")):
             lines = alloc.explain(top=top)
         for line in lines:
-            out.print(line, highlight=False, markup=False)
+            out.print(Text(line))
     for path in out_files or []:
-        try:
-            alloc.save(path)
-        except OSError as exc:
-            err.print(f"--out {path}: cannot write the file: {exc.strerror or exc}", highlight=False)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-        out.print(f"wrote {path}", highlight=False)
+        _write(path, alloc.save)
+    if shadow_prices is not None:
+        _write(shadow_prices, alloc.save_shadow_prices)
+    if alloc.status == "interrupted":
+        raise _interrupted_plan(alloc)
 
 
-@app.command()
+def _interrupted_plan(alloc: Allocation) -> typer.Exit:
+    """The exit of a MILP stopped by Ctrl-C with its best plan: what was kept, its proved gap, how to go on."""
+    gap = float(alloc.data.attrs.get("mip_gap", float("nan")))
+    where = f"written to {', '.join(map(str, written))}" if written else "shown above; no --out was given"
+    return interrupted(f"kept the best plan found so far (status interrupted, proved within {gap:.2%} of the "
+                       f"optimum), {where}",
+                       "run the same command again to solve on, or add --option mip_rel_gap=G to stop at a gap G")
+
+
+def _store_kept(out_file: Path | None = None, **arguments: object) -> tuple[str, str] | None:
+    """What an interrupted ``simulate`` keeps: the chunks already in its Zarr store."""
+    if out_file is None or out_file.suffix != ".zarr" or not out_file.is_dir():
+        return None
+    return f"kept the chunks already computed in {out_file}", "run the same command again to resume"
+
+
+@app.command(epilog=exit_codes(0, 2, 3, 4, 130))
+@interruptible(kept=_store_kept)
 def simulate(
     scenario: Path = typer.Argument(..., help="scenario file with an 'uncertainty:' section"),
     draws: int = typer.Option(1000, min=1, help="number of draws"),
@@ -196,7 +265,8 @@ def simulate(
 
 
 
-@app.command()
+@app.command(epilog=exit_codes(0, 2, 4, 130))
+@interruptible
 def export(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
     out_file: Path = typer.Option(..., "--out", "-o", help="the LP file: .mps or .lp"),
@@ -206,20 +276,19 @@ def export(
     from fundsim.lp import assemble
     from fundsim.solvers.export import write_program
 
-    if out_file.suffix not in (".mps", ".lp"):
-        raise fail(f"--out {out_file}: unknown file type {out_file.suffix!r}; use .mps or .lp")
+    check_outputs([out_file], (".mps", ".lp"), inputs=[scenario])
     sc = load(scenario)
     lp = assemble(sc)
     try:
-        write_program(lp, out_file)
-    except OSError as exc:
-        raise fail(f"--out {out_file}: cannot write the file: {exc.strerror or exc}") from None
+        _write(out_file, lambda path: write_program(lp, path))
+    except SolverError as exc:
+        raise solver_failed(exc, scenario) from None
     kind = "mixed-integer programme" if lp.integrality is not None else "linear programme"
-    out.print(f"wrote {out_file}: {sc.name}, a {kind} of {lp.num_col:,} columns, {lp.num_row:,} rows, "
-              f"{lp.A.nnz:,} nonzeros", highlight=False)
+    out.print(text(f"{sc.name}: a {kind} of {lp.num_col:,} columns, {lp.num_row:,} rows, {lp.A.nnz:,} nonzeros"))
 
 
-@app.command()
+@app.command(epilog=exit_codes(0, 2, 3, 4, 130))
+@interruptible
 def report(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
     out_file: Path = typer.Option(..., "--out", "-o", help="the report: an .html file"),
@@ -228,63 +297,59 @@ def report(
     simulation: Path = typer.Option(None, help="a Monte Carlo run: a .zarr store or .nc file of 'fundsim simulate'"),
 ) -> None:
     """Write one self-contained HTML report: allocation, binding rules and shadow prices, comparison and
-    Monte Carlo summaries, figures embedded."""
+    Monte Carlo summaries, figures embedded. Every label in it is HTML-escaped."""
     from fundsim.compare import read_allocation
     from fundsim.montecarlo import open_run
     from fundsim.report import report as write_report
 
-    if out_file.suffix not in (".html", ".htm"):
-        raise fail(f"--out {out_file}: use an .html file")
-    for path in [*(compare or []), *([simulation] if simulation else [])]:
-        if not path.exists():
-            raise fail(f"{path}: no such file")
+    inputs = [scenario, *(compare or []), *([simulation] if simulation else [])]
+    check_outputs([out_file], (".html", ".htm"), inputs=inputs, hint="use an .html file")
+    _all_exist(inputs[1:])
     sc = load(scenario)
     try:
         others = [read_allocation(path, sc) for path in compare or []]
         run = open_run(simulation) if simulation is not None else None
-        with err.status(f"writing the report on {sc.name} …"):
-            write_report(sc, compare=others, simulation=run, out=out_file)
+        with err.status(Text(f"writing the report on {sc.name} …")):
+            _write(out_file, lambda path: write_report(sc, compare=others, simulation=run, out=path))
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
     except SolverError as exc:
         raise solver_failed(exc, scenario) from None
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from None
-    out.print(f"wrote {out_file}", highlight=False)
 
 
+def _all_exist(paths: list[Path]) -> None:
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise fail(f"{missing[0]}: no such file")
 
-@app.command(name="compare")
+
+@app.command(name="compare", epilog=exit_codes(0, 2, 3, 4, 130))
+@interruptible
 def compare_command(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
     allocations: list[Path] = typer.Argument(..., help="allocations to compare with the optimum: .csv/.xlsx "
                                              "(long or wide layout) or .nc written by 'fundsim solve'"),
-    out_file: Path = typer.Option(None, "--out", "-o", help="write the comparison: .xlsx (metrics, gap, "
-                                  "compliance, attribution, differences)"),
+    out_file: Path = typer.Option(None, "--out", "-o", help="write the comparison: .xlsx (sheets metrics, gap, "
+                                  "compliance, attribution, differences) or .csv (the metrics table: metric × "
+                                  "allocation, with the gap and the number of violations); never one of the "
+                                  "inputs"),
     option: list[str] = typer.Option(None, "--option", help=OPTION_HELP + "; for the solve of the optimum"),
 ) -> None:
     """Compare allocations with the scenario's optimum: metrics, rule violations and the attribution of each
     gap to the rules and shadow prices that explain it."""
     from fundsim.compare import compare, read_allocation
 
-    if out_file is not None and out_file.suffix != ".xlsx":
-        raise fail(f"--out {out_file}: use an .xlsx file")
+    check_outputs([out_file], (".xlsx", ".csv"), inputs=[scenario, *allocations])
     options = _options(option or [])
-    missing = [p for p in allocations if not p.exists()]
-    if missing:
-        raise fail(f"{missing[0]}: no such file")
+    _all_exist(allocations)
     sc = load(scenario)
     try:
         others = [read_allocation(path, sc) for path in allocations]
-        with err.status(f"solving {sc.name} and comparing …"):
+        with err.status(Text(f"solving {sc.name} and comparing …")):
             comparison = compare(solve_scenario(sc, options=options), *others, scenario=sc)
-            print_frame(comparison.gap, f"{sc.name}: objective and gap to the optimum")
-            print_frame(comparison.metrics, "Metrics")
-            counts = comparison.compliance.groupby(["allocation", "rule"])["size"].agg(["count", "sum"])
-            print_frame(counts, "Rules broken: how often and by how much in all (EUR m)")
-            for name in comparison.names[1:]:
-                print_frame(comparison.attribution(name).by_rule.head(10).set_index("name"),
-                            f"Why the optimum scores more than {name}")
+            _print_comparison(comparison)
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
     except SolverError as exc:
@@ -292,8 +357,16 @@ def compare_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     if out_file is not None:
-        try:
-            comparison.to_excel(out_file)
-        except OSError as exc:
-            raise fail(f"--out {out_file}: cannot write the file: {exc.strerror or exc}") from None
-        out.print(f"wrote {out_file}", highlight=False)
+        _write(out_file, comparison.to_excel if out_file.suffix.lower() == ".xlsx"
+               else lambda path: write_csv(comparison.metrics, path))
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    name = comparison.scenario.name
+    print_frame(comparison.gap, f"{name}: objective and gap to the optimum")
+    print_frame(comparison.metrics, "Metrics")
+    counts = comparison.compliance.groupby(["allocation", "rule"])["size"].agg(["count", "sum"])
+    print_frame(counts, "Rules broken: how often and by how much in all (EUR m)")
+    for other in comparison.names[1:]:
+        print_frame(comparison.attribution(other).by_rule.head(10).set_index("name"),
+                    f"Why the optimum scores more than {other}")

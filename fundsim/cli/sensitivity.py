@@ -1,7 +1,9 @@
 """``fundsim sensitivity sweep|tornado|sobol|morris|frontier|pareto``: the analyst's studies from a shell.
 
 Each prints its table and, with ``--out``, writes the study: NetCDF (``.nc``) for labelled datasets, CSV
-(``.csv``) for tables. Bad arguments exit 2 with what would be valid; an infeasible point exits 3.
+(``.csv``) for tables, atomically and with text cells neutralised. The output path is checked before the
+study runs. Bad arguments exit 2 with what would be valid; an infeasible point exits 3, a solver failure
+4, an interrupt 130 (nothing is written: a study is written whole when it is complete).
 """
 
 from __future__ import annotations
@@ -14,27 +16,44 @@ import numpy as np
 import pandas as pd
 import typer
 import xarray as xr
+from rich.text import Text
 
-from fundsim.cli.common import EXIT_BAD_INPUT, app, err, fail, infeasible, load, out, print_frame, solver_failed
+from fundsim.cli.common import (
+    EXIT_BAD_INPUT,
+    app,
+    check_outputs,
+    err,
+    exit_codes,
+    fail,
+    infeasible,
+    interruptible,
+    load,
+    out,
+    print_frame,
+    solver_failed,
+    wrote,
+)
 from fundsim.errors import InfeasibleError, SolverError
+from fundsim.outputs import atomic_file, write_csv
 
-group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.",
-                    no_args_is_help=True)
+group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.\n\n"
+                    + exit_codes(0, 2, 3, 4, 130), no_args_is_help=True)
+EPILOG = exit_codes(0, 2, 3, 4, 130)
+KEEPS_INFEASIBLE = exit_codes(0, 2, 4, 130) + " An infeasible point is kept in the study with its status."
 app.add_typer(group, name="sensitivity")
 
 SCENARIO = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")
 OUT = typer.Option(None, "--out", "-o", help="write the study: .nc (dataset) or .csv (table)")
 
 
-def _check_out(path: Path | None) -> None:
-    if path is not None and path.suffix not in (".nc", ".csv"):
-        raise fail(f"--out {path}: unknown file type {path.suffix!r}; use .nc or .csv")
+def _check_out(path: Path | None, scenario: Path) -> None:
+    check_outputs([path], (".nc", ".csv"), inputs=[scenario])
 
 
 def _run(what: str, work: Callable[[], Any]) -> Any:
     """Run a study with a spinner; user errors exit 2, infeasibility 3, solver failures 4."""
     try:
-        with err.status(f"{what} …"):
+        with err.status(Text(f"{what} …")):
             return work()
     except InfeasibleError as exc:
         raise infeasible(exc, what) from None
@@ -54,17 +73,16 @@ def _write(path: Path | None, data: xr.Dataset | pd.DataFrame) -> None:
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".nc":
+        if path.suffix.lower() == ".nc":
             ds = data if isinstance(data, xr.Dataset) else xr.Dataset.from_dataframe(data)
             ds.attrs = {k: (str(v) if isinstance(v, bool | tuple | list | dict) else v) for k, v in ds.attrs.items()}
-            ds.to_netcdf(path)
+            with atomic_file(path) as tmp:
+                ds.to_netcdf(tmp)
         else:
-            frame = data.to_dataframe() if isinstance(data, xr.Dataset) else data
-            frame.to_csv(path)
+            write_csv(data.to_dataframe() if isinstance(data, xr.Dataset) else data, path)
     except OSError as exc:
         raise fail(f"--out {path}: cannot write the file: {exc.strerror or exc}") from None
-    out.print(f"wrote {path}", highlight=False)
+    wrote(path)
 
 
 def _values(values: str | None, start: float | None, stop: float | None, num: int) -> np.ndarray:
@@ -82,7 +100,8 @@ def _outputs(names: str | None) -> list[str] | None:
     return None if names is None else [n.strip() for n in names.split(",") if n.strip()]
 
 
-@group.command()
+@group.command(epilog=KEEPS_INFEASIBLE)
+@interruptible
 def sweep(
     scenario: Path = SCENARIO,
     path: str = typer.Argument(..., help="the number to sweep, e.g. instruments.enpi.envelope, "
@@ -98,7 +117,7 @@ def sweep(
     """One-at-a-time sweep: the optimum at each value of one number (warm re-solves)."""
     from fundsim.sensitivity import sweep as run_sweep
 
-    _check_out(out_file)
+    _check_out(out_file, scenario)
     sc = load(scenario)
     grid = _values(values, start, stop, num)
     study = _run(f"sweeping {path} over {len(grid)} values",
@@ -111,7 +130,8 @@ def sweep(
     _write(out_file, study)
 
 
-@group.command()
+@group.command(epilog=KEEPS_INFEASIBLE)
+@interruptible
 def tornado(
     scenario: Path = SCENARIO,
     output: str = typer.Option("objective", help="the output ranked by swing, e.g. objective, pillar:legal"),
@@ -122,14 +142,15 @@ def tornado(
     """Each declared uncertainty at its low and high quantile, ranked by the swing of an output."""
     from fundsim.sensitivity import tornado as run_tornado
 
-    _check_out(out_file)
+    _check_out(out_file, scenario)
     sc = load(scenario)
     table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high))
     print_frame(table.set_index("input"), f"{sc.name}: swing of {output} (base {table.attrs.get('base', 0):,.4g})")
     _write(out_file, table)
 
 
-@group.command()
+@group.command(epilog=KEEPS_INFEASIBLE)
+@interruptible
 def sobol(
     scenario: Path = SCENARIO,
     n: int = typer.Option(256, help="base sample size, a power of 2 ((d + 2)·n solves)"),
@@ -142,7 +163,7 @@ def sobol(
     """Sobol' indices (S1, ST with confidence intervals) of outputs over the declared uncertainties."""
     from fundsim.sensitivity import sobol as run_sobol
 
-    _check_out(out_file)
+    _check_out(out_file, scenario)
     sc = load(scenario)
     study = _run(f"Sobol' study, n = {n}", lambda: run_sobol(sc, n, _outputs(outputs) or "objective",
                                                              second_order=second_order, seed=seed,
@@ -151,7 +172,8 @@ def sobol(
     _write(out_file, study)
 
 
-@group.command()
+@group.command(epilog=KEEPS_INFEASIBLE)
+@interruptible
 def morris(
     scenario: Path = SCENARIO,
     trajectories: int = typer.Option(20, min=2, help="Morris trajectories ((d + 1) solves each)"),
@@ -164,7 +186,7 @@ def morris(
     """Morris elementary effects (mu*, sigma) of outputs over the declared uncertainties."""
     from fundsim.sensitivity import morris as run_morris
 
-    _check_out(out_file)
+    _check_out(out_file, scenario)
     sc = load(scenario)
     study = _run(f"Morris screening, {trajectories} trajectories",
                  lambda: run_morris(sc, trajectories, _outputs(outputs) or "objective", levels=levels, seed=seed,
@@ -173,7 +195,8 @@ def morris(
     _write(out_file, study)
 
 
-@group.command()
+@group.command(epilog=EPILOG)
+@interruptible
 def frontier(
     scenario: Path = SCENARIO,
     instrument: str = typer.Option(None, help="scale only this instrument's envelope (default: every one)"),
@@ -184,7 +207,7 @@ def frontier(
     """The exact budget frontier: optimum against a budget multiplier, with its breakpoints."""
     from fundsim.sensitivity import budget_frontier
 
-    _check_out(out_file)
+    _check_out(out_file, scenario)
     sc = load(scenario)
     curve = _run("tracing the budget frontier", lambda: budget_frontier(sc, instrument, lo, hi))
     table = curve.table()
@@ -192,15 +215,16 @@ def frontier(
                 f"{sc.name}: budget frontier" + (f" of {instrument}" if instrument else "")
                 + f", feasible from t = {curve.feasible_from:.6g}")
     for t, row in table[table["kind"] == "breakpoint"].iterrows():
-        out.print(f"at t = {t:.6g}:", highlight=False)
-        for label, text in (("starts binding", row["starts_binding"]), ("stops binding", row["stops_binding"]),
-                            ("prices move", row["prices_change"])):
-            if text:
-                out.print(f"  {label}: {text}", highlight=False, markup=False)
+        out.print(Text(f"at t = {t:.6g}:"))
+        for label, rules in (("starts binding", row["starts_binding"]), ("stops binding", row["stops_binding"]),
+                             ("prices move", row["prices_change"])):
+            if rules:
+                out.print(Text(f"  {label}: {rules}"))
     _write(out_file, curve.data)
 
 
-@group.command()
+@group.command(epilog=EPILOG)
+@interruptible
 def pareto(
     scenario: Path = SCENARIO,
     objectives: str = typer.Option("impact,leverage", help="two or three of: impact, leverage, "
@@ -211,7 +235,7 @@ def pareto(
     """The Pareto front between two or three objectives (ε-constraint)."""
     from fundsim.sensitivity import pareto_front
 
-    _check_out(out_file)
+    _check_out(out_file, scenario)
     sc = load(scenario)
     names = tuple(n.strip() for n in objectives.split(",") if n.strip())
     front = _run(f"Pareto front of {', '.join(names)}", lambda: pareto_front(sc, names, points))

@@ -19,6 +19,7 @@ from fundsim.compare.attribution import Attribution, attribute
 from fundsim.compare.metrics import CUBE, cube, metrics_table, objective_value
 from fundsim.errors import FundsimError
 from fundsim.model import Scenario
+from fundsim.outputs import write_excel
 from fundsim.results import Allocation
 from fundsim.results.inputs import wrong_type
 from fundsim.solve import as_scenario, check_options
@@ -190,18 +191,15 @@ class Comparison:
     # ---- output -------------------------------------------------------------------------------------
     def to_excel(self, path: str | Path) -> Path:
         """Write metrics, gap, compliance, the attribution of each allocation's gap and the nonzero
-        differences to an Excel workbook (one sheet each)."""
-        path = Path(path)
+        differences to an Excel workbook (one sheet each): atomically, text cells that a spreadsheet would
+        read as formulas neutralised (see :mod:`fundsim.outputs`)."""
         attributions = [self.attribution(n).by_rule.assign(allocation=n) for n in self.names]
         diffs = self.differences["eu"].to_dataframe().reset_index()
         diffs = diffs[diffs["eu"].abs() > 1e-9].drop(columns=["pillar", "group"], errors="ignore")
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            self.metrics.to_excel(xl, sheet_name="metrics")
-            self.gap.to_excel(xl, sheet_name="gap")
-            self.compliance.to_excel(xl, sheet_name="compliance", index=False)
-            pd.concat(attributions).to_excel(xl, sheet_name="attribution", index=False)
-            diffs.to_excel(xl, sheet_name=f"eu minus {self.names[0]}"[:31], index=False)
-        return path
+        return write_excel(path, [("metrics", self.metrics, True), ("gap", self.gap, True),
+                                  ("compliance", self.compliance, False),
+                                  ("attribution", pd.concat(attributions), False),
+                                  (f"eu minus {self.names[0]}", diffs, False)])
 
     def __repr__(self) -> str:
         return f"<Comparison of {len(self.names)} allocations of {self.scenario.name!r}: {', '.join(self.names)}>"

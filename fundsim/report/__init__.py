@@ -18,6 +18,7 @@ import xarray as xr
 
 from fundsim._version import __version__
 from fundsim.model import Scenario
+from fundsim.outputs import atomic_file
 from fundsim.report.page import Section, page
 from fundsim.report.sections import (
     allocation_section,
@@ -42,7 +43,7 @@ def report(scenario: Scenario, allocation: Allocation | None = None, *, compare:
     compare : other allocations of the scenario (e.g. read with :func:`fundsim.read_allocation`), compared
         with the optimum: metrics, rule violations, attribution of the gap, figures
     simulation : a Monte Carlo run (:func:`fundsim.simulate`, or opened from its Zarr store)
-    out : also write the page there (UTF-8)
+    out : also write the page there (UTF-8), atomically: an interrupted write leaves the old file or none
 
     Returns
     -------
@@ -62,7 +63,6 @@ def report(scenario: Scenario, allocation: Allocation | None = None, *, compare:
             "fundsim": __version__, "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     text = page(title or f"fundsim report: {scenario.name}", meta, sections)
     if out is not None:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        with atomic_file(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return text

@@ -15,6 +15,7 @@ from fundsim._version import __version__
 from fundsim.errors import SolverError
 from fundsim.lp.program import LinearProgram
 from fundsim.model import Scenario
+from fundsim.outputs import atomic_file, write_csv, write_excel
 from fundsim.results.label import block_array, decision_arrays, ranging_dataset, shadow_prices
 from fundsim.solvers.base import SolveResult
 
@@ -237,13 +238,19 @@ class Allocation:
 
     # export ------------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write to NetCDF (``.nc``), CSV (``.csv``, long format, plus ``-shadow-prices.csv``) or
-        Excel (``.xlsx``), chosen by the suffix."""
+        """Write to NetCDF (``.nc``: everything, shadow prices and ranging included), CSV (``.csv``: the
+        allocation in long format) or Excel (``.xlsx``: allocation, summaries, shadow prices, metadata),
+        chosen by the suffix.
+
+        Every file is written atomically (to a temporary name beside ``path``, renamed into place when
+        complete) and text cells of CSV and Excel files that a spreadsheet would read as formulas are
+        neutralised (see :mod:`fundsim.outputs`). Nothing but ``path`` is written: the shadow prices of a
+        CSV go to a file of their own, :meth:`save_shadow_prices`.
+        """
         path = Path(path)
         writers = {".nc": self.to_netcdf, ".csv": self.to_csv, ".xlsx": self.to_excel}
         if path.suffix not in writers:
             raise ValueError(f"cannot write {path.name!r}: use a .nc, .csv or .xlsx file")
-        path.parent.mkdir(parents=True, exist_ok=True)
         writers[path.suffix](path)
         return path
 
@@ -259,7 +266,8 @@ class Allocation:
         if ranging.data_vars:
             ds.attrs["ranging"] = ranging.attrs["ranging"]
         ds.attrs = {k: (str(v) if isinstance(v, bool) else v) for k, v in ds.attrs.items()}
-        ds.to_netcdf(path)
+        with atomic_file(path) as tmp:
+            ds.to_netcdf(tmp)
 
     def _ranging_if_any(self) -> xr.Dataset:
         """The exact ranging if computed, else the basis's; an empty Dataset where there is none (MILP,
@@ -270,17 +278,18 @@ class Allocation:
             return xr.Dataset()
 
     def to_csv(self, path: str | Path) -> None:
-        path = Path(path)
-        self.to_frame().to_csv(path, index=False)
-        self.binding_rules().to_csv(path.with_name(path.stem + "-shadow-prices.csv"), index=False)
+        """Write the allocation in long format (:meth:`to_frame`) to the CSV file ``path``, and nothing else."""
+        write_csv(self.to_frame(), path, index=False)
+
+    def save_shadow_prices(self, path: str | Path) -> Path:
+        """Write the binding rules and their shadow prices (:meth:`binding_rules`) to the CSV file ``path``."""
+        return write_csv(self.binding_rules(), path, index=False)
 
     def to_excel(self, path: str | Path) -> None:
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            self.to_frame().to_excel(xl, sheet_name="allocation", index=False)
-            for by in ("pillar", "group", "instrument", "year"):
-                self.summary(by).to_excel(xl, sheet_name=f"by_{by}")
-            self.binding_rules().to_excel(xl, sheet_name="shadow_prices", index=False)
-            pd.Series(self.data.attrs, name="value").to_frame().to_excel(xl, sheet_name="metadata")
+        metadata = pd.Series(self.data.attrs, name="value", dtype=object).to_frame()
+        write_excel(path, [("allocation", self.to_frame(), False),
+                           *((f"by_{by}", self.summary(by), True) for by in ("pillar", "group", "instrument", "year")),
+                           ("shadow_prices", self.binding_rules(), False), ("metadata", metadata, True)])
 
     # display -----------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -312,6 +321,7 @@ def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
         "shadow_prices": str(result.info.get("shadow_prices", "exact")),
         "fundsim_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        **({"mip_gap": float(result.info["mip_gap"])} if "mip_gap" in result.info else {}),
     }
 
 

@@ -26,6 +26,7 @@ class Status(enum.Enum):
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     LIMIT = "limit"  # a time or iteration limit stopped the solver
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM stopped it; a MILP may keep its incumbent
     ERROR = "error"
 
 

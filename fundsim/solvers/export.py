@@ -22,6 +22,7 @@ import numpy as np
 
 from fundsim.errors import SolverError
 from fundsim.lp.program import Block, LinearProgram
+from fundsim.outputs import atomic_file, check_output
 from fundsim.solvers.highs import HighsSolver
 
 __all__ = ["FORMATS", "names", "write_program"]
@@ -113,12 +114,15 @@ def write_program(lp: LinearProgram, path: str | Path) -> Path:
     """Write ``lp`` to ``path`` as free MPS (``.mps``) or CPLEX LP (``.lp``), named by :func:`names`.
 
     The file holds the sense, the objective with its offset, bounds, ranged rows and integer columns;
-    HiGHS, CBC, GLPK and the commercial solvers read both formats.
+    HiGHS, CBC, GLPK and the commercial solvers read both formats. The file is written atomically (to a
+    temporary name beside ``path``, renamed into place when complete).
 
     Raises
     ------
     ValueError
-        when the suffix is neither ``.mps`` nor ``.lp``.
+        when the suffix is neither ``.mps`` nor ``.lp``; an :class:`~fundsim.outputs.OutputError` when
+        ``path`` is a folder, lies under a file or in a folder that cannot be written (missing folders
+        are made).
     SolverError
         when HiGHS cannot write the file (or would have to rename its columns or rows).
 
@@ -132,7 +136,7 @@ def write_program(lp: LinearProgram, path: str | Path) -> Path:
     True
     """
     fmt = _format(path)
-    path = Path(path)
+    path = check_output(path, kinds=(".mps", ".lp"), option="write_program")
     solver = HighsSolver()
     solver.load(lp)
     h = solver.highs
@@ -143,7 +147,8 @@ def write_program(lp: LinearProgram, path: str | Path) -> Path:
         h.passRowName(i, name)
     import highspy  # imported by load() already, with its banner muted
 
-    status = h.writeModel(str(path))
-    if status != highspy.HighsStatus.kOk:
-        raise SolverError(f"HiGHS could not write {str(path)!r} (status {status})", "error")
+    with atomic_file(path) as tmp:
+        status = h.writeModel(str(tmp))
+        if status != highspy.HighsStatus.kOk:
+            raise SolverError(f"HiGHS could not write {str(path)!r} (status {status})", "error")
     return path

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from fundsim.errors import SolverError
 from fundsim.lp.program import LinearProgram
 from fundsim.solvers.base import Features, SolveResult, Status
+from fundsim.solvers.interrupt import stop_on_signal
 
 __all__ = ["HighsSolver"]
 
@@ -46,6 +47,7 @@ def _status(h: Any) -> Status:
         hs.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
         hs.HighsModelStatus.kTimeLimit: Status.LIMIT,
         hs.HighsModelStatus.kIterationLimit: Status.LIMIT,
+        hs.HighsModelStatus.kInterrupt: Status.INTERRUPTED,
     }
     return table.get(ms, Status.ERROR)
 
@@ -76,6 +78,12 @@ class HighsSolver:
                                             infeasibility=True)
 
     IPM_COLUMNS: ClassVar[int] = 2_000
+
+    #: what Ctrl-C or SIGTERM does during a solve: ``None``, Python's default (noticed when HiGHS returns);
+    #: ``"raise"``, HiGHS stops at its next check and KeyboardInterrupt is raised; ``"keep"``, likewise, but
+    #: an interrupted MILP returns its incumbent (status ``INTERRUPTED``, proved gap ``info["mip_gap"]``).
+    #: See :mod:`fundsim.solvers.interrupt`.
+    interrupt: str | None = None
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = {"output_flag": False, **(options or {})}
@@ -165,9 +173,13 @@ class HighsSolver:
             # Devex pricing: 4x faster than the default on cold dual simplex solves of large degenerate LPs
             self._h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
         start = time.perf_counter()
-        self._h.run()
+        signalled = self._run()
         seconds = time.perf_counter() - start
         status = _status(self._h)
+        kept = (self.interrupt == "keep" and status is Status.INTERRUPTED and self._is_mip()
+                and self._h.getInfo().primal_solution_status == 2)
+        if signalled and not (kept or (status is Status.OPTIMAL and self._is_mip())):
+            raise KeyboardInterrupt
         empty_offset = None
         if self._h.getNumCol() == 0:  # HiGHS calls any model without columns "empty"
             model = self._h.getLp()  # its bounds and offset as changed in place, if they were
@@ -179,7 +191,7 @@ class HighsSolver:
         if status is Status.OPTIMAL and empty_offset is not None:  # HiGHS may hand back an earlier solve's values
             x, col_dual, row_dual, activity = np.zeros(0), np.zeros(0), np.zeros(m), np.zeros(m)
             objective = empty_offset
-        elif status is Status.OPTIMAL:
+        elif status is Status.OPTIMAL or kept:
             sol = self._h.getSolution()
             x = np.asarray(sol.col_value)
             row_dual = np.asarray(sol.row_dual)
@@ -195,8 +207,21 @@ class HighsSolver:
             solver=self.name, solver_version=_version(),
             seconds=seconds, iterations=int(info.simplex_iteration_count),
             basis=self._h.getBasis() if status is Status.OPTIMAL else None,
-            info={"model_status": str(self._h.getModelStatus())},
+            info={"model_status": str(self._h.getModelStatus()),
+                  **({"mip_gap": float(info.mip_gap)} if self._is_mip() else {})},
         )
+
+    def _run(self) -> bool:
+        """Run HiGHS; whether Ctrl-C or SIGTERM stopped it (noticed only with :attr:`interrupt` set)."""
+        if self.interrupt is None:
+            self._h.run()
+            return False
+        with stop_on_signal(self._h) as signalled:
+            self._h.run()
+        return signalled()
+
+    def _is_mip(self) -> bool:
+        return self._lp is not None and self._lp.integrality is not None
 
     # ranging ------------------------------------------------------------------------------------------
     def set_basis(self, basis: Any) -> None:

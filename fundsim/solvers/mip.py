@@ -73,7 +73,9 @@ def solve_mip(solver: Solver, lp: LinearProgram) -> SolveResult:
     LP's solution (at least as good as the MILP's incumbent) and its duals; ``NaN`` on rows over integer
     columns only and on the integer columns themselves. ``info["shadow_prices"]`` says
     ``"conditional on the integer decisions"``; ``info["mip_objective"]`` and ``info["mip_seconds"]``
-    keep the MILP's own figures. A pure LP (``integrality`` None) is solved as it is.
+    keep the MILP's own figures. A pure LP (``integrality`` None) is solved as it is. A MILP stopped by
+    Ctrl-C with an incumbent (status ``INTERRUPTED``, see ``HighsSolver.interrupt``) is priced the
+    same way and keeps that status and its proved gap, ``info["mip_gap"]``.
 
     Examples
     --------
@@ -86,7 +88,8 @@ def solve_mip(solver: Solver, lp: LinearProgram) -> SolveResult:
     (127.5, 'conditional on the integer decisions')
     """
     mip = solver.solve(lp)
-    if lp.integrality is None or mip.status is not Status.OPTIMAL:
+    kept = mip.status is Status.INTERRUPTED and np.isfinite(mip.x).all()  # stopped by Ctrl-C with its incumbent
+    if lp.integrality is None or not (mip.status is Status.OPTIMAL or kept):
         return mip
     priced = solver.solve(fixed_lp(lp, mip.x))
     if priced.status is not Status.OPTIMAL:
@@ -95,5 +98,6 @@ def solve_mip(solver: Solver, lp: LinearProgram) -> SolveResult:
     col_dual = np.where(np.asarray(lp.integrality) != 0, np.nan, priced.col_dual)
     info = {**mip.info, "shadow_prices": CONDITIONAL, "mip_objective": float(mip.objective),
             "mip_seconds": float(mip.seconds), "fixed_lp_seconds": float(priced.seconds)}
-    return dataclasses.replace(priced, row_dual=row_dual, col_dual=col_dual, seconds=mip.seconds + priced.seconds,
+    return dataclasses.replace(priced, status=mip.status, row_dual=row_dual, col_dual=col_dual,
+                               seconds=mip.seconds + priced.seconds,
                                iterations=mip.iterations + priced.iterations, info=info)
