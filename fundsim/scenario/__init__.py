@@ -7,7 +7,8 @@ from typing import Any
 
 from fundsim.model import Scenario
 from fundsim.scenario.build import build_scenario
-from fundsim.scenario.files import Origins, read_tree
+from fundsim.scenario.extends import read_tree
+from fundsim.scenario.files import Origins
 from fundsim.scenario.validate import validate_spec
 
 __all__ = ["load_scenario", "provenance_of", "scenario_from_dict"]

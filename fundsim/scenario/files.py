@@ -1,8 +1,7 @@
-"""Reading scenario files: YAML (safe loading, with line numbers) and TOML, and ``extends:`` merging.
+"""Reading one scenario file: YAML (safe loading, with line numbers) and TOML.
 
 Every value read is paired with where it came from, so that a problem found later can name the file
-and line. Lists of entries that carry an ``id`` merge by id when a file extends another; any other
-value in the extending file replaces the base's.
+and line. Following ``extends:`` and merging a variant into its base is :mod:`fundsim.scenario.extends`.
 
 YAML is read as plain data only: text, numbers, booleans, dates, lists and mappings. Any other tag
 (``!!python/object``, ``!custom``) is reported as a problem and never constructed.
@@ -19,7 +18,7 @@ import yaml
 
 from fundsim.errors import Problem, ScenarioError
 
-__all__ = ["Origins", "format_path", "read_tree"]
+__all__ = ["Key", "Origins", "format_path", "problem", "read_file"]
 
 Key = tuple[Any, ...]
 Origins = dict[Key, tuple[str, int | None]]  # path → (file, line)
@@ -39,7 +38,7 @@ def format_path(path: Key) -> str:
     return text
 
 
-def _problem(file: str, line: int | None, path: Key, message: str) -> ScenarioError:
+def problem(file: str, line: int | None, path: Key, message: str) -> ScenarioError:
     return ScenarioError([Problem(file, line, format_path(path), message)])
 
 
@@ -60,7 +59,7 @@ class _YamlReader:
         self.origins.setdefault(path, (self.file, node.start_mark.line + 1))
         self.count += 1
         if self.count > _MAX_VALUES:
-            raise _problem(self.file, node.start_mark.line + 1, path,
+            raise problem(self.file, node.start_mark.line + 1, path,
                            f"the file expands to more than {_MAX_VALUES:,} values (through YAML aliases); "
                            "a scenario is far smaller")
         if id(node) in self.open:
@@ -133,7 +132,7 @@ def _read_yaml(path: Path, text: str, origins: Origins) -> Any:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise _problem(str(path), 1, (), "the file is empty; a scenario is a mapping of sections "
+            raise problem(str(path), 1, (), "the file is empty; a scenario is a mapping of sections "
                                              "(name:, years:, pillars:, regions:, priorities:, instruments: …)")
         reader = _YamlReader(loader, str(path), origins)
         data = reader.read(node, ())
@@ -143,9 +142,9 @@ def _read_yaml(path: Path, text: str, origins: Origins) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise _problem(str(path), line, (), _yaml_syntax_message(exc)) from None
+        raise problem(str(path), line, (), _yaml_syntax_message(exc)) from None
     except yaml.YAMLError as exc:
-        raise _problem(str(path), None, (), f"not valid YAML: {exc}") from None
+        raise problem(str(path), None, (), f"not valid YAML: {exc}") from None
     finally:
         loader.dispose()
 
@@ -202,7 +201,7 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
         line = int(found.group(1)) if found else getattr(exc, "lineno", None)
-        raise _problem(str(path), line, (), f"not valid TOML: {exc}") from None
+        raise problem(str(path), line, (), f"not valid TOML: {exc}") from None
     lines = _toml_lines(text)
 
     def note(value: Any, key: Key, inherited: int | None) -> None:
@@ -216,120 +215,22 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
     return data
 
 
-# ---- extends -----------------------------------------------------------------------------------------
-# Values that a variant restates whole: merging them key by key would mix two descriptions of one thing
-# (a year map with a {total, profile}, a share with an amount, two eligibility lists).
-REPLACED_WHOLE = frozenset({"envelope", "capacity", "eligibility", "payment_profile", "breakpoints", "slopes",
-                            "distribution", "matrix", "between"})
-ALTERNATIVES = {"usable_share": "usable_amount", "usable_amount": "usable_share"}
-
-
-def _merge(base: Any, over: Any) -> Any:
-    """Deep merge for ``extends:``.
-
-    Mappings merge key by key; a key set to ``null`` in the extending file is removed; the values named in
-    ``REPLACED_WHOLE`` are replaced whole, and giving one of two alternatives (``usable_share`` /
-    ``usable_amount``) drops the other. Non-empty lists of entries with ids merge entry by entry (new ids
-    are appended); any other value, an empty list included, replaces the base's.
-    """
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            if v is None:
-                out.pop(k, None)
-                continue
-            if k in ALTERNATIVES:
-                out.pop(ALTERNATIVES[k], None)
-            out[k] = v if k in REPLACED_WHOLE or k not in base else _merge(base[k], v)
-        return out
-    if _idlist(base) and _idlist(over):
-        out_list = list(base)
-        index = {e["id"]: n for n, e in enumerate(out_list)}
-        for entry in over:
-            if entry["id"] in index:
-                out_list[index[entry["id"]]] = _merge(out_list[index[entry["id"]]], entry)
-            else:
-                out_list.append(entry)
-        return out_list
-    return over
-
-
-def _idlist(value: Any) -> bool:
-    """A non-empty list of entries with (hashable, plain) ids: such lists merge entry by entry."""
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(e, dict) and isinstance(e.get("id"), str | int) for e in value
-    )
-
-
-def _read_file(path: Path) -> tuple[Any, Origins]:
+# ---- one file ----------------------------------------------------------------------------------------
+def read_file(path: Path) -> tuple[Any, Origins]:
     origins: Origins = {}
     suffix = path.suffix.lower()
     if suffix not in {".toml", ".yaml", ".yml"}:
-        raise _problem(str(path), None, (), f"unknown file type {path.suffix or '(no suffix)'!r}; "
+        raise problem(str(path), None, (), f"unknown file type {path.suffix or '(no suffix)'!r}; "
                                             "use .yaml, .yml or .toml")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise _problem(str(path), None, (), f"not a text file (not UTF-8: {exc.reason} at byte {exc.start})") from None
+        raise problem(str(path), None, (), f"not a text file (not UTF-8: {exc.reason} at byte {exc.start})") from None
     except OSError as exc:
-        raise _problem(str(path), None, (), f"cannot read the file: {exc.strerror or exc}") from None
+        raise problem(str(path), None, (), f"cannot read the file: {exc.strerror or exc}") from None
     data = _read_toml(path, text, origins) if suffix == ".toml" else _read_yaml(path, text, origins)
     if not isinstance(data, dict):
         what = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"[:80]
-        raise _problem(str(path), origins.get((), (None, 1))[1], (),
+        raise problem(str(path), origins.get((), (None, 1))[1], (),
                        f"a scenario is a mapping of sections (name:, years:, regions: …), got {what}")
     return data, origins
-
-
-def read_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
-    """Read a scenario file, following ``extends:``; return the merged data and each path's origin."""
-    path = Path(path)
-    if not path.exists():
-        raise _problem(str(path), None, (), f"no such file (looked for {path.absolute()})")
-    if not path.is_file():
-        raise _problem(str(path), None, (), "not a file (a directory?); give the path of a scenario file")
-    data, origins = _read_file(path)
-    if "extends" not in data:
-        return data, origins
-    base_name = data.pop("extends")
-    where = origins.get(("extends",), (str(path), None))[1]
-    if not isinstance(base_name, str) or not base_name.strip():
-        raise _problem(str(path), where, ("extends",), "extends takes the path of one base scenario file, "
-                                                       f"relative to this file; got {base_name!r}")
-    base_path = path.parent / base_name
-    if not base_path.is_file():
-        raise _problem(str(path), where, ("extends",), f"the base file {base_name!r} does not exist (looked for "
-                                                       f"{base_path.absolute()}); the path is relative to "
-                                                       "this file")
-    chain = (*_seen, path.resolve())
-    if base_path.resolve() in chain:
-        names = " → ".join(p.name for p in (*chain, base_path.resolve()))
-        raise _problem(str(path), where, ("extends",), f"files extend each other in a circle: {names}")
-    base, base_origins = read_tree(base_path, chain)
-    merged = _merge(base, data)
-    out: Origins = dict(base_origins)
-    out.update(_origins_for_merge(merged, data, origins))
-    return merged, out
-
-
-def _origins_for_merge(merged: Any, over: Any, origins: Origins) -> Origins:
-    """Origins of the extending file's values at their paths in the merged tree."""
-    result: Origins = {}
-
-    def walk(m: Any, o: Any, mpath: Key, opath: Key) -> None:
-        if opath in origins:
-            result[mpath] = origins[opath]
-        if isinstance(o, dict) and isinstance(m, dict):
-            for k, v in o.items():
-                walk(m.get(k), v, (*mpath, k), (*opath, k))
-        elif isinstance(o, list) and isinstance(m, list):
-            if _idlist(o) and _idlist(m):
-                where = {e["id"]: n for n, e in enumerate(m)}
-                for n, e in enumerate(o):
-                    walk(m[where[e["id"]]], e, (*mpath, where[e["id"]]), (*opath, n))
-            else:
-                for n, e in enumerate(o):
-                    walk(m[n] if n < len(m) else None, e, (*mpath, n), (*opath, n))
-
-    walk(merged, over, (), ())
-    return result

@@ -1,0 +1,223 @@
+"""``extends:`` — reading a variant and its base scenario, and merging the variant (the overlay) into it.
+
+The rules, as docs/scenario-format.md states them:
+
+- mappings merge key by key at every depth, year series and region maps included: an overlay
+  ``envelope: {2013: 40}`` changes 2013 and keeps the base's other years;
+- a number in the base stands for every year (and, for a per-region capacity, every region): an overlay
+  that gives some years (or regions) changes those only;
+- where one value has two shapes (a year map and ``{total, profile}``; a number and a mapping; two
+  distributions of different ``kind``) the overlay's shape replaces the base's value whole;
+- giving one of two alternatives (``usable_share`` / ``usable_amount``; ``regions`` / ``region_groups``;
+  ``priorities`` / ``pillars`` in a selector) drops the base's other one;
+- lists of entries that carry an ``id`` merge entry by entry (new ids are appended); any other list is
+  replaced whole;
+- ``null`` deletes a key, with a :class:`~fundsim.errors.FundsimWarning` when it removes a rule, a limit
+  or any other number of the base (notes and names excepted).
+
+Examples
+--------
+>>> base = {"years": [2012, 2013], "instruments": [{"id": "f", "envelope": 20, "usable_share": 0.5}]}
+>>> over = {"instruments": [{"id": "f", "envelope": {2013: 40}, "usable_amount": 8}]}
+>>> merge(base, over, {}, {}, "variant.yaml")[0]["instruments"]
+[{'id': 'f', 'envelope': {2012: 20, 2013: 40}, 'usable_amount': 8}]
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from pathlib import Path
+from typing import Any
+
+from fundsim.errors import FundsimWarning
+from fundsim.scenario.fields import NOTE_KEYS, show
+from fundsim.scenario.files import Key, Origins, format_path, problem, read_file
+
+__all__ = ["merge", "read_tree"]
+
+# keys of one mapping that describe the same thing two ways: the overlay's one replaces the base's
+ALTERNATIVES = ({"usable_share", "usable_amount"}, {"regions", "region_groups"}, {"priorities", "pillars"})
+# removing these changes no number of the model: no warning
+_DESCRIPTIVE = frozenset({"name", "description", "countries", *NOTE_KEYS})
+
+
+def _is_year(key: Any) -> bool:
+    return (isinstance(key, int) and not isinstance(key, bool)) or (isinstance(key, str) and key.strip().isdigit())
+
+
+def _is_number(value: Any) -> bool:
+    """A plain number or a number with its provenance (``{value: 380, source: …}``)."""
+    if isinstance(value, dict):
+        return "value" in value and set(value) <= NOTE_KEYS
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shape(value: dict[Any, Any]) -> str:
+    """Which of a value's descriptions a mapping is: a number with its notes, ``{total, profile}``, a year map
+    or any other mapping."""
+    if _is_number(value):
+        return "number"
+    if "total" in value or "profile" in value:
+        return "total"
+    return "years" if value and all(_is_year(k) for k in value) else "mapping"
+
+
+def _same_shape(base: dict[Any, Any], over: dict[Any, Any]) -> bool:
+    """Whether two mappings describe a value the same way, and so merge key by key (a number with its notes
+    is one value: never merged). A distribution's shape is its kind; an overlay that leaves it out keeps it."""
+    if "kind" in base or "kind" in over:
+        return over.get("kind", base.get("kind")) == base.get("kind")
+    return _shape(base) == _shape(over) != "number"
+
+
+def _idlist(value: Any) -> bool:
+    """A non-empty list of entries with (hashable, plain) ids: such lists merge entry by entry."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(e, dict) and isinstance(e.get("id"), str | int) for e in value
+    )
+
+
+def _twin(mapping: dict[Any, Any], key: Any) -> Any:
+    """The key of ``mapping`` that means ``key``: a year may be written 2013 (YAML) or "2013" (TOML)."""
+    if key in mapping or not _is_year(key):
+        return key
+    other = str(key) if isinstance(key, int) else int(key)
+    return other if other in mapping else key
+
+
+class _Merger:
+    """One overlay merged into its base; notes where each value came from and warns about removals."""
+
+    def __init__(self, labels: dict[str, list[Any]], base_origins: Origins, origins: Origins, file: str) -> None:
+        self.labels, self.base_origins, self.origins, self.file = labels, base_origins, origins, file
+        self.expanded: Origins = {}  # merged path → origin, for the years (regions) a base number stood for
+
+    def value(self, base: Any, over: Any, path: Key, opath: Key) -> Any:
+        if over == {}:  # an empty mapping changes nothing, key by key
+            return base
+        if isinstance(over, dict) and _is_number(base) and not _is_number(over):
+            base = self._expand(base, over, path)
+        if isinstance(base, dict) and isinstance(over, dict) and _same_shape(base, over):
+            return self.mapping(base, over, path, opath)
+        if _idlist(base) and _idlist(over):
+            return self.idlist(base, over, path, opath)
+        return over
+
+    def _expand(self, number: Any, over: dict[Any, Any], path: Key) -> Any:
+        """A base number as the mapping it stands for, when the overlay names some of its years or regions."""
+        keys = list(over)
+        for labels in (self.labels["years"], self.labels["regions"]):
+            if keys and all(_twin(dict.fromkeys(labels), k) in labels for k in keys):
+                origin = self.base_origins.get(path)
+                if origin is not None:
+                    self.expanded.update({(*path, label): origin for label in labels})
+                return {label: copy.deepcopy(number) for label in labels}
+        return number
+
+    def mapping(self, base: dict[Any, Any], over: dict[Any, Any], path: Key, opath: Key) -> dict[Any, Any]:
+        out = dict(base)
+        for k, v in over.items():
+            bk = _twin(out, k)
+            if v is None:
+                if bk in out:
+                    self._removed((*path, k), (*opath, k), out.pop(bk))
+                continue
+            if path:  # at the top level, regions and priorities are sections, not alternatives
+                for other in next((g - {k} for g in ALTERNATIVES if k in g), set()) - set(over):
+                    out.pop(other, None)
+            old = out.pop(bk) if bk != k else out.get(k)
+            out[k] = v if old is None else self.value(old, v, (*path, k), (*opath, k))
+        return out
+
+    def idlist(self, base: list[Any], over: list[Any], path: Key, opath: Key) -> list[Any]:
+        out = list(base)
+        index = {e["id"]: n for n, e in enumerate(out)}
+        for m, entry in enumerate(over):
+            n = index.get(entry["id"])
+            if n is None:
+                index[entry["id"]] = len(out)
+                out.append(entry)
+            else:
+                out[n] = self.value(out[n], entry, (*path, n), (*opath, m))
+        return out
+
+    def _removed(self, path: Key, opath: Key, old: Any) -> None:
+        if path[-1] in _DESCRIPTIVE:
+            return
+        file, line = self.origins.get(opath, (self.file, None))
+        where = f"{file}:{line}" if line is not None else file
+        warnings.warn(f"{where}: {format_path(path)}: null removes the base's value {show(old)}; what it set no "
+                      "longer holds (a removed limit is no limit, a removed rule no longer applies). Leave the "
+                      "key out to keep the base's value", FundsimWarning, stacklevel=2)
+
+
+def _labels(base: dict[str, Any], over: dict[str, Any]) -> dict[str, list[Any]]:
+    """The merged scenario's years and region ids, the labels a base number may stand for."""
+    years = over.get("years", base.get("years"))
+    regions = [e.get("id") for part in (base, over) if isinstance(part.get("regions"), list)
+               for e in part["regions"] if isinstance(e, dict)]
+    return {"years": list(years) if isinstance(years, list) else [],
+            "regions": [r for r in dict.fromkeys(regions) if isinstance(r, str)]}
+
+
+def merge(base: dict[str, Any], over: dict[str, Any], base_origins: Origins, origins: Origins,
+          file: str) -> tuple[dict[str, Any], Origins]:
+    """Merge the overlay ``over`` (read from ``file``) into ``base``; return the data and each path's origin."""
+    merger = _Merger(_labels(base, over), base_origins, origins, file)
+    merged = merger.mapping(base, over, (), ())
+    out: Origins = dict(base_origins)
+    out.update(merger.expanded)
+    out.update(_origins_for_merge(merged, over, origins))
+    return merged, out
+
+
+def _origins_for_merge(merged: Any, over: Any, origins: Origins) -> Origins:
+    """Origins of the extending file's values at their paths in the merged tree."""
+    result: Origins = {}
+
+    def walk(m: Any, o: Any, mpath: Key, opath: Key) -> None:
+        if opath in origins:
+            result[mpath] = origins[opath]
+        if isinstance(o, dict) and isinstance(m, dict):
+            for k, v in o.items():
+                walk(m.get(k), v, (*mpath, k), (*opath, k))
+        elif isinstance(o, list) and isinstance(m, list):
+            if _idlist(o) and _idlist(m):
+                where = {e["id"]: n for n, e in enumerate(m)}
+                for n, e in enumerate(o):
+                    walk(m[where[e["id"]]], e, (*mpath, where[e["id"]]), (*opath, n))
+            else:
+                for n, e in enumerate(o):
+                    walk(m[n] if n < len(m) else None, e, (*mpath, n), (*opath, n))
+
+    walk(merged, over, (), ())
+    return result
+
+
+def read_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
+    """Read a scenario file, following ``extends:``; return the merged data and each path's origin."""
+    path = Path(path)
+    if not path.exists():
+        raise problem(str(path), None, (), f"no such file (looked for {path.absolute()})")
+    if not path.is_file():
+        raise problem(str(path), None, (), "not a file (a directory?); give the path of a scenario file")
+    data, origins = read_file(path)
+    if "extends" not in data:
+        return data, origins
+    base_name = data.pop("extends")
+    where = origins.get(("extends",), (str(path), None))[1]
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise problem(str(path), where, ("extends",), "extends takes the path of one base scenario file, "
+                                                      f"relative to this file; got {base_name!r}")
+    base_path = path.parent / base_name
+    if not base_path.is_file():
+        raise problem(str(path), where, ("extends",), f"the base file {base_name!r} does not exist (looked for "
+                                                      f"{base_path.absolute()}); the path is relative to "
+                                                      "this file")
+    chain = (*_seen, path.resolve())
+    if base_path.resolve() in chain:
+        names = " → ".join(p.name for p in (*chain, base_path.resolve()))
+        raise problem(str(path), where, ("extends",), f"files extend each other in a circle: {names}")
+    base, base_origins = read_tree(base_path, chain)
+    return merge(base, data, base_origins, origins, str(path))
