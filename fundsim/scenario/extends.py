@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from fundsim.errors import FundsimWarning
+from fundsim.limits import current
 from fundsim.scenario.fields import NOTE_KEYS, show
-from fundsim.scenario.files import Key, Origins, format_path, problem, read_file
+from fundsim.scenario.files import Key, Origins, format_path, over_limit, problem, read_file, special_file
 
 __all__ = ["merge", "read_tree"]
 
@@ -198,26 +199,26 @@ def _origins_for_merge(merged: Any, over: Any, origins: Origins) -> Origins:
 def read_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
     """Read a scenario file, following ``extends:``; return the merged data and each path's origin."""
     path = Path(path)
-    if not path.exists():
-        raise problem(str(path), None, (), f"no such file (looked for {path.absolute()})")
-    if not path.is_file():
-        raise problem(str(path), None, (), "not a file (a directory?); give the path of a scenario file")
     data, origins = read_file(path)
     if "extends" not in data:
         return data, origins
     base_name = data.pop("extends")
-    where = origins.get(("extends",), (str(path), None))[1]
+    where = (str(path), origins.get(("extends",), (str(path), None))[1], ("extends",))
     if not isinstance(base_name, str) or not base_name.strip():
-        raise problem(str(path), where, ("extends",), "extends takes the path of one base scenario file, "
-                                                      f"relative to this file; got {base_name!r}")
+        raise problem(*where, f"extends takes the path of one base scenario file, relative to this file; "
+                              f"got {base_name!r}")
     base_path = path.parent / base_name
-    if not base_path.is_file():
-        raise problem(str(path), where, ("extends",), f"the base file {base_name!r} does not exist (looked for "
-                                                      f"{base_path.absolute()}); the path is relative to "
-                                                      "this file")
+    kind = special_file(base_path)
+    if kind is not None:
+        raise problem(*where, f"the base file {base_name!r} does not exist (looked for {base_path.absolute()}); "
+                              "the path is relative to this file" if kind == "no such file" else
+                              f"the base file {base_name!r} is {kind}, not a scenario file")
     chain = (*_seen, path.resolve())
     if base_path.resolve() in chain:
         names = " → ".join(p.name for p in (*chain, base_path.resolve()))
-        raise problem(str(path), where, ("extends",), f"files extend each other in a circle: {names}")
+        raise problem(*where, f"files extend each other in a circle: {names}")
+    if len(chain) >= current().extends_chain:
+        raise over_limit("extends_chain", len(chain) + 1, f"a chain of {len(chain) + 1} files or more (from "
+                                                          f"{chain[0].name})", where)
     base, base_origins = read_tree(base_path, chain)
     return merge(base, data, base_origins, origins, str(path))

@@ -163,14 +163,15 @@ class UncertaintySpec(Noted):
                                   f"{section}[{first[entry_id]}]); give each its own id"))
                 first.setdefault(entry_id, n)
         factor_ids = [f.id for f in self.factors]
+        known_factors = set(factor_ids)
         for n, p in enumerate(self.parameters):
-            if p.factor is not None and p.factor not in factor_ids:
+            if p.factor is not None and p.factor not in known_factors:
                 found.append((("parameters", n, "factor"), suggest(p.factor, factor_ids, "factor")))
         if self.correlation is not None:
             sources = factor_ids + [p.id for p in self.parameters if p.factor is None]
-            seen: set[str] = set()
+            known, seen = set(sources), set()
             for n, x in enumerate(self.correlation.between):
-                if x not in sources:
+                if x not in known:
                     found.append((("correlation", "between", n), suggest(x, sources, "independent source")
                                   + " (the factors and the parameters without a factor)"))
                 elif x in seen:
