@@ -33,7 +33,16 @@ from typing import Any
 from fundsim.errors import FundsimWarning
 from fundsim.limits import current
 from fundsim.scenario.fields import NOTE_KEYS, show
-from fundsim.scenario.files import Key, Origins, format_path, over_limit, problem, read_file, special_file
+from fundsim.scenario.files import (
+    _MAX_VALUES,
+    Key,
+    Origins,
+    format_path,
+    over_limit,
+    problem,
+    read_file,
+    special_file,
+)
 
 __all__ = ["merge", "read_tree"]
 
@@ -90,9 +99,10 @@ def _twin(mapping: dict[Any, Any], key: Any) -> Any:
 class _Merger:
     """One overlay merged into its base; notes where each value came from and warns about removals."""
 
-    def __init__(self, labels: dict[str, list[Any]], base_origins: Origins, origins: Origins, file: str) -> None:
+    def __init__(self, labels: dict[str, dict[Any, None]], base_origins: Origins, origins: Origins, file: str) -> None:
         self.labels, self.base_origins, self.origins, self.file = labels, base_origins, origins, file
         self.expanded: Origins = {}  # merged path → origin, for the years (regions) a base number stood for
+        self.made = 0  # values made by expanding base numbers, bounded as aliases are
 
     def value(self, base: Any, over: Any, path: Key, opath: Key) -> Any:
         if over == {}:  # an empty mapping changes nothing, key by key
@@ -107,9 +117,13 @@ class _Merger:
 
     def _expand(self, number: Any, over: dict[Any, Any], path: Key) -> Any:
         """A base number as the mapping it stands for, when the overlay names some of its years or regions."""
-        keys = list(over)
-        for labels in (self.labels["years"], self.labels["regions"]):
-            if keys and all(_twin(dict.fromkeys(labels), k) in labels for k in keys):
+        for labels in self.labels.values():
+            if over and all(_twin(labels, k) in labels for k in over):
+                self.made += len(labels)
+                if self.made > _MAX_VALUES:
+                    file, line = self.origins.get(path, (self.file, None))
+                    raise problem(file, line, path, f"merging this file into its base makes more than "
+                                                    f"{_MAX_VALUES:,} values; a scenario is far smaller")
                 origin = self.base_origins.get(path)
                 if origin is not None:
                     self.expanded.update({(*path, label): origin for label in labels})
@@ -125,8 +139,9 @@ class _Merger:
                     self._removed((*path, k), (*opath, k), out.pop(bk))
                 continue
             if path:  # at the top level, regions and priorities are sections, not alternatives
-                for other in next((g - {k} for g in ALTERNATIVES if k in g), set()) - set(over):
-                    out.pop(other, None)
+                for other in next((g - {k} for g in ALTERNATIVES if k in g), ()):
+                    if other not in over:
+                        out.pop(other, None)
             old = out.pop(bk) if bk != k else out.get(k)
             out[k] = v if old is None else self.value(old, v, (*path, k), (*opath, k))
         return out
@@ -153,13 +168,13 @@ class _Merger:
                       "key out to keep the base's value", FundsimWarning, stacklevel=2)
 
 
-def _labels(base: dict[str, Any], over: dict[str, Any]) -> dict[str, list[Any]]:
-    """The merged scenario's years and region ids, the labels a base number may stand for."""
+def _labels(base: dict[str, Any], over: dict[str, Any]) -> dict[str, dict[Any, None]]:
+    """The merged scenario's years and region ids (each once, in order), the labels a base number stands for."""
     years = over.get("years", base.get("years"))
     regions = [e.get("id") for part in (base, over) if isinstance(part.get("regions"), list)
                for e in part["regions"] if isinstance(e, dict)]
-    return {"years": list(years) if isinstance(years, list) else [],
-            "regions": [r for r in dict.fromkeys(regions) if isinstance(r, str)]}
+    return {"years": dict.fromkeys(y for y in years if _is_year(y)) if isinstance(years, list) else {},
+            "regions": dict.fromkeys(r for r in regions if isinstance(r, str))}
 
 
 def merge(base: dict[str, Any], over: dict[str, Any], base_origins: Origins, origins: Origins,
