@@ -189,9 +189,11 @@ def test_null_removes_one_year_and_one_rule(tmp_path: Path) -> None:
     assert [str(w.message).split(": ")[1] for w in caught] == ["instruments[1].envelope[2012]", "rules.caps"]
 
 
-def test_null_of_a_note_or_of_an_absent_key_says_nothing(tmp_path: Path) -> None:
-    sc = load(tmp_path, "description: null\ninstruments:\n  - {id: flat, eligibility: null}\n")
-    assert sc.description == ""
+def test_null_of_what_is_no_rule_or_of_an_absent_key_says_nothing(tmp_path: Path) -> None:
+    base = BASE + "objective: {impact: {weight: 2}, leverage: {weight: 1}}\n"
+    sc = load(tmp_path, "description: null\ninstruments:\n  - {id: flat, eligibility: null, source: null}\n"
+                        "objective: {impact: null}\n", base)
+    assert sc.description == "" and sc.objective.impact is None and sc.objective.leverage is not None
 
 
 # ---- where problems are reported --------------------------------------------------------------------

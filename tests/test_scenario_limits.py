@@ -123,6 +123,20 @@ def test_250_deep_toml_that_python_reads_is_refused_by_the_limit(tmp_path: Path)
     assert (p.line, p.path.split("[")[0]) == (2, "note") and "a value nested 201 deep" in p.message
 
 
+@pytest.mark.parametrize("suffix", [".yaml", ".toml"])
+def test_a_value_nested_as_deep_as_the_default_limit_is_read(tmp_path: Path, suffix: str) -> None:
+    """200 levels are read through every recursive step (the YAML composer, tomllib, extends, validation)."""
+    base = TUTORIAL + "note: " + "[" * 199 + "1" + "]" * 199 + "\n"  # the 1 at note[0]…[0], 200 deep
+    write(tmp_path, base, "base.yaml")
+    if suffix == ".toml":
+        write(tmp_path, 'extends = "base.yaml"\ndescription = ' + "[" * 199 + "1" + "]" * 199 + "\n", "v.toml")
+    else:
+        write(tmp_path, "extends: base.yaml\nnote: " + "[" * 199 + "2" + "]" * 199 + "\n", "v.yaml")
+    with pytest.raises(fs.ScenarioError) as info:
+        fs.load_scenario(tmp_path / f"v{suffix}")
+    assert {p.path for p in info.value.problems} <= {"note", "description"}  # text expected: nothing else
+
+
 def test_nesting_at_the_limit_passes_and_one_more_is_refused(tmp_path: Path) -> None:
     """A value's depth is the length of its path: the 1 in ``note: [[1]]`` is at note[0][0], 3 deep."""
     with raised(nesting_depth=8):  # the tutorial nests 6 deep (objective.impact.weights.cells[0].priority)
@@ -325,3 +339,34 @@ def test_validate_exits_2_with_the_file_and_the_message(case: str, tmp_path: Pat
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output and MESSAGES[case] in result.output
     assert (path.name if case != "chain" else "c31.yaml") in result.output
+
+
+# ---- expansion ("billion laughs") -------------------------------------------------------------------------
+def test_merge_keys_that_expand_exponentially_are_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``<<`` merges of mappings built from aliases: 8 lines that would expand to 10**8 values."""
+    import fundsim.scenario.files as files
+
+    monkeypatch.setattr(files, "_MAX_VALUES", 10_000)  # the real bound (10**6) takes seconds to reach
+    lines = ["name: lol", "m0: &m0 {" + ", ".join(f"k{j}: lol" for j in range(10)) + "}"]
+    lines += [f"m{i}: &m{i} {{" + ", ".join(f"k{j}: *m{i - 1}" for j in range(10)) + "}" for i in range(1, 8)]
+    lines += ["bomb: {<<: [*m7, *m7]}"]
+    start = time.perf_counter()
+    p = only(lambda: fs.load_scenario(write(tmp_path, "\n".join(lines) + "\n")))
+    assert time.perf_counter() - start < 5
+    assert "expands to more than 10,000 values" in p.message
+
+
+def test_base_numbers_standing_for_every_region_are_bounded(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import fundsim.scenario.extends as extends
+
+    monkeypatch.setattr(extends, "_MAX_VALUES", 5)
+    regions = "".join(f"  - {{id: r{n}, group: g}}\n" for n in range(6))
+    base = TUTORIAL.replace("regions:\n", "regions:\n" + regions, 1)
+    base = base.replace("    capacity: {value: 100,", "    per_region: true\n    capacity: {value: 100,", 1)
+    write(tmp_path, base, "base.yaml")
+    variant = write(tmp_path, "extends: base.yaml\nmatch_sources:\n  - {id: member_states, capacity: {r1: 5}}\n",
+                    "v.yaml")
+    p = only(lambda: fs.load_scenario(variant))
+    assert (p.file, p.line, p.path) == (str(variant), 3, "match_sources[0].capacity")
+    assert "merging this file into its base makes more than 5 values" in p.message

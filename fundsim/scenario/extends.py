@@ -12,8 +12,9 @@ The rules, as docs/scenario-format.md states them:
   ``priorities`` / ``pillars`` in a selector) drops the base's other one;
 - lists of entries that carry an ``id`` merge entry by entry (new ids are appended); any other list is
   replaced whole;
-- ``null`` deletes a key, with a :class:`~fundsim.errors.FundsimWarning` when it removes a rule, a limit
-  or any other number of the base (notes and names excepted).
+- ``null`` deletes a key, with a :class:`~fundsim.errors.FundsimWarning` when it removes a rule or a limit
+  (anything under ``rules`` or ``absorption``; an envelope, usable share or amount, capacity, eligibility,
+  co-financing rule, payment profile or decommitment window, or part of one).
 
 Examples
 --------
@@ -48,8 +49,11 @@ __all__ = ["merge", "read_tree"]
 
 # keys of one mapping that describe the same thing two ways: the overlay's one replaces the base's
 ALTERNATIVES = ({"usable_share", "usable_amount"}, {"regions", "region_groups"}, {"priorities", "pillars"})
-# removing these changes no number of the model: no warning
-_DESCRIPTIVE = frozenset({"name", "description", "countries", *NOTE_KEYS})
+# a null below these removes a rule or a limit: warned (the sections of rules and absorption limits, and an
+# instrument's or match source's own limits and rules)
+_RULE_SECTIONS = frozenset({"rules", "absorption"})
+_LIMIT_KEYS = frozenset({"envelope", "usable_share", "usable_amount", "capacity", "eligibility", "cofinancing",
+                         "payment_profile", "decommitment_window"})
 
 
 def _is_year(key: Any) -> bool:
@@ -108,20 +112,20 @@ class _Merger:
         if over == {}:  # an empty mapping changes nothing, key by key
             return base
         if isinstance(over, dict) and _is_number(base) and not _is_number(over):
-            base = self._expand(base, over, path)
+            base = self._expand(base, over, path, opath)
         if isinstance(base, dict) and isinstance(over, dict) and _same_shape(base, over):
             return self.mapping(base, over, path, opath)
         if _idlist(base) and _idlist(over):
             return self.idlist(base, over, path, opath)
         return over
 
-    def _expand(self, number: Any, over: dict[Any, Any], path: Key) -> Any:
+    def _expand(self, number: Any, over: dict[Any, Any], path: Key, opath: Key) -> Any:
         """A base number as the mapping it stands for, when the overlay names some of its years or regions."""
         for labels in self.labels.values():
             if over and all(_twin(labels, k) in labels for k in over):
                 self.made += len(labels)
                 if self.made > _MAX_VALUES:
-                    file, line = self.origins.get(path, (self.file, None))
+                    file, line = self.origins.get(opath, (self.file, None))
                     raise problem(file, line, path, f"merging this file into its base makes more than "
                                                     f"{_MAX_VALUES:,} values; a scenario is far smaller")
                 origin = self.base_origins.get(path)
@@ -159,7 +163,7 @@ class _Merger:
         return out
 
     def _removed(self, path: Key, opath: Key, old: Any) -> None:
-        if path[-1] in _DESCRIPTIVE:
+        if path[-1] in NOTE_KEYS or not (path[0] in _RULE_SECTIONS or _LIMIT_KEYS.intersection(path)):
             return
         file, line = self.origins.get(opath, (self.file, None))
         where = f"{file}:{line}" if line is not None else file

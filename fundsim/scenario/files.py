@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from fundsim.errors import Problem, ScenarioError
-from fundsim.limits import LimitError, Limits, current
+from fundsim.limits import DEFAULTS, LimitError, Limits, current
 
 __all__ = ["Key", "Origins", "bound_tree", "format_path", "over_limit", "problem", "read_file", "special_file"]
 
@@ -283,6 +283,8 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
         line = int(found.group(1)) if found else getattr(exc, "lineno", None)
         raise problem(str(path), line, (), f"not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses once per level of nested arrays and inline tables
+        if limits.nesting_depth > DEFAULTS.nesting_depth:  # it reads the default depth, but maybe not more
+            raise problem(str(path), None, (), _TOO_DEEP_FOR_PYTHON.format(limits.nesting_depth)) from None
         raise over_limit("nesting_depth", limits.nesting_depth + 1, "the depth of nesting",
                          (str(path), None, ())) from None
     except ValueError:  # an integer beyond Python's digits for a conversion
