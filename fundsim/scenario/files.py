@@ -192,7 +192,7 @@ class _Loader(yaml.SafeLoader):
             if self.depth - 1 > self.limits.nesting_depth:
                 where = (self.file, self.peek_event().start_mark.line + 1, ())
                 raise over_limit("nesting_depth", self.depth - 1, f"a value nested {self.depth - 1} deep", where)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
@@ -202,9 +202,9 @@ def _read_yaml(path: Path, text: str, origins: Origins) -> Any:
     try:
         loader = _Loader(text, str(path), limits)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
-        line = text.count("\n", 0, exc.position) + 1
+        at = text.count("\n", 0, exc.position) + 1
         shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise problem(str(path), line, (), f"not valid YAML: the character {shown} is not allowed in a YAML "
+        raise problem(str(path), at, (), f"not valid YAML: the character {shown} is not allowed in a YAML "
                                            "file") from None
     try:
         node = loader.get_single_node()
