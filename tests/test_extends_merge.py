@@ -129,6 +129,12 @@ def test_a_number_replaces_a_year_map(tmp_path: Path) -> None:
     assert absorption(sc)["b"] == [4, 4, 4]
 
 
+def test_a_mapping_that_names_no_years_replaces_a_number(tmp_path: Path) -> None:
+    base = BASE + "  min_commitment: 0.5\n"
+    sc = load(tmp_path, "rules:\n  min_commitment: {amount: 1, by_instrument: {fund: 2}}\n", base)
+    assert sc.rules.min_commitment.minimum(sc.instrument_ids).tolist() == [2.0, 1.0]
+
+
 def test_a_usable_share_replaces_a_usable_amount(tmp_path: Path) -> None:
     sc = load(tmp_path, "instruments:\n  - {id: flat, usable_share: 0.25}\n  - {id: fund, usable_amount: 3}\n")
     assert instrument(sc, "flat").usable.tolist() == [5, 5, 5]
