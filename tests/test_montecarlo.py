@@ -589,8 +589,8 @@ def test_parameters_apply_in_order() -> None:
 
 
 def test_negative_draws_are_clipped_in_the_drawn_scenario() -> None:
-    sc = with_uncertainty([param("n", "absorption.capacity.north_africa", "normal", mean=1.0, sd=1.0)])
-    numbers = drawn_numbers(sc, np.array([[-0.5]]))
+    sc = with_uncertainty([param("n", "absorption.capacity.north_africa", "normal", mean=1.0, sd=1.0, low=0.0)])
+    numbers = drawn_numbers(sc, np.array([[-0.5]]))  # validation refuses such a distribution; fed in by hand
     assert numbers.absorption[0, NA, 0] == pytest.approx(-12.5)
     np.testing.assert_array_equal(scenario_of_draw(sc, numbers, 0).absorption.capacity[NA], [0.0, 0.0])
 

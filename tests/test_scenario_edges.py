@@ -90,7 +90,7 @@ rules:
 """
 
 
-def test_extends_replaces_values_whole_and_null_removes(tmp_path: Path) -> None:
+def test_extends_replaces_other_shapes_whole_and_null_removes(tmp_path: Path) -> None:
     (tmp_path / "base.yaml").write_text(BASE)
     (tmp_path / "child.yaml").write_text("""
 extends: base.yaml
@@ -104,11 +104,12 @@ rules:
   caps: []
   region_limits: null
 """)
-    sc = fs.load_scenario(tmp_path / "child.yaml")
+    with pytest.warns(fs.FundsimWarning, match="rules.region_limits: null removes"):
+        sc = fs.load_scenario(tmp_path / "child.yaml")
     (fund,) = sc.instruments
     assert fund.envelope.tolist() == [10.0, 20.0]  # a year map replaces the {total, profile}
     assert fund.usable.tolist() == [4.0, 4.0]  # usable_amount replaces usable_share
-    assert fund.regions == {"a", "b"}  # eligibility replaced whole: regions no longer restricted
+    assert fund.regions == {"a"}  # eligibility merges key by key: the base's regions stay
     assert sc.rules.caps == ()  # an empty list clears the base's caps
     assert sc.rules.region_limits == ()  # null removes the key
 

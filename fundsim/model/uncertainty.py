@@ -8,14 +8,38 @@ this one path (fundsim.montecarlo.design).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["KINDS", "Distribution", "Factor", "UncertainParameter", "Uncertainty"]
+__all__ = ["KINDS", "MAX_SEED", "Distribution", "Factor", "UncertainParameter", "Uncertainty", "check_seed"]
 
 KINDS = ("normal", "lognormal", "uniform", "triangular", "pert", "discrete")
+MAX_SEED = 2**128  # SeedSequence takes any size, but a seed longer than its 128-bit pool adds nothing
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """``seed`` as the whole number a run uses and records, or ValueError naming ``name``: a seed of 1.5 would
+    run as 1 and be recorded as 1.5, so no float, text or boolean is taken.
+
+    >>> check_seed(7)
+    7
+    >>> check_seed(1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be a whole number from 0 to 2**128 - 1; got 1.5 (a float): write 1 or 2
+    """
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_) and 0 <= int(seed) < MAX_SEED:
+        return int(seed)
+    hint = ""
+    if isinstance(seed, float) and np.isfinite(seed) and 0 <= seed < MAX_SEED:
+        near = dict.fromkeys((int(np.floor(seed)), int(np.ceil(seed))))
+        hint = ": write " + " or ".join(map(str, near))
+    what = "boolean" if isinstance(seed, bool | np.bool_) else type(seed).__name__
+    kind = f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
+    raise ValueError(f"{name} must be a whole number from 0 to 2**128 - 1; got {seed!r} ({kind}){hint}")
 
 
 @dataclass(frozen=True)

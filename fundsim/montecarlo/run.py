@@ -18,6 +18,7 @@ import xarray as xr
 
 from fundsim._version import __version__
 from fundsim.model import Scenario
+from fundsim.model.uncertainty import check_seed
 from fundsim.montecarlo.design import DESIGNS, UNIFORMS, parameter_values, unit_design
 from fundsim.montecarlo.executors import executor_for
 from fundsim.montecarlo.numbers import drawn_numbers
@@ -168,6 +169,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
                             keep_allocations=keep_allocations, plan=plan, executor=executor, store=store,
                             on_chunk=advance)
     chunk_size = (10_000 if mode == "stress" else 100) if chunk_size is None else chunk_size
+    seed = check_seed(seed)  # 1.5 would run as 1 and be recorded as 1.5
     _check(scenario, draws, mode, design, chunk_size)
     began = time.perf_counter()
     cube = _plan_cube(scenario, plan) if mode == "stress" else None

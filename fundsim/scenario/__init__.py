@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fundsim.limits import current
 from fundsim.model import Scenario
 from fundsim.scenario.build import build_scenario
-from fundsim.scenario.files import Origins, read_tree
+from fundsim.scenario.extends import read_tree
+from fundsim.scenario.files import Origins, bound_tree
 from fundsim.scenario.validate import validate_spec
 
 __all__ = ["load_scenario", "provenance_of", "scenario_from_dict"]
@@ -52,7 +54,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_from_dict(data: dict[str, Any]) -> Scenario:
-    """Validate and build a scenario from a Python mapping shaped like a scenario file."""
+    """Validate and build a scenario from a Python mapping shaped like a scenario file.
+
+    The limits on nesting, list entries and integer digits (:mod:`fundsim.limits`) hold as for a file.
+    """
     import copy
 
+    bound_tree(data, None, {}, current())
     return _build(copy.deepcopy(data), {}, None)

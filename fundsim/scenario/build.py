@@ -118,13 +118,13 @@ def _match_source(spec: Any, labels: _Labels) -> m.MatchSource:
 
 def _weights(spec: WeightsSpec, sc: ScenarioSpec) -> np.ndarray:
     """Impact per EUR m for each (priority, region): product of the multipliers, then cell overrides."""
-    p_ids = [p.id for p in sc.priorities]
-    r_ids = [r.id for r in sc.regions]
+    p_ids = {p.id: n for n, p in enumerate(sc.priorities)}
+    r_ids = {r.id: n for n, r in enumerate(sc.regions)}
     by_p = np.array([spec.by_pillar.get(p.pillar, 1.0) * spec.by_priority.get(p.id, 1.0) for p in sc.priorities])
     by_r = np.array([spec.by_region_group.get(r.group, 1.0) * spec.by_region.get(r.id, 1.0) for r in sc.regions])
     w = spec.default * by_p[:, None] * by_r[None, :]
     for cell in spec.cells:
-        w[p_ids.index(cell.priority), r_ids.index(cell.region)] = cell.weight
+        w[p_ids[cell.priority], r_ids[cell.region]] = cell.weight
     return w
 
 
@@ -214,7 +214,8 @@ def _uncertainty(spec: ScenarioSpec) -> m.Uncertainty | None:
         return result
     sources = result.sources
     corr = np.eye(len(sources))
-    index = [sources.index(x) for x in u.correlation.between]
+    column = {x: n for n, x in enumerate(sources)}
+    index = [column[x] for x in u.correlation.between]
     corr[np.ix_(index, index)] = np.asarray(u.correlation.matrix, dtype=float)
     return m.Uncertainty(params, result.factors, m.frozen_array(corr))
 
@@ -295,8 +296,9 @@ def _warn_about_integer_rules(sc: m.Scenario, where: str) -> None:
     if mp is not None and mp.package > 0:
         chosen = m.Selector(priorities=mp.priorities).vector("priority", sc.priority_ids)
         funded: np.ndarray = np.asarray(sc.eligible[:, chosen].any(axis=(0, 1, 3)))
+        row = {r: n for n, r in enumerate(sc.region_ids)}
         for r in mp.candidates:
-            if not funded[sc.region_ids.index(r)]:
+            if not funded[row[r]]:
                 warnings.warn(f"{r!r} is a candidate for a mobility partnership but no instrument may fund its "
                               "package priorities there: it can never be chosen" + where, FundsimWarning,
                               stacklevel=4)

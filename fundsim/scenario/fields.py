@@ -6,13 +6,14 @@ every validator of the file edge shares.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
 
 __all__ = [
-    "ID_PATTERN", "NOTE_KEYS", "REF_KINDS", "Amount", "EuShare", "GroupRef", "Id", "InstrumentRef", "Located",
+    "HINTS", "ID_PATTERN", "NOTE_KEYS", "REF_KINDS", "Amount", "EuShare", "GroupRef", "Id", "InstrumentRef", "Located",
     "Num", "PillarRef", "PriorityRef", "RegionRef", "RegionYearSeries", "ScenarioYear", "Share", "SourceRef",
     "Year", "YearSeries", "amount_number", "collect_problems", "need_one", "not_below", "show", "suggest",
     "unwrap_noted", "year_key", "year_series",
@@ -40,17 +41,27 @@ def _closest(given: object, valid: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str], what: str) -> str:
-    """Message naming the valid choices, with the closest one first when there is one.
+HINTS = 100  # "did you mean" searches for unknown references per validation: each reads every valid id
+
+
+@functools.lru_cache(maxsize=64)
+def _listing(valid: frozenset[str]) -> tuple[list[str], str]:
+    """The valid ids sorted, and the first 40 as a message lists them (computed once per set of ids)."""
+    ordered = sorted(str(v) for v in valid)
+    listed = ", ".join(v if v and "," not in v and v.strip() == v else repr(v) for v in ordered[:40])
+    return ordered, listed + (", …" if len(ordered) > 40 else "")
+
+
+def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str] | frozenset[str], what: str,
+            closest: bool = True) -> str:
+    """Message naming the valid choices, with the closest one first when there is one (and ``closest``).
 
     >>> suggest("north_afrika", {"north_africa", "east"}, "region")
     "unknown region 'north_afrika' (did you mean 'north_africa'?); valid regions are: east, north_africa"
     """
-    valid = sorted(str(v) for v in valid)
-    close = _closest(given, valid)
+    ordered, listed = _listing(valid if isinstance(valid, frozenset) else frozenset(str(v) for v in valid))
+    close = _closest(given, ordered) if closest else None
     hint = f" (did you mean '{close}'?)" if close else ""
-    listed = ", ".join(v if v and "," not in v and v.strip() == v else repr(v) for v in valid[:40])
-    listed += ", …" if len(valid) > 40 else ""
     return f"unknown {what} {given!r}{hint}; valid {_plural(what)} are: {listed or '(none declared)'}"
 
 
@@ -131,7 +142,9 @@ def _ref(kind: str) -> AfterValidator:
     def check(value: Any, info: ValidationInfo) -> Any:
         known = (info.context or {}).get(kind)
         if known is not None and value not in known:
-            raise ValueError(suggest(value, known, _REF_NAMES.get(kind, kind)))
+            hints = (info.context or {}).get("hints", [HINTS])  # one budget shared by the whole validation
+            hints[0] -= 1
+            raise ValueError(suggest(value, known, _REF_NAMES.get(kind, kind), closest=hints[0] >= 0))
         return value
 
     return AfterValidator(check)

@@ -1,16 +1,22 @@
-"""Reading scenario files: YAML (safe loading, with line numbers) and TOML, and ``extends:`` merging.
+"""Reading one scenario file: YAML (safe loading, with line numbers) and TOML.
 
 Every value read is paired with where it came from, so that a problem found later can name the file
-and line. Lists of entries that carry an ``id`` merge by id when a file extends another; any other
-value in the extending file replaces the base's.
+and line. Following ``extends:`` and merging a variant into its base is :mod:`fundsim.scenario.extends`.
 
 YAML is read as plain data only: text, numbers, booleans, dates, lists and mappings. Any other tag
 (``!!python/object``, ``!custom``) is reported as a problem and never constructed.
+
+Nothing read can hang, crash or exhaust memory: only regular files are opened (a named pipe or a device
+would block), and the limits of :mod:`fundsim.limits` bound a file's size (``file_bytes``), how deeply its
+values nest (``nesting_depth``), the entries of one list (``labels``) and the digits of an integer
+(``integer_digits``); YAML aliases may expand a file to at most a million values. Each check is one pass
+over the file, and each breach is a problem with the file, the line, the limit and how to raise it.
 """
 
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,8 +24,9 @@ from typing import Any
 import yaml
 
 from fundsim.errors import Problem, ScenarioError
+from fundsim.limits import DEFAULTS, LimitError, Limits, current
 
-__all__ = ["Origins", "format_path", "read_tree"]
+__all__ = ["Key", "Origins", "bound_tree", "format_path", "over_limit", "problem", "read_file", "special_file"]
 
 Key = tuple[Any, ...]
 Origins = dict[Key, tuple[str, int | None]]  # path → (file, line)
@@ -28,6 +35,9 @@ _YAML_TAG = "tag:yaml.org,2002:"
 _PLAIN_SCALAR_TAGS = {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE_TAG = _YAML_TAG + "merge"
 _MAX_VALUES = 1_000_000  # aliases may not blow a small file up into more values than this
+_TOO_DEEP_FOR_PYTHON = ("values nest more deeply than this Python's stack can read (the limit nesting_depth, "
+                        "now {}, was raised beyond it); nest the values less deeply")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def format_path(path: Key) -> str:
@@ -39,16 +49,42 @@ def format_path(path: Key) -> str:
     return text
 
 
-def _problem(file: str, line: int | None, path: Key, message: str) -> ScenarioError:
+def problem(file: str | None, line: int | None, path: Key, message: str) -> ScenarioError:
     return ScenarioError([Problem(file, line, format_path(path), message)])
+
+
+def over_limit(name: str, value: Any, what: str, where: tuple[str | None, int | None, Key]) -> ScenarioError:
+    """The problem of an input over the limit ``name`` of :mod:`fundsim.limits`, at (file, line, path)."""
+    limit = getattr(current(), name)
+    return problem(*where, str(LimitError(name, value, limit, what)))
+
+
+_SPECIAL = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
+            (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def special_file(path: Path) -> str | None:
+    """What ``path`` is when it is not a regular file ("no such file", "a named pipe" …), else ``None``.
+
+    Looked up without opening the file: opening a named pipe waits for a writer, and a device may never end.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _SPECIAL if test(mode)), "not a regular file")
 
 
 # ---- YAML --------------------------------------------------------------------------------------------
 class _YamlReader:
     """Turns a composed YAML node tree into plain data, noting each path's line and gathering problems."""
 
-    def __init__(self, loader: yaml.SafeLoader, file: str, origins: Origins) -> None:
-        self.loader, self.file, self.origins = loader, file, origins
+    def __init__(self, loader: yaml.SafeLoader, file: str, origins: Origins, limits: Limits) -> None:
+        self.loader, self.file, self.origins, self.limits = loader, file, origins, limits
         self.problems: list[Problem] = []
         self.count = 0
         self.open: set[int] = set()  # ids of the nodes being read (an alias to one of them is a cycle)
@@ -60,9 +96,10 @@ class _YamlReader:
         self.origins.setdefault(path, (self.file, node.start_mark.line + 1))
         self.count += 1
         if self.count > _MAX_VALUES:
-            raise _problem(self.file, node.start_mark.line + 1, path,
+            raise problem(self.file, node.start_mark.line + 1, path,
                            f"the file expands to more than {_MAX_VALUES:,} values (through YAML aliases); "
                            "a scenario is far smaller")
+        self._bound(node, path)
         if id(node) in self.open:
             self._add(node, path, "a YAML alias refers to a value that contains it (a cycle); "
                                   "a scenario holds plain, finite data")
@@ -84,6 +121,19 @@ class _YamlReader:
             return self.loader.construct_object(node, deep=True)
         finally:
             self.open.discard(id(node))
+
+    def _bound(self, node: yaml.Node, path: Key) -> None:
+        """Refuse a value nested too deeply (aliases can nest deeper than the text), a list with too many
+        entries, an integer with too many digits; each before it is read."""
+        where = (self.file, node.start_mark.line + 1, path)
+        if len(path) > self.limits.nesting_depth:
+            raise over_limit("nesting_depth", len(path), f"a value nested {len(path)} deep", where)
+        if isinstance(node, yaml.SequenceNode) and len(node.value) > self.limits.labels:
+            raise over_limit("labels", len(node.value), f"a list of {len(node.value):,} entries", where)
+        if isinstance(node, yaml.ScalarNode) and node.tag == _YAML_TAG + "int":
+            digits = sum(c.isalnum() for c in node.value.removeprefix("0x").removeprefix("0o").removeprefix("0b"))
+            if digits > self.limits.integer_digits:
+                raise over_limit("integer_digits", digits, f"an integer of {digits} digits", where)
 
     def _mapping(self, node: yaml.MappingNode, path: Key) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -128,14 +178,40 @@ def _yaml_syntax_message(exc: yaml.MarkedYAMLError) -> str:
     return text
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing values nested more deeply than the limit before its composer (which
+    recurses, one Python frame per level) can overflow the stack."""
+
+    def __init__(self, text: str, file: str, limits: Limits) -> None:
+        super().__init__(text)
+        self.file, self.depth, self.limits = file, 0, limits
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.depth += 1  # the top-level mapping is 1; a value's depth is the length of its path, 1 less
+        try:
+            if self.depth - 1 > self.limits.nesting_depth:
+                where = (self.file, self.peek_event().start_mark.line + 1, ())
+                raise over_limit("nesting_depth", self.depth - 1, f"a value nested {self.depth - 1} deep", where)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _read_yaml(path: Path, text: str, origins: Origins) -> Any:
-    loader = yaml.SafeLoader(text)
+    limits = current()
+    try:
+        loader = _Loader(text, str(path), limits)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        at = text.count("\n", 0, exc.position) + 1
+        shown = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise problem(str(path), at, (), f"not valid YAML: the character {shown} is not allowed in a YAML "
+                                           "file") from None
     try:
         node = loader.get_single_node()
         if node is None:
-            raise _problem(str(path), 1, (), "the file is empty; a scenario is a mapping of sections "
+            raise problem(str(path), 1, (), "the file is empty; a scenario is a mapping of sections "
                                              "(name:, years:, pillars:, regions:, priorities:, instruments: …)")
-        reader = _YamlReader(loader, str(path), origins)
+        reader = _YamlReader(loader, str(path), origins, limits)
         data = reader.read(node, ())
         if reader.problems:
             raise ScenarioError(reader.problems)
@@ -143,9 +219,11 @@ def _read_yaml(path: Path, text: str, origins: Origins) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise _problem(str(path), line, (), _yaml_syntax_message(exc)) from None
+        raise problem(str(path), line, (), _yaml_syntax_message(exc)) from None
     except yaml.YAMLError as exc:
-        raise _problem(str(path), None, (), f"not valid YAML: {exc}") from None
+        raise problem(str(path), None, (), f"not valid YAML: {exc}") from None
+    except RecursionError:  # only with a nesting limit raised beyond what Python's stack holds
+        raise problem(str(path), None, (), _TOO_DEEP_FOR_PYTHON.format(limits.nesting_depth)) from None
     finally:
         loader.dispose()
 
@@ -197,13 +275,25 @@ def _toml_lines(text: str) -> dict[Key, int]:
 
 
 def _read_toml(path: Path, text: str, origins: Origins) -> Any:
+    limits = current()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
         line = int(found.group(1)) if found else getattr(exc, "lineno", None)
-        raise _problem(str(path), line, (), f"not valid TOML: {exc}") from None
+        raise problem(str(path), line, (), f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and inline tables
+        if limits.nesting_depth > DEFAULTS.nesting_depth:  # it reads the default depth, but maybe not more
+            raise problem(str(path), None, (), _TOO_DEEP_FOR_PYTHON.format(limits.nesting_depth)) from None
+        raise over_limit("nesting_depth", limits.nesting_depth + 1, "the depth of nesting",
+                         (str(path), None, ())) from None
+    except ValueError:  # an integer beyond Python's digits for a conversion
+        digits = re.search(rf"\d{{{limits.integer_digits + 1},}}", text)
+        line = text.count("\n", 0, digits.start()) + 1 if digits else None
+        raise over_limit("integer_digits", len(digits.group()) if digits else limits.integer_digits + 1,
+                         "an integer with more digits than the limit", (str(path), line, ())) from None
     lines = _toml_lines(text)
+    bound_tree(data, str(path), lines, limits)
 
     def note(value: Any, key: Key, inherited: int | None) -> None:
         line = lines.get(key, inherited)
@@ -216,120 +306,71 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
     return data
 
 
-# ---- extends -----------------------------------------------------------------------------------------
-# Values that a variant restates whole: merging them key by key would mix two descriptions of one thing
-# (a year map with a {total, profile}, a share with an amount, two eligibility lists).
-REPLACED_WHOLE = frozenset({"envelope", "capacity", "eligibility", "payment_profile", "breakpoints", "slopes",
-                            "distribution", "matrix", "between"})
-ALTERNATIVES = {"usable_share": "usable_amount", "usable_amount": "usable_share"}
+def bound_tree(data: Any, file: str | None, lines: dict[Key, int], limits: Limits) -> None:
+    """The limits on nesting, list entries and integer digits, over read data, in one pass without recursion."""
+    stack: list[tuple[Any, Key]] = [(data, ())]
+    count = 0
+    while stack:
+        value, path = stack.pop()
+        where = (file, next((lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in lines), None), path)
+        count += 1
+        if count > _MAX_VALUES:  # shared parts of a Python mapping count each time they are met, as aliases do
+            raise problem(*where, f"the scenario holds more than {_MAX_VALUES:,} values; a scenario is far smaller")
+        if len(path) > limits.nesting_depth:
+            raise over_limit("nesting_depth", len(path), f"a value nested {len(path)} deep", where)
+        if isinstance(value, list) and len(value) > limits.labels:
+            raise over_limit("labels", len(value), f"a list of {len(value):,} entries", where)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limits.integer_digits:
+            digits = len(str(abs(value)))
+            raise over_limit("integer_digits", digits, f"an integer of {digits} digits", where)
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        stack.extend((v, (*path, k)) for k, v in items)
 
 
-def _merge(base: Any, over: Any) -> Any:
-    """Deep merge for ``extends:``.
-
-    Mappings merge key by key; a key set to ``null`` in the extending file is removed; the values named in
-    ``REPLACED_WHOLE`` are replaced whole, and giving one of two alternatives (``usable_share`` /
-    ``usable_amount``) drops the other. Non-empty lists of entries with ids merge entry by entry (new ids
-    are appended); any other value, an empty list included, replaces the base's.
-    """
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for k, v in over.items():
-            if v is None:
-                out.pop(k, None)
-                continue
-            if k in ALTERNATIVES:
-                out.pop(ALTERNATIVES[k], None)
-            out[k] = v if k in REPLACED_WHOLE or k not in base else _merge(base[k], v)
-        return out
-    if _idlist(base) and _idlist(over):
-        out_list = list(base)
-        index = {e["id"]: n for n, e in enumerate(out_list)}
-        for entry in over:
-            if entry["id"] in index:
-                out_list[index[entry["id"]]] = _merge(out_list[index[entry["id"]]], entry)
-            else:
-                out_list.append(entry)
-        return out_list
-    return over
+# ---- one file ----------------------------------------------------------------------------------------
+def _read_text(path: Path) -> str:
+    """The text of a regular file of at most ``file_bytes`` bytes, without control characters."""
+    limit = current().file_bytes
+    size = path.stat().st_size
+    if size > limit:
+        raise over_limit("file_bytes", size, f"the file's size, {size:,} bytes,", (str(path), None, ()))
+    try:
+        with path.open("rb") as f:
+            raw = f.read(limit + 1)  # the file may have grown since
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise problem(str(path), None, (), f"not a text file (not UTF-8: {exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise problem(str(path), None, (), f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise over_limit("file_bytes", len(raw), "the file's size", (str(path), None, ()))
+    if bad := _CONTROL.search(text):
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - text.rfind("\n", 0, bad.start())
+        raise problem(str(path), line, (), f"the file holds the control character U+{ord(bad.group()):04X} "
+                                           f"(column {column}); a scenario file is plain text: is it a binary "
+                                           "file, or saved in another encoding than UTF-8?")
+    return text
 
 
-def _idlist(value: Any) -> bool:
-    """A non-empty list of entries with (hashable, plain) ids: such lists merge entry by entry."""
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(e, dict) and isinstance(e.get("id"), str | int) for e in value
-    )
-
-
-def _read_file(path: Path) -> tuple[Any, Origins]:
+def read_file(path: Path) -> tuple[Any, Origins]:
+    """Read one YAML or TOML scenario file (without following ``extends:``): its data and each path's origin."""
     origins: Origins = {}
+    kind = special_file(path)
+    if kind == "no such file":
+        raise problem(str(path), None, (), f"no such file (looked for {path.absolute()})")
+    if kind is not None:
+        plain = "file" if kind == "a directory" else "regular file"  # pipes and devices are never opened
+        raise problem(str(path), None, (), f"{kind}, not a {plain}: give the path of a scenario file (.yaml, "
+                                           ".yml or .toml)")
     suffix = path.suffix.lower()
     if suffix not in {".toml", ".yaml", ".yml"}:
-        raise _problem(str(path), None, (), f"unknown file type {path.suffix or '(no suffix)'!r}; "
+        raise problem(str(path), None, (), f"unknown file type {path.suffix or '(no suffix)'!r}; "
                                             "use .yaml, .yml or .toml")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise _problem(str(path), None, (), f"not a text file (not UTF-8: {exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise _problem(str(path), None, (), f"cannot read the file: {exc.strerror or exc}") from None
+    text = _read_text(path)
     data = _read_toml(path, text, origins) if suffix == ".toml" else _read_yaml(path, text, origins)
     if not isinstance(data, dict):
         what = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"[:80]
-        raise _problem(str(path), origins.get((), (None, 1))[1], (),
-                       f"a scenario is a mapping of sections (name:, years:, regions: …), got {what}")
+        raise problem(str(path), origins.get((), (None, 1))[1], (),
+                      f"a scenario is a mapping of sections (name:, years:, regions: …), got {what}")
     return data, origins
-
-
-def read_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
-    """Read a scenario file, following ``extends:``; return the merged data and each path's origin."""
-    path = Path(path)
-    if not path.exists():
-        raise _problem(str(path), None, (), f"no such file (looked for {path.absolute()})")
-    if not path.is_file():
-        raise _problem(str(path), None, (), "not a file (a directory?); give the path of a scenario file")
-    data, origins = _read_file(path)
-    if "extends" not in data:
-        return data, origins
-    base_name = data.pop("extends")
-    where = origins.get(("extends",), (str(path), None))[1]
-    if not isinstance(base_name, str) or not base_name.strip():
-        raise _problem(str(path), where, ("extends",), "extends takes the path of one base scenario file, "
-                                                       f"relative to this file; got {base_name!r}")
-    base_path = path.parent / base_name
-    if not base_path.is_file():
-        raise _problem(str(path), where, ("extends",), f"the base file {base_name!r} does not exist (looked for "
-                                                       f"{base_path.absolute()}); the path is relative to "
-                                                       "this file")
-    chain = (*_seen, path.resolve())
-    if base_path.resolve() in chain:
-        names = " → ".join(p.name for p in (*chain, base_path.resolve()))
-        raise _problem(str(path), where, ("extends",), f"files extend each other in a circle: {names}")
-    base, base_origins = read_tree(base_path, chain)
-    merged = _merge(base, data)
-    out: Origins = dict(base_origins)
-    out.update(_origins_for_merge(merged, data, origins))
-    return merged, out
-
-
-def _origins_for_merge(merged: Any, over: Any, origins: Origins) -> Origins:
-    """Origins of the extending file's values at their paths in the merged tree."""
-    result: Origins = {}
-
-    def walk(m: Any, o: Any, mpath: Key, opath: Key) -> None:
-        if opath in origins:
-            result[mpath] = origins[opath]
-        if isinstance(o, dict) and isinstance(m, dict):
-            for k, v in o.items():
-                walk(m.get(k), v, (*mpath, k), (*opath, k))
-        elif isinstance(o, list) and isinstance(m, list):
-            if _idlist(o) and _idlist(m):
-                where = {e["id"]: n for n, e in enumerate(m)}
-                for n, e in enumerate(o):
-                    walk(m[where[e["id"]]], e, (*mpath, where[e["id"]]), (*opath, n))
-            else:
-                for n, e in enumerate(o):
-                    walk(m[n] if n < len(m) else None, e, (*mpath, n), (*opath, n))
-
-    walk(merged, over, (), ())
-    return result

@@ -9,6 +9,7 @@ of a file is found in one pass. docs/scenario-format.md documents every field.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -314,10 +315,13 @@ class PartnershipsSpec(Noted):
 
     @model_validator(mode="after")
     def _check(self) -> PartnershipsSpec:
-        problems: list[tuple[tuple[Any, ...], str]] = [
-            (("candidates", n), f"the region {x!r} is a candidate twice (first as candidates"
-                                f"[{self.candidates.index(x)}]); name each candidate once")
-            for n, x in enumerate(self.candidates) if self.candidates.index(x) != n]
+        first: dict[str, int] = {}
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        for n, x in enumerate(self.candidates):
+            if x in first:
+                problems.append((("candidates", n), f"the region {x!r} is a candidate twice (first as candidates"
+                                                    f"[{first[x]}]); name each candidate once"))
+            first.setdefault(x, n)
         n = len(set(self.candidates))
         if self.max_new > n:
             problems.append((("max_new",), f"max_new ({self.max_new}) is larger than the number of candidates ({n}: "
@@ -418,14 +422,20 @@ class ObjectiveSpec(Noted):
         return self
 
 
+def _shown_years(value: list[int]) -> str:
+    return show(value) if len(value) <= 12 else f"{show(value[:6])[:-1]}, … ({len(value):,} years)]"
+
+
 def _years(value: list[int]) -> list[int]:
-    if sorted(value) != value or len(set(value)) != len(value):
-        repeated = sorted({y for y in value if value.count(y) > 1})
-        what = f"{', '.join(map(str, repeated))} repeated" if repeated else "not in order"
-        raise ValueError(f"years must increase one by one without repeats, got {value} ({what})")
-    if value and value != list(range(value[0], value[-1] + 1)):
+    """Consecutive, increasing years without repeats (checked in one pass)."""
+    if any(b <= a for a, b in itertools.pairwise(value)):
+        counts = Counter(value)
+        repeated = [y for y, n in counts.items() if n > 1]
+        what = f"{', '.join(map(str, sorted(repeated)[:10]))} repeated" if repeated else "not in order"
+        raise ValueError(f"years must increase one by one without repeats, got {_shown_years(value)} ({what})")
+    if value and value[-1] - value[0] + 1 != len(value):
         missing = sorted(set(range(value[0], value[-1] + 1)) - set(value))
-        raise ValueError(f"years must be consecutive (payments run year after year), got {value}; "
+        raise ValueError(f"years must be consecutive (payments run year after year), got {_shown_years(value)}; "
                          f"missing {', '.join(map(str, missing))}")
     return value
 

@@ -20,15 +20,16 @@ uncertainty:
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from fundsim.scenario.fields import Id, Located, Num, suggest
+from fundsim.scenario.fields import Id, Located, Num, show, suggest
 from fundsim.scenario.schema import Noted
 
-__all__ = ["UncertaintySpec", "check_path"]
+__all__ = ["UncertaintySpec", "check_path", "outside_range", "support"]
 
 Finite = Num
 
@@ -115,11 +116,47 @@ class ParameterSpec(Noted):
         return check_path(value, info.context or {})
 
     @model_validator(mode="after")
-    def _delay_is_a_share(self) -> ParameterSpec:
-        if self.path.endswith(".payment_delay") and self.mode != "absolute":
+    def _draws_in_range(self) -> ParameterSpec:
+        """A payment delay is drawn as a share; every other number (or multiplier) may not be negative. A
+        distribution that could draw outside is refused: nothing is clipped without a word."""
+        delay = self.path.endswith(".payment_delay")
+        if delay and self.mode != "absolute":
             raise Located([(("mode",), "a payment delay is the share of each year's payments that slips by a "
                                        "year, drawn as it is: write mode: absolute")])
+        message = outside_range(self.distribution, self.path, self.mode, 1.0 if delay else math.inf)
+        if message:
+            raise Located([(("distribution",), message)])
         return self
+
+
+def support(d: DistributionSpec) -> tuple[float, float]:
+    """The least and the most a distribution can draw (infinite where unbounded)."""
+    if d.kind == "discrete":
+        return min(d.values or [0.0]), max(d.values or [0.0])
+    if d.kind == "lognormal":
+        return 0.0, math.inf
+    low = -math.inf if d.low is None else d.low
+    return low, math.inf if d.high is None else d.high
+
+
+def outside_range(d: DistributionSpec, path: str, mode: str, high: float) -> str:
+    """Why draws of ``d`` could leave [0, high], what the parameter at ``path`` may hold ("" if they cannot)."""
+    lo, hi = support(d)
+    if lo >= 0 and hi <= high:
+        return ""
+    what = ("a payment delay, a share of each year's payments," if high < math.inf else
+            f"{'a multiplier of ' if mode == 'multiplicative' else ''}{_NAMES[path.split('.')[0]]}")
+    valid = "lie within [0, 1]" if high < math.inf else "be 0 or more"
+    bounded = ("a uniform, triangular or pert distribution with low ≥ 0 and high ≤ 1, a normal with low ≥ 0 and "
+               "high ≤ 1 (truncated), or discrete values within [0, 1]" if high < math.inf else
+               "a lognormal, a uniform, triangular or pert distribution with low ≥ 0, a normal with low ≥ 0 "
+               "(truncated), or discrete values ≥ 0")
+    return (f"the {d.kind} distribution on {path} can draw from {show(lo)} to {show(hi)}, but {what} must "
+            f"{valid}; use {bounded}")
+
+
+_NAMES = {"instruments": "an envelope", "match_sources": "a match capacity", "absorption": "an absorption capacity",
+          "objective": "an impact weight"}
 
 
 class FactorSpec(Noted):
@@ -163,14 +200,15 @@ class UncertaintySpec(Noted):
                                   f"{section}[{first[entry_id]}]); give each its own id"))
                 first.setdefault(entry_id, n)
         factor_ids = [f.id for f in self.factors]
+        known_factors = set(factor_ids)
         for n, p in enumerate(self.parameters):
-            if p.factor is not None and p.factor not in factor_ids:
+            if p.factor is not None and p.factor not in known_factors:
                 found.append((("parameters", n, "factor"), suggest(p.factor, factor_ids, "factor")))
         if self.correlation is not None:
             sources = factor_ids + [p.id for p in self.parameters if p.factor is None]
-            seen: set[str] = set()
+            known, seen = set(sources), set()
             for n, x in enumerate(self.correlation.between):
-                if x not in sources:
+                if x not in known:
                     found.append((("correlation", "between", n), suggest(x, sources, "independent source")
                                   + " (the factors and the parameters without a factor)"))
                 elif x in seen:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from fundsim.errors import Problem, ScenarioError
-from fundsim.scenario.fields import ID_PATTERN, NOTE_KEYS, Located, show, suggest
+from fundsim.scenario.fields import HINTS, ID_PATTERN, NOTE_KEYS, Located, show, suggest
 from fundsim.scenario.files import Origins, format_path
 from fundsim.scenario.schema import ScenarioSpec
 
@@ -43,15 +43,15 @@ def _ids(raw: dict[str, Any], section: str) -> list[tuple[int, str]]:
     return [(n, e["id"]) for n, e in enumerate(entries) if isinstance(e, dict) and isinstance(e.get("id"), str)]
 
 
-def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, set[Any]], list[Problem]]:
+def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, frozenset[Any]], list[Problem]]:
     """Ids each section declares (the validation context) and the duplicated ones."""
-    context: dict[str, set[Any]] = {}
+    context: dict[str, frozenset[Any]] = {}
     problems: list[Problem] = []
     for kind, section in _SECTIONS.items():
         if not isinstance(raw.get(section, [] if section in _OPTIONAL else None), list):
             continue  # missing or malformed: reported as such; references to it are not checked
         found = _ids(raw, section)
-        context[kind] = {i for _, i in found}
+        context[kind] = frozenset(i for _, i in found)
         first: dict[str, int] = {}
         counts = Counter(i for _, i in found)
         for n, i in found:
@@ -68,12 +68,13 @@ def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, set[Any]]
             ))
     regions = raw.get("regions")
     if isinstance(regions, list):
-        context["group"] = {e["group"] for e in regions if isinstance(e, dict) and isinstance(e.get("group"), str)}
+        context["group"] = frozenset(e["group"] for e in regions
+                                     if isinstance(e, dict) and isinstance(e.get("group"), str))
     years = raw.get("years")
     if isinstance(years, list) and years and all(
         isinstance(y, int) and not isinstance(y, bool) and 1900 <= y <= 2200 for y in years
     ):
-        context["year"] = set(years)
+        context["year"] = frozenset(years)
     return context, problems
 
 
@@ -271,7 +272,7 @@ def validate_spec(raw: dict[str, Any], origins: Origins) -> ScenarioSpec:
         raise ScenarioError([_located(origins, (), f"a scenario is a mapping of sections, got {show(raw)}")])
     context, problems = _context(raw, origins)
     try:
-        spec = ScenarioSpec.model_validate(raw, context=context)
+        spec = ScenarioSpec.model_validate(raw, context={**context, "hints": [HINTS]})
     except ValidationError as exc:
         for err in exc.errors():
             problems.extend(_problems_of(dict(err), origins))
@@ -298,13 +299,18 @@ def _duplicates(entries: list[Any], key: str, path: tuple[Any, ...], what: str, 
 
 def _limits_cross(entries: list[Any], key: str, path: tuple[Any, ...], origins: Origins) -> list[Problem]:
     """Several limit entries for one label all hold; their tightest min must not exceed their tightest max."""
+    lows: dict[str, tuple[float, int]] = {}
+    highs: dict[str, tuple[float, int]] = {}
+    for n, e in enumerate(entries):
+        label = getattr(e, key)
+        if e.min is not None and (label not in lows or e.min > lows[label][0]):
+            lows[label] = (e.min, n)
+        if e.max is not None and (label not in highs or e.max < highs[label][0]):
+            highs[label] = (e.max, n)
     found = []
-    for label in dict.fromkeys(getattr(e, key) for e in entries):
-        mine = [(n, e) for n, e in enumerate(entries) if getattr(e, key) == label]
-        lows = [(e.min, n) for n, e in mine if e.min is not None]
-        highs = [(e.max, n) for n, e in mine if e.max is not None]
-        if lows and highs and max(lows)[0] > min(highs)[0]:
-            (lo, n_lo), (hi, n_hi) = max(lows), min(highs)
+    for label, (lo, n_lo) in lows.items():
+        if label in highs and lo > highs[label][0]:
+            hi, n_hi = highs[label]
             found.append(_located(origins, (*path, n_lo, "min"), f"the limits for {label!r} contradict each "
                                   f"other: min {lo:g} here, max {hi:g} at {format_path((*path, n_hi))}"))
     return found
