@@ -160,16 +160,14 @@ def _draws_in(bounds: list[tuple[int, int]], chunk_ids: Iterable[int]) -> int:
 
 
 def _run_chunks(tasks: list[tuple[Any, ...]], todo: list[int], bounds: list[tuple[int, int]],
-                disk: ZarrStore | None, pool: Any, kept: set[int],
-                on_chunk: Callable[[int], None] | None) -> dict[int, xr.Dataset]:
-    """Run the chunks ``todo`` on ``pool``: into the store (adding each to ``kept``) or into memory."""
+                disk: ZarrStore | None, pool: Any, on_chunk: Callable[[int], None] | None) -> dict[int, xr.Dataset]:
+    """Run the chunks ``todo`` on ``pool``: into the store or into memory."""
     parts: dict[int, xr.Dataset] = {}
     for i, part in pool.run(_chunk_task, tasks):
         n = todo[i]
         start, stop = bounds[n]
         if disk is not None:
             disk.write(n, part, start, stop, bounds[-1][1])
-            kept.add(n)
         else:
             parts[n] = part
         if on_chunk is not None:
@@ -268,12 +266,12 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     if on_chunk is not None and disk is not None:
         on_chunk(_draws_in(bounds, finished))
     tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
-    kept = set(finished)
     try:
         with _sigterm_as_interrupt(), _auto_executor(executor, mode, draws) as pool:
-            parts = _run_chunks(tasks, todo, bounds, disk, pool, kept, on_chunk)
+            parts = _run_chunks(tasks, todo, bounds, disk, pool, on_chunk)
             ran_on = {"executor": pool.name, "workers": pool.workers}
     except KeyboardInterrupt as exc:
+        kept = set() if disk is None else finished | disk.written
         raise Interrupted(None if disk is None else disk.path, len(kept), len(bounds),
                           _draws_in(bounds, kept)) from exc
     recomputed = [] if disk is None else disk.recomputed

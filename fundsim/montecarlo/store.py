@@ -17,11 +17,12 @@ Zarr format 2 keeps fixed-width text stable.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,16 @@ DIGEST_WIDTH = 32  # hex characters of a 16-byte BLAKE2b digest
 BOOKKEEPING = ("chunk_done", "chunk_digest")
 
 # Zarr warns about every file in a group folder that is not part of the hierarchy; the marker is fundsim's
-warnings.filterwarnings("ignore", message=f"Object at {re.escape(STORE_MARKER)} is not recognized",
-                        category=UserWarning)
+_MARKER_WARNING = f"Object at {re.escape(STORE_MARKER)} is not recognized"
+warnings.filterwarnings("ignore", message=_MARKER_WARNING, category=UserWarning)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Zarr's warning about the marker silenced for a block, whatever filters the caller has set."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_MARKER_WARNING, category=UserWarning)
+        yield
 
 
 def _fixed_text(ds: xr.Dataset) -> xr.Dataset:
@@ -81,13 +90,15 @@ class ZarrStore:
         self.n_chunks = len(self.bounds)
         self.created = False  # laid out for this run
         self.replace = is_fundsim_store(self.path)  # lay out anew (an older store of ours) on the first chunk
-        self.recomputed: list[int] = []
+        self.recomputed: list[int] = []  # chunks marked done that failed their check
+        self.written: set[int] = set()  # chunks written, read back and marked by this run
         if self.replace and self._has_group():
             self._adopt(force)
 
     def _has_group(self) -> bool:
         return (self.path / ".zgroup").exists() or (self.path / "zarr.json").exists()
 
+    @_quiet()
     def _adopt(self, force: bool) -> None:
         """Resume a store of the same run; refuse (or, with ``force``, plan to replace) one of another run."""
         attrs = self._stored_attrs()
@@ -147,6 +158,7 @@ class ZarrStore:
             return ""
         return h.hexdigest()
 
+    @_quiet()
     def finished(self) -> set[int]:
         """Chunks written and verified: marked done and still holding their recorded digest. A chunk that
         was marked but fails the check is listed in :attr:`recomputed` (it will be computed again)."""
@@ -189,6 +201,7 @@ class ZarrStore:
         xr.Dataset({name: (("chunk",), empty)}).to_zarr(self.path, mode="a", zarr_format=2, consolidated=False)
         return empty
 
+    @_quiet()
     def unmark_missing(self) -> int:
         """Unmark every chunk that holds a draw without a result (:func:`missing_mask`), so that the next run
         computes it again; return how many draws are missing."""
@@ -221,6 +234,7 @@ class ZarrStore:
                                                                    consolidated=False)
         self.created, self.replace = True, False
 
+    @_quiet()
     def write(self, chunk: int, part: xr.Dataset, start: int, stop: int, n_draws: int) -> None:
         """Write one chunk's results into its region, read them back, record their digest, mark it done."""
         part = _fixed_text(part.copy())
@@ -235,13 +249,16 @@ class ZarrStore:
         mark = xr.Dataset({"chunk_digest": (("chunk",), np.array([digest], dtype=f"<U{DIGEST_WIDTH}")),
                            "chunk_done": (("chunk",), np.array([True]))})
         mark.to_zarr(self.path, region={"chunk": slice(chunk, chunk + 1)}, zarr_format=2, consolidated=False)
+        self.written.add(chunk)
 
+    @_quiet()
     def update_attrs(self, extra: dict[str, Any]) -> None:
         import zarr
 
         group = zarr.open_group(str(self.path), mode="r+", zarr_format=2)
         group.attrs.update(_attrs_safe(extra))
 
+    @_quiet()
     def open(self) -> xr.Dataset:
         return xr.open_zarr(self.path, consolidated=False)
 
@@ -277,6 +294,7 @@ def draw_counts(run: xr.Dataset) -> dict[str, int]:
     return {"draws_failed": int((status != "optimal").sum()) - infeasible, "draws_infeasible": infeasible}
 
 
+@_quiet()
 def open_run(path: str | Path) -> xr.Dataset:
     """A Monte Carlo run written by :func:`fundsim.simulate` (or ``fundsim simulate --out``): its Zarr store
     or NetCDF file, loaded into memory."""
