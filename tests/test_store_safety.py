@@ -280,13 +280,16 @@ def test_an_interrupted_run_without_a_store_says_nothing_was_kept(monkeypatch: p
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_the_command_with_exit_130_and_the_chunks_kept(tmp_path: Path, sig: int) -> None:
+@pytest.mark.parametrize(("sig", "workers"), [(signal.SIGINT, "2"), (signal.SIGTERM, "1")],
+                         ids=["Ctrl-C to a pool's process group", "SIGTERM"])
+def test_a_signal_stops_the_command_with_exit_130_and_the_chunks_kept(tmp_path: Path, sig: int,
+                                                                      workers: str) -> None:
+    """Ctrl-C reaches every process of the terminal's group (the pool's workers too); SIGTERM the parent."""
     store = tmp_path / "stopped.zarr"
     child = subprocess.Popen([sys.executable, "-m", "fundsim.cli", "simulate", "scenarios/gam-2008-uncertain.yaml",
-                              "--draws", "60", "--chunk-size", "4", "--out", str(store)],
+                              "--draws", "60", "--chunk-size", "4", "--workers", workers, "--out", str(store)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "COLUMNS": "400"})
+                             start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.2)
@@ -296,7 +299,7 @@ def test_a_signal_stops_the_command_with_exit_130_and_the_chunks_kept(tmp_path: 
         except (OSError, KeyError, ValueError):  # not laid out yet, or being written
             continue
     assert child.poll() is None, "the run ended before it could be stopped"
-    child.send_signal(sig)
+    os.killpg(child.pid, sig) if sig == signal.SIGINT else child.send_signal(sig)
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 130, stderr
     found = re.search(r"interrupted: (\d+) of 15 chunks \((\d+) draws\) kept in .*stopped\.zarr; run the same "
@@ -305,6 +308,19 @@ def test_a_signal_stops_the_command_with_exit_130_and_the_chunks_kept(tmp_path: 
     kept = int(found.group(1))
     assert kept >= 2 and int(found.group(2)) == 4 * kept
     assert int(xr.open_zarr(store, consolidated=False)["chunk_done"].values.sum()) == kept
+    assert not _group_alive(child.pid, within=15), "a worker of the pool was left running"
+
+
+def _group_alive(group: int, within: float) -> bool:
+    """Whether a process of ``group`` still exists after ``within`` seconds (an exited worker is reaped by init)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 # ---- refused before any draw -------------------------------------------------------------------------------

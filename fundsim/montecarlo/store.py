@@ -92,6 +92,7 @@ class ZarrStore:
         self.replace = is_fundsim_store(self.path)  # lay out anew (an older store of ours) on the first chunk
         self.recomputed: list[int] = []  # chunks marked done that failed their check
         self.written: set[int] = set()  # chunks written, read back and marked by this run
+        self._arrays: list[tuple[str, Any, int]] = []  # the per-draw arrays, listed once the store is laid out
         if self.replace and self._has_group():
             self._adopt(force)
 
@@ -144,12 +145,15 @@ class ZarrStore:
                 found.append((name, array, dims.index("draw")))
         return found
 
-    def digest(self, start: int, stop: int, group: Any = None) -> str:
-        """BLAKE2b of draws ``start:stop`` of every per-draw array as stored ('' if they cannot be read)."""
-        group = self._group() if group is None else group
+    def digest(self, start: int, stop: int, arrays: list[tuple[str, Any, int]] | None = None) -> str:
+        """BLAKE2b of draws ``start:stop`` of every per-draw array as stored ('' if they cannot be read);
+        ``arrays`` are the store's :meth:`_draw_arrays` (listed once per run by default)."""
+        if arrays is None:
+            self._arrays = self._arrays or self._draw_arrays(self._group())
+            arrays = self._arrays
         h = hashlib.blake2b(digest_size=DIGEST_WIDTH // 2)
         try:
-            for name, array, axis in self._draw_arrays(group):
+            for name, array, axis in arrays:
                 where = tuple(slice(start, stop) if n == axis else slice(None) for n in range(array.ndim))
                 values = np.ascontiguousarray(array[where])
                 h.update(f"{name}|{values.dtype.str}|{values.shape}|".encode())
@@ -174,8 +178,9 @@ class ZarrStore:
             self.recomputed = list(range(self.n_chunks))
             return set()
         flags, digests = self._bookkeeping(group)
-        done = {n for n, (a, b) in enumerate(self.bounds)
-                if flags[n] and digests[n] and self.digest(a, b, group) == digests[n]}
+        arrays = self._draw_arrays(group)
+        done = {n for n, (a, b) in enumerate(self.bounds) if flags[n] and digests[n] and
+                self.digest(a, b, arrays) == digests[n]}
         self.recomputed = [n for n in range(self.n_chunks) if n not in done and (flags[n] or digests[n])]
         return done
 
@@ -217,6 +222,7 @@ class ZarrStore:
         """Lay the store out for every draw, from the shape of one chunk's results; mark it first."""
         if self.replace and is_fundsim_store(self.path):
             shutil.rmtree(self.path)
+        self._arrays = []
         self.path.mkdir(parents=True, exist_ok=True)
         mark_store(self.path)
         data = {name: _full(var, first.sizes, n_draws, len(first["draw"]))
