@@ -234,7 +234,7 @@ class ZarrStore:
         coords = {k: v for k, v in first.coords.items() if "draw" not in v.dims}
         layout = xr.Dataset(data, coords={**coords, "draw": np.arange(n_draws)})
         layout.attrs.update(_attrs_safe(self.provenance))
-        layout.attrs["store_variables"] = ",".join(sorted(n for n in data if n not in BOOKKEEPING))
+        layout.attrs["store_variables"] = ",".join(sorted(str(n) for n in data if n not in BOOKKEEPING))
         layout.to_zarr(self.path, mode="a", compute=False, zarr_format=2, consolidated=False)
         xr.Dataset({"draw": ("draw", np.arange(n_draws))}).to_zarr(self.path, mode="r+", zarr_format=2,
                                                                    consolidated=False)
