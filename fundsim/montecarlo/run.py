@@ -261,16 +261,18 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     bounds = list(chunks(draws, chunk_size))
     provenance = _provenance(scenario, mode, design, seed, draws, chunk_size, keep_allocations, cube)
     disk = ZarrStore(target, provenance, bounds, force) if target is not None else None
-    finished = set() if disk is None else disk.finished()
-    todo = [n for n in range(len(bounds)) if n not in finished]
-    if on_chunk is not None and disk is not None:
-        on_chunk(_draws_in(bounds, finished))
-    tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
+    finished: set[int] = set()
     try:
-        with _sigterm_as_interrupt(), _auto_executor(executor, mode, draws) as pool:
-            parts = _run_chunks(tasks, todo, bounds, disk, pool, on_chunk)
-            ran_on = {"executor": pool.name, "workers": pool.workers}
-    except KeyboardInterrupt as exc:
+        with _sigterm_as_interrupt():
+            finished = set() if disk is None else disk.finished()
+            todo = [n for n in range(len(bounds)) if n not in finished]
+            if on_chunk is not None and disk is not None:
+                on_chunk(_draws_in(bounds, finished))
+            tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
+            with _auto_executor(executor, mode, draws) as pool:
+                parts = _run_chunks(tasks, todo, bounds, disk, pool, on_chunk)
+                ran_on = {"executor": pool.name, "workers": pool.workers}
+    except KeyboardInterrupt as exc:  # what is verified in the store stays; a chunk checked or written half is redone
         kept = set() if disk is None else finished | disk.written
         raise Interrupted(None if disk is None else disk.path, len(kept), len(bounds),
                           _draws_in(bounds, kept)) from exc
