@@ -16,7 +16,6 @@ from rich.table import Table
 from rich.text import Text
 
 from fundsim.cli.common import (
-    EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
     app,
     cell,
@@ -204,65 +203,91 @@ def simulate(
     mode: str = typer.Option("reoptimise", help="reoptimise (best plan per draw) or stress (a fixed --plan)"),
     plan: Path = typer.Option(None, help="for --mode stress: the plan, a .nc file written by 'fundsim solve'; "
                               "default: the scenario's own optimum"),
-    seed: int = typer.Option(0, help="draw k depends only on (seed, k)"),
+    seed: int = typer.Option(0, help="draw k depends only on (seed, k); 0 to 2**63 - 1"),
     design: str = typer.Option("random", help="random, lhs or sobol"),
     chunk_size: int = typer.Option(None, min=1, help="draws per chunk (does not change the numbers)"),
     out_file: Path = typer.Option(None, "--out", "-o", help="a .zarr folder (written chunk by chunk; run the "
                                   "same command again to resume a stopped run) or a .nc file"),
+    force: bool = typer.Option(False, "--force", help="replace a .zarr store that holds another run"),
     workers: int = typer.Option(None, min=1, help="local worker processes (default: one per core, for large runs)"),
     scheduler: str = typer.Option(None, help="run on a Dask cluster: its scheduler address, tcp://host:port"),
 ) -> None:
-    """Run a scenario under its declared uncertainty: print distributions, binding frequencies, money at risk."""
+    """Run a scenario under its declared uncertainty: print distributions, binding frequencies, money at risk.
+
+    Ctrl-C (or SIGTERM) stops the run and exits 130; the chunks already in a .zarr store are kept, and the
+    same command resumes them after checking each one."""
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from fundsim.montecarlo import binding_frequency, summary
+    from fundsim.montecarlo import Interrupted, binding_frequency, summary
     from fundsim.montecarlo import simulate as run_simulation
     from fundsim.montecarlo.executors import ProcessExecutor
+    from fundsim.outputs import OutputError, atomic_file, check_output
+    from fundsim.scenario.files import read_tree
+
+    def nothing_kept() -> str:
+        unwritten = f"; {out_file} was not written" if out_file is not None else ""
+        return f"interrupted: nothing was kept (only a .zarr --out keeps the chunks a run finished){unwritten}"
 
     if out_file is not None and out_file.suffix not in (".nc", ".zarr"):
-        err.print(f"--out {out_file}: use a .zarr folder or a .nc file")
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise fail(f"--out {out_file}: use a .zarr folder or a .nc file")
+    sc = load(scenario)
+    inputs = {scenario, *(Path(f) for f, _ in read_tree(scenario)[1].values()), *([plan] if plan else [])}
+    try:  # before any work: never over a folder fundsim did not make, an input, or into a file
+        if out_file is not None:
+            check_output(out_file, kinds=(".nc", ".zarr"), inputs=inputs)
+    except OutputError as exc:
+        raise fail(str(exc)) from None
     executor = scheduler if scheduler is not None else (ProcessExecutor(workers) if workers else None)
     store = out_file if out_file is not None and out_file.suffix == ".zarr" else None
-    sc = load(scenario)
     try:
         the_plan = plan if plan is not None else (solve_scenario(sc) if mode == "stress" else None)
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as bar:
-            task = bar.add_task(f"{mode} {sc.name}", total=draws)
+            task = bar.add_task(escape(f"{mode} {sc.name}"), total=draws)
             run = run_simulation(sc, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
-                                 plan=the_plan, executor=executor, store=store,
+                                 plan=the_plan, executor=executor, store=store, force=force,
                                  on_chunk=lambda n: bar.advance(task, n))
+    except Interrupted as exc:
+        raise fail(f"interrupted: {exc.chunks_kept} of {exc.n_chunks} chunks ({exc.draws_kept:,} draws) kept in "
+                   f"{exc.store}; run the same command again to resume" if exc.store is not None else
+                   nothing_kept(), 130) from None
+    except KeyboardInterrupt:
+        raise fail(nothing_kept(), 130) from None
     except (ValueError, OSError) as exc:
-        err.print(f"[bold red]{scenario}: {exc}[/]", highlight=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(f"{scenario}: {exc}") from None
     except InfeasibleError as exc:
-        err.print(f"[bold red]{scenario}: the plan to stress-test is infeasible[/] — {exc.message}")
+        err.print(text((f"{scenario}: the plan to stress-test is infeasible", "bold red"), f" — {exc.message}"))
         raise typer.Exit(EXIT_INFEASIBLE) from None
     except SolverError as exc:
         raise solver_failed(exc, scenario) from None
     a = run.attrs
     done = int(a.get("draws_computed", draws))
     resumed = f"; resumed: {draws - done:,} draws were in the store already" if done < draws else ""
-    out.print(f"[bold]{sc.name}[/]: {draws:,} draws, {mode}, {design} design, seed {seed}; {done:,} computed in "
-              f"{a['wall_seconds']:.2f} s ({done / a['wall_seconds']:,.0f} draws/s){resumed}", highlight=False)
+    out.print(text((sc.name, "bold"), f": {draws:,} draws, {mode}, {design} design, seed {seed}; {done:,} computed "
+                   f"in {a['wall_seconds']:.2f} s ({done / a['wall_seconds']:,.0f} draws/s){resumed}"))
+    if a.get("chunks_recomputed"):
+        n = int(a["chunks_recomputed"])
+        out.print(text(f"recomputed {n} chunk{'s' if n != 1 else ''} ({int(a['draws_recomputed']):,} draws) that "
+                       "the store marked done but that failed their check (missing, damaged or unreadable)"))
     if "status" in run:
-        bad = int((run["status"] != "optimal").sum())
-        out.print(f"infeasible or failed draws: {bad:,} of {draws:,}", highlight=False)
+        failed, infeasible_draws = int(a["draws_failed"]), int(a["draws_infeasible"])
+        out.print(text(f"infeasible or failed draws: {failed + infeasible_draws:,} of {draws:,} "
+                       f"({infeasible_draws:,} infeasible, {failed:,} failed: a solver stop)"))
     print_frame(summary(run), "Distribution over the draws")
     if mode == "reoptimise":
         freq = binding_frequency(run).head(15).set_index("rule")
         print_frame(freq, "How often each rule binds (share of draws) and its mean shadow price then")
     if out_file is not None and store is None:
         try:
-            out_file.parent.mkdir(parents=True, exist_ok=True)
-            run.to_netcdf(out_file)
+            with atomic_file(out_file) as tmp:
+                run.to_netcdf(tmp)
+        except KeyboardInterrupt:
+            raise fail(f"interrupted: {out_file} was not written", 130) from None
         except OSError as exc:
-            err.print(f"--out {out_file}: cannot write the file: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            raise fail(f"--out {out_file}: cannot write the file: {exc.strerror or exc}") from None
     if out_file is not None:
-        out.print(f"wrote {out_file}", highlight=False)
-
+        wrote(out_file)
 
 
 @app.command(epilog=exit_codes(0, 2, 4, 130))

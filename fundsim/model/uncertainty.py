@@ -17,7 +17,7 @@ from scipy import stats
 __all__ = ["KINDS", "MAX_SEED", "Distribution", "Factor", "UncertainParameter", "Uncertainty", "check_seed"]
 
 KINDS = ("normal", "lognormal", "uniform", "triangular", "pert", "discrete")
-MAX_SEED = 2**128  # SeedSequence takes any size, but a seed longer than its 128-bit pool adds nothing
+MAX_SEED = 2**63  # seeds go up to 2**63 - 1, which every output format (NetCDF attributes included) stores as a number
 
 
 def check_seed(seed: object, name: str = "seed") -> int:
@@ -29,7 +29,7 @@ def check_seed(seed: object, name: str = "seed") -> int:
     >>> check_seed(1.5)
     Traceback (most recent call last):
     ...
-    ValueError: seed must be a whole number from 0 to 2**128 - 1; got 1.5 (a float): write 1 or 2
+    ValueError: seed must be a whole number from 0 to 2**63 - 1; got 1.5 (a float): write 1 or 2
     """
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_) and 0 <= int(seed) < MAX_SEED:
         return int(seed)
@@ -39,7 +39,7 @@ def check_seed(seed: object, name: str = "seed") -> int:
         hint = ": write " + " or ".join(map(str, near))
     what = "boolean" if isinstance(seed, bool | np.bool_) else type(seed).__name__
     kind = f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
-    raise ValueError(f"{name} must be a whole number from 0 to 2**128 - 1; got {seed!r} ({kind}){hint}")
+    raise ValueError(f"{name} must be a whole number from 0 to 2**63 - 1; got {seed!r} ({kind}){hint}")
 
 
 @dataclass(frozen=True)

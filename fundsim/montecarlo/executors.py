@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -34,10 +35,16 @@ class SequentialExecutor:
             yield index, fn(task)
 
 
+def _leave_interrupts_to_the_parent() -> None:
+    """A pool worker ignores Ctrl-C: the parent alone decides, keeps what is written and stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ProcessExecutor:
     """A local process pool (``spawn`` start method: safe in notebooks and with threaded libraries).
 
     At most ``2 × workers`` chunks are in flight, so memory stays bounded however many draws a run has.
+    Workers ignore Ctrl-C (the terminal sends it to every process of the group); the parent stops them.
     """
 
     name = "processes"
@@ -47,7 +54,8 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ProcessExecutor:
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_leave_interrupts_to_the_parent)
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:

@@ -19,6 +19,7 @@ import xarray as xr
 
 from fundsim._version import __version__
 from fundsim.model import Scenario
+from fundsim.montecarlo.checks import check_memory, workers_of
 from fundsim.montecarlo.executors import executor_for
 from fundsim.montecarlo.numbers import DrawnNumbers, drawn_numbers
 from fundsim.montecarlo.reoptimise import Reoptimiser
@@ -143,6 +144,8 @@ def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimis
     values = np.atleast_2d(np.asarray(values, dtype=float))
     chunk_size = 100 if chunk_size is None else chunk_size
     _check(scenario, values, mode, chunk_size)
+    check_memory(scenario, len(values), mode, "random", keep_allocations, chunk_size, in_memory=True,
+                 workers=workers_of(executor))
     began = time.perf_counter()
     cube = None
     if mode == "stress":

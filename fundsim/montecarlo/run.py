@@ -6,10 +6,13 @@ numbers of a run do not depend on how it is split into chunks or where the chunk
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +22,18 @@ import xarray as xr
 from fundsim._version import __version__
 from fundsim.model import Scenario
 from fundsim.model.uncertainty import check_seed
+from fundsim.montecarlo.checks import check_memory, check_plan_file, check_store, workers_of
 from fundsim.montecarlo.design import DESIGNS, UNIFORMS, parameter_values, unit_design
 from fundsim.montecarlo.executors import executor_for
 from fundsim.montecarlo.numbers import drawn_numbers
 from fundsim.montecarlo.reoptimise import Reoptimiser
-from fundsim.montecarlo.store import ZarrStore
+from fundsim.montecarlo.store import ZarrStore, draw_counts
 from fundsim.montecarlo.stress import stress_test
+from fundsim.outputs import OutputError
 from fundsim.results import Allocation, open_allocation
 from fundsim.results.allocation import CUBE
 
-__all__ = ["MODES", "chunks", "simulate"]
+__all__ = ["MODES", "Interrupted", "chunks", "simulate"]
 
 MODES = ("reoptimise", "stress")
 
@@ -45,7 +50,7 @@ def _plan_cube(sc: Scenario, plan: Allocation | xr.Dataset | str | Path | None) 
         raise ValueError("stress mode needs a plan: plan=fs.solve(sc), an Allocation, or a NetCDF file written "
                          "by Allocation.save")
     if isinstance(plan, str | Path):
-        plan = open_allocation(plan)
+        plan = open_allocation(check_plan_file(plan))
     data = plan.data if isinstance(plan, Allocation) else plan
     coords = sc.coords()
     for dim, labels in coords.items():
@@ -110,21 +115,87 @@ def _auto_executor(executor: Any, mode: str, draws: int) -> Any:
     return executor_for(executor)
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (or SIGTERM) after ``chunks_kept`` of its ``n_chunks`` chunks (``draws_kept``
+    draws) were written and verified in ``store`` (``None``: a run in memory, of which nothing is kept).
+
+    It is a :class:`KeyboardInterrupt`, so that code catching ``Exception`` does not swallow the user's stop.
+    """
+
+    def __init__(self, store: Path | None, chunks_kept: int, n_chunks: int, draws_kept: int) -> None:
+        self.store, self.chunks_kept, self.n_chunks, self.draws_kept = store, chunks_kept, n_chunks, draws_kept
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        if self.store is None:
+            return "interrupted: nothing was kept (only a .zarr store keeps the chunks a run has finished)"
+        return (f"interrupted: {self.chunks_kept} of {self.n_chunks} chunks ({self.draws_kept:,} draws) kept in "
+                f"{self.store}; the same run resumes from there")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.store, self.chunks_kept, self.n_chunks, self.draws_kept))
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """For the duration of a run, SIGTERM stops it as Ctrl-C does (what is written is kept); the previous
+    handler is put back after. Only the main thread can set handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _draws_in(bounds: list[tuple[int, int]], chunk_ids: Iterable[int]) -> int:
+    return sum(bounds[n][1] - bounds[n][0] for n in chunk_ids)
+
+
+def _run_chunks(tasks: list[tuple[Any, ...]], todo: list[int], bounds: list[tuple[int, int]],
+                disk: ZarrStore | None, pool: Any, on_chunk: Callable[[int], None] | None) -> dict[int, xr.Dataset]:
+    """Run the chunks ``todo`` on ``pool``: into the store or into memory."""
+    parts: dict[int, xr.Dataset] = {}
+    for i, part in pool.run(_chunk_task, tasks):
+        n = todo[i]
+        start, stop = bounds[n]
+        if disk is not None:
+            disk.write(n, part, start, stop, bounds[-1][1])
+        else:
+            parts[n] = part
+        if on_chunk is not None:
+            on_chunk(stop - start)
+    return parts
+
+
+def _inputs(scenario: Scenario, plan: object) -> list[str | Path | None]:
+    """The run's own input files, which its store must not overwrite."""
+    return [scenario.source_file, plan if isinstance(plan, str | Path) else None]
+
+
 def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise", seed: int = 0,
              design: str = "random", chunk_size: int | None = None, keep_allocations: bool = False,
              plan: Allocation | xr.Dataset | str | Path | None = None, executor: Any = None,
-             store: str | Path | None = None, on_chunk: Callable[[int], None] | None = None,
+             store: str | Path | None = None, force: bool = False, on_chunk: Callable[[int], None] | None = None,
              progress: bool = False) -> xr.Dataset:
     """Run a scenario under its declared uncertainty.
 
     Parameters
     ----------
     scenario : a scenario with an ``uncertainty:`` section
-    draws : number of draws
+    draws : number of draws (at most the limit ``draws`` of :mod:`fundsim.limits`, and what fits in memory)
     mode : ``"reoptimise"``: the best allocation is found again for every draw (sifted from the
         scenario's optimum: :class:`~fundsim.solvers.sifting.Sifting`); ``"stress"``: the fixed ``plan``
         is evaluated under every draw, vectorised
-    seed : draw k's numbers depend only on (seed, k) (random design) or on (seed, draws) (lhs, sobol)
+    seed : a whole number from 0 to 2**63 - 1; draw k's numbers depend only on (seed, k) (random design) or
+        on (seed, draws) (lhs, sobol)
     design : ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"`` (scrambled)
     chunk_size : draws per chunk (does not change the numbers); default 100 (reoptimise), 10,000 (stress)
     keep_allocations : also keep every draw's full ``eu`` cube (memory grows with draws; use a ``store``)
@@ -134,6 +205,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
         and sequential otherwise. The numbers are the same on every executor.
     store : a ``.zarr`` folder: results are written chunk by chunk and a restarted run with the same
         arguments resumes where it stopped; the returned Dataset then reads lazily from the store
+    force : replace a ``store`` that holds another run (by default such a store is refused)
     on_chunk : called with the number of draws of each finished chunk (progress bars)
     progress : show a progress bar (terminal or notebook)
 
@@ -144,70 +216,116 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     ``shadow_<rule>`` (each rule by its own dims, prefixed with its name). Stress:
     ``realised_objective``, ``lost_to_decommitment``, ``lost_by_region|instrument``, ``payment_backlog``,
     ``cofin_shortfall``, ``envelope_excess``, ``spent_by_pillar|region``. The run's provenance is in
-    ``attrs``.
+    ``attrs``, with ``draws_computed``, ``draws_failed`` (a solver stop), ``draws_infeasible``,
+    ``chunks_recomputed`` and ``draws_recomputed`` (chunks of the store that failed their check).
+
+    Raises
+    ------
+    fundsim.outputs.OutputError
+        Before any draw: the store is a folder fundsim did not make (it is never emptied), one of the run's
+        inputs, in an unwritable place, or holds another run (without ``force``).
+    fundsim.limits.LimitError
+        Before any draw: more draws than the limit ``draws``, or results that would not fit in memory.
+    Interrupted
+        Ctrl-C or SIGTERM: the chunks already in the store are kept (they are verified and resumed by the
+        same call); a pool's processes are stopped.
+
+    Notes
+    -----
+    What a store guarantees. A store folder carries fundsim's marker (:data:`fundsim.outputs.STORE_MARKER`);
+    a folder without it is never written into or emptied. A store holds one run (:data:`~fundsim.montecarlo.
+    store.RUN_KEYS`): the same call resumes it, another run is refused unless ``force=True``. Every chunk is
+    read back after it is written and its BLAKE2b digest recorded; on resume each chunk marked done is checked
+    against its digest, and a chunk whose file is deleted, damaged or unreadable, or whose marks are gone, is
+    computed again and counted in ``chunks_recomputed``. A run is never returned while a draw has no result.
 
     Examples
     --------
     >>> import fundsim as fs
     >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
     >>> run = fs.simulate(sc, draws=20, seed=7)
-    >>> run.sizes["draw"], set(run["status"].values)
-    (20, {'optimal'})
+    >>> run.sizes["draw"], set(run["status"].values), run.attrs["draws_failed"]
+    (20, {'optimal'}, 0)
     """
     if progress:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"{mode} {scenario.name}", total=draws)
-
-            def advance(n: int) -> None:
-                bar.advance(task, n)
-                if on_chunk is not None:
-                    on_chunk(n)
-
-            return simulate(scenario, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
-                            keep_allocations=keep_allocations, plan=plan, executor=executor, store=store,
-                            on_chunk=advance)
+        return _with_progress(scenario, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
+                              keep_allocations=keep_allocations, plan=plan, executor=executor, store=store,
+                              force=force, on_chunk=on_chunk)
     chunk_size = (10_000 if mode == "stress" else 100) if chunk_size is None else chunk_size
     seed = check_seed(seed)  # 1.5 would run as 1 and be recorded as 1.5
     _check(scenario, draws, mode, design, chunk_size)
+    target = None if store is None else check_store(store, _inputs(scenario, plan))
+    check_memory(scenario, draws, mode, design, keep_allocations, chunk_size, in_memory=target is None,
+                 workers=workers_of(executor))
     began = time.perf_counter()
     cube = _plan_cube(scenario, plan) if mode == "stress" else None
     bounds = list(chunks(draws, chunk_size))
-    provenance = {
-        "scenario": scenario.name, "scenario_hash": scenario.digest, "mode": mode, "design": design,
+    provenance = _provenance(scenario, mode, design, seed, draws, chunk_size, keep_allocations, cube)
+    disk = ZarrStore(target, provenance, bounds, force) if target is not None else None
+    finished: set[int] = set()
+    try:
+        with _sigterm_as_interrupt():
+            finished = set() if disk is None else disk.finished()
+            todo = [n for n in range(len(bounds)) if n not in finished]
+            if on_chunk is not None and disk is not None:
+                on_chunk(_draws_in(bounds, finished))
+            tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
+            with _auto_executor(executor, mode, draws) as pool:
+                parts = _run_chunks(tasks, todo, bounds, disk, pool, on_chunk)
+                ran_on = {"executor": pool.name, "workers": pool.workers}
+    except KeyboardInterrupt as exc:  # what is verified in the store stays; a chunk checked or written half is redone
+        kept = set() if disk is None else finished | disk.written
+        raise Interrupted(None if disk is None else disk.path, len(kept), len(bounds),
+                          _draws_in(bounds, kept)) from exc
+    recomputed = [] if disk is None else disk.recomputed
+    finish = {**ran_on, "wall_seconds": time.perf_counter() - began, "draws_computed": _draws_in(bounds, todo),
+              "chunks_recomputed": len(recomputed), "draws_recomputed": _draws_in(bounds, recomputed)}
+    return _stored(disk, finish) if disk is not None else _in_memory(parts, {**provenance, **finish})
+
+
+def _with_progress(scenario: Scenario, draws: int, **kwargs: Any) -> xr.Dataset:
+    """:func:`simulate` with a progress bar (terminal or notebook)."""
+    from rich.progress import Progress
+
+    on_chunk = kwargs.pop("on_chunk")
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"{kwargs['mode']} {scenario.name}", total=draws)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            if on_chunk is not None:
+                on_chunk(n)
+
+        return simulate(scenario, draws, on_chunk=advance, **kwargs)
+
+
+def _provenance(sc: Scenario, mode: str, design: str, seed: int, draws: int, chunk_size: int,
+                keep_allocations: bool, cube: np.ndarray | None) -> dict[str, Any]:
+    """What a run is: its :data:`~fundsim.montecarlo.store.RUN_KEYS` and where it ran."""
+    return {
+        "scenario": sc.name, "scenario_hash": sc.digest, "mode": mode, "design": design,
         "uniforms": UNIFORMS if design == "random" else "scipy.stats.qmc", "seed": seed,
         "draws": draws, "chunk_size": chunk_size, "keep_allocations": int(keep_allocations),
         "plan_hash": "" if cube is None else hashlib.sha256(cube.tobytes()).hexdigest()[:16],
         "fundsim_version": __version__, "solver": "highs", "solver_version": _highs_version(),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
-    disk = ZarrStore(store, provenance, len(bounds)) if store is not None else None
-    finished = set() if disk is None else disk.finished()
-    todo = [n for n in range(len(bounds)) if n not in finished]
-    if on_chunk is not None and disk is not None:
-        on_chunk(sum(bounds[n][1] - bounds[n][0] for n in range(len(bounds)) if n not in todo))
-    tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
-    parts: dict[int, xr.Dataset] = {}
-    with _auto_executor(executor, mode, draws) as pool:
-        for i, part in pool.run(_chunk_task, tasks):
-            n = todo[i]
-            start, stop = bounds[n]
-            if disk is not None:
-                disk.write(n, part, start, stop, draws)
-            else:
-                parts[n] = part
-            if on_chunk is not None:
-                on_chunk(stop - start)
-        ran_on = {"executor": pool.name, "workers": pool.workers}
-    computed = sum(bounds[n][1] - bounds[n][0] for n in todo)  # the rest was in the store already
-    finish = {**ran_on, "wall_seconds": time.perf_counter() - began, "draws_computed": computed}
-    if disk is not None:
-        disk.update_attrs(finish)
-        return disk.open()
+
+
+def _stored(disk: ZarrStore, finish: dict[str, Any]) -> xr.Dataset:
+    """The finished run in its store, once every draw is verified to have a result."""
+    lost = disk.unmark_missing()
+    if lost:
+        raise OutputError(disk.path, f"{lost:,} draws have no result in the store although their chunks were "
+                                     "written; their chunks are unmarked: run the same command again to compute them")
+    disk.update_attrs({**finish, **draw_counts(disk.open())})
+    return disk.open()
+
+
+def _in_memory(parts: dict[int, xr.Dataset], attrs: dict[str, Any]) -> xr.Dataset:
     out = xr.concat([parts[n] for n in sorted(parts)], dim="draw", data_vars="minimal", coords="minimal",
                     compat="override")
-    out.attrs.update({**provenance, **finish})
+    out.attrs.update({**attrs, **draw_counts(out)})
     return out
 
 

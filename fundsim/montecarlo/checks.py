@@ -1,0 +1,124 @@
+"""Checks a Monte Carlo run makes before any work: its seed, its plan file, its store path and its memory.
+
+Everything here runs before the first draw, so that a run that cannot finish, or could only finish by
+writing over something of the user's, is refused at once (a :class:`ValueError`, exit 2 in the CLI) and
+not after hours of work.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from math import prod
+from pathlib import Path
+
+import xarray as xr
+
+from fundsim.limits import LimitError, check, current
+from fundsim.model import Scenario
+from fundsim.outputs import check_output
+
+__all__ = ["available_memory", "check_memory", "check_plan_file", "check_store",
+           "per_draw_bytes"]
+
+
+def check_plan_file(path: str | Path) -> Path:
+    """Refuse a ``plan`` path that is not a regular ``.nc`` file, or that holds a Monte Carlo run."""
+    p = Path(path)
+    plan_is = "a plan is a .nc file written by 'fundsim solve --out' or Allocation.save"
+    if not p.exists():
+        raise ValueError(f"plan {p}: no such file; {plan_is}")
+    if p.is_dir():
+        raise ValueError(f"plan {p}: this is a folder (a Monte Carlo .zarr store?), not a plan; {plan_is}")
+    if not stat.S_ISREG(p.stat().st_mode):
+        raise ValueError(f"plan {p}: not a regular file (a named pipe or a device); {plan_is}")
+    if p.suffix.lower() != ".nc":
+        raise ValueError(f"plan {p}: a {p.suffix or 'suffix-less'} file; {plan_is}")
+    try:
+        with xr.open_dataset(p) as ds:
+            is_run = "draw" in ds.dims
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"plan {p}: cannot be read as NetCDF ({exc}); {plan_is}") from None
+    if is_run:
+        raise ValueError(f"plan {p}: this is a Monte Carlo run written by 'fundsim simulate', not a plan; {plan_is}")
+    return p
+
+
+def check_store(store: str | Path, inputs: Iterable[str | Path | None]) -> Path:
+    """The store path, refused (:class:`~fundsim.outputs.OutputError`) if it is not a ``.zarr`` path fundsim may
+    write: a folder that is not a fundsim store, one of the run's ``inputs``, an unwritable parent."""
+    return check_output(store, kinds=(".zarr",), inputs=[p for p in inputs if p], option="store (--out)")
+
+
+def per_draw_bytes(sc: Scenario, mode: str, keep_allocations: bool) -> int:
+    """Bytes one draw's results take in memory (an estimate from the scenario's sizes, on the high side)."""
+    n_par = len(sc.uncertainty.parameters) if sc.uncertainty is not None else 0
+    n_i, n_p, n_r, n_y, n_q = (len(sc.instrument_ids), len(sc.priority_ids), len(sc.region_ids), len(sc.years),
+                               len(sc.pillar_ids))
+    if mode == "stress":
+        return 8 * (8 + 2 * n_r + 2 * n_i + n_q + n_par)
+    from fundsim.lp import assemble
+
+    blocks = assemble(sc).constraints
+    shadows = sum(prod(b.shape) for name, b in blocks.items() if name != "total_eu_definition")
+    cube = n_i * n_p * n_r * n_y if keep_allocations else 0
+    text = 2 * 120  # status and diagnosis: a pointer and a short string each
+    return 8 * (8 + n_q + n_r + n_r + n_i + n_y + n_par + shadows + cube) + text
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux ``MemAvailable``, else ``os.sysconf`` free pages), or ``None``."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} PB"
+
+
+def check_memory(sc: Scenario, draws: int, mode: str, design: str, keep_allocations: bool, chunk_size: int,
+                 in_memory: bool, workers: int) -> None:
+    """Refuse, before any draw, a run whose results would not fit in the memory available.
+
+    The estimate is :func:`per_draw_bytes` × the draws held at once: every draw, twice (the chunks and their
+    concatenation) when the run is kept in memory; the chunks in flight with a store. A Latin-hypercube or
+    Sobol design is made whole for every chunk (draws × sources numbers). The budget is the available memory
+    × the limit ``memory_share``; the number of draws is bounded by the limit ``draws`` first.
+    """
+    check("draws", draws, f"{draws:,} draws")
+    available = available_memory()
+    if available is None:
+        return
+    held = 2 * draws if in_memory else min(draws, chunk_size * (2 * workers + 1))
+    n_sources = len(sc.uncertainty.sources) if sc.uncertainty is not None else 0
+    design_bytes = 0 if design == "random" else 16 * draws * n_sources * min(workers, -(-draws // chunk_size))
+    per_draw = per_draw_bytes(sc, mode, keep_allocations)
+    need = held * per_draw + design_bytes
+    share = current().memory_share
+    if need > share * available:
+        where = "held in memory until the end" if in_memory else "in flight"
+        raise LimitError("memory_share", round(need / available, 3), share,
+                         f"a run of {draws:,} draws needing about {_size(need)} ({_size(per_draw)} a draw, "
+                         f"{held:,} draws {where}; {_size(available)} of memory available; a .zarr store "
+                         "(--out run.zarr, store=) holds only the chunks in flight; or run fewer draws)")
+
+
+def workers_of(executor: object) -> int:
+    """How many chunks an executor runs at once (one per core for a pool made by default)."""
+    if executor == "sequential":
+        return 1
+    return int(getattr(executor, "workers", 0) or os.cpu_count() or 1)
