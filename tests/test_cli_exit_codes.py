@@ -200,8 +200,8 @@ def test_an_interrupted_simulation_keeps_its_store_and_resumes(tmp_path: Path,
     monkeypatch.setattr(montecarlo, "simulate", stopped_after_the_first_chunk)
     code, text = run(*args)
     assert code == EXIT_INTERRUPTED
-    assert text.endswith(f"interrupted: kept the chunks already computed in {store} — run the same command "
-                         "again to resume")
+    assert text.endswith(f"interrupted: 1 of 2 chunks (3 draws) kept in {store}; run the same command again "
+                         "to resume")
     monkeypatch.undo()
     code, text = run(*args)
     assert code == EXIT_OK and "resumed: 3 draws were in the store already" in text

@@ -49,7 +49,7 @@ def envelope(distribution: dict[str, Any], mode: str = "multiplicative") -> dict
     (2**63, "(an int)"),
 ])
 def test_a_seed_that_is_not_a_whole_number_is_refused(seed: Any, said: str) -> None:
-    with pytest.raises(ValueError, match=r"^seed must be a whole number from 0 to 2\*\*128 - 1") as info:
+    with pytest.raises(ValueError, match=r"^seed must be a whole number from 0 to 2\*\*63 - 1") as info:
         check_seed(seed)
     assert said in str(info.value)
 

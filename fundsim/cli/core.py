@@ -223,7 +223,7 @@ def simulate(
     from fundsim.montecarlo import simulate as run_simulation
     from fundsim.montecarlo.executors import ProcessExecutor
     from fundsim.outputs import OutputError, atomic_file, check_output
-    from fundsim.scenario.files import read_tree
+    from fundsim.scenario.extends import read_tree
 
     def nothing_kept() -> str:
         unwritten = f"; {out_file} was not written" if out_file is not None else ""
