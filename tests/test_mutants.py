@@ -85,6 +85,17 @@ def test_a_draw_of_negative_money_spends_nothing_of_it() -> None:
     assert float(eu.sel(instrument="enpi").sum()) == pytest.approx(40.0, abs=1e-6)
 
 
+def test_an_absolute_envelope_draw_gives_nothing_in_a_year_with_no_envelope() -> None:
+    """The ENPI with 20 EUR m in 2009 and none in 2010, half usable: a drawn envelope of 30 a year gives
+    15 usable in 2009 and 0 in 2010 (no usable share in a year without an envelope)."""
+    tpma, enpi = tutorial_data()["instruments"]
+    sc = tutorial([absolute("e", "instruments.enpi.envelope")],
+                  instruments=[tpma, {**enpi, "envelope": {2009: 20, 2010: 0}, "usable_share": 0.5}])
+    for _ in range(3):  # a result that depended on uninitialised memory would not hold every time
+        numbers = drawn_numbers(sc, np.array([[30.0], [30.0]]))
+        np.testing.assert_array_equal(numbers.usable[:, ENPI], [[15.0, 0.0], [15.0, 0.0]])
+
+
 def test_a_payment_delay_is_a_share_between_0_and_1() -> None:
     """Payment profile (0.6, 0.4): a delay above 1 moves everything one year (as 1 does), one below 0 moves
     nothing (as 0 does), and 0.25 moves a quarter of each year's payment."""
@@ -102,6 +113,32 @@ def test_without_a_delay_every_draw_has_the_scenario_profile() -> None:
     sc = tutorial([absolute("t", "instruments.tpma.envelope")])
     numbers = DrawnNumbers(np.ones((3, 2, 2)), (np.ones((3, 2)),), np.ones((3, 2, 2)), None)
     np.testing.assert_array_equal(numbers.profile(sc, TPMA), [[1.0]] * 3)
+
+
+def test_drawn_numbers_of_a_scenario_without_uncertainty_are_its_own() -> None:
+    """No uncertain parameter: each draw holds the scenario's own numbers (10 and 20 EUR m a year usable,
+    member states' 100, North Africa's absorption 25, the impact weights), and no delay."""
+    sc = fs.scenario_from_dict(tutorial_data())
+    numbers = drawn_numbers(sc, np.zeros((3, 0)))
+    np.testing.assert_array_equal(numbers.usable, [[[10.0, 10.0], [20.0, 20.0]]] * 3)
+    np.testing.assert_array_equal(numbers.match[0], [[100.0, 100.0]] * 3)
+    np.testing.assert_array_equal(numbers.absorption[:, NA], [[25.0, 25.0]] * 3)
+    assert sc.objective.impact is not None and numbers.weights is not None
+    np.testing.assert_array_equal(numbers.weights, np.repeat(np.asarray(sc.objective.impact.weights)[None], 3, 0))
+    assert numbers.delay is None
+
+
+def test_a_scenario_without_an_impact_term_draws_no_weights() -> None:
+    """Leverage alone (1 per EUR m of co-financing): the TPMA at half its money (5 a year, EU at most 80 %)
+    mobilises 10 · 0.2 / 0.8 = 2.5 EUR m of co-financing, the optimum of the drawn scenario."""
+    sc = tutorial([{"id": "t", "path": "instruments.tpma.envelope",
+                    "distribution": {"kind": "uniform", "low": 0.5, "high": 1.5}}],
+                  objective={"leverage": {"weight": 1.0}})
+    numbers = drawn_numbers(sc, np.array([[0.5]]))
+    assert numbers.weights is None
+    drawn = scenario_of_draw(sc, numbers, 0)
+    assert drawn.objective == sc.objective
+    assert fs.solve(drawn).objective == pytest.approx(2.5, abs=1e-9)
 
 
 # ---- scenario/files.py: keys that are not plain text ------------------------------------------------------
