@@ -86,11 +86,12 @@ def test_a_draw_of_negative_money_spends_nothing_of_it() -> None:
 
 
 def test_an_absolute_envelope_draw_gives_nothing_in_a_year_with_no_envelope() -> None:
-    """The ENPI with 20 EUR m in 2009 and none in 2010, half usable: a drawn envelope of 30 a year gives
-    15 usable in 2009 and 0 in 2010 (no usable share in a year without an envelope)."""
+    """The ENPI with 0.8 EUR m in 2009 and none in 2010, half usable: a drawn envelope of 30 a year gives
+    15 usable in 2009 (however small the envelope drawn over) and 0 in 2010 (no usable share in a year
+    without an envelope)."""
     tpma, enpi = tutorial_data()["instruments"]
     sc = tutorial([absolute("e", "instruments.enpi.envelope")],
-                  instruments=[tpma, {**enpi, "envelope": {2009: 20, 2010: 0}, "usable_share": 0.5}])
+                  instruments=[tpma, {**enpi, "envelope": {2009: 0.8, 2010: 0}, "usable_share": 0.5}])
     for _ in range(3):  # a result that depended on uninitialised memory would not hold every time
         numbers = drawn_numbers(sc, np.array([[30.0], [30.0]]))
         np.testing.assert_array_equal(numbers.usable[:, ENPI], [[15.0, 0.0], [15.0, 0.0]])
