@@ -142,6 +142,74 @@ def test_a_scenario_without_an_impact_term_draws_no_weights() -> None:
     assert fs.solve(drawn).objective == pytest.approx(2.5, abs=1e-9)
 
 
+# ---- montecarlo/stress.py: a plan under a draw, worked by hand -------------------------------------------
+TWO_BY_TWO = {
+    "name": "two-by-two", "years": [2009, 2010], "pillars": [{"id": "q1"}, {"id": "q2"}],
+    "regions": [{"id": "r1", "group": "south"}, {"id": "r2", "group": "south"}],
+    "priorities": [{"id": "p1", "pillar": "q1"}, {"id": "p2", "pillar": "q2"}],
+    "match_sources": [{"id": "ms", "capacity": 100}],
+    "instruments": [{"id": "i", "envelope": 30, "decommitment_window": 0,
+                     "cofinancing": {"max_eu_share": 0.8, "match_source": "ms"}}],
+    "absorption": {"basis": "eu", "capacity": {"r1": 1000}},
+    "uncertainty": {"parameters": [
+        {"id": "env", "path": "instruments.i.envelope",
+         "distribution": {"kind": "discrete", "values": [0.5], "probabilities": [1.0]}},
+        {"id": "ms", "path": "match_sources.ms.capacity", "mode": "absolute",
+         "distribution": {"kind": "discrete", "values": [3.0], "probabilities": [1.0]}},
+        {"id": "cap", "path": "absorption.capacity.r1", "mode": "absolute",
+         "distribution": {"kind": "discrete", "values": [10.0], "probabilities": [1.0]}}]},
+}
+
+
+def test_a_plan_under_a_draw_worked_by_hand() -> None:
+    """The plan: 12 (p1, pillar q1) and 4 (p2, q2) in r1 in 2009, 20 (p1) in r2 in 2010, all paid at once and
+    due the same year (window 0). The draw halves the usable money to 15 a year, lets the member states
+    match 3 a year and r1 absorb 10.
+
+    * envelope excess: 16 - 15 = 1 in 2009, 20 - 15 = 5 in 2010;
+    * co-financing at 0.2/0.8 = 0.25 per EUR m: 4 and 5 needed, 3 a year raised: 1 + 2 = 3 short;
+    * r1 pays 10 of its 16 in 2009 and loses 6, taken pro rata from its pillars: 4.5 of q1, 1.5 of q2;
+    * finally spent: q1 12 + 20 - 4.5 = 27.5, q2 4 - 1.5 = 2.5; r1 10, r2 20.
+    """
+    sc = fs.scenario_from_dict(TWO_BY_TWO)
+    eu = np.zeros(sc.eligible.shape)
+    eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 20.0
+    run = fs.simulate(sc, draws=2, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
+    np.testing.assert_allclose(run["envelope_excess"].sel(instrument="i"), [[1.0, 5.0]] * 2, atol=1e-12)
+    np.testing.assert_allclose(run["cofin_shortfall"], 3.0, atol=1e-12)
+    np.testing.assert_allclose(run["lost_by_region"], [[6.0, 0.0]] * 2, atol=1e-12)
+    np.testing.assert_allclose(run["lost_by_instrument"], [[6.0]] * 2, atol=1e-12)
+    np.testing.assert_allclose(run["lost_to_decommitment"], 6.0, atol=1e-12)
+    np.testing.assert_allclose(run["spent_by_pillar"], [[27.5, 2.5]] * 2, atol=1e-12)
+    np.testing.assert_allclose(run["spent_by_region"], [[10.0, 20.0]] * 2, atol=1e-12)
+    assert list(run["spent_by_pillar"]["pillar"].values) == ["q1", "q2"]
+    assert list(run["lost_by_region"]["region"].values) == ["r1", "r2"]
+
+
+def test_every_money_output_of_a_stress_run_is_labelled_in_eur_m() -> None:
+    """Figures label themselves from ``units`` and ``long_name`` (xarray's ``label_from_attrs``)."""
+    sc = fs.scenario_from_dict(TWO_BY_TWO)
+    eu = np.zeros(sc.eligible.shape)
+    eu[0, 0, 0, 0] = 12.0
+    run = fs.simulate(sc, draws=1, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
+    labels = {name: (run[name].attrs.get("units"), run[name].attrs.get("long_name")) for name in STRESS_LABELS}
+    assert labels == STRESS_LABELS
+    assert run["realised_objective"].dims == ("draw",) and run["envelope_excess"].dims == ("draw", "instrument", "year")
+
+
+STRESS_LABELS = {
+    "realised_objective": ("objective units", "objective of the plan under the draw"),
+    "lost_to_decommitment": ("EUR m", "EU money decommitted (not paid by n + window)"),
+    "lost_by_region": ("EUR m", "EU money lost"),
+    "lost_by_instrument": ("EUR m", "EU money lost"),
+    "payment_backlog": ("EUR m", "payments waiting for absorption capacity, summed over years"),
+    "cofin_shortfall": ("EUR m", "co-financing the match sources cannot raise"),
+    "envelope_excess": ("EUR m", "commitments above the drawn usable envelope"),
+    "spent_by_pillar": ("EUR m", "EU money finally spent"),
+    "spent_by_region": ("EUR m", "EU money finally spent"),
+}
+
+
 # ---- scenario/files.py: keys that are not plain text ------------------------------------------------------
 KEY_MESSAGE = "a mapping key must be plain text or a number, not a list, a mapping or a tagged value"
 
