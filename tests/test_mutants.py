@@ -186,6 +186,24 @@ def test_a_plan_under_a_draw_worked_by_hand() -> None:
     assert list(run["lost_by_region"]["region"].values) == ["r1", "r2"]
 
 
+@pytest.mark.parametrize(("weights", "returns", "expected"), [
+    ({"default": 1.0}, None, 45.0),
+    ({"default": 1.0, "by_pillar": {"q2": 2.0}}, {"breakpoints": [10], "slopes": [1.0, 0.5]}, 40.0)])
+def test_the_realised_objective_of_a_plan_worked_by_hand(weights: dict[str, Any], returns: dict[str, Any] | None,
+                                                         expected: float) -> None:
+    """Impact on total cost: each EUR m of EU money brings 0.25 of co-financing, 36 EU are 45 in all. With
+    q2 worth 2 and returns halving past 10 EUR m in a cell: (p1, r1) 15 gives 10 + 2.5, (p2, r1) 5 gives
+    2 · 5, (p1, r2) 25 gives 10 + 7.5: 40."""
+    spec = copy.deepcopy(TWO_BY_TWO)
+    spec["objective"] = {"impact": {"basis": "total", "weights": weights,
+                                    **({"diminishing_returns": returns} if returns else {})}}
+    sc = fs.scenario_from_dict(spec)
+    eu = np.zeros(sc.eligible.shape)
+    eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 20.0
+    run = fs.simulate(sc, draws=2, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
+    np.testing.assert_allclose(run["realised_objective"], expected, rtol=1e-12)
+
+
 def test_every_money_output_of_a_stress_run_is_labelled_in_eur_m() -> None:
     """Figures label themselves from ``units`` and ``long_name`` (xarray's ``label_from_attrs``)."""
     sc = fs.scenario_from_dict(TWO_BY_TWO)
