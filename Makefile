@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: demo test lint bench bench-mc bench-solvers bench-sensitivity lab clean
+.PHONY: demo test lint mutate bench bench-mc bench-solvers bench-sensitivity lab clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+## mutate: mutation testing (mutmut) of the modules that compute money against their fast tests, then the
+## survivors; [tool.mutmut] in pyproject.toml says which. One module: make mutate MUTANTS='fundsim.montecarlo.numbers*'
+MUTANTS ?=
+MUTATE_SECONDS ?= 1800
+mutate: $(STAMP)
+	timeout $(MUTATE_SECONDS) $(BIN)/mutmut run --max-children 2 $(MUTANTS); status=$$?; \
+	$(BIN)/mutmut results; exit $$status
+
 ## bench: build+solve timings against PuLP, printed as ratio tables
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -47,4 +55,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
 clean:
-	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache mutants

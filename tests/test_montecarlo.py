@@ -8,6 +8,7 @@ from flaky; draw counts are small except where a statistic needs more.
 from __future__ import annotations
 
 import copy
+import itertools
 import pickle
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,45 @@ def test_infeasible_draws_are_recorded(tmp_path: Path) -> None:
                 fs.solve(drawn)
         else:
             assert run["objective"].values[d] == pytest.approx(fs.solve(drawn).objective, rel=1e-9)
+
+
+def test_binding_frequency_counts_only_the_optimal_draws() -> None:
+    """Four optimal draws and one infeasible one (no prices): a rule binding in two of the four binds in half
+    of the optimal draws (not 2/5), and the infeasible fifth is reported beside it."""
+    shadow = [[3.0, 0.0], [0.0, 0.0], [-1.0, 0.0], [0.0, 5.0], [np.nan, np.nan]]
+    run = xr.Dataset({"status": ("draw", ["optimal", "optimal", "optimal", "optimal", "infeasible"]),
+                      "shadow_cap": (("draw", "cap_id"), shadow, {"units": "objective per EUR m"})},
+                     coords={"cap_id": ["c1", "c2"]})
+    table = fs.montecarlo.binding_frequency(run)
+    assert list(table["where"]) == ["c1", "c2"]
+    assert list(table["binds_in"]) == [0.5, 0.25]
+    assert list(table["mean_price_when_binding"]) == [1.0, 5.0]  # (3 - 1) / 2 and 5 / 1
+    assert list(table["infeasible_share"]) == [0.2, 0.2]
+    assert set(table["units"]) == {"objective per EUR m"}
+
+
+def test_binding_frequency_of_a_run_with_no_optimal_draw_is_empty() -> None:
+    run = xr.Dataset({"status": ("draw", ["infeasible", "time_limit"]),
+                      "shadow_cap": (("draw", "cap_id"), [[np.nan], [np.nan]])}, coords={"cap_id": ["c1"]})
+    table = fs.montecarlo.binding_frequency(run)
+    assert table.empty and "infeasible_share" in table.columns
+
+
+def test_binding_frequency_of_a_run_with_infeasible_draws(tmp_path: Path) -> None:
+    """On the run above (a quarter of its draws infeasible), each share is recounted over the optimal draws."""
+    path = tmp_path / "tight.yaml"
+    path.write_text(f"extends: {UNCERTAIN}\nname: tight\nrules:\n  region_limits:\n"
+                    "    - {region: north_africa, min: 45}\n", encoding="utf-8")
+    run = fs.simulate(fs.load_scenario(path), draws=60, seed=3, chunk_size=16)
+    optimal = run["status"].values == "optimal"
+    table = fs.montecarlo.binding_frequency(run)
+    assert len(table) and set(table["infeasible_share"]) == {1 - optimal.mean()} and 0 < optimal.mean() < 1
+    for rule, where, share in zip(table["rule"], table["where"], table["binds_in"], strict=True):
+        da = run[f"shadow_{rule}"]
+        labels = [", ".join(map(str, c)) for c in itertools.product(*(da[d].values for d in da.dims[1:]))]
+        cell = da.values.reshape(da.sizes["draw"], -1)[:, labels.index(where)]
+        assert share == np.count_nonzero(np.abs(cell[optimal]) > 1e-7) / np.count_nonzero(optimal)
+    assert table["binds_in"].max() == 1.0  # the envelopes bind in every optimal draw
 
 
 # ---- 5. designs --------------------------------------------------------------------------------------

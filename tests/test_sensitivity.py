@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from SALib.analyze import morris as morris_analyze
+from SALib.sample import morris as morris_sample
 from scipy import stats
 
 import fundsim as fs
@@ -19,6 +21,7 @@ import fundsim.plots.sensitivity as fps
 from fundsim import sensitivity
 from fundsim.model import frozen_array
 from fundsim.montecarlo.executors import ProcessExecutor
+from fundsim.sensitivity import gsa
 
 TUTORIAL = "scenarios/tutorial.yaml"
 UNCERTAIN = "scenarios/tutorial-uncertain.yaml"
@@ -233,20 +236,36 @@ def test_sobol_gives_a_constant_output_zero_indices(linear: fs.Scenario) -> None
     assert float(result["indices"].sel(output="objective", index="ST").sum()) > 0.5
 
 
-def test_morris_ranks_the_inputs_and_matches_the_linear_effect(linear: fs.Scenario) -> None:
-    result = sensitivity.morris(linear, trajectories=12, levels=4, seed=1)
+@pytest.mark.parametrize("levels", [2, 4, 6])
+def test_morris_ranks_the_inputs_and_matches_the_linear_effect(linear: fs.Scenario, levels: int) -> None:
+    result = sensitivity.morris(linear, trajectories=12, levels=levels, seed=1)
     mi = result["indices"].sel(output="objective")
-    # f moves the objective by 34 per unit of u; on the grid of quantile midpoints (k + ½)/4 a unit of the
-    # grid is 0.75 of u, so every elementary effect of f is 34 × 0.75 = 25.5
-    assert float(mi.sel(parameter="f", index="mu_star")) == pytest.approx(25.5, abs=1e-7)
-    assert float(mi.sel(parameter="f", index="sigma")) == pytest.approx(0.0, abs=1e-7)
-    # e2's effects lie between the two grid moves of its lognormal: 20·ΔE2 / (2/3)
-    u = np.array([0.125, 0.375, 0.625, 0.875])
-    e2 = np.exp(0.3 * stats.norm.ppf(u))
-    moves = 20 * np.array([e2[2] - e2[0], e2[3] - e2[1]]) / (2 / 3)
+    assert result["indices"].attrs["units"] == "output units per unit of probability"
+    # f moves the objective by 34 per unit of its quantile u (objective = 23 + 34u + 20·E2): every
+    # elementary effect of f is 34, whatever the grid
+    for index, value in (("mu", 34.0), ("mu_star", 34.0), ("sigma", 0.0)):
+        assert float(mi.sel(parameter="f", index=index)) == pytest.approx(value, abs=1e-7), index
+    # e2's effects are the moves of its lognormal by half a unit of probability, between the quantile
+    # midpoints (k + ½)/levels and (k + levels/2 + ½)/levels: 20·ΔE2 / ½
+    e2 = np.exp(0.3 * stats.norm.ppf((np.arange(levels) + 0.5) / levels))
+    moves = 20 * (e2[levels // 2:] - e2[:levels // 2]) / 0.5
     mu_star = float(mi.sel(parameter="e2", index="mu_star"))
     assert moves.min() - 1e-9 <= mu_star <= moves.max() + 1e-9
     assert mi.sel(index="mu_star").to_series().idxmax() == "f"
+
+
+@pytest.mark.parametrize("levels", [2, 4, 6, 8])
+def test_morris_statistics_are_per_unit_of_probability(levels: int) -> None:
+    """SALib's statistics of ``Y = 14·u₁ + 3·u₂`` on the study's grid of quantile midpoints, rescaled, are
+    the slopes 14 and 3 (SALib alone gives 14·(1 - 1/levels): 10.5 at 4 levels)."""
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0.0, 1.0]] * 2}
+    grid = morris_sample.sample(problem, 10, num_levels=levels, seed=3)
+    u = 0.5 / levels + (1 - 1 / levels) * grid
+    si = morris_analyze.analyze(problem, grid, 14 * u[:, 0] + 3 * u[:, 1], num_levels=levels, seed=3)
+    scaled = gsa.per_probability(si, levels)
+    np.testing.assert_allclose(scaled["mu_star"], [14.0, 3.0], rtol=1e-12)
+    np.testing.assert_allclose(scaled["mu"], [14.0, 3.0], rtol=1e-12)
+    np.testing.assert_allclose(scaled["sigma"], [0.0, 0.0], atol=1e-9)
 
 
 def test_sobol_gives_the_same_numbers_on_a_process_pool(linear: fs.Scenario) -> None:

@@ -277,7 +277,8 @@ def simulate(
     print_frame(summary(run), "Distribution over the draws")
     if mode == "reoptimise":
         freq = binding_frequency(run).head(15).set_index("rule")
-        print_frame(freq, "How often each rule binds (share of draws) and its mean shadow price then")
+        print_frame(freq, "How often each rule binds (share of the optimal draws; infeasible_share: draws left out) "
+                    "and its mean shadow price then")
     if out_file is not None and store is None:
         try:
             with atomic_file(out_file) as tmp:

@@ -11,6 +11,7 @@ from fundsim.model import Scenario
 __all__ = ["binding_frequency", "exceedance", "summary", "target_probabilities"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+FREQUENCY_COLUMNS = ("rule", "where", "binds_in", "mean_price_when_binding", "units", "infeasible_share")
 HEADLINE = ("objective", "cofin", "realised_objective", "lost_to_decommitment", "payment_backlog", "cofin_shortfall")
 
 
@@ -29,26 +30,54 @@ def summary(run: xr.Dataset, quantiles: tuple[float, ...] = QUANTILES) -> pd.Dat
 
 
 def binding_frequency(run: xr.Dataset, tol: float = 1e-7, *, marginal_impact: bool = False) -> pd.DataFrame:
-    """Share of the (optimal) draws in which each rule binds (nonzero shadow price), with the mean price
-    when it binds; most frequent first. ``impact_link`` (the marginal impact of money in each cell, not a
-    rule) is left out unless ``marginal_impact`` is true."""
+    """How often each rule binds (nonzero shadow price) among the optimal draws, with its mean price then.
+
+    ``binds_in`` is the share of the *optimal* draws in which the rule binds: a draw with no optimal
+    allocation (infeasible, or stopped by the solver) has no shadow prices and is left out of the
+    denominator. ``infeasible_share``, the same in every row, is the share of all draws so left out.
+    Most frequent first. ``impact_link`` (the marginal impact of money in each cell, not a rule) is left
+    out unless ``marginal_impact`` is true.
+
+    Examples
+    --------
+    Four optimal draws and one infeasible one; the rule binds in two of the four:
+
+    >>> import numpy as np, xarray as xr
+    >>> run = xr.Dataset({"status": ("draw", ["optimal"] * 4 + ["infeasible"]),
+    ...                   "shadow_cap": (("draw", "cap_id"), [[2.0], [0.0], [4.0], [0.0], [np.nan]])},
+    ...                  coords={"cap_id": ["c1"]})
+    >>> binding_frequency(run)[["rule", "where", "binds_in", "mean_price_when_binding", "infeasible_share"]]
+      rule where  binds_in  mean_price_when_binding  infeasible_share
+    0  cap    c1       0.5                      3.0               0.2
+    """
+    optimal = _optimal_draws(run)
+    infeasible_share = np.count_nonzero(~optimal) / max(optimal.size, 1)
     rows = []
-    for name in (v for v in run.data_vars if str(v).startswith("shadow_")):
+    for name in (v for v in run.data_vars if str(v).startswith("shadow_") and optimal.any()):
         if name == "shadow_impact_link" and not marginal_impact:
             continue
-        da = run[name]
-        rule = str(name).removeprefix("shadow_")
+        da = run[name].isel(draw=optimal)
         binds = abs(da) > tol
-        freq = binds.mean("draw")
-        mean_price = da.where(binds).mean("draw")
+        freq, mean_price = binds.mean("draw"), da.where(binds).mean("draw").to_series()
         for label, f in freq.to_series().items():
             if f > 0:
-                where = ", ".join(map(str, label)) if isinstance(label, tuple) else str(label)
-                price = mean_price.to_series()[label]
-                rows.append({"rule": rule, "where": where, "binds_in": float(f), "mean_price_when_binding":
-                             float(price), "units": da.attrs.get("units", "")})
-    table = pd.DataFrame(rows, columns=["rule", "where", "binds_in", "mean_price_when_binding", "units"])
+                rows.append({"rule": str(name).removeprefix("shadow_"), "where": _where(label), "binds_in": float(f),
+                             "mean_price_when_binding": float(mean_price[label]), "units": da.attrs.get("units", ""),
+                             "infeasible_share": infeasible_share})
+    table = pd.DataFrame(rows, columns=[*FREQUENCY_COLUMNS])
     return table.sort_values("binds_in", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _optimal_draws(run: xr.Dataset) -> np.ndarray:
+    """Which draws have an optimal allocation (every draw, in a run without a ``status``)."""
+    if "status" not in run:
+        return np.ones(run.sizes.get("draw", 0), dtype=bool)
+    return np.asarray(run["status"].values.astype(str) == "optimal")
+
+
+def _where(label: object) -> str:
+    """A rule's coordinates as text: ``"a, b"`` for a tuple label."""
+    return ", ".join(map(str, label)) if isinstance(label, tuple) else str(label)
 
 
 def exceedance(run: xr.Dataset, name: str, thresholds: np.ndarray | list[float]) -> pd.Series:

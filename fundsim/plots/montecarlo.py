@@ -45,7 +45,7 @@ def fan_chart(run: xr.Dataset, name: str = "eu_by_year", dim: str = "year", ax: 
 
 
 def binding_bars(run: xr.Dataset, top: int = 15, ax: Any = None) -> Any:
-    """How often each rule binds, as horizontal bars (share of draws)."""
+    """How often each rule binds, as horizontal bars (share of the optimal draws)."""
     from fundsim.montecarlo.summary import binding_frequency
 
     ax = new_axes(ax)
@@ -53,7 +53,7 @@ def binding_bars(run: xr.Dataset, top: int = 15, ax: Any = None) -> Any:
     labels = [f"{r}: {w}" for r, w in zip(table["rule"], table["where"], strict=True)]
     ax.barh(labels, table["binds_in"], color="tab:orange")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share of draws in which the rule binds")
+    ax.set_xlabel("share of the optimal draws in which the rule binds")
     return ax
 
 

@@ -108,7 +108,8 @@ def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
     shadows = [str(v) for v in run.data_vars if str(v).startswith("shadow_") and str(v) != "shadow_impact_link"]
     frequency = binding_frequency(run) if shadows else None
     if frequency is not None:
-        s.table(frequency.head(20), "How often each rule binds (top 20)", index=False)
+        s.table(frequency.head(20), "How often each rule binds among the optimal draws (top 20); infeasible_share is "
+                "the share of all draws, with no optimal allocation, left out", index=False)
     if sc is not None:
         s.table(target_probabilities(run, sc), "Probability of meeting each target", index=False)
     name = "objective" if "objective" in run else "realised_objective"
@@ -117,7 +118,8 @@ def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
     if "eu_by_year" in run:
         s.figure(render("fig-mc-fan", "EU commitments by year: median and bands", lambda: plots.fan_chart(run)))
     if frequency is not None:
-        s.figure(render("fig-mc-binding", "Share of draws in which each rule binds", lambda: plots.binding_bars(run)))
+        s.figure(render("fig-mc-binding", "Share of the optimal draws in which each rule binds",
+                        lambda: plots.binding_bars(run)))
         top = frequency["rule"].iloc[0] if len(frequency) else None
         if top is not None:
             s.figure(render("fig-mc-shadow", f"Shadow prices of {top} over the draws",

@@ -29,7 +29,7 @@ from fundsim.model import Scenario, Uncertainty
 from fundsim.montecarlo import parameter_values
 from fundsim.sensitivity.outputs import Output, evaluate, output_matrix, parse_outputs
 
-__all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "sobol"]
+__all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "per_probability", "sobol"]
 
 SOBOL_INDICES = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_INDICES = ("mu", "mu_star", "sigma", "mu_star_conf")
@@ -189,14 +189,32 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     return ds
 
 
+def per_probability(si: Any, levels: int) -> dict[str, Any]:
+    """SALib's Morris statistics per unit of probability.
+
+    SALib divides each output change by the input's move on its grid ``k/(levels - 1)`` in [0, 1]; the
+    study puts those levels at the quantile midpoints ``(k + ½)/levels``, so a grid move of Δ is a move of
+    ``Δ·(1 - 1/levels)`` in probability, and ``mu``, ``mu_star``, ``sigma`` and ``mu_star_conf`` (all
+    proportional to the effects) are multiplied by ``levels/(levels - 1)``.
+
+    Examples
+    --------
+    >>> float(per_probability({"mu": 7.5, "mu_star": 10.5, "sigma": 0.0, "mu_star_conf": 0.3}, 4)["mu_star"])
+    14.0
+    """
+    scale = levels / (levels - 1)
+    return {name: np.ma.asarray(si[name], float) * scale for name in MORRIS_INDICES}
+
+
 def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] | tuple[str, ...] = "objective", *,
            levels: int = 4, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
            ignore_correlation: bool = False, executor: Any = None) -> xr.Dataset:
     """Morris elementary-effects screening of scalar outputs over the declared uncertainties (SALib).
 
     Each input moves on a grid of ``levels`` equiprobable quantiles (the midpoints ``(k + ½)/levels`` of
-    its distribution); an elementary effect is the output's change when one input moves by
-    ``levels / (2(levels - 1))`` grid steps, divided by that step in [0, 1].
+    its distribution); an elementary effect is the output's change when one input moves by ``levels / 2``
+    levels, which is ½ in probability, divided by that ½: an output ``14·u`` of one input's quantile ``u``
+    has every effect 14, at any number of levels.
 
     Parameters
     ----------
@@ -229,8 +247,8 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     edge = 0.5 / levels
     u = edge + (1 - 2 * edge) * grid
     y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Morris")
-    indices, constant, _ = _analyse(y, wanted, problem["num_vars"], MORRIS_INDICES, lambda yk: morris_analyze.analyze(
-        problem, grid, yk, num_levels=levels, seed=seed))
+    indices, constant, _ = _analyse(y, wanted, problem["num_vars"], MORRIS_INDICES, lambda yk: per_probability(
+        morris_analyze.analyze(problem, grid, yk, num_levels=levels, seed=seed), levels))
     attrs = {"study": "morris", "trajectories": trajectories, "levels": levels, "evaluations": len(grid), "seed": seed,
              "correlation_ignored": int(scenario.uncertainty.correlation is not None),  # type: ignore[union-attr]
              "constant_outputs": ", ".join(constant), "confidence_level": 0.95,
