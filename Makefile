@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: demo test lint mutate bench bench-mc bench-solvers bench-sensitivity lab clean
+.PHONY: demo test fuzz lint mutate bench bench-mc bench-solvers bench-sensitivity lab clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q --doctest-modules fundsim tests --nbmake notebooks
+
+## fuzz: 10 000 mutated scenarios and allocation files (2 500 per fuzz test, fresh random data): every one
+## must give a result or a fundsim error with a message, never another exception or a hang
+fuzz: $(STAMP)
+	FUNDSIM_FUZZ_EXAMPLES=$${FUNDSIM_FUZZ_EXAMPLES:-2500} $(BIN)/python -m pytest -q tests/test_fuzz.py \
+		--hypothesis-show-statistics
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
