@@ -12,15 +12,15 @@ allocate them across thematic priorities, regions and years; explain the result 
 
 from fundsim import plots, sensitivity
 from fundsim._version import __version__
-from fundsim.compare import compare, read_allocation
+from fundsim.comparison import compare, read_allocation
 from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
 from fundsim.lp import LinearProgram, assemble
 from fundsim.model import Scenario
 from fundsim.montecarlo import simulate
-from fundsim.report import report
+from fundsim.reporting import report
 from fundsim.results import Allocation, open_allocation
 from fundsim.scenario import load_scenario, scenario_from_dict
-from fundsim.solve import solve
+from fundsim.solving import solve
 
 __all__ = [
     "Allocation",

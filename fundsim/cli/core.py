@@ -22,7 +22,7 @@ from fundsim.cli.common import (
 )
 from fundsim.errors import InfeasibleError, SolverError
 from fundsim.results import Allocation
-from fundsim.solve import solve as solve_scenario
+from fundsim.solving import solve as solve_scenario
 
 
 def _print_allocation(alloc: Allocation, top: int) -> None:
@@ -229,9 +229,9 @@ def report(
 ) -> None:
     """Write one self-contained HTML report: allocation, binding rules and shadow prices, comparison and
     Monte Carlo summaries, figures embedded."""
-    from fundsim.compare import read_allocation
+    from fundsim.comparison import read_allocation
     from fundsim.montecarlo import open_run
-    from fundsim.report import report as write_report
+    from fundsim.reporting import report as write_report
 
     if out_file.suffix not in (".html", ".htm"):
         raise fail(f"--out {out_file}: use an .html file")
@@ -265,7 +265,7 @@ def compare_command(
 ) -> None:
     """Compare allocations with the scenario's optimum: metrics, rule violations and the attribution of each
     gap to the rules and shadow prices that explain it."""
-    from fundsim.compare import compare, read_allocation
+    from fundsim.comparison import compare, read_allocation
 
     if out_file is not None and out_file.suffix != ".xlsx":
         raise fail(f"--out {out_file}: use an .xlsx file")

@@ -1,6 +1,6 @@
 """Why a scenario is infeasible, in the rules' own words, and the least change that makes it feasible.
 
-Two parts: cheap checks on the scenario alone (:mod:`fundsim.diagnose.checks`), and the elastic relaxation
+Two parts: cheap checks on the scenario alone (:mod:`fundsim.diagnose.checklist`), and the elastic relaxation
 of its linear programme (:mod:`fundsim.diagnose.elastic`), whose slacks are translated back into the user's
 numbers (:mod:`fundsim.diagnose.repairs`): "lower the minimum share of the pillar 'legal' from 90 % to
 83.3 %", "raise the usable envelope of 'enpi' in 2010 from EUR 20.0 m by EUR 5.0 m to EUR 25.0 m".
@@ -9,7 +9,7 @@ numbers (:mod:`fundsim.diagnose.repairs`): "lower the minimum share of the pilla
 
 from __future__ import annotations
 
-from fundsim.diagnose.checks import checks, quick_checks
+from fundsim.diagnose.checklist import checks, quick_checks
 from fundsim.diagnose.elastic import relax
 from fundsim.diagnose.repairs import Diagnosis, Repair, apply_repairs, describe
 from fundsim.errors import InfeasibleError

@@ -11,8 +11,8 @@ from fundsim.sensitivity.frontier import Frontier, budget_frontier, scaled_scena
 from fundsim.sensitivity.gsa import morris, sobol
 from fundsim.sensitivity.outputs import parse_outputs, valid_outputs
 from fundsim.sensitivity.pareto import OBJECTIVES, ParetoFront, objective_values, pareto_front
-from fundsim.sensitivity.sweep import resolve_path, sweep
-from fundsim.sensitivity.tornado import tornado, tornado_study
+from fundsim.sensitivity.sweeps import resolve_path, sweep
+from fundsim.sensitivity.tornadoes import tornado, tornado_study
 
 __all__ = ["OBJECTIVES", "Frontier", "ParetoFront", "budget_frontier", "morris", "objective_values", "pareto_front",
            "parse_outputs", "resolve_path", "scaled_scenario", "sobol", "sweep", "tornado", "tornado_study",

@@ -31,7 +31,7 @@ at 1 per EUR m explain the gap of 15, as worked by hand in ``scenarios/tutorial.
 
 >>> import numpy as np
 >>> import fundsim as fs
->>> from fundsim.compare import attribute
+>>> from fundsim.comparison import attribute
 >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
 >>> optimum = fs.solve(sc)
 >>> eu = np.zeros((2, 3, 2, 2))  # instrument, priority, region, year
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fundsim.compare.metrics import ATOL, objective_value, selected
+from fundsim.comparison.metrics import ATOL, objective_value, selected
 from fundsim.errors import FundsimError
 from fundsim.lp.program import Block, LinearProgram
 from fundsim.model import Scenario, Selector

@@ -18,8 +18,8 @@ import xarray as xr
 
 from fundsim._version import __version__
 from fundsim.model import Scenario
-from fundsim.report.page import Section, page
-from fundsim.report.sections import (
+from fundsim.reporting.pages import Section, page
+from fundsim.reporting.sections import (
     allocation_section,
     comparison_of,
     comparison_section,
@@ -48,7 +48,7 @@ def report(scenario: Scenario, allocation: Allocation | None = None, *, compare:
     The page's HTML text: one file with every figure embedded as PNG.
     """
     if allocation is None:
-        from fundsim.solve import solve
+        from fundsim.solving import solve
 
         allocation = solve(scenario)
     sections: list[Section] = [overview_section(scenario), allocation_section(allocation), rules_section(allocation)]

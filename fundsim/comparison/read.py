@@ -43,8 +43,8 @@ import numpy as np
 import xarray as xr
 
 from fundsim._version import __version__
-from fundsim.compare.files import AllocationFileError, Entry, Reader, check_path, duplicates, parse, read_tables
-from fundsim.compare.metrics import objective_value
+from fundsim.comparison.files import AllocationFileError, Entry, Reader, check_path, duplicates, parse, read_tables
+from fundsim.comparison.metrics import objective_value
 from fundsim.errors import FundsimWarning, Problem
 from fundsim.model import Scenario
 from fundsim.results import Allocation, allocation_dataset
@@ -189,7 +189,7 @@ def read_allocation(path: str | Path, scenario: Scenario, *, sheet: str | None =
     Examples
     --------
     >>> import fundsim as fs
-    >>> from fundsim.compare import read_allocation
+    >>> from fundsim.comparison import read_allocation
     >>> sc = fs.load_scenario("scenarios/gam-2008.yaml")
     >>> alloc = read_allocation("scenarios/gam-2008-as-programmed.csv", sc)
     >>> alloc.status, alloc.data.attrs["name"]

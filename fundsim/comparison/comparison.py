@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fundsim.compare.attribution import Attribution, attribute
-from fundsim.compare.metrics import CUBE, cube, metrics_table, objective_value
+from fundsim.comparison.attribution import Attribution, attribute
+from fundsim.comparison.metrics import CUBE, cube, metrics_table, objective_value
 from fundsim.errors import FundsimError
 from fundsim.model import Scenario
 from fundsim.results import Allocation
@@ -126,7 +126,7 @@ class Comparison:
             if _is_optimum(alloc, self.scenario):
                 return alloc
         if self._solved is None:
-            from fundsim.solve import solve
+            from fundsim.solving import solve
 
             self._solved = solve(self.scenario, options=self.options or None)
         return self._solved
@@ -268,7 +268,7 @@ def compare(*allocations: Allocation, scenario: Scenario | None = None,
     Examples
     --------
     >>> import fundsim as fs
-    >>> from fundsim.compare import compare, read_allocation
+    >>> from fundsim.comparison import compare, read_allocation
     >>> sc = fs.load_scenario("scenarios/gam-2008.yaml")
     >>> actual = read_allocation("scenarios/gam-2008-as-programmed.csv", sc, name="as programmed")
     >>> cmp = compare(fs.solve(sc), actual)
