@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["KINDS", "Distribution", "Factor", "UncertainParameter", "Uncertainty"]
 
@@ -40,6 +39,8 @@ class Distribution:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF, vectorised over ``u`` in (0, 1)."""
+        from scipy import stats  # on first draw: ``import fundsim`` does not load scipy.stats
+
         u = np.asarray(u, dtype=float)
         if self.kind == "normal":
             lo = -np.inf if self.low is None else (self.low - self.mean) / self.sd  # type: ignore[operator]
