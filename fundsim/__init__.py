@@ -13,10 +13,10 @@ allocate them across thematic priorities, regions and years; explain the result 
 from typing import TYPE_CHECKING
 
 from fundsim._lazy import attach
-from fundsim._version import __version__
 
 if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsim._lazy)
     from fundsim import plots, sensitivity
+    from fundsim._version import __version__
     from fundsim.comparison import compare, read_allocation
     from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
     from fundsim.lp import LinearProgram, assemble

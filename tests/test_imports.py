@@ -79,7 +79,7 @@ def test_names_load_on_first_use() -> None:
 def test_lazy_names_are_all_and_resolve_to_their_modules(package: str) -> None:
     module = importlib.import_module(package)
     where = origins(package, module.__file__)
-    assert set(where) == set(module.__all__) - {"__version__"}
+    assert set(where) == set(module.__all__)
     assert set(module.__all__) <= set(dir(module))
     for name, source in where.items():
         value = getattr(module, name)
