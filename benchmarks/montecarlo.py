@@ -540,7 +540,7 @@ def part_profile(case: Case, sc: fs.Scenario, quick: bool) -> dict[str, Any]:
     r.solve_draws(dr.numbers, np.arange(dr.n))
     prof.disable()
     st = pstats.Stats(prof)
-    t["labelling"] = (_cum(st, "reoptimise.py", "_one") - _cum(st, "assemble.py", "assemble")
+    t["labelling"] = (_cum(st, "reoptimise.py", "_one") - _cum(st, "assembly.py", "assemble")
                       - _cum(st, "reoptimise.py", "_solve")
                       + _cum(st, "reoptimise.py", "_label"))
     total = sum(t.values())

@@ -4,7 +4,7 @@
 writes the same linear programme the way a PuLP modeller would: one ``LpVariable`` per eligible cell,
 one constraint per row, each row an ``LpAffineExpression`` of ``(variable, coefficient)`` pairs (the
 fastest PuLP idiom, so the measured ratio to fundsim's assembly is a conservative one). The rules and
-their equations are those of :mod:`fundsim.lp.assemble`; ``tests/test_synthetic.py`` checks that both
+their equations are those of :mod:`fundsim.lp.assembly`; ``tests/test_synthetic.py`` checks that both
 formulations reach the same optimum. Ranged rows (a region limit with a minimum and a maximum) become
 two PuLP constraints and rows without terms are left out; neither changes the optimum.
 """

@@ -50,9 +50,7 @@ def _flatten(prefix: str, obj: Any, out: dict[str, float | str]) -> None:
     elif isinstance(obj, dict):
         for key, value in obj.items():
             _flatten(f"{prefix}.{key}", value, out)
-    elif isinstance(obj, bool | np.bool_):
-        out[prefix] = float(obj)
-    elif isinstance(obj, int | float | np.integer | np.floating):
+    elif isinstance(obj, bool | int | float | np.bool_ | np.integer | np.floating):
         out[prefix] = float(obj)
     elif isinstance(obj, str):
         out[prefix] = obj

@@ -10,17 +10,22 @@ allocate them across thematic priorities, regions and years; explain the result 
 130.0
 """
 
-from fundsim import plots, sensitivity
-from fundsim._version import __version__
-from fundsim.compare import compare, read_allocation
-from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
-from fundsim.lp import LinearProgram, assemble
-from fundsim.model import Scenario
-from fundsim.montecarlo import simulate
-from fundsim.report import report
-from fundsim.results import Allocation, open_allocation
-from fundsim.scenario import load_scenario, scenario_from_dict
-from fundsim.solve import solve
+from typing import TYPE_CHECKING
+
+from fundsim._lazy import attach
+
+if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsim._lazy)
+    from fundsim import plots, sensitivity
+    from fundsim._version import __version__
+    from fundsim.comparison import compare, read_allocation
+    from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
+    from fundsim.lp import LinearProgram, assemble
+    from fundsim.model import Scenario
+    from fundsim.montecarlo import simulate
+    from fundsim.reporting import report
+    from fundsim.results import Allocation, open_allocation
+    from fundsim.scenario import load_scenario, scenario_from_dict
+    from fundsim.solving import solve
 
 __all__ = [
     "Allocation",
@@ -45,3 +50,5 @@ __all__ = [
     "simulate",
     "solve",
 ]
+
+__getattr__, __dir__ = attach(__name__, __file__)

@@ -11,15 +11,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import xarray as xr
 
 from fundsim.model import Scenario, Selector
 
-if TYPE_CHECKING:  # the checker must not pull in the LP or the solvers at run time
-    from fundsim.results import Allocation
+
+class AllocationLike(Protocol):
+    """What the checker reads of an allocation: its ``data`` (a :class:`fundsim.results.Allocation` is one).
+    The oracle imports only the domain, not the LP, the solvers or the results it checks."""
+
+    @property
+    def data(self) -> xr.Dataset: ...
 
 __all__ = ["assert_allocation_feasible", "violations"]
 
@@ -86,11 +91,11 @@ def _share_bounds(rule: str, subject: str, value: float, total: float, min_share
 
 
 # ---- reading the allocation ------------------------------------------------------------------------
-def _dataset(allocation: Allocation | xr.Dataset) -> xr.Dataset:
+def _dataset(allocation: AllocationLike | xr.Dataset) -> xr.Dataset:
     return allocation if isinstance(allocation, xr.Dataset) else allocation.data
 
 
-def _plan(sc: Scenario, allocation: Allocation | xr.Dataset, rtol: float, atol: float) -> _Plan:
+def _plan(sc: Scenario, allocation: AllocationLike | xr.Dataset, rtol: float, atol: float) -> _Plan:
     """The allocation's cubes in scenario order; raises AssertionError when the labels do not match."""
     data = _dataset(allocation)
     coords = sc.coords()
@@ -428,7 +433,7 @@ CHECKS: tuple[Callable[[_Plan], list[str]], ...] = (
 )
 
 
-def violations(scenario: Scenario, allocation: Allocation | xr.Dataset, *, exact_cofinancing: bool = False,
+def violations(scenario: Scenario, allocation: AllocationLike | xr.Dataset, *, exact_cofinancing: bool = False,
                rtol: float = 1e-7, atol: float = 1e-6) -> list[str]:
     """Every rule of ``scenario`` that ``allocation`` breaks, one message each in the rules' own words.
 
@@ -470,7 +475,7 @@ def violations(scenario: Scenario, allocation: Allocation | xr.Dataset, *, exact
     return [message for check in CHECKS for message in check(plan)]
 
 
-def assert_allocation_feasible(scenario: Scenario, allocation: Allocation | xr.Dataset, *, rtol: float = 1e-7,
+def assert_allocation_feasible(scenario: Scenario, allocation: AllocationLike | xr.Dataset, *, rtol: float = 1e-7,
                                atol: float = 1e-6, exact_cofinancing: bool = False) -> None:
     """Check that an allocation keeps every rule of its scenario; raise listing every rule it breaks.
 

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook
 
 import fundsim as fs
-from fundsim.compare import AllocationFileError, read_allocation
-from fundsim.compare.metrics import cube
+from fundsim.comparison import AllocationFileError, read_allocation
+from fundsim.comparison.metrics import cube
 from fundsim.errors import FundsimWarning
 
 HEADER = "instrument,priority,region,year,amount\n"

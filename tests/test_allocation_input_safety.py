@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 import fundsim as fs
 from fundsim.cli import app
-from fundsim.compare import AllocationFileError, read_allocation
-from fundsim.compare.files import GRID_SHEET
-from fundsim.compare.metrics import cube
-from fundsim.compare.sheets import read_xlsx
+from fundsim.comparison import AllocationFileError, read_allocation
+from fundsim.comparison.files import GRID_SHEET
+from fundsim.comparison.metrics import cube
+from fundsim.comparison.sheets import read_xlsx
 from fundsim.limits import raised
 
 HEADER = ["instrument", "priority", "region", "year", "amount"]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import fundsim as fs
-from fundsim.solve import as_scenario
+from fundsim.solving import as_scenario
 
 TUTORIAL = "scenarios/tutorial.yaml"
 UNCERTAIN = "scenarios/tutorial-uncertain.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 import fundsim as fs
-from fundsim.report.sections import simulation_section
+from fundsim.reporting.sections import simulation_section
 
 UNCERTAIN = Path(__file__).resolve().parents[1] / "scenarios" / "tutorial-uncertain.yaml"
 

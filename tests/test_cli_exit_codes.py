@@ -67,7 +67,7 @@ def raising(exc: BaseException) -> Callable[..., Any]:
 def interrupt_solves(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C while the solver runs, wherever a command solves."""
     monkeypatch.setattr(sys.modules["fundsim.cli.core"], "solve_scenario", raising(KeyboardInterrupt()))
-    monkeypatch.setattr(sys.modules["fundsim.solve"], "solve", raising(KeyboardInterrupt()))
+    monkeypatch.setattr(sys.modules["fundsim.solving"], "solve", raising(KeyboardInterrupt()))
 
 
 # ---- validate ---------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def test_an_interrupted_milp_keeps_its_best_plan_where_out_asked(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C as soon as HiGHS finds its first plan for the coherent scenario (a MILP): the plan is kept,
     written, labelled interrupted with its proved gap, and the command exits 130 saying so."""
-    from fundsim.compare.metrics import cube, objective_value
+    from fundsim.comparison.metrics import cube, objective_value
     from fundsim.solvers.highs import HighsSolver
     from fundsim.testing import assert_allocation_feasible
 
@@ -247,7 +247,7 @@ def test_report_exit_codes(plan: Path, infeasible: Path, tmp_path: Path, monkeyp
     assert run("report", TUTORIAL, "--compare", plan, "--out", out)[0] == EXIT_OK
     assert run("report", TUTORIAL, "--out", tmp_path / "r.pdf")[0] == EXIT_BAD_INPUT
     assert run("report", infeasible, "--out", tmp_path / "i.html")[0] == EXIT_INFEASIBLE
-    monkeypatch.setattr(sys.modules["fundsim.solve"], "solve", raising(SolverError("stopped at its limit", "limit")))
+    monkeypatch.setattr(sys.modules["fundsim.solving"], "solve", raising(SolverError("stopped at its limit", "limit")))
     assert run("report", TUTORIAL, "--out", tmp_path / "s.html")[0] == EXIT_SOLVER
     before = out.read_bytes()
     interrupt_solves(monkeypatch)

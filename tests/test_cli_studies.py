@@ -162,7 +162,7 @@ def test_solver_failures_exit_4(command: tuple[str, ...], tmp_path: Path, monkey
         raise SolverError("highs stopped with status limit", "limit")
 
     monkeypatch.setattr(sys.modules["fundsim.cli.core"], "solve_scenario", stopped)
-    monkeypatch.setattr(sys.modules["fundsim.solve"], "solve", stopped)  # what the report solves with
+    monkeypatch.setattr(sys.modules["fundsim.solving"], "solve", stopped)  # what the report solves with
     args = [str(tmp_path / a) if a == "report.html" else a for a in command]
     code, text = run(*args)
     assert code == EXIT_SOLVER and "solver failure" in text and "limit" in text

@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 import fundsim as fs
-from fundsim.compare import Comparison, ComparisonError, compare, lp_point, metrics, objective_value, read_allocation
+from fundsim.comparison import Comparison, ComparisonError, compare, lp_point, metrics, objective_value, read_allocation
 from fundsim.plots.compare import difference_heatmap, flow_chart, stacked_bars
 from fundsim.results import Allocation, allocation_dataset
 

@@ -14,7 +14,7 @@ import pytest
 
 import fundsim as fs
 from fundsim.diagnose import checks, quick_checks
-from fundsim.diagnose.checks import (
+from fundsim.diagnose.checklist import (
     check_minimum_within_maximum,
     check_minimums_against_shares,
     check_minimums_reachable,

@@ -25,7 +25,7 @@ import yaml
 from openpyxl import Workbook
 
 import fundsim as fs
-from fundsim.compare import AllocationFileError, read_allocation
+from fundsim.comparison import AllocationFileError, read_allocation
 from fundsim.examples.synthetic import GROUP_ODDS, GROUPS, synthetic_spec
 from fundsim.montecarlo import DrawnNumbers, drawn_numbers, scenario_of_draw
 from fundsim.montecarlo.reoptimise import Reoptimiser

@@ -39,7 +39,7 @@ def no_solve(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the command solved before refusing its output")
 
     monkeypatch.setattr(sys.modules["fundsim.cli.core"], "solve_scenario", forbidden)
-    monkeypatch.setattr(sys.modules["fundsim.solve"], "solve", forbidden)
+    monkeypatch.setattr(sys.modules["fundsim.solving"], "solve", forbidden)
     monkeypatch.setattr(sys.modules["fundsim.cli.core"], "load", forbidden)
 
 

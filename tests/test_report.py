@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 import fundsim as fs
 from fundsim.cli import EXIT_BAD_INPUT, app
-from fundsim.compare import read_allocation
-from fundsim.report import report
+from fundsim.comparison import read_allocation
+from fundsim.reporting import report
 
 GAM = "scenarios/gam-2008.yaml"
 AS_PROGRAMMED = "scenarios/gam-2008-as-programmed.csv"

@@ -40,10 +40,10 @@ from fundsim.errors import InfeasibleError, SolverError
 from fundsim.model import Scenario
 from fundsim.outputs import write_csv
 from fundsim.results import Allocation
-from fundsim.solve import solve as solve_scenario
+from fundsim.solving import solve as solve_scenario
 
 if TYPE_CHECKING:
-    from fundsim.compare import Comparison
+    from fundsim.comparison import Comparison
 
 ALLOCATION_KINDS = (".nc", ".csv", ".xlsx")
 
@@ -324,9 +324,9 @@ def report(
 ) -> None:
     """Write one self-contained HTML report: allocation, binding rules and shadow prices, comparison and
     Monte Carlo summaries, figures embedded. Every label in it is HTML-escaped."""
-    from fundsim.compare import read_allocation
+    from fundsim.comparison import read_allocation
     from fundsim.montecarlo import open_run
-    from fundsim.report import report as write_report
+    from fundsim.reporting import report as write_report
 
     inputs = [scenario, *(compare or []), *([simulation] if simulation else [])]
     check_outputs([out_file], (".html", ".htm"), inputs=inputs, hint="use an .html file")
@@ -365,7 +365,7 @@ def compare_command(
 ) -> None:
     """Compare allocations with the scenario's optimum: metrics, rule violations and the attribution of each
     gap to the rules and shadow prices that explain it."""
-    from fundsim.compare import compare, read_allocation
+    from fundsim.comparison import compare, read_allocation
 
     check_outputs([out_file], (".xlsx", ".csv"), inputs=[scenario, *allocations])
     options = _options(option or [])

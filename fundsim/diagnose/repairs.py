@@ -17,7 +17,7 @@ from typing import Any, overload
 import numpy as np
 
 from fundsim.diagnose.elastic import Relaxation
-from fundsim.lp.assemble import package_labels
+from fundsim.lp.assembly import package_labels
 from fundsim.model import Scenario, frozen_array
 
 __all__ = ["SHARE", "Diagnosis", "Repair", "apply_repairs", "describe"]
@@ -60,7 +60,7 @@ def _joined(repairs: tuple[Repair, ...]) -> str:
 class Diagnosis(Sequence[str]):
     """Why a scenario is infeasible and what would make it feasible, as data.
 
-    ``checks`` are the cheap checks' findings (see :mod:`fundsim.diagnose.checks`); ``repairs`` the
+    ``checks`` are the cheap checks' findings (see :mod:`fundsim.diagnose.checklist`); ``repairs`` the
     alternatives, each a tuple of :class:`Repair` that together make the scenario feasible, the first the
     least change of all. As a sequence it reads as lines of text, the checks first, then one line per
     alternative (``"repair: …"``, ``"or: …"``), so ``for line in diagnosis`` prints it in words.

@@ -1,7 +1,7 @@
 """The integer rules (readability and coherence, 16041/08 §8, §11, §26): binary columns linked to the money
 by ``eu ≤ U·z``, where ``U[c]`` (:func:`cell_upper`) is the most the rules let one cell hold on its own — the
 tightest big-M that is valid, never an arbitrary large constant. One ``define_*`` function per rule, each
-with its equation in the docstring; :func:`fundsim.lp.assemble.assemble` calls them when a scenario has
+with its equation in the docstring; :func:`fundsim.lp.assembly.assemble` calls them when a scenario has
 integer rules and marks their binaries in ``LinearProgram.integrality``.
 """
 

@@ -12,7 +12,6 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["KINDS", "MAX_SEED", "Distribution", "Factor", "UncertainParameter", "Uncertainty", "check_seed"]
 
@@ -64,6 +63,8 @@ class Distribution:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF, vectorised over ``u`` in (0, 1)."""
+        from scipy import stats  # on first draw: ``import fundsim`` does not load scipy.stats
+
         u = np.asarray(u, dtype=float)
         if self.kind == "normal":
             lo = -np.inf if self.low is None else (self.low - self.mean) / self.sd  # type: ignore[operator]

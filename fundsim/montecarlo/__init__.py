@@ -5,7 +5,7 @@ from fundsim.montecarlo.numbers import DrawnNumbers, drawn_numbers, scenario_of_
 from fundsim.montecarlo.reoptimise import Reoptimiser
 from fundsim.montecarlo.run import MODES, Interrupted, run_chunk, simulate
 from fundsim.montecarlo.store import open_run
-from fundsim.montecarlo.summary import binding_frequency, exceedance, summary, target_probabilities
+from fundsim.montecarlo.summaries import binding_frequency, exceedance, summary, target_probabilities
 
 __all__ = [
     "DESIGNS", "MODES", "DrawnNumbers", "Interrupted", "Reoptimiser", "binding_frequency", "drawn_numbers",

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from fundsim.compare import Comparison, compare
+from fundsim.comparison import Comparison, compare
 from fundsim.plots.axes import label_of, new_axes
 from fundsim.results import Allocation
 
@@ -78,7 +78,7 @@ def difference_heatmap(comparison: Comparison, a: str, b: str, rows: str = "regi
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import fundsim as fs
-    >>> from fundsim.compare import compare
+    >>> from fundsim.comparison import compare
     >>> from fundsim.plots.compare import difference_heatmap
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
     >>> cmp = compare(fs.solve(sc), fs.solve(sc.evolve(name="other")), names=["base", "other"], scenario=sc)

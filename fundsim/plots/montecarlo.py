@@ -46,7 +46,7 @@ def fan_chart(run: xr.Dataset, name: str = "eu_by_year", dim: str = "year", ax: 
 
 def binding_bars(run: xr.Dataset, top: int = 15, ax: Any = None) -> Any:
     """How often each rule binds, as horizontal bars (share of the optimal draws)."""
-    from fundsim.montecarlo.summary import binding_frequency
+    from fundsim.montecarlo.summaries import binding_frequency
 
     ax = new_axes(ax)
     table = binding_frequency(run).head(top).iloc[::-1]

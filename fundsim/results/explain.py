@@ -4,11 +4,11 @@ which impact weights carry the objective and how far they may move before the al
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fundsim.errors import SolverError
-from fundsim.results.allocation import Allocation
 from fundsim.results.label import (
     NOT_RANGED,
     CostParameter,
@@ -17,6 +17,9 @@ from fundsim.results.label import (
     exact_weight_intervals,
     row_index,
 )
+
+if TYPE_CHECKING:  # Allocation.explain imports this module when called: no import cycle at run time
+    from fundsim.results.allocation import Allocation
 
 __all__ = ["explain"]
 

@@ -14,14 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationInfo,
     model_validator,
 )
 
+from fundsim.scenario.common import Noted
 from fundsim.scenario.fields import (
     Amount,
     EuShare,
@@ -49,21 +48,12 @@ from fundsim.scenario.fields import (
     year_key,
     year_series,
 )
+from fundsim.scenario.uncertainty_schema import UncertaintySpec
 
 __all__ = ["ScenarioSpec"]
 
 
 # ---- building blocks ---------------------------------------------------------------------------------
-class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Noted(Spec):
-    source: str | None = Field(None, description="where a public figure comes from")
-    assumption: str | None = Field(None, description="what was assumed and why")
-    note: str | None = None
-
-
 class CellSelector(Noted):
     """Priorities (or whole pillars) and regions (or whole region groups); empty means all."""
 
@@ -438,10 +428,6 @@ def _years(value: list[int]) -> list[int]:
         raise ValueError(f"years must be consecutive (payments run year after year), got {_shown_years(value)}; "
                          f"missing {', '.join(map(str, missing))}")
     return value
-
-
-# the uncertainty section builds on the blocks above, so it is imported once they exist
-from fundsim.scenario.uncertainty_schema import UncertaintySpec  # noqa: E402
 
 
 class ScenarioSpec(Noted):

@@ -7,13 +7,20 @@
 [110.0, 130.0]
 """
 
-from fundsim.sensitivity.frontier import Frontier, budget_frontier, scaled_scenario
-from fundsim.sensitivity.gsa import morris, sobol
-from fundsim.sensitivity.outputs import parse_outputs, valid_outputs
-from fundsim.sensitivity.pareto import OBJECTIVES, ParetoFront, objective_values, pareto_front
-from fundsim.sensitivity.sweep import resolve_path, sweep
-from fundsim.sensitivity.tornado import tornado, tornado_study
+from typing import TYPE_CHECKING
+
+from fundsim._lazy import attach
+
+if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsim._lazy)
+    from fundsim.sensitivity.frontier import Frontier, budget_frontier, scaled_scenario
+    from fundsim.sensitivity.gsa import morris, sobol
+    from fundsim.sensitivity.outputs import parse_outputs, valid_outputs
+    from fundsim.sensitivity.pareto import OBJECTIVES, ParetoFront, objective_values, pareto_front
+    from fundsim.sensitivity.sweeps import resolve_path, sweep
+    from fundsim.sensitivity.tornadoes import tornado, tornado_study
 
 __all__ = ["OBJECTIVES", "Frontier", "ParetoFront", "budget_frontier", "morris", "objective_values", "pareto_front",
            "parse_outputs", "resolve_path", "scaled_scenario", "sobol", "sweep", "tornado", "tornado_study",
            "valid_outputs"]
+
+__getattr__, __dir__ = attach(__name__, __file__)

@@ -2,7 +2,7 @@
 :func:`~fundsim.sensitivity.tornado`, :func:`~fundsim.sensitivity.budget_frontier`,
 :func:`~fundsim.sensitivity.pareto_front`): an argument of the wrong kind is a ``TypeError`` naming the
 parameter, what it got and what it accepts, raised before any solve. The scenario may be a path
-(:func:`fundsim.solve.as_scenario`). Values of the right kind but out of range are each function's own
+(:func:`fundsim.solving.as_scenario`). Values of the right kind but out of range are each function's own
 ``ValueError``.
 
 Examples
@@ -26,7 +26,7 @@ import xarray as xr
 from fundsim.model import Scenario
 from fundsim.results import Allocation
 from fundsim.results.inputs import wrong_type
-from fundsim.solve import as_scenario
+from fundsim.solving import as_scenario
 
 __all__ = ["check_flag", "check_number", "check_outputs", "check_plan", "pareto_arguments", "study_arguments"]
 

@@ -37,8 +37,8 @@ from fundsim.results import Allocation, relaxation_duals
 from fundsim.results.inputs import wrong_type
 from fundsim.results.label import INTERNAL_ROWS
 from fundsim.sensitivity.arguments import check_number
-from fundsim.solve import as_scenario
 from fundsim.solvers import HighsSolver, SolveResult, Status
+from fundsim.solving import as_scenario
 
 __all__ = ["Frontier", "budget_frontier", "scaled_scenario"]
 

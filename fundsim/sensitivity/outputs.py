@@ -30,7 +30,7 @@ from fundsim.model import Scenario
 from fundsim.montecarlo import MODES
 from fundsim.montecarlo.given import run_values
 from fundsim.scenario.fields import suggest
-from fundsim.solve import solve
+from fundsim.solving import solve
 
 __all__ = ["Output", "evaluate", "output_matrix", "output_values", "parse_outputs", "valid_outputs"]
 

@@ -5,29 +5,19 @@ default. :func:`~fundsim.solvers.export.write_program` writes an LP as an MPS or
 :class:`~fundsim.solvers.sifting.Sifting` re-solves wide LPs of one structure from a base optimum (Monte Carlo).
 """
 
-from fundsim.solvers.base import Features, Solver, SolveResult, Status
-from fundsim.solvers.export import names, write_program
-from fundsim.solvers.highs import HighsSolver
-from fundsim.solvers.pulp import PulpSolver
-from fundsim.solvers.sifting import Sifting
+from typing import TYPE_CHECKING
 
-BACKENDS: dict[str, type[HighsSolver] | type[PulpSolver]] = {"highs": HighsSolver, "pulp": PulpSolver}
+from fundsim._lazy import attach
+
+if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsim._lazy)
+    from fundsim.solvers.backends import BACKENDS, get_solver
+    from fundsim.solvers.base import Features, Solver, SolveResult, Status
+    from fundsim.solvers.export import names, write_program
+    from fundsim.solvers.highs import HighsSolver
+    from fundsim.solvers.pulp import PulpSolver
+    from fundsim.solvers.sifting import Sifting
 
 __all__ = ["BACKENDS", "Features", "HighsSolver", "PulpSolver", "Sifting", "SolveResult", "Solver", "Status",
            "get_solver", "names", "write_program"]
 
-
-def get_solver(name: str = "highs", **options: object) -> Solver:
-    """A solver instance by name (``"highs"`` or ``"pulp"``), made with ``options``.
-
-    Examples
-    --------
-    >>> from fundsim.solvers import get_solver
-    >>> get_solver("pulp", solver="PULP_CBC_CMD").name
-    'pulp'
-    """
-    try:
-        cls = BACKENDS[name]
-    except KeyError:
-        raise ValueError(f"unknown solver {name!r}; available solvers are: {', '.join(sorted(BACKENDS))}") from None
-    return cls(options or None)
+__getattr__, __dir__ = attach(__name__, __file__)

@@ -9,7 +9,7 @@ vectors ``x_a`` and ``x_b``
 holds exactly: it is the definition of ``d``. Each allocation is mapped onto the LP's columns: ``eu`` from
 its EU cube (eligible cells), and the auxiliary columns at their best values given that money — the
 money on each impact segment filled in order, the total ``E``, the shortfall against each goal — so
-``c·x`` is the allocation's objective (:func:`~fundsim.compare.metrics.objective_value`). Money in
+``c·x`` is the allocation's objective (:func:`~fundsim.comparison.metrics.objective_value`). Money in
 ineligible cells has no column; its objective value is one more term, ``ineligible money``.
 
 What the terms mean when ``b`` is the optimum: a binding rule (``y_i ≠ 0``) holds with equality there, so its
@@ -31,7 +31,7 @@ at 1 per EUR m explain the gap of 15, as worked by hand in ``scenarios/tutorial.
 
 >>> import numpy as np
 >>> import fundsim as fs
->>> from fundsim.compare import attribute
+>>> from fundsim.comparison import attribute
 >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
 >>> optimum = fs.solve(sc)
 >>> eu = np.zeros((2, 3, 2, 2))  # instrument, priority, region, year
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fundsim.compare.metrics import ATOL, objective_value, selected
+from fundsim.comparison.metrics import ATOL, objective_value, selected
 from fundsim.errors import FundsimError
 from fundsim.lp.program import Block, LinearProgram
 from fundsim.model import Scenario, Selector

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fundsim.compare.attribution import Attribution, attribute
-from fundsim.compare.metrics import CUBE, cube, metrics_table, objective_value
+from fundsim.comparison.attribution import Attribution, attribute
+from fundsim.comparison.metrics import CUBE, cube, metrics_table, objective_value
 from fundsim.errors import FundsimError
 from fundsim.model import Scenario
 from fundsim.outputs import write_excel
 from fundsim.results import Allocation
 from fundsim.results.inputs import wrong_type
-from fundsim.solve import as_scenario, check_options
+from fundsim.solving import as_scenario, check_options
 from fundsim.testing import violations
 
 __all__ = ["Comparison", "ComparisonError", "compare"]
@@ -130,7 +130,7 @@ class Comparison:
             if _is_optimum(alloc, self.scenario):
                 return alloc
         if self._solved is None:
-            from fundsim.solve import solve
+            from fundsim.solving import solve
 
             self._solved = solve(self.scenario, options=self.options or None)
         return self._solved
@@ -159,7 +159,7 @@ class Comparison:
 
     @cached_property
     def metrics(self) -> pd.DataFrame:
-        """Metric × allocation, with a ``units`` column (see :mod:`fundsim.compare.metrics` for definitions),
+        """Metric × allocation, with a ``units`` column (see :mod:`fundsim.comparison.metrics` for definitions),
         plus the objective, the gap to the optimum and the number of rule violations."""
         tables = [metrics_table(self.scenario, alloc.data) for alloc in self.allocations]
         table = pd.concat([tables[0][["units"]], *(t["value"].rename(n) for t, n in zip(tables, self.names,
@@ -179,7 +179,7 @@ class Comparison:
     def attribution(self, a: str | int, b: str | int | None = None) -> Attribution:
         """Why ``b`` (default: the optimum) scores differently from ``a``: the gap split exactly into
         shadow price × room on each binding rule and reduced cost × money in each cell, using the optimum's
-        duals. See :mod:`fundsim.compare.attribution` for what the terms mean."""
+        duals. See :mod:`fundsim.comparison.attribution` for what the terms mean."""
         sc = self.scenario
         eu_a, name_a = self._cube(self.names[self._index(a)]), self.names[self._index(a)]
         if b is None:
@@ -271,7 +271,7 @@ def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] |
     Parameters
     ----------
     *allocations : :class:`~fundsim.Allocation` objects (solved, read with
-        :func:`~fundsim.compare.read_allocation`, or opened from NetCDF)
+        :func:`~fundsim.comparison.read_allocation`, or opened from NetCDF)
     scenario : the scenario whose rules and objective apply (default: the first allocation's), or the path
         of its file
     names : one name per allocation (default: each one's ``name`` attribute, ``"optimum"`` for a solved one)
@@ -287,7 +287,7 @@ def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] |
     ------
     TypeError
         for an argument of the wrong kind: an allocation that is not an :class:`~fundsim.Allocation` (a path:
-        read it with :func:`~fundsim.compare.read_allocation` first), names that are not strings, options
+        read it with :func:`~fundsim.comparison.read_allocation` first), names that are not strings, options
         that are not a dict
     ComparisonError
         for no allocation, no scenario, allocations of another scenario or names that clash
@@ -295,7 +295,7 @@ def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] |
     Examples
     --------
     >>> import fundsim as fs
-    >>> from fundsim.compare import compare, read_allocation
+    >>> from fundsim.comparison import compare, read_allocation
     >>> sc = fs.load_scenario("scenarios/gam-2008.yaml")
     >>> actual = read_allocation("scenarios/gam-2008-as-programmed.csv", sc, name="as programmed")
     >>> cmp = compare(fs.solve(sc), actual)

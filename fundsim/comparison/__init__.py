@@ -2,17 +2,17 @@
 explain the gap by the rules that bind.
 
 >>> import fundsim as fs
->>> from fundsim.compare import compare
+>>> from fundsim.comparison import compare
 >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
 >>> compare(fs.solve(sc)).metrics.loc["pillar share: development", "optimum"]
 np.float64(25.0)
 """
 
-from fundsim.compare import metrics
-from fundsim.compare.attribution import Attribution, attribute, lp_point
-from fundsim.compare.compare import Comparison, ComparisonError, compare
-from fundsim.compare.metrics import objective_value
-from fundsim.compare.read import AllocationFileError, read_allocation
+from fundsim.comparison import metrics
+from fundsim.comparison.attribution import Attribution, attribute, lp_point
+from fundsim.comparison.comparison import Comparison, ComparisonError, compare
+from fundsim.comparison.metrics import objective_value
+from fundsim.comparison.read import AllocationFileError, read_allocation
 
 __all__ = [
     "AllocationFileError",

@@ -19,8 +19,8 @@ import xarray as xr
 from fundsim._version import __version__
 from fundsim.model import Scenario
 from fundsim.outputs import atomic_file
-from fundsim.report.page import Section, page
-from fundsim.report.sections import (
+from fundsim.reporting.pages import Section, page
+from fundsim.reporting.sections import (
     allocation_section,
     comparison_of,
     comparison_section,
@@ -49,7 +49,7 @@ def report(scenario: Scenario, allocation: Allocation | None = None, *, compare:
     -------
     The page's HTML text: one file with every figure embedded as PNG.
     """
-    from fundsim.solve import as_scenario, solve
+    from fundsim.solving import as_scenario, solve
 
     scenario = as_scenario(scenario)
     if allocation is None:

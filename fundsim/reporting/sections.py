@@ -10,10 +10,10 @@ import pandas as pd
 import xarray as xr
 
 from fundsim import plots
-from fundsim.compare import Comparison
+from fundsim.comparison import Comparison
 from fundsim.model import Scenario
 from fundsim.montecarlo import binding_frequency, summary, target_probabilities
-from fundsim.report.page import Section, render
+from fundsim.reporting.pages import Section, render
 from fundsim.results import Allocation
 
 __all__ = ["allocation_section", "comparison_section", "overview_section", "rules_section", "simulation_section"]
@@ -78,7 +78,7 @@ def comparison_section(comparison: Comparison) -> Section:
     optimum, with bars by pillar and a heatmap of differences for each allocation against the first."""
     s = Section("comparison", "Comparison of allocations")
     s.table(comparison.gap, "Objective and gap to the optimum")
-    s.table(comparison.metrics, "Metrics (see fundsim.compare.metrics for definitions)")
+    s.table(comparison.metrics, "Metrics (see fundsim.comparison.metrics for definitions)")
     s.table(comparison.compliance, "Rules each allocation breaks, with the size of the breach", index=False)
     for name in comparison.names:
         attribution = comparison.attribution(name)
@@ -132,6 +132,6 @@ def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
 
 def comparison_of(alloc: Allocation, others: Sequence[Allocation], sc: Scenario) -> Comparison:
     """The optimum first, then the other allocations."""
-    from fundsim.compare import compare
+    from fundsim.comparison import compare
 
     return compare(alloc, *others, scenario=sc)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from fundsim import limits
-from fundsim.compare.tables import Table, text
+from fundsim.comparison.tables import Table, text
 from fundsim.errors import Problem
 from fundsim.results.inputs import AllocationFileError, refuse
 from fundsim.scenario.fields import suggest

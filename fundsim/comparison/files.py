@@ -1,7 +1,7 @@
 """Reading allocation files into entries: the tables of a CSV file or workbook, their layouts (long, wide by
 year, grid) and every problem found on the way, each with file, line or Sheet!cell and what would be valid.
 
-:func:`fundsim.compare.read_allocation` builds the allocation from the entries; the layouts are described
+:func:`fundsim.comparison.read_allocation` builds the allocation from the entries; the layouts are described
 there.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fundsim import limits
-from fundsim.compare.sheets import read_xlsx
-from fundsim.compare.tables import Table, screen
-from fundsim.compare.tables import show as _show
-from fundsim.compare.tables import text as _text
+from fundsim.comparison.sheets import read_xlsx
+from fundsim.comparison.tables import Table, screen
+from fundsim.comparison.tables import show as _show
+from fundsim.comparison.tables import text as _text
 from fundsim.errors import Problem
 from fundsim.model import Scenario
 from fundsim.results.inputs import AllocationFileError, check_file, refuse

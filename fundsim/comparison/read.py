@@ -28,7 +28,7 @@ Labels are matched to the scenario's ids ignoring case. Every problem of a file 
 closest valid ones), years outside the horizon, missing, non-numeric or negative amounts, duplicate
 cells, missing columns — is collected and raised at once as :class:`AllocationFileError`. Money above a
 usable envelope or in a cell the scenario makes ineligible is *not* a file error: an actual programme may
-break the scenario's rules, and :func:`fundsim.compare.compare` scores that as compliance. It is kept,
+break the scenario's rules, and :func:`fundsim.comparison.compare` scores that as compliance. It is kept,
 noted in ``data.attrs["envelope_check"]`` and announced by a :class:`~fundsim.FundsimWarning`.
 
 **What is refused before any layout is read** (docs/allocation-files.md has the table): a path that is not
@@ -63,14 +63,14 @@ import numpy as np
 import xarray as xr
 
 from fundsim._version import __version__
-from fundsim.compare.files import AllocationFileError, Entry, Reader, check_path, duplicates, parse, read_tables
-from fundsim.compare.metrics import objective_value
+from fundsim.comparison.files import AllocationFileError, Entry, Reader, check_path, duplicates, parse, read_tables
+from fundsim.comparison.metrics import objective_value
 from fundsim.errors import FundsimWarning, Problem
 from fundsim.model import Scenario
 from fundsim.results import Allocation, allocation_dataset, open_allocation
 from fundsim.results.inputs import as_path, wrong_type
 from fundsim.scenario.fields import suggest
-from fundsim.solve import as_scenario
+from fundsim.solving import as_scenario
 
 __all__ = ["AllocationFileError", "read_allocation"]
 
@@ -196,7 +196,7 @@ def read_allocation(path: str | os.PathLike[str], scenario: Scenario | str | os.
     Returns
     -------
     Allocation
-        status ``"external"``, ``objective`` evaluated by :func:`~fundsim.compare.metrics.objective_value`,
+        status ``"external"``, ``objective`` evaluated by :func:`~fundsim.comparison.metrics.objective_value`,
         no shadow prices; ``data.attrs`` carries ``name`` and ``source_file``.
 
     Raises
@@ -216,7 +216,7 @@ def read_allocation(path: str | os.PathLike[str], scenario: Scenario | str | os.
     Examples
     --------
     >>> import fundsim as fs
-    >>> from fundsim.compare import read_allocation
+    >>> from fundsim.comparison import read_allocation
     >>> sc = fs.load_scenario("scenarios/gam-2008.yaml")
     >>> alloc = read_allocation("scenarios/gam-2008-as-programmed.csv", sc)
     >>> alloc.status, alloc.data.attrs["name"]

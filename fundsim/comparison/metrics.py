@@ -12,7 +12,7 @@ imported allocation can be set beside the optimum.
 Examples
 --------
 >>> import fundsim as fs
->>> from fundsim.compare import metrics
+>>> from fundsim.comparison import metrics
 >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
 >>> alloc = fs.solve(sc)
 >>> metrics.pillar_shares(sc, alloc.data).round(2).to_dict()
