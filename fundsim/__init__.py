@@ -18,10 +18,19 @@ if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsi
     from fundsim import plots, sensitivity
     from fundsim._version import __version__
     from fundsim.comparison import compare, read_allocation
-    from fundsim.errors import FundsimError, FundsimWarning, InfeasibleError, Problem, ScenarioError, SolverError
+    from fundsim.errors import (
+        ArgumentError,
+        FundsimError,
+        FundsimWarning,
+        InfeasibleError,
+        Problem,
+        ScenarioError,
+        SolverError,
+    )
     from fundsim.lp import LinearProgram, assemble
     from fundsim.model import Scenario
     from fundsim.montecarlo import simulate
+    from fundsim.outputs import OutputError
     from fundsim.reporting import report
     from fundsim.results import Allocation, open_allocation
     from fundsim.scenario import load_scenario, scenario_from_dict
@@ -29,10 +38,12 @@ if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsi
 
 __all__ = [
     "Allocation",
+    "ArgumentError",
     "FundsimError",
     "FundsimWarning",
     "InfeasibleError",
     "LinearProgram",
+    "OutputError",
     "Problem",
     "Scenario",
     "ScenarioError",

@@ -10,7 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FundsimError", "FundsimWarning", "InfeasibleError", "Problem", "ScenarioError", "SolverError"]
+__all__ = ["ArgumentError", "FundsimError", "FundsimWarning", "InfeasibleError", "Problem", "ScenarioError",
+           "SolverError"]
 
 
 class FundsimWarning(UserWarning):
@@ -19,6 +20,19 @@ class FundsimWarning(UserWarning):
 
 class FundsimError(Exception):
     """Root of every fundsim exception."""
+
+
+class ArgumentError(FundsimError, ValueError):
+    """An argument of a public function has a value it does not take (an unknown mode, a count below 1, a
+    scenario without the section a run needs …); the message names the argument and what would be valid.
+
+    A ``ValueError``, so ``except ValueError`` still catches it.
+
+    >>> raise ArgumentError("draws must be at least 1, got 0")
+    Traceback (most recent call last):
+    ...
+    fundsim.errors.ArgumentError: draws must be at least 1, got 0
+    """
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fundsim as fs
 
 EXPECTED = {
-    "Allocation", "FundsimError", "FundsimWarning", "InfeasibleError", "LinearProgram", "Problem", "Scenario",
+    "Allocation", "ArgumentError", "FundsimError", "FundsimWarning", "InfeasibleError", "LinearProgram", "OutputError", "Problem", "Scenario",
     "ScenarioError", "SolverError", "__version__", "assemble", "compare", "load_scenario", "open_allocation",
     "plots", "read_allocation", "report", "scenario_from_dict", "sensitivity", "simulate", "solve",
 }

@@ -101,7 +101,9 @@ def test_a_payment_delay_is_a_share_between_0_and_1() -> None:
     """Payment profile (0.6, 0.4): a delay above 1 moves everything one year (as 1 does), one below 0 moves
     nothing (as 0 does), and 0.25 moves a quarter of each year's payment."""
     tpma, enpi = tutorial_data()["instruments"]
-    sc = tutorial([absolute("d", "instruments.tpma.payment_delay")],
+    delay = {**absolute("d", "instruments.tpma.payment_delay"), "distribution": {"kind": "uniform", "low": 0.0,
+                                                                                 "high": 1.0}}
+    sc = tutorial([delay],
                   instruments=[{**tpma, "payment_profile": [0.6, 0.4]}, enpi])
     numbers = drawn_numbers(sc, np.array([[1.5], [-0.5], [0.25], [0.0]]))
     expected = [[0.0, 0.6, 0.4], [0.6, 0.4, 0.0], [0.45, 0.3 + 0.15, 0.1], [0.6, 0.4, 0.0]]  # 0.75·p + 0.25·shifted

@@ -362,9 +362,9 @@ def test_a_plan_that_is_a_run_or_a_pipe_is_refused(tmp_path: Path) -> None:
     assert runner.invoke(app, ["simulate", TUTORIAL, "--draws", "3", "--out", str(store)]).exit_code == 0
     pipe = tmp_path / "plan.nc"
     os.mkfifo(pipe)
-    for plan, says in ((run_nc, "is a Monte Carlo run written by 'fundsim simulate', not a plan"),
-                       (store, "is a folder (a Monte Carlo .zarr store?), not a plan"),
-                       (pipe, "not a regular file (a named pipe or a device)")):
+    for plan, says in ((run_nc, "is a Monte Carlo run in reoptimise mode written by 'fundsim simulate'"),
+                       (store, "is a Monte Carlo run store written by 'fundsim simulate --out …zarr'"),
+                       (pipe, "this is a named pipe (FIFO), not a regular file")):
         result = runner.invoke(app, ["simulate", TUTORIAL, "--mode", "stress", "--plan", str(plan), "--draws", "5"])
         assert result.exit_code == EXIT_BAD_INPUT, result.output
         assert says in result.output.replace("\n", " "), result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fundsim.diagnose.checklist import checks
 from fundsim.diagnose.elastic import relax
 from fundsim.diagnose.repairs import Diagnosis, apply_repairs, describe
-from fundsim.errors import InfeasibleError
+from fundsim.errors import ArgumentError, InfeasibleError
 from fundsim.lp import LinearProgram, assemble
 from fundsim.model import Scenario
 
@@ -73,5 +73,5 @@ def repair(scenario: Scenario, diagnosis: Diagnosis, alternative: int = 0) -> Sc
     n = len(diagnosis.repairs)
     if not 0 <= alternative < n:
         valid = f"alternative 0 … {n - 1}" if n else "none: the scenario it describes is feasible"
-        raise ValueError(f"the diagnosis has no repair number {alternative}; its repairs are: {valid}")
+        raise ArgumentError(f"the diagnosis has no repair number {alternative}; its repairs are: {valid}")
     return apply_repairs(scenario, diagnosis.repairs[alternative])

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
 from fundsim.scenario import scenario_from_dict
 
@@ -312,7 +313,7 @@ def spec_and_plan(n_regions: int, n_instruments: int, n_priorities: int, n_years
     """:func:`synthetic_spec` and the reference plan its rules were set against, an ``eu`` cube
     ``(instrument, priority, region, year)`` that keeps every rule (the proof of feasibility)."""
     if min(n_regions, n_instruments, n_priorities, n_years) < 1:
-        raise ValueError(f"every size must be at least 1, got regions={n_regions}, instruments={n_instruments}, "
+        raise ArgumentError(f"every size must be at least 1, got regions={n_regions}, instruments={n_instruments}, "
                          f"priorities={n_priorities}, years={n_years}")
     rng = np.random.default_rng(seed)
     years = list(range(FIRST_YEAR, FIRST_YEAR + n_years))

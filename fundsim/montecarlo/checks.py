@@ -8,40 +8,26 @@ not after hours of work.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable
 from math import prod
 from pathlib import Path
 
-import xarray as xr
-
 from fundsim.limits import LimitError, check, current
 from fundsim.model import Scenario
 from fundsim.outputs import check_output
+from fundsim.results.inputs import open_stored
 
 __all__ = ["available_memory", "check_memory", "check_plan_file", "check_store",
            "per_draw_bytes"]
 
 
 def check_plan_file(path: str | Path) -> Path:
-    """Refuse a ``plan`` path that is not a regular ``.nc`` file, or that holds a Monte Carlo run."""
+    """Refuse, before any draw, a ``plan`` path that is not an allocation fundsim wrote to NetCDF: a missing
+    file, a folder or a store, a pipe or a device, another kind of file, a Monte Carlo run (the
+    :class:`~fundsim.results.inputs.AllocationFileError` of :func:`~fundsim.results.inputs.open_stored` says
+    which)."""
     p = Path(path)
-    plan_is = "a plan is a .nc file written by 'fundsim solve --out' or Allocation.save"
-    if not p.exists():
-        raise ValueError(f"plan {p}: no such file; {plan_is}")
-    if p.is_dir():
-        raise ValueError(f"plan {p}: this is a folder (a Monte Carlo .zarr store?), not a plan; {plan_is}")
-    if not stat.S_ISREG(p.stat().st_mode):
-        raise ValueError(f"plan {p}: not a regular file (a named pipe or a device); {plan_is}")
-    if p.suffix.lower() != ".nc":
-        raise ValueError(f"plan {p}: a {p.suffix or 'suffix-less'} file; {plan_is}")
-    try:
-        with xr.open_dataset(p) as ds:
-            is_run = "draw" in ds.dims
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"plan {p}: cannot be read as NetCDF ({exc}); {plan_is}") from None
-    if is_run:
-        raise ValueError(f"plan {p}: this is a Monte Carlo run written by 'fundsim simulate', not a plan; {plan_is}")
+    open_stored(p).close()
     return p
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
+from fundsim.errors import ArgumentError
 from fundsim.model import Uncertainty
 from fundsim.montecarlo.seeds import spawned_uniforms
 
@@ -30,9 +31,9 @@ def unit_design(design: str, n_draws: int, dim: int, seed: int, start: int = 0, 
     """Rows ``start:stop`` of a design of ``n_draws`` points in ``[0, 1)^dim``."""
     stop = n_draws if stop is None else stop
     if design not in DESIGNS:
-        raise ValueError(f"unknown design {design!r}; the designs are: {', '.join(DESIGNS)}")
+        raise ArgumentError(f"unknown design {design!r}; the designs are: {', '.join(DESIGNS)}")
     if not 0 <= start <= stop <= n_draws:
-        raise ValueError(f"draws {start}:{stop} are outside 0:{n_draws}")
+        raise ArgumentError(f"draws {start}:{stop} are outside 0:{n_draws}")
     if design == "random":
         u = spawned_uniforms(seed, start, stop, dim)
     else:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from fundsim.errors import ArgumentError
+
 __all__ = ["DaskExecutor", "ProcessExecutor", "SequentialExecutor", "executor_for"]
 
 
@@ -131,5 +133,5 @@ def executor_for(executor: Any) -> Any:
         return DaskExecutor(executor)
     if hasattr(executor, "run") and hasattr(executor, "__enter__"):
         return executor
-    raise ValueError(f"unknown executor {executor!r}: use 'sequential', 'processes', a dask.distributed.Client "
+    raise ArgumentError(f"unknown executor {executor!r}: use 'sequential', 'processes', a dask.distributed.Client "
                      "or a scheduler address tcp://host:port")

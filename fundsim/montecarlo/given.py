@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from fundsim._version import __version__
+from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
 from fundsim.montecarlo.checks import check_memory, workers_of
 from fundsim.montecarlo.executors import executor_for
@@ -92,17 +93,17 @@ def _value_chunk(task: tuple[Any, ...]) -> xr.Dataset:
 
 def _check(sc: Scenario, values: np.ndarray, mode: str, chunk_size: int) -> None:
     if sc.uncertainty is None:
-        raise ValueError(f"scenario {sc.name!r} declares no uncertain parameters for the values to set")
+        raise ArgumentError(f"scenario {sc.name!r} declares no uncertain parameters for the values to set")
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
+        raise ArgumentError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
     n_par = len(sc.uncertainty.parameters)
     if values.ndim != 2 or values.shape[1] != n_par or not len(values):
-        raise ValueError(f"values must be a (point, parameter) matrix with {n_par} column(s) (one per uncertain "
+        raise ArgumentError(f"values must be a (point, parameter) matrix with {n_par} column(s) (one per uncertain "
                          f"parameter of {sc.name!r}) and at least one row; got shape {values.shape}")
     if not np.isfinite(values).all():
-        raise ValueError("values must be finite numbers; got NaN or infinity")
+        raise ArgumentError("values must be finite numbers; got NaN or infinity")
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        raise ArgumentError(f"chunk_size must be at least 1, got {chunk_size}")
 
 
 def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimise",

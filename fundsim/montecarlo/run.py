@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from fundsim._version import __version__
+from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
 from fundsim.model.uncertainty import check_seed
 from fundsim.montecarlo.checks import check_memory, check_plan_file, check_store, workers_of
@@ -47,7 +48,7 @@ def chunks(n_draws: int, chunk_size: int) -> Iterator[tuple[int, int]]:
 def _plan_cube(sc: Scenario, plan: Allocation | xr.Dataset | str | Path | None) -> np.ndarray:
     """The plan's EU commitments as a dense cube in the scenario's label order."""
     if plan is None:
-        raise ValueError("stress mode needs a plan: plan=fs.solve(sc), an Allocation, or a NetCDF file written "
+        raise ArgumentError("stress mode needs a plan: plan=fs.solve(sc), an Allocation, or a NetCDF file written "
                          "by Allocation.save")
     if isinstance(plan, str | Path):
         plan = open_allocation(check_plan_file(plan))
@@ -57,20 +58,20 @@ def _plan_cube(sc: Scenario, plan: Allocation | xr.Dataset | str | Path | None) 
         have = [str(x) if dim != "year" else int(x) for x in data["eu"][dim].values]
         missing = [x for x in labels if x not in have]
         if missing:
-            raise ValueError(f"the plan does not match scenario {sc.name!r}: its {dim}s lack {missing}")
+            raise ArgumentError(f"the plan does not match scenario {sc.name!r}: its {dim}s lack {missing}")
     return data["eu"].sel(coords).transpose(*CUBE).values.astype(float)
 
 
 def _check(sc: Scenario, draws: int, mode: str, design: str, chunk_size: int) -> None:
     if sc.uncertainty is None:
-        raise ValueError(f"scenario {sc.name!r} declares no uncertainty: add an 'uncertainty:' section (see "
+        raise ArgumentError(f"scenario {sc.name!r} declares no uncertainty: add an 'uncertainty:' section (see "
                          "docs/scenario-format.md), or a file that extends the scenario with one")
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
+        raise ArgumentError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
     if design not in DESIGNS:
-        raise ValueError(f"unknown design {design!r}; the designs are: {', '.join(DESIGNS)}")
+        raise ArgumentError(f"unknown design {design!r}; the designs are: {', '.join(DESIGNS)}")
     if draws < 1 or chunk_size < 1:
-        raise ValueError(f"draws and chunk_size must be at least 1, got {draws} and {chunk_size}")
+        raise ArgumentError(f"draws and chunk_size must be at least 1, got {draws} and {chunk_size}")
 
 
 def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop: int,
@@ -79,7 +80,7 @@ def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop
     """Draws ``start:stop`` of a run: sample, then re-optimise (or, given a ``plan`` cube, stress-test it)."""
     unc = sc.uncertainty
     if unc is None:
-        raise ValueError(f"scenario {sc.name!r} declares no uncertainty")
+        raise ArgumentError(f"scenario {sc.name!r} declares no uncertainty")
     values = parameter_values(unc, unit_design(design, draws, len(unc.sources), seed, start, stop))
     numbers = drawn_numbers(sc, values)
     if plan is not None:
@@ -252,7 +253,10 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
                               keep_allocations=keep_allocations, plan=plan, executor=executor, store=store,
                               force=force, on_chunk=on_chunk)
     chunk_size = (10_000 if mode == "stress" else 100) if chunk_size is None else chunk_size
-    seed = check_seed(seed)  # 1.5 would run as 1 and be recorded as 1.5
+    try:
+        seed = check_seed(seed)  # 1.5 would run as 1 and be recorded as 1.5
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
     _check(scenario, draws, mode, design, chunk_size)
     target = None if store is None else check_store(store, _inputs(scenario, plan))
     check_memory(scenario, draws, mode, design, keep_allocations, chunk_size, in_memory=target is None,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fundsim.errors import ArgumentError
+
 __all__ = ["spawned_states", "spawned_uniforms"]
 
 _POOL = 4
@@ -24,7 +26,7 @@ _SHIFT = 16
 def _words(n: int) -> list[int]:
     """A non-negative integer as little-endian 32-bit words (``[0]`` for 0), as SeedSequence reads it."""
     if n < 0:
-        raise ValueError(f"a seed must be a non-negative integer, got {n}")
+        raise ArgumentError(f"a seed must be a non-negative integer, got {n}")
     words = [0] if n == 0 else []
     while n > 0:
         words.append(n & _MASK)
@@ -80,7 +82,7 @@ def spawned_states(seed: int, keys: np.ndarray, n_words: int) -> np.ndarray:
     """
     keys = np.asarray(keys, dtype=np.int64)
     if keys.size and (keys.min() < 0 or keys.max() > _MASK):
-        raise ValueError(f"draw numbers must lie in 0 … {_MASK}")
+        raise ArgumentError(f"draw numbers must lie in 0 … {_MASK}")
     run = _words(int(seed))
     run += [0] * (_POOL - len(run))  # SeedSequence pads the seed to the pool size when there is a spawn key
     entropy = [np.full(1, w, np.uint32) for w in run] + [keys.astype(np.uint32)]

@@ -30,6 +30,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
+from fundsim.errors import ArgumentError
 from fundsim.outputs import STORE_MARKER, OutputError, is_fundsim_store, mark_store
 
 __all__ = ["RUN_KEYS", "ZarrStore", "open_run"]
@@ -309,4 +310,4 @@ def open_run(path: str | Path) -> xr.Dataset:
         return xr.open_zarr(path, consolidated=False).load()
     if path.suffix == ".nc":
         return xr.load_dataset(path)
-    raise ValueError(f"{path}: a Monte Carlo run is a .zarr store or a .nc file written by 'fundsim simulate'")
+    raise ArgumentError(f"{path}: a Monte Carlo run is a .zarr store or a .nc file written by 'fundsim simulate'")

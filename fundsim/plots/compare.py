@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from fundsim.comparison import Comparison, compare
+from fundsim.errors import ArgumentError
 from fundsim.plots.axes import label_of, new_axes
 from fundsim.results import Allocation
 
@@ -41,7 +42,7 @@ def stacked_bars(data: Comparison | Allocation | Sequence[Allocation], by: str =
     """
     cmp = _comparison(data)
     if by not in _BY_TEXT:
-        raise ValueError(f"cannot stack by {by!r}: choose one of {', '.join(_BY_TEXT)}")
+        raise ArgumentError(f"cannot stack by {by!r}: choose one of {', '.join(_BY_TEXT)}")
     table = cmp.summary(by)
     ax = new_axes(ax)
     bottom = np.zeros(len(table.columns))
@@ -87,7 +88,7 @@ def difference_heatmap(comparison: Comparison, a: str, b: str, rows: str = "regi
     """
     for name in (a, b):
         if name not in comparison.names:
-            raise ValueError(f"no allocation called {name!r}: the comparison holds {list(comparison.names)}")
+            raise ArgumentError(f"no allocation called {name!r}: the comparison holds {list(comparison.names)}")
     eu = comparison.eu
     diff = _grid(eu.sel(allocation=b) - eu.sel(allocation=a), rows, cols).assign_attrs(eu.attrs)
     ax = new_axes(ax, (max(6.0, 0.45 * diff.shape[1] + 3), max(3.5, 0.35 * diff.shape[0] + 2)))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fundsim.errors import ArgumentError
 from fundsim.plots.axes import label, new_axes
 
 __all__ = ["morris_scatter", "sobol_bars", "sweep_plot", "tornado_chart"]
@@ -20,7 +21,7 @@ def _one_output(ds: xr.Dataset, output: str | None) -> str:
     if output is None:
         return names[0]
     if output not in names:
-        raise ValueError(f"the study has no output {output!r}; its outputs are: {', '.join(names)}")
+        raise ArgumentError(f"the study has no output {output!r}; its outputs are: {', '.join(names)}")
     return output
 
 
@@ -82,7 +83,7 @@ def sweep_plot(study: xr.Dataset, name: str = "objective", ax: Any = None) -> An
     ax = new_axes(ax)
     da = study[name]
     if da.dims != ("value",):
-        raise ValueError(f"{name!r} is not one number per swept value (its dims are {da.dims}); choose one of: "
+        raise ArgumentError(f"{name!r} is not one number per swept value (its dims are {da.dims}); choose one of: "
                          + ", ".join(str(v) for v in study.data_vars if study[v].dims == ("value",)))
     x = study["value"]
     ax.plot(x.values, da.values, marker=".")

@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from fundsim._version import __version__
-from fundsim.errors import SolverError
+from fundsim.errors import ArgumentError, SolverError
 from fundsim.lp.program import LinearProgram
 from fundsim.model import Scenario
 from fundsim.outputs import atomic_file, write_csv, write_excel
@@ -250,7 +250,7 @@ class Allocation:
         path = Path(path)
         writers = {".nc": self.to_netcdf, ".csv": self.to_csv, ".xlsx": self.to_excel}
         if path.suffix not in writers:
-            raise ValueError(f"cannot write {path.name!r}: use a .nc, .csv or .xlsx file")
+            raise ArgumentError(f"cannot write {path.name!r}: use a .nc, .csv or .xlsx file")
         writers[path.suffix](path)
         return path
 

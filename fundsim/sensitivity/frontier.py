@@ -30,7 +30,7 @@ import scipy.sparse as sp
 import xarray as xr
 
 from fundsim.diagnose import quick_checks
-from fundsim.errors import InfeasibleError, SolverError
+from fundsim.errors import ArgumentError, InfeasibleError, SolverError
 from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Scenario, frozen_array
 from fundsim.results import Allocation, relaxation_duals
@@ -314,7 +314,7 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
     _check_arguments(scenario, instrument, lo, hi, tol)
     problem = _Parametric(scenario, instrument)
     if problem.lp.integrality is not None:
-        raise ValueError(f"scenario {scenario.name!r} has integer rules: its value is not piecewise linear in the "
+        raise ArgumentError(f"scenario {scenario.name!r} has integer rules: its value is not piecewise linear in the "
                          "budget and has no shadow prices; the frontier needs an LP")
     start = _feasible_from(problem, lo, hi)
     first = _solve_first(problem, start, hi)
@@ -331,15 +331,15 @@ def _check_arguments(sc: Scenario, instrument: str | None, lo: float, hi: float,
     for name, value in (("lo", lo), ("hi", hi), ("tol", tol)):
         check_number(name, value)
     if instrument is not None and instrument not in sc.instrument_ids:
-        raise ValueError(f"unknown instrument {instrument!r} in scenario {sc.name!r}; its instruments are: "
+        raise ArgumentError(f"unknown instrument {instrument!r} in scenario {sc.name!r}; its instruments are: "
                          f"{', '.join(sc.instrument_ids)}")
     if instrument is not None and not (sc.instruments[sc.instrument_ids.index(instrument)].usable > 0).any():
-        raise ValueError(f"instrument {instrument!r} has no usable money in any year of {sc.name!r}: scaling its "
+        raise ArgumentError(f"instrument {instrument!r} has no usable money in any year of {sc.name!r}: scaling its "
                          "envelope changes nothing")
     if not (np.isfinite(lo) and np.isfinite(hi) and 0.0 <= lo < hi):
-        raise ValueError(f"the range of t must satisfy 0 <= lo < hi (finite), got lo={lo!r}, hi={hi!r}")
+        raise ArgumentError(f"the range of t must satisfy 0 <= lo < hi (finite), got lo={lo!r}, hi={hi!r}")
     if not 0.0 < tol < 1e-2:
-        raise ValueError(f"tol must be a small positive number (e.g. 1e-7), got {tol!r}")
+        raise ArgumentError(f"tol must be a small positive number (e.g. 1e-7), got {tol!r}")
 
 
 def _solve_first(p: _Parametric, start: float, hi: float) -> _Point:
@@ -465,7 +465,7 @@ class Frontier:
         ts = self.data["t"].values
         t_arr = np.asarray(t, float)
         if np.any(t_arr < ts[0] - 1e-12) or np.any(t_arr > ts[-1] + 1e-12):
-            raise ValueError(f"t outside the frontier's range [{ts[0]:.6g}, {ts[-1]:.6g}]")
+            raise ArgumentError(f"t outside the frontier's range [{ts[0]:.6g}, {ts[-1]:.6g}]")
         out = np.interp(t_arr, ts, self.data["objective"].values)
         return float(out) if out.ndim == 0 else out
 
@@ -485,7 +485,7 @@ class Frontier:
         """A full optimal allocation at ``t`` (the one traced when ``t`` is a point of the curve)."""
         ts = self.data["t"].values
         if not ts[0] - 1e-12 <= t <= ts[-1] + 1e-12:
-            raise ValueError(f"t = {t!r} is outside the frontier's range [{ts[0]:.6g}, {ts[-1]:.6g}]")
+            raise ArgumentError(f"t = {t!r} is outside the frontier's range [{ts[0]:.6g}, {ts[-1]:.6g}]")
         point = self._points.get(float(t)) or self._problem.solve(float(t))
         return self._problem.allocation(point)
 

@@ -24,7 +24,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from fundsim.errors import InfeasibleError
+from fundsim.errors import ArgumentError, InfeasibleError
 from fundsim.model import Scenario, Uncertainty
 from fundsim.montecarlo import parameter_values
 from fundsim.sensitivity.outputs import Output, evaluate, output_matrix, parse_outputs
@@ -40,13 +40,13 @@ def _independent(sc: Scenario, ignore_correlation: bool, method: str) -> Uncerta
     """The scenario's uncertainty with independent sources (or an error explaining why not)."""
     unc = sc.uncertainty
     if unc is None or not unc.parameters:
-        raise ValueError(f"scenario {sc.name!r} declares no uncertainty: {method} indices are computed over the "
+        raise ArgumentError(f"scenario {sc.name!r} declares no uncertainty: {method} indices are computed over the "
                          "declared uncertain parameters; add an 'uncertainty:' section")
     if unc.correlation is not None and not ignore_correlation:
         corr = np.asarray(unc.correlation)
         pairs = [f"{unc.sources[a]} and {unc.sources[b]} ({corr[a, b]:g})" for a in range(len(corr))
                  for b in range(a + 1, len(corr)) if corr[a, b] != 0]
-        raise ValueError(f"scenario {sc.name!r} declares rank correlations between {'; '.join(pairs)}; "
+        raise ArgumentError(f"scenario {sc.name!r} declares rank correlations between {'; '.join(pairs)}; "
                          f"{method} indices apportion the output's variance to independent inputs and are not "
                          "defined for correlated ones. Pass ignore_correlation=True to study the same "
                          "distributions without the correlation (each factor stays one input), or remove it")
@@ -159,7 +159,7 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     wanted = parse_outputs(scenario, outputs, mode)
     if n < 2 or n & (n - 1):
         low = 1 << max(1, int(n).bit_length() - 1)
-        raise ValueError(f"n must be a power of 2 (the balance of the Sobol' sequence depends on it); got {n}, "
+        raise ArgumentError(f"n must be a power of 2 (the balance of the Sobol' sequence depends on it); got {n}, "
                          f"use {low} or {2 * low}")
     problem = _problem(unc)
     u = np.clip(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=seed), _EPS, 1 - _EPS)
@@ -241,7 +241,7 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     unc = _independent(scenario, ignore_correlation, "Morris")
     wanted = parse_outputs(scenario, outputs, mode)
     if trajectories < 2 or levels < 2:
-        raise ValueError(f"Morris needs at least 2 trajectories and 2 levels; got {trajectories} and {levels}")
+        raise ArgumentError(f"Morris needs at least 2 trajectories and 2 levels; got {trajectories} and {levels}")
     problem = _problem(unc)
     grid = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     edge = 0.5 / levels

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
 from fundsim.montecarlo import MODES
 from fundsim.montecarlo.given import run_values
@@ -130,14 +131,14 @@ def parse_outputs(sc: Scenario, names: str | list[str] | tuple[str, ...],
     """
     names = [names] if isinstance(names, str) else list(names)
     if not names:
-        raise ValueError(f"name at least one output; the outputs are: {', '.join(valid_outputs(sc, mode))}")
+        raise ArgumentError(f"name at least one output; the outputs are: {', '.join(valid_outputs(sc, mode))}")
     found = [_parse_one(sc, n, mode) for n in names]
     problems = [f for f in found if isinstance(f, str)]
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ArgumentError("; ".join(problems))
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValueError(f"output(s) named twice: {', '.join(repeated)}")
+        raise ArgumentError(f"output(s) named twice: {', '.join(repeated)}")
     return tuple(f for f in found if isinstance(f, Output))
 
 
@@ -160,7 +161,7 @@ def output_values(run: xr.Dataset, sc: Scenario, outputs: tuple[Output, ...]) ->
         if out.label is None:
             name = SCALARS[out.kind][0 if mode == "reoptimise" else 1]
             if name not in run:
-                raise ValueError(f"output {out.name!r}: the run holds no {name!r} (run it with decommitment=True)")
+                raise ArgumentError(f"output {out.name!r}: the run holds no {name!r} (run it with decommitment=True)")
             da = run[name]
         else:
             da = _labelled(run, sc, out, mode)
@@ -180,7 +181,7 @@ def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], mode
     Stress mode without a ``plan`` stress-tests the scenario's own optimal plan (``fs.solve(sc)``).
     """
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
+        raise ArgumentError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
     if mode == "stress" and plan is None:
         plan = solve(sc)
     decommitment = mode == "reoptimise" and any(o.kind == "decommitted" for o in outputs)

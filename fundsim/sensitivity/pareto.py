@@ -43,7 +43,7 @@ import pandas as pd
 import scipy.sparse as sp
 import xarray as xr
 
-from fundsim.errors import InfeasibleError, SolverError
+from fundsim.errors import ArgumentError, InfeasibleError, SolverError
 from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Objective, Scenario
 from fundsim.results import Allocation
@@ -287,7 +287,7 @@ class _Problem:
     def __post_init__(self) -> None:
         base = assemble(self.scenario)
         if base.integrality is not None:
-            raise ValueError(f"scenario {self.scenario.name!r} has integer rules; the Pareto front needs an LP")
+            raise ArgumentError(f"scenario {self.scenario.name!r} has integer rules; the Pareto front needs an LP")
         self.lp, self.criteria, self.total = _criteria(self.scenario, base, self.names, self.targets)
         # each solve changes the objective (and a bound the last optimum already meets): primal simplex keeps
         # the basis primal feasible and was 4x faster than dual on gam-2008
@@ -359,7 +359,7 @@ class _Problem:
         if best.x[self.total] <= 1e-9:
             best = self._run(-unit)
             if best is None or best.x[self.total] <= 1e-9:
-                raise ValueError(f"{crit.name} is a share of EU commitments, but under these bounds no allocation "
+                raise ArgumentError(f"{crit.name} is a share of EU commitments, but under these bounds no allocation "
                                  f"of {self.scenario.name!r} commits any EU money")
         lam = self.measures(best.x)[crit.name]
         for _ in range(DINKELBACH_ITERATIONS):
@@ -434,23 +434,24 @@ class _Solved:
 def _check(sc: Scenario, objectives: tuple[str, ...], points: int, targets: Mapping[str, float] | None) -> None:
     unknown = [n for n in objectives if n not in OBJECTIVES]
     if unknown:
-        raise ValueError(f"unknown objective {unknown[0]!r}; the objectives are: {', '.join(OBJECTIVES)}")
+        raise ArgumentError(f"unknown objective {unknown[0]!r}; the objectives are: {', '.join(OBJECTIVES)}")
     if not 2 <= len(objectives) <= 3 or len(set(objectives)) != len(objectives):
-        raise ValueError(f"a Pareto front needs two or three different objectives, got {list(objectives)}")
+        raise ArgumentError(f"a Pareto front needs two or three different objectives, got {list(objectives)}")
     if "impact" in objectives and sc.objective.impact is None:
-        raise ValueError(f"scenario {sc.name!r} has no impact term (objective.impact), so 'impact' cannot be an "
+        raise ArgumentError(f"scenario {sc.name!r} has no impact term (objective.impact), so 'impact' cannot be an "
                          f"objective; the others are: {', '.join(n for n in OBJECTIVES if n != 'impact')}")
     if "pillar_balance" in objectives and not _targets(sc, targets):
-        raise ValueError(f"'pillar_balance' needs target shares: scenario {sc.name!r} has no pillar-balance rule; "
+        raise ArgumentError(f"'pillar_balance' needs target shares: scenario {sc.name!r} has no pillar-balance rule; "
                          "pass pillar_targets={pillar: share}")
     if targets is not None:
         bad = [f"{q!r}" for q in targets if q not in sc.pillar_ids]
         bad += [f"{q!r}: {v!r}" for q, v in targets.items() if q in sc.pillar_ids and not 0.0 <= v <= 1.0]
         if bad:
-            raise ValueError(f"pillar_targets: {', '.join(bad)} is not a pillar of {sc.name!r} with a share in "
+            raise ArgumentError(f"pillar_targets: {', '.join(bad)} is not a pillar of {sc.name!r} with a share in "
                              f"[0, 1]; its pillars are: {', '.join(sc.pillar_ids)}")
     if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 2:
-        raise ValueError(f"points must be an integer of at least 2 (grid values per bounded objective), got {points!r}")
+        raise ArgumentError("points must be an integer of at least 2 (grid values per bounded objective), "
+                            f"got {points!r}")
 
 
 def _payoff(problem: _Problem) -> list[_Solved]:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from fundsim.errors import ArgumentError
 from fundsim.model import Distribution, Scenario, UncertainParameter, Uncertainty
 from fundsim.scenario.fields import suggest
 from fundsim.scenario.uncertainty_schema import check_path
@@ -53,19 +54,19 @@ def resolve_path(sc: Scenario, path: str) -> str:
     ValueError: cannot sweep 'instruments.enpy.envelope': ... unknown instrument 'enpy' (did you mean 'enpi'?); ...
     """
     if not isinstance(path, str):
-        raise ValueError(f"a sweep path is a string such as 'instruments.<id>.envelope', not {path!r}")
+        raise ArgumentError(f"a sweep path is a string such as 'instruments.<id>.envelope', not {path!r}")
     declared = {p.id: p.path for p in sc.uncertainty.parameters} if sc.uncertainty is not None else {}
     if path in declared:
         return declared[path]
     if "." not in path and declared:
-        raise ValueError(f"cannot sweep {path!r}: " + suggest(path, list(declared), "uncertain parameter")
+        raise ArgumentError(f"cannot sweep {path!r}: " + suggest(path, list(declared), "uncertain parameter")
                          + "; or give a path such as instruments.<id>.envelope")
     try:
         check_path(path, _context(sc))
     except ValueError as err:
-        raise ValueError(f"cannot sweep {path!r}: {err}") from None
+        raise ArgumentError(f"cannot sweep {path!r}: {err}") from None
     if path.startswith("objective.impact") and sc.objective.impact is None:
-        raise ValueError(f"cannot sweep {path!r}: scenario {sc.name!r} has no impact term in its objective")
+        raise ArgumentError(f"cannot sweep {path!r}: scenario {sc.name!r} has no impact term in its objective")
     return path
 
 
@@ -74,19 +75,20 @@ def _values(path: str, values: Iterable[float] | np.ndarray, relative: bool) -> 
     try:
         v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"sweep values must be numbers (a list, a range or an array), got {values!r}") from None
+        raise ArgumentError(f"sweep values must be numbers (a list, a range or an array), got {values!r}") from None
     if v.ndim != 1 or not len(v):
-        raise ValueError(f"sweep values must be a non-empty list of numbers, got shape {v.shape}")
+        raise ArgumentError(f"sweep values must be a non-empty list of numbers, got shape {v.shape}")
     if not np.isfinite(v).all():
-        raise ValueError("sweep values must be finite numbers; got NaN or infinity")
+        raise ArgumentError("sweep values must be finite numbers; got NaN or infinity")
     if path.endswith(".payment_delay"):
         if relative:
-            raise ValueError(f"{path!r} is a share, swept as it is: use relative=False")
+            raise ArgumentError(f"{path!r} is a share, swept as it is: use relative=False")
         if v.min() < 0 or v.max() > 1:
-            raise ValueError(f"a payment delay is a share between 0 and 1; got values from {v.min():g} to {v.max():g}")
+            raise ArgumentError("a payment delay is a share between 0 and 1; "
+                                f"got values from {v.min():g} to {v.max():g}")
     elif v.min() < 0:
         what = "factors" if relative else "values"
-        raise ValueError(f"sweep {what} of {path!r} must not be negative; got {v.min():g}")
+        raise ArgumentError(f"sweep {what} of {path!r} must not be negative; got {v.min():g}")
     return v
 
 

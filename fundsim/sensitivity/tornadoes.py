@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fundsim.errors import ArgumentError
 from fundsim.model import Scenario, Uncertainty
 from fundsim.results.inputs import wrong_type
 from fundsim.sensitivity.arguments import study_arguments
@@ -46,10 +47,10 @@ def _points(unc: Uncertainty, inputs: list[tuple[str, str, list[int]]], low: flo
 
 def _check(sc: Scenario, low: float, high: float) -> Uncertainty:
     if sc.uncertainty is None or not sc.uncertainty.parameters:
-        raise ValueError(f"scenario {sc.name!r} declares no uncertainty: a tornado diagram needs an 'uncertainty:' "
+        raise ArgumentError(f"scenario {sc.name!r} declares no uncertainty: a tornado diagram needs an 'uncertainty:' "
                          "section (or use fundsim.sensitivity.sweep on any path)")
     if not 0 < low < high < 1:
-        raise ValueError(f"the quantiles must satisfy 0 < low < high < 1; got low={low!r}, high={high!r}")
+        raise ArgumentError(f"the quantiles must satisfy 0 < low < high < 1; got low={low!r}, high={high!r}")
     return sc.uncertainty
 
 

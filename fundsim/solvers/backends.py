@@ -1,5 +1,6 @@
 """The solver backends by name: :data:`BACKENDS` and :func:`get_solver`."""
 
+from fundsim.errors import ArgumentError
 from fundsim.solvers.base import Solver
 from fundsim.solvers.highs import HighsSolver
 from fundsim.solvers.pulp import PulpSolver
@@ -21,5 +22,5 @@ def get_solver(name: str = "highs", **options: object) -> Solver:
     try:
         cls = BACKENDS[name]
     except KeyError:
-        raise ValueError(f"unknown solver {name!r}; available solvers are: {', '.join(sorted(BACKENDS))}") from None
+        raise ArgumentError(f"unknown solver {name!r}; available solvers are: {', '.join(sorted(BACKENDS))}") from None
     return cls(options or None)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fundsim.errors import SolverError
+from fundsim.errors import ArgumentError, SolverError
 from fundsim.lp.program import Block, LinearProgram
 from fundsim.outputs import atomic_file, check_output
 from fundsim.solvers.highs import HighsSolver
@@ -79,7 +79,7 @@ def _unique(names: list[str], fmt: str) -> list[str]:
 def _format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise ValueError(f"cannot write {str(path)!r}: the file name must end in .mps or .lp "
+        raise ArgumentError(f"cannot write {str(path)!r}: the file name must end in .mps or .lp "
                          f"(got {('.' + suffix) if suffix else 'no suffix'!r})")
     return suffix
 
@@ -104,7 +104,7 @@ def names(lp: LinearProgram, format: str = "mps") -> tuple[list[str], list[str]]
     'pillar_max_share(development)'
     """
     if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; the formats are: {', '.join(FORMATS)}")
+        raise ArgumentError(f"unknown format {format!r}; the formats are: {', '.join(FORMATS)}")
     cols = [_sanitise(n, format) for n in _raw_names(lp.variables, lp.num_col, "c")]
     rows = [_sanitise(n, format) for n in _raw_names(lp.constraints, lp.num_row, "r")]
     return _unique(cols, format), _unique(rows, format)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from fundsim.errors import SolverError
+from fundsim.errors import ArgumentError, SolverError
 from fundsim.lp.program import LinearProgram
 from fundsim.solvers.base import Features, SolveResult, Status
 from fundsim.solvers.interrupt import stop_on_signal
@@ -111,9 +111,9 @@ class HighsSolver:
             try:
                 status = h.setOptionValue(key, value)
             except Exception as exc:  # highspy raises on a value of the wrong type
-                raise ValueError(f"HiGHS option {key}={value!r}: {exc}") from None
+                raise ArgumentError(f"HiGHS option {key}={value!r}: {exc}") from None
             if status != hs.HighsStatus.kOk:
-                raise ValueError(f"HiGHS does not accept the option {key}={value!r}: check its name and value "
+                raise ArgumentError(f"HiGHS does not accept the option {key}={value!r}: check its name and value "
                                  "(https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
         return h
 
@@ -165,7 +165,7 @@ class HighsSolver:
         if lp is not None:
             self.load(lp)
         if self._h is None:
-            raise ValueError("nothing to solve: pass a LinearProgram first")
+            raise ArgumentError("nothing to solve: pass a LinearProgram first")
         if "solver" not in self.options:
             cold_and_large = lp is not None and lp.num_col >= self.IPM_COLUMNS and lp.integrality is None
             self._h.setOptionValue("solver", "ipm" if cold_and_large else "simplex")
@@ -342,7 +342,7 @@ class HighsSolver:
         lp = self._rangeable_lp()
         D = sp.csc_matrix(directions, dtype=float)
         if D.shape[0] != lp.num_col:
-            raise ValueError(f"directions have {D.shape[0]} rows; the LP has {lp.num_col} columns")
+            raise ArgumentError(f"directions have {D.shape[0]} rows; the LP has {lp.num_col} columns")
         watch, sign, current = self._dual_conditions(lp)
         basic = np.asarray(self._h.getBasicVariables()[1])
         d_basic = D.tocsr()[np.where(basic >= 0, basic, 0)].toarray()  # d_B, one row per basic variable
@@ -475,7 +475,7 @@ class HighsSolver:
         nonbasic at their lower bound, for a warm re-solve by primal simplex. Ranging waits for
         :meth:`drop_added_columns` or a fresh :meth:`load`."""
         if self._h is None or self._lp is None:
-            raise ValueError("nothing to add columns to: pass a LinearProgram first")
+            raise ArgumentError("nothing to add columns to: pass a LinearProgram first")
         inf = _highspy().kHighsInf
         matrix = sp.csc_matrix(matrix)
         status = self._h.addCols(matrix.shape[1], np.ascontiguousarray(cost, dtype=np.float64),
@@ -490,7 +490,7 @@ class HighsSolver:
     def drop_added_columns(self) -> None:
         """Delete every column added since the load (the loaded columns and their numbers stay)."""
         if self._h is None or self._lp is None:
-            raise ValueError("nothing to drop columns from: pass a LinearProgram first")
+            raise ArgumentError("nothing to drop columns from: pass a LinearProgram first")
         first, total = self._lp.num_col, self._h.getNumCol()
         if total > first and self._h.deleteCols(total - first, np.arange(first, total, dtype=np.int32)) \
                 != _highspy().HighsStatus.kOk:
@@ -499,9 +499,9 @@ class HighsSolver:
     def set_option(self, key: str, value: Any) -> None:
         """Set one HiGHS option for the next solves of the loaded LP (``ValueError`` if HiGHS refuses it)."""
         if self._h is None:
-            raise ValueError("no LP loaded: pass a LinearProgram first")
+            raise ArgumentError("no LP loaded: pass a LinearProgram first")
         if self._h.setOptionValue(key, value) != _highspy().HighsStatus.kOk:
-            raise ValueError(f"HiGHS does not accept the option {key}={value!r}")
+            raise ArgumentError(f"HiGHS does not accept the option {key}={value!r}")
 
     def change_offset(self, offset: float) -> None:
         """Change the objective's constant term in place."""

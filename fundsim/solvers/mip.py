@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
+from fundsim.errors import ArgumentError
 from fundsim.lp.program import LinearProgram
 from fundsim.solvers.base import Solver, SolveResult, Status
 
@@ -41,7 +42,7 @@ def fixed_lp(lp: LinearProgram, x: np.ndarray) -> LinearProgram:
     ([0.0, 1.0], [inf, 1.0], None)
     """
     if lp.integrality is None:
-        raise ValueError("the programme has no integer columns to fix")
+        raise ArgumentError("the programme has no integer columns to fix")
     ints = np.flatnonzero(lp.integrality)
     value = np.round(np.asarray(x, float)[ints])
     lower, upper = lp.col_lower.astype(float), lp.col_upper.astype(float)

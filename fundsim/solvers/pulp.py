@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from fundsim.errors import SolverError
+from fundsim.errors import ArgumentError, SolverError
 from fundsim.lp.program import LinearProgram
 from fundsim.solvers.base import Features, SolveResult, Status
 from fundsim.solvers.highs import HighsSolver
@@ -78,7 +78,7 @@ def _check_keywords(name: str, cls: type, kwargs: dict[str, Any]) -> None:
     unknown = sorted(set(kwargs) - set(params))
     if unknown:
         valid = sorted(set(OPTION_NAMES) | (set(params) - {"args"}))
-        raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} for the PuLP solver {name!r}; "
+        raise ArgumentError(f"unknown option(s) {', '.join(map(repr, unknown))} for the PuLP solver {name!r}; "
                          f"valid options are: solver, {', '.join(valid)}")
 
 
@@ -101,7 +101,7 @@ def make_solver(options: dict[str, Any] | None = None) -> Any:
     name = options.pop("solver", DEFAULT_SOLVER)
     pulp = _pulp()
     if not isinstance(name, str) or name not in pulp.listSolvers():
-        raise ValueError(f"unknown PuLP solver {name!r}; the available PuLP solvers are: "
+        raise ArgumentError(f"unknown PuLP solver {name!r}; the available PuLP solvers are: "
                          f"{', '.join(available_solvers())}")
     if name == "HiGHS":
         HighsSolver.is_available()  # the first Highs() of a process prints a banner: have it made muted
@@ -109,7 +109,7 @@ def make_solver(options: dict[str, Any] | None = None) -> Any:
     _check_keywords(name, type(_instantiate(name, {"msg": False})), kwargs)
     solver = _instantiate(name, kwargs)
     if not solver.available():
-        raise ValueError(f"the PuLP solver {name!r} is not available on this machine; the available PuLP solvers "
+        raise ArgumentError(f"the PuLP solver {name!r} is not available on this machine; the available PuLP solvers "
                          f"are: {', '.join(available_solvers())}")
     return solver
 
@@ -145,7 +145,7 @@ def _categories(lp: LinearProgram) -> list[str]:
     kinds = np.asarray(lp.integrality)
     bad = np.flatnonzero((kinds != 0) & (kinds != 1))
     if bad.size:
-        raise ValueError(f"PuLP has only continuous and integer variables; column {int(bad[0])} has integrality "
+        raise ArgumentError(f"PuLP has only continuous and integer variables; column {int(bad[0])} has integrality "
                          f"{int(kinds[bad[0]])} (0 continuous and 1 integer are valid)")
     return ["Integer" if k else "Continuous" for k in kinds]
 

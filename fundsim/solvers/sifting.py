@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from fundsim.errors import SolverError
+from fundsim.errors import ArgumentError, SolverError
 from fundsim.lp.program import LinearProgram
 from fundsim.solvers.base import SolveResult, Status
 from fundsim.solvers.highs import HighsSolver, _highspy
@@ -86,7 +86,7 @@ class Sifting:
 
     def __post_init__(self) -> None:
         if self.result.status is not Status.OPTIMAL or self.result.basis is None or not self.result.basis.valid:
-            raise ValueError("sifting starts from an optimal solve with a valid basis (HighsSolver gives one)")
+            raise ArgumentError("sifting starts from an optimal solve with a valid basis (HighsSolver gives one)")
         hs = _highspy()
         status = list(self.result.basis.col_status)
         in_basis = np.fromiter((s == hs.HighsBasisStatus.kBasic for s in status), bool, len(status))
@@ -149,7 +149,7 @@ class Sifting:
         says how many rounds and columns it took.
         """
         if lp.A.shape != self.base.A.shape or lp.integrality is not None:
-            raise ValueError("sifting re-solves LPs of the base's shape, without integer columns")
+            raise ArgumentError("sifting re-solves LPs of the base's shape, without integer columns")
         same = lp.same_matrix(self.base)
         csc, by_col = (self._csc, self._by_col) if same else (lp.A.tocsc(), lp.A.T.tocsr())
         try:
