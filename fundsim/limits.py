@@ -41,7 +41,10 @@ class Limits:
     """The limits in force. Every field is an upper bound; see the module docstring for how to raise one."""
 
     file_bytes: int = 25_000_000
-    """size of one scenario or allocation file read (bytes)"""
+    """size of one allocation file read (bytes)"""
+    scenario_bytes: int = 2_000_000
+    """size of one scenario file read (bytes): 50 times the reference scenario; YAML parsing is pure Python (it
+    keeps line numbers for messages) at about 0.1 MB/s, so a larger file would read for minutes"""
     nesting_depth: int = 200
     """how deeply mappings and lists may nest"""
     extends_chain: int = 32
@@ -65,7 +68,8 @@ class Limits:
 
 DEFAULTS = Limits()
 _HELP = {
-    "file_bytes": "size of one file read, in bytes",
+    "file_bytes": "size of one allocation file read, in bytes",
+    "scenario_bytes": "size of one scenario file read, in bytes",
     "nesting_depth": "how deeply mappings and lists may nest",
     "extends_chain": "how many files an 'extends:' chain may hold",
     "labels": "how many ids one list or one allocation file may hold",

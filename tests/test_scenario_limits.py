@@ -24,6 +24,9 @@ from fundsim.limits import raised
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = (ROOT / "scenarios" / "tutorial.yaml").read_text(encoding="utf-8")
 
+# a case slower than this hangs (a quadratic check over 100 000 entries takes hours); not a speed assertion
+HANG = 60
+
 
 def lines_of(text: str) -> list[str]:
     return text.splitlines()
@@ -224,21 +227,19 @@ def test_another_character_yaml_refuses(tmp_path: Path) -> None:
 def test_a_30_mb_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     path.write_bytes(b"name: big\n" + b"# padding\n" * 3_000_000)
-    start = time.perf_counter()
-    p = only(lambda: fs.load_scenario(path))
-    assert time.perf_counter() - start < 2  # parsing 30 MB of YAML would take minutes
+    p = only(lambda: fs.load_scenario(path))  # refused by its size, before it is read or parsed
     assert (p.file, p.path) == (str(path), "") and "the file's size, 30,000,010 bytes," in p.message
-    states_the_limit(p, "file_bytes", 25_000_000)
+    states_the_limit(p, "scenario_bytes", 2_000_000)
 
 
 def test_file_size_at_the_limit_passes(tmp_path: Path) -> None:
     path = write(tmp_path, TUTORIAL)
     size = path.stat().st_size
-    with raised(file_bytes=size):
+    with raised(scenario_bytes=size):
         assert fs.load_scenario(path).name == "tutorial"
-    with raised(file_bytes=size - 1):
+    with raised(scenario_bytes=size - 1):
         p = only(lambda: fs.load_scenario(path))
-    states_the_limit(p, "file_bytes", size - 1)
+    states_the_limit(p, "scenario_bytes", size - 1)
 
 
 # ---- list entries -----------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def test_100_000_repeated_years_are_checked_in_linear_time() -> None:
     start = time.perf_counter()
     with pytest.raises(fs.ScenarioError) as info:
         fs.scenario_from_dict(spec)
-    assert time.perf_counter() - start < 20  # a quadratic check takes hours
+    assert time.perf_counter() - start < HANG  # a quadratic check takes hours
     (years,) = [p for p in info.value.problems if p.path == "years"]
     assert years.message == ("years must increase one by one without repeats, got [2009, 2009, 2009, 2009, 2009, "
                              "2009, … (100,000 years)] (2009 repeated)")
@@ -278,7 +279,7 @@ def test_50_000_region_limits_and_unknown_regions_in_linear_time() -> None:
     start = time.perf_counter()
     with pytest.raises(fs.ScenarioError) as info:
         fs.scenario_from_dict(spec)
-    assert time.perf_counter() - start < 30
+    assert time.perf_counter() - start < HANG
     problems = info.value.problems
     assert len(problems) == 25_000 and {p.path.split("]")[0] for p in problems} == {"rules.region_limits[" + str(n)
                                                                                  for n in range(25_000, 50_000)}
@@ -352,7 +353,7 @@ def test_merge_keys_that_expand_exponentially_are_stopped(tmp_path: Path, monkey
     lines += ["bomb: {<<: [*m7, *m7]}"]
     start = time.perf_counter()
     p = only(lambda: fs.load_scenario(write(tmp_path, "\n".join(lines) + "\n")))
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < HANG
     assert "expands to more than 10,000 values" in p.message
 
 

@@ -7,7 +7,7 @@ YAML is read as plain data only: text, numbers, booleans, dates, lists and mappi
 (``!!python/object``, ``!custom``) is reported as a problem and never constructed.
 
 Nothing read can hang, crash or exhaust memory: only regular files are opened (a named pipe or a device
-would block), and the limits of :mod:`fundsim.limits` bound a file's size (``file_bytes``), how deeply its
+would block), and the limits of :mod:`fundsim.limits` bound a file's size (``scenario_bytes``), how deeply its
 values nest (``nesting_depth``), the entries of one list (``labels``) and the digits of an integer
 (``integer_digits``); YAML aliases may expand a file to at most a million values. Each check is one pass
 over the file, and each breach is a problem with the file, the line, the limit and how to raise it.
@@ -329,11 +329,11 @@ def bound_tree(data: Any, file: str | None, lines: dict[Key, int], limits: Limit
 
 # ---- one file ----------------------------------------------------------------------------------------
 def _read_text(path: Path) -> str:
-    """The text of a regular file of at most ``file_bytes`` bytes, without control characters."""
-    limit = current().file_bytes
+    """The text of a regular file of at most ``scenario_bytes`` bytes, without control characters."""
+    limit = current().scenario_bytes
     size = path.stat().st_size
     if size > limit:
-        raise over_limit("file_bytes", size, f"the file's size, {size:,} bytes,", (str(path), None, ()))
+        raise over_limit("scenario_bytes", size, f"the file's size, {size:,} bytes,", (str(path), None, ()))
     try:
         with path.open("rb") as f:
             raw = f.read(limit + 1)  # the file may have grown since
@@ -343,7 +343,7 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise problem(str(path), None, (), f"cannot read the file: {exc.strerror or exc}") from None
     if len(raw) > limit:
-        raise over_limit("file_bytes", len(raw), "the file's size", (str(path), None, ()))
+        raise over_limit("scenario_bytes", len(raw), "the file's size", (str(path), None, ()))
     if bad := _CONTROL.search(text):
         line = text.count("\n", 0, bad.start()) + 1
         column = bad.start() - text.rfind("\n", 0, bad.start())
