@@ -24,10 +24,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q --doctest-modules fundsim tests --nbmake notebooks
 
-## fuzz: 10 000 mutated scenarios and allocation files (2 500 per fuzz test, fresh random data): every one
-## must give a result or a fundsim error with a message, never another exception or a hang
+## fuzz: 10 000 mutated scenarios and allocation files in all (fresh random data; FUNDSIM_FUZZ_EXAMPLES=N for
+## more): every one must give a result or a fundsim error with a message, never another exception or a hang
 fuzz: $(STAMP)
-	FUNDSIM_FUZZ_EXAMPLES=$${FUNDSIM_FUZZ_EXAMPLES:-2500} $(BIN)/python -m pytest -q tests/test_fuzz.py \
+	FUNDSIM_FUZZ_EXAMPLES=$${FUNDSIM_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest -q tests/test_fuzz.py \
 		--hypothesis-show-statistics
 
 lint: $(STAMP)
