@@ -74,7 +74,7 @@ def interrupt_solves(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_validate_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("validate", TUTORIAL)[0] == EXIT_OK
     assert run("validate", tmp_path / "none.yaml")[0] == EXIT_BAD_INPUT
-    monkeypatch.setattr(sys.modules["fundsim.cli.common"], "load_scenario", raising(KeyboardInterrupt()))
+    monkeypatch.setattr(sys.modules["fundsim.scenario"], "load_scenario", raising(KeyboardInterrupt()))
     code, text = run("validate", TUTORIAL)
     assert code == EXIT_INTERRUPTED and NOTHING_KEPT in text
 

@@ -13,9 +13,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -24,7 +23,9 @@ from rich.text import Text
 from fundsim.errors import InfeasibleError, ScenarioError
 from fundsim.model import Scenario
 from fundsim.outputs import OutputError, check_output
-from fundsim.scenario import load_scenario
+
+if TYPE_CHECKING:  # the command line starts without pandas and the scenario schema, loaded when used
+    import pandas as pd
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -51,6 +52,8 @@ def text(*parts: str | tuple[str, str]) -> Text:
 
 
 def load(path: Path) -> Scenario:
+    from fundsim.scenario import load_scenario
+
     try:
         return load_scenario(path)
     except ScenarioError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -39,11 +39,17 @@ from fundsim.cli.common import (
 from fundsim.errors import InfeasibleError, SolverError
 from fundsim.model import Scenario
 from fundsim.outputs import write_csv
-from fundsim.results import Allocation
-from fundsim.solving import solve as solve_scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when a command needs them, so that 'fundsim --help' starts fast
     from fundsim.comparison import Comparison
+    from fundsim.results import Allocation
+
+
+def solve_scenario(scenario: Scenario, *args: Any, **kwargs: Any) -> Allocation:
+    """:func:`fundsim.solve`, imported on first use (the command line starts without the solver)."""
+    from fundsim.solving import solve
+
+    return solve(scenario, *args, **kwargs)
 
 ALLOCATION_KINDS = (".nc", ".csv", ".xlsx")
 

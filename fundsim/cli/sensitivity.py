@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import typer
-import xarray as xr
 from rich.text import Text
 
 from fundsim.cli.common import (
@@ -35,6 +33,10 @@ from fundsim.cli.common import (
 )
 from fundsim.errors import InfeasibleError, SolverError
 from fundsim.outputs import atomic_file, write_csv
+
+if TYPE_CHECKING:  # loaded when a study runs, so that 'fundsim --help' starts fast
+    import pandas as pd
+    import xarray as xr
 
 group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.\n\n"
                     + exit_codes(0, 2, 3, 4, 130), no_args_is_help=True)
@@ -70,6 +72,8 @@ def _print_indices(study: xr.Dataset, title: str) -> None:
 
 
 def _write(path: Path | None, data: xr.Dataset | pd.DataFrame) -> None:
+    import xarray as xr
+
     if path is None:
         return
     try:
