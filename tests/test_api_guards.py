@@ -130,3 +130,10 @@ def test_long_values_are_shortened_in_the_message() -> None:
         fs.solve(list(range(1000)))
     got = re.match(r"scenario: got (.*?); give", str(info.value))
     assert got is not None and len(got.group(1)) < 80 and got.group(1).endswith("…")
+
+
+def test_simulate_takes_a_path_and_names_a_wrong_scenario() -> None:
+    run = fs.simulate("scenarios/tutorial-uncertain.yaml", 4, seed=3)
+    assert run.sizes["draw"] == 4 and set(run["status"].values) == {"optimal"}
+    with pytest.raises(TypeError, match=r"^scenario: got None; give a fundsim.Scenario"):
+        fs.simulate(None, 4)  # type: ignore[arg-type]

@@ -181,7 +181,7 @@ def _inputs(scenario: Scenario, plan: object) -> list[str | Path | None]:
     return [scenario.source_file, plan if isinstance(plan, str | Path) else None]
 
 
-def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise", seed: int = 0,
+def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = "reoptimise", seed: int = 0,
              design: str = "random", chunk_size: int | None = None, keep_allocations: bool = False,
              plan: Allocation | xr.Dataset | str | Path | None = None, executor: Any = None,
              store: str | Path | None = None, force: bool = False, on_chunk: Callable[[int], None] | None = None,
@@ -190,7 +190,7 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
 
     Parameters
     ----------
-    scenario : a scenario with an ``uncertainty:`` section
+    scenario : a scenario with an ``uncertainty:`` section, or the path of its file (which is loaded)
     draws : number of draws (at most the limit ``draws`` of :mod:`fundsim.limits`, and what fits in memory)
     mode : ``"reoptimise"``: the best allocation is found again for every draw (sifted from the
         scenario's optimum: :class:`~fundsim.solvers.sifting.Sifting`); ``"stress"``: the fixed ``plan``
@@ -248,6 +248,9 @@ def simulate(scenario: Scenario, draws: int = 1000, *, mode: str = "reoptimise",
     >>> run.sizes["draw"], set(run["status"].values), run.attrs["draws_failed"]
     (20, {'optimal'}, 0)
     """
+    from fundsim.solving import as_scenario
+
+    scenario = as_scenario(scenario)
     if progress:
         return _with_progress(scenario, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
                               keep_allocations=keep_allocations, plan=plan, executor=executor, store=store,
