@@ -157,51 +157,51 @@ TWO_BY_TWO = {
         {"id": "env", "path": "instruments.i.envelope",
          "distribution": {"kind": "discrete", "values": [0.5], "probabilities": [1.0]}},
         {"id": "ms", "path": "match_sources.ms.capacity", "mode": "absolute",
-         "distribution": {"kind": "discrete", "values": [3.0], "probabilities": [1.0]}},
+         "distribution": {"kind": "discrete", "values": [3.5], "probabilities": [1.0]}},
         {"id": "cap", "path": "absorption.capacity.r1", "mode": "absolute",
          "distribution": {"kind": "discrete", "values": [10.0], "probabilities": [1.0]}}]},
 }
 
 
 def test_a_plan_under_a_draw_worked_by_hand() -> None:
-    """The plan: 12 (p1, pillar q1) and 4 (p2, q2) in r1 in 2009, 20 (p1) in r2 in 2010, all paid at once and
-    due the same year (window 0). The draw halves the usable money to 15 a year, lets the member states
-    match 3 a year and r1 absorb 10.
+    """The plan: 12 (p1, pillar q1) and 4 (p2, q2) in r1 in 2009; 0.5 (p2) in r2 in 2009 and 20 (p1) in 2010;
+    all paid at once and due the same year (window 0). The draw halves the usable money to 15 a year, lets
+    the member states match 3.5 a year and r1 absorb 10 (r2 absorbs anything).
 
-    * envelope excess: 16 - 15 = 1 in 2009, 20 - 15 = 5 in 2010;
-    * co-financing at 0.2/0.8 = 0.25 per EUR m: 4 and 5 needed, 3 a year raised: 1 + 2 = 3 short;
+    * envelope excess: 16.5 - 15 = 1.5 in 2009, 20 - 15 = 5 in 2010;
+    * co-financing at 0.2/0.8 = 0.25 per EUR m: 4.125 and 5 needed, 3.5 a year raised: 0.625 + 1.5 short;
     * r1 pays 10 of its 16 in 2009 and loses 6, taken pro rata from its pillars: 4.5 of q1, 1.5 of q2;
-    * finally spent: q1 12 + 20 - 4.5 = 27.5, q2 4 - 1.5 = 2.5; r1 10, r2 20.
+    * finally spent: q1 12 + 20 - 4.5 = 27.5, q2 4 + 0.5 - 1.5 = 3; r1 10, r2 20.5.
     """
     sc = fs.scenario_from_dict(TWO_BY_TWO)
     eu = np.zeros(sc.eligible.shape)
-    eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 20.0
+    eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 1, 1, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 0.5, 20.0
     run = fs.simulate(sc, draws=2, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
-    np.testing.assert_allclose(run["envelope_excess"].sel(instrument="i"), [[1.0, 5.0]] * 2, atol=1e-12)
-    np.testing.assert_allclose(run["cofin_shortfall"], 3.0, atol=1e-12)
+    np.testing.assert_allclose(run["envelope_excess"].sel(instrument="i"), [[1.5, 5.0]] * 2, atol=1e-12)
+    np.testing.assert_allclose(run["cofin_shortfall"], 2.125, atol=1e-12)
     np.testing.assert_allclose(run["lost_by_region"], [[6.0, 0.0]] * 2, atol=1e-12)
     np.testing.assert_allclose(run["lost_by_instrument"], [[6.0]] * 2, atol=1e-12)
     np.testing.assert_allclose(run["lost_to_decommitment"], 6.0, atol=1e-12)
-    np.testing.assert_allclose(run["spent_by_pillar"], [[27.5, 2.5]] * 2, atol=1e-12)
-    np.testing.assert_allclose(run["spent_by_region"], [[10.0, 20.0]] * 2, atol=1e-12)
+    np.testing.assert_allclose(run["spent_by_pillar"], [[27.5, 3.0]] * 2, atol=1e-12)
+    np.testing.assert_allclose(run["spent_by_region"], [[10.0, 20.5]] * 2, atol=1e-12)
     assert list(run["spent_by_pillar"]["pillar"].values) == ["q1", "q2"]
     assert list(run["lost_by_region"]["region"].values) == ["r1", "r2"]
 
 
 @pytest.mark.parametrize(("weights", "returns", "expected"), [
-    ({"default": 1.0}, None, 45.0),
-    ({"default": 1.0, "by_pillar": {"q2": 2.0}}, {"breakpoints": [10], "slopes": [1.0, 0.5]}, 40.0)])
+    ({"default": 1.0}, None, 45.625),
+    ({"default": 1.0, "by_pillar": {"q2": 2.0}}, {"breakpoints": [10], "slopes": [1.0, 0.5]}, 41.25)])
 def test_the_realised_objective_of_a_plan_worked_by_hand(weights: dict[str, Any], returns: dict[str, Any] | None,
                                                          expected: float) -> None:
-    """Impact on total cost: each EUR m of EU money brings 0.25 of co-financing, 36 EU are 45 in all. With
-    q2 worth 2 and returns halving past 10 EUR m in a cell: (p1, r1) 15 gives 10 + 2.5, (p2, r1) 5 gives
-    2 · 5, (p1, r2) 25 gives 10 + 7.5: 40."""
+    """Impact on total cost: each EUR m of EU money brings 0.25 of co-financing, 36.5 EU are 45.625 in all.
+    With q2 worth 2 and returns halving past 10 EUR m in a cell: (p1, r1) 15 gives 10 + 2.5, (p2, r1) 5
+    gives 2 · 5, (p2, r2) 0.625 gives 2 · 0.625, (p1, r2) 25 gives 10 + 7.5: 41.25."""
     spec = copy.deepcopy(TWO_BY_TWO)
     spec["objective"] = {"impact": {"basis": "total", "weights": weights,
                                     **({"diminishing_returns": returns} if returns else {})}}
     sc = fs.scenario_from_dict(spec)
     eu = np.zeros(sc.eligible.shape)
-    eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 20.0
+    eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 1, 1, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 0.5, 20.0
     run = fs.simulate(sc, draws=2, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
     np.testing.assert_allclose(run["realised_objective"], expected, rtol=1e-12)
 
