@@ -137,3 +137,11 @@ def test_simulate_takes_a_path_and_names_a_wrong_scenario() -> None:
     assert run.sizes["draw"] == 4 and set(run["status"].values) == {"optimal"}
     with pytest.raises(TypeError, match=r"^scenario: got None; give a fundsim.Scenario"):
         fs.simulate(None, 4)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [1.5, -1, 2**32, True])
+def test_sobol_and_morris_refuse_a_seed_salib_cannot_take(seed: object) -> None:
+    sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    for study in (fs.sensitivity.sobol, fs.sensitivity.morris):
+        with pytest.raises(fs.ArgumentError, match=r"^seed must be a whole number from 0 to 2\*\*32 - 1"):
+            study(sc, seed=seed, ignore_correlation=True)  # type: ignore[arg-type]

@@ -26,10 +26,11 @@ from SALib.sample import sobol as sobol_sample
 
 from fundsim.errors import ArgumentError, InfeasibleError
 from fundsim.model import Scenario, Uncertainty
+from fundsim.model.uncertainty import check_seed
 from fundsim.montecarlo import parameter_values
 from fundsim.sensitivity.outputs import Output, evaluate, output_matrix, parse_outputs
 
-__all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "per_probability", "sobol"]
+__all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "per_probability", "salib_seed", "sobol"]
 
 SOBOL_INDICES = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_INDICES = ("mu", "mu_star", "sigma", "mu_star_conf")
@@ -115,6 +116,26 @@ def _frame(sc: Scenario, unc: Uncertainty, outputs: tuple[Output, ...], mode: st
     return xr.Dataset(data, coords=coords, attrs={"scenario": sc.name, "mode": mode, **attrs})
 
 
+def salib_seed(seed: object) -> int:
+    """``seed`` as SALib takes it (NumPy's legacy seeding: a whole number from 0 to 2**32 - 1), or
+    :class:`~fundsim.errors.ArgumentError` saying what would be valid (a seed of 1.5 would run as 1).
+
+    >>> salib_seed(7)
+    7
+    >>> salib_seed(2**32)
+    Traceback (most recent call last):
+    ...
+    fundsim.errors.ArgumentError: seed must be a whole number from 0 to 2**32 - 1 for SALib's designs; got 4294967296
+    """
+    try:
+        value = check_seed(seed)
+    except ValueError as exc:
+        raise ArgumentError(str(exc).replace("2**63 - 1", "2**32 - 1 for SALib's designs")) from None
+    if value >= 2**32:
+        raise ArgumentError(f"seed must be a whole number from 0 to 2**32 - 1 for SALib's designs; got {value}")
+    return value
+
+
 def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str, ...] = "objective", *,
           second_order: bool = False, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
           ignore_correlation: bool = False, executor: Any = None) -> xr.Dataset:
@@ -162,6 +183,7 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
         raise ArgumentError(f"n must be a power of 2 (the balance of the Sobol' sequence depends on it); got {n}, "
                          f"use {low} or {2 * low}")
     problem = _problem(unc)
+    seed = salib_seed(seed)
     u = np.clip(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=seed), _EPS, 1 - _EPS)
     y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Sobol'")
     d = problem["num_vars"]
@@ -243,6 +265,7 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     if trajectories < 2 or levels < 2:
         raise ArgumentError(f"Morris needs at least 2 trajectories and 2 levels; got {trajectories} and {levels}")
     problem = _problem(unc)
+    seed = salib_seed(seed)
     grid = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     edge = 0.5 / levels
     u = edge + (1 - 2 * edge) * grid
