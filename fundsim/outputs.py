@@ -218,10 +218,23 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        if tmp.exists():  # a writer may replace the temporary file; give it the mode a new file would get
+            tmp.chmod(_mode_for(target))
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits of the file replaced at ``target``, or those a new file gets under the umask
+    (``mkstemp`` makes its file readable by its owner only)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_csv(frame: Any, path: str | os.PathLike[str], *, index: bool = True) -> Path:

@@ -331,3 +331,24 @@ def test_threads_above_the_cores_exit_2_naming_the_limit(monkeypatch: pytest.Mon
     assert f"from 1 to {core._cores()}, the number of cores on this machine (the limit)" in text.replace("\n", " ")
     code, text = run("solve", TUTORIAL, "--option", "threads=lots")
     assert code == EXIT_BAD_INPUT and "threads=lots" in text
+
+
+def test_written_files_get_the_permissions_of_a_new_file_or_keep_the_replaced_ones(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from fundsim.outputs import atomic_file
+
+    old = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "new.csv") as tmp:
+            tmp.write_text("a\n")
+        assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o644  # not mkstemp's 0o600
+        kept = tmp_path / "kept.csv"
+        kept.write_text("old\n")
+        kept.chmod(0o640)
+        with atomic_file(kept) as tmp:
+            tmp.write_text("new\n")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "new\n"
+    finally:
+        os.umask(old)
