@@ -194,6 +194,13 @@ def test_unknown_top_level_field(tmp_path: Path) -> None:
           "valid fields are: absorption, assumption, description, instruments, match_sources, name")
 
 
+def test_a_top_level_key_yaml_reads_as_a_number_is_an_unknown_field(tmp_path: Path) -> None:
+    path, text = broken(tmp_path, "description:", "2009: eu\ndescription:")
+    problem = only(path)
+    assert problem.line == line_of(text, "2009: eu") and problem.message.startswith(
+        "unknown field '2009'; valid fields are: absorption, assumption, description"), problem
+
+
 def test_unknown_field_in_instrument(tmp_path: Path) -> None:
     path, text = broken(tmp_path, "    envelope: 20\n", "    envelope: 20\n    decomitment_window: 3\n")
     check(only(path), path, line_of(text, "decomitment"), "instruments[1].decomitment_window",

@@ -194,9 +194,9 @@ def _given(value: Any) -> str:
 
 def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:  # one branch per kind of error
     kind, given, ctx = err["type"], err.get("input"), err.get("ctx") or {}
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "invalid_key"):  # invalid_key: a key YAML read as a number, e.g. 2009
         model = _model_at(loc[:-1])
-        return suggest(loc[-1], sorted(model.model_fields) if model else [], "field")
+        return suggest(str(loc[-1]), sorted(model.model_fields) if model else [], "field")
     if kind == "missing":
         return _missing(loc)
     if kind in _COMPARE:
