@@ -349,3 +349,23 @@ def test_the_three_cofinancing_kinds_are_spread_evenly() -> None:
     assert [k for k, _ in kinds] == ["eu only", "eu only", "member_states", "member_states", "partners", "partners"]
     shares = [s for _, s in kinds]
     assert shares[:4] == [1.0, 1.0, 0.5, 0.5] and all(s in (0.8, 0.85, 0.9) for s in shares[4:])
+
+
+# ---- lp/integer.py: the big-M of a cell is the most it can hold on its own -------------------------------
+@pytest.mark.parametrize(("basis", "expected"), [("eu", 25.0), ("total", 20.0)])
+def test_a_cells_big_m_is_its_absorption_over_the_basis(basis: str, expected: float) -> None:
+    """TPMA with 30 usable a year, return in North Africa in 2009 (co-financing k = 0.25 per EUR m, profile
+    (1.0,)), North Africa absorbs 25 a year, member states could match 100/0.25 = 400: the cell holds
+    min(30, 400, 25) = 25 EU money when absorption counts EU money, and 25/(1 + 0.25) = 20 when it counts EU
+    money plus co-financing. A smaller value would cut feasible plans; a larger one only weakens the bound."""
+    from fundsim.lp.integer import cell_upper
+    from fundsim.lp.rows import Cells
+
+    data = tutorial_data()
+    data["instruments"][0]["envelope"] = {2009: 30, 2010: 30}
+    data["absorption"]["basis"] = basis
+    sc = fs.scenario_from_dict(data)
+    cells = Cells(i=np.array([0]), p=np.array([sc.priority_ids.index("return")]),
+                  r=np.array([sc.region_ids.index("north_africa")]), y=np.array([0]), col=np.array([0]),
+                  k=np.array([0.25]))
+    assert cell_upper(sc, cells).tolist() == [expected]
