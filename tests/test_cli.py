@@ -163,3 +163,17 @@ def test_simulate_again_into_the_same_store_says_it_resumed(tmp_path: Path) -> N
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "0 computed in" in again.output and "resumed: 6 draws were in the store already" in again.output
+
+
+def test_tables_never_cut_a_number_or_a_label_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped at 80 columns the wide tables of solve and simulate are printed whole: no cell ends in '…'
+    (a q95 of 147.4 used to print as '147…')."""
+    from fundsim.cli import common
+
+    monkeypatch.setattr(common.out, "_width", 80)
+    for args in (["simulate", "scenarios/tutorial-uncertain.yaml", "--draws", "20"],
+                 ["solve", "scenarios/gam-2008.yaml"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "…" not in result.output, result.output
+    assert "147.4" in CliRunner().invoke(app, ["simulate", "scenarios/tutorial-uncertain.yaml", "--draws", "20"]).output

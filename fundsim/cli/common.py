@@ -126,26 +126,31 @@ def cell(value: Any) -> Text:
     return Text(value if isinstance(value, str) else str(value))
 
 
-def money_table(frame: pd.DataFrame, title: str, index_name: str) -> Table:
+def uncut_table(title: str, header: list[str], rows: list[list[str]], numeric: list[bool]) -> Table:
+    """A table that never cuts a number or a label: no column wraps or ends in '…', so a table wider than
+    the terminal (or than COLUMNS in a pipe) is printed whole and the lines run longer instead."""
     table = Table(title=Text(title), title_justify="left")
-    table.add_column(cell(index_name))
-    for col in frame.columns:
-        table.add_column(cell(col), justify="right")
-    for label, row in frame.iterrows():
-        cells = [f"{v:.1%}" if str(c).endswith("share") else f"{v:,.2f}" for c, v in row.items()]
-        table.add_row(cell(label), *map(cell, cells))
+    for n, (name, is_number) in enumerate(zip(header, numeric, strict=True)):
+        widest = max([len(name), *(len(row[n]) for row in rows)])
+        table.add_column(cell(name), justify="right" if is_number else "left", no_wrap=True, min_width=widest)
+    for row in rows:
+        table.add_row(*map(cell, row))
     return table
 
 
+def money_table(frame: pd.DataFrame, title: str, index_name: str) -> Table:
+    rows = [[str(label), *(f"{v:.1%}" if str(c).endswith("share") else f"{v:,.2f}" for c, v in row.items())]
+            for label, row in frame.iterrows()]
+    return uncut_table(title, [index_name, *map(str, frame.columns)], rows, [False] + [True] * len(frame.columns))
+
+
 def print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = Table(title=Text(title), title_justify="left")
-    table.add_column("")
-    for col in frame.columns:
-        table.add_column(cell(col), justify="left" if frame[col].dtype == object else "right")
-    for label, row in frame.iterrows():
-        name = f"{label:.6g}" if isinstance(label, float) else str(label)
-        table.add_row(cell(name), *(cell(f"{v:,.4g}" if isinstance(v, float) else v) for v in row.values))
-    out.print(table)
+    import pandas as pd
+
+    rows = [[f"{label:.6g}" if isinstance(label, float) else str(label),
+             *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row.values)] for label, row in frame.iterrows()]
+    numeric = [False] + [pd.api.types.is_numeric_dtype(frame[col]) for col in frame.columns]
+    out.print(uncut_table(title, ["", *map(str, frame.columns)], rows, numeric))
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:

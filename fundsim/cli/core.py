@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from fundsim.cli.common import (
     EXIT_INFEASIBLE,
     app,
-    cell,
     check_outputs,
     distinct_outputs,
     err,
@@ -33,6 +31,7 @@ from fundsim.cli.common import (
     print_frame,
     solver_failed,
     text,
+    uncut_table,
     written,
     wrote,
 )
@@ -65,12 +64,10 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
                       ("year", "By year")):
         out.print(money_table(alloc.summary(by), f"{title} (EUR m)", by))
     binding = alloc.binding_rules()
-    table = Table(title=Text(f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})"),
-                  title_justify="left")
-    for col in ("rule", "where", "shadow price", "units"):
-        table.add_column(col, justify="right" if col == "shadow price" else "left")
-    for _, row in binding.head(top).iterrows():
-        table.add_row(cell(row["rule"]), cell(row["where"]), f"{row['shadow_price']:,.4f}", cell(row["units"]))
+    rows = [[str(r["rule"]), str(r["where"]), f"{r['shadow_price']:,.4f}", str(r["units"])]
+            for _, r in binding.head(top).iterrows()]
+    table = uncut_table(f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})",
+                        ["rule", "where", "shadow price", "units"], rows, [False, False, True, False])
     out.print(table)
 
 
