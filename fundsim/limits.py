@@ -28,12 +28,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import stat
 from collections.abc import Iterator
 from typing import Any
 
 from fundsim.errors import FundsimError
 
-__all__ = ["DEFAULTS", "LimitError", "Limits", "check", "current", "raised"]
+__all__ = ["DEFAULTS", "LimitError", "Limits", "check", "current", "file_kind", "raised"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,3 +138,20 @@ def check(name: str, value: Any, what: str = "") -> None:
     limit = getattr(current(), name)
     if value > limit:
         raise LimitError(name, value, limit, what)
+
+
+_SPECIAL = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
+            (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file of ``st_mode`` ``mode`` is when it is not a regular file ("a named pipe", "a device" …), else
+    ``None``. fundsim reads regular files only: opening a named pipe waits for a writer, a device may never end.
+
+    >>> import os
+    >>> file_kind(os.stat(".").st_mode)
+    'a directory'
+    """
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _SPECIAL if test(mode)), "not a regular file")

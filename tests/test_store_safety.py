@@ -364,7 +364,7 @@ def test_a_plan_that_is_a_run_or_a_pipe_is_refused(tmp_path: Path) -> None:
     os.mkfifo(pipe)
     for plan, says in ((run_nc, "is a Monte Carlo run in reoptimise mode written by 'fundsim simulate'"),
                        (store, "is a Monte Carlo run store written by 'fundsim simulate --out …zarr'"),
-                       (pipe, "this is a named pipe (FIFO), not a regular file")):
+                       (pipe, "this is a named pipe, not a regular file")):
         result = runner.invoke(app, ["simulate", TUTORIAL, "--mode", "stress", "--plan", str(plan), "--draws", "5"])
         assert result.exit_code == EXIT_BAD_INPUT, result.output
         assert says in result.output.replace("\n", " "), result.output

@@ -91,14 +91,6 @@ def as_path(value: Any, parameter: str = "path") -> Path:
 
 
 # ---- files --------------------------------------------------------------------------------------------
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
-
-
 def check_file(path: Path, valid: str) -> int:
     """The size of ``path`` in bytes, once it is an existing regular file within ``file_bytes``.
 
@@ -115,8 +107,8 @@ def check_file(path: Path, valid: str) -> int:
     if stat.S_ISDIR(mode):
         raise refuse(path, f"this is a folder, not a file: give the path of {valid}")
     if not stat.S_ISREG(mode):
-        raise refuse(path, f"this is {_kind(mode)}, not a regular file: fundsim reads only regular files (reading "
-                     f"a pipe or device could wait forever); save the data to {valid} first")
+        raise refuse(path, f"this is {limits.file_kind(mode)}, not a regular file: fundsim reads only regular files "
+                     f"(reading a pipe or device could wait forever); save the data to {valid} first")
     try:
         limits.check("file_bytes", size, f"the file's size ({size:,} bytes)")
     except limits.LimitError as err:

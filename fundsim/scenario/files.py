@@ -16,7 +16,6 @@ over the file, and each breach is a problem with the file, the line, the limit a
 from __future__ import annotations
 
 import re
-import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import yaml
 
 from fundsim.errors import Problem, ScenarioError
-from fundsim.limits import DEFAULTS, LimitError, Limits, current
+from fundsim.limits import DEFAULTS, LimitError, Limits, current, file_kind
 
 __all__ = ["Key", "Origins", "bound_tree", "format_path", "over_limit", "problem", "read_file", "special_file"]
 
@@ -59,10 +58,6 @@ def over_limit(name: str, value: Any, what: str, where: tuple[str | None, int | 
     return problem(*where, str(LimitError(name, value, limit, what)))
 
 
-_SPECIAL = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
-            (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
-
-
 def special_file(path: Path) -> str | None:
     """What ``path`` is when it is not a regular file ("no such file", "a named pipe" …), else ``None``.
 
@@ -74,9 +69,7 @@ def special_file(path: Path) -> str | None:
         return "no such file"
     except OSError as exc:
         return f"cannot read the file: {exc.strerror or exc}"
-    if stat.S_ISREG(mode):
-        return None
-    return next((what for test, what in _SPECIAL if test(mode)), "not a regular file")
+    return file_kind(mode)
 
 
 # ---- YAML --------------------------------------------------------------------------------------------
