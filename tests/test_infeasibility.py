@@ -22,7 +22,7 @@ import fundsim as fs
 from fundsim.diagnose import Diagnosis, Repair, diagnose, repair
 from fundsim.diagnose.elastic import relax
 from fundsim.diagnose.repairs import apply_repairs
-from fundsim.lp.program import ProgramBuilder
+from fundsim.rules.program import ProgramBuilder
 
 Spec = dict[str, Any]
 
@@ -262,7 +262,8 @@ def test_share_repairs_are_minimal_in_share_terms() -> None:
     b.add_constraints("segment", (), (), np.zeros(2, int), np.array([eu.start, eu.start + 1]),
                       np.array([1.0, -slope]), np.array([0.5 - slope]), np.array([0.5 - slope]), kind="eq")
     b.add_constraints("pillar_min_share", ("pillar",), (("legal",),), np.zeros(2, int), np.array([eu.start, total]),
-                      np.array([1.0, -0.5]), np.zeros(1), np.full(1, np.inf), kind="ge", per_point=True)
+                      np.array([1.0, -0.5]), np.zeros(1), np.full(1, np.inf), kind="ge", share=np.array([0.5]),
+                      base=(np.zeros(1), np.array([total]), np.ones(1)))
     lp = b.build()
     ((only,),) = relax(lp, rounds=1)
     assert (only.block.name, only.side, only.current) == ("pillar_min_share", "lower", 0.5)

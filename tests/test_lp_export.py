@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fundsim as fs
-from fundsim.lp.program import LinearProgram, ProgramBuilder
+from fundsim.rules.program import LinearProgram, ProgramBuilder
 from fundsim.solvers import HighsSolver, names, write_program
 from fundsim.solvers.export import _LP_UNSAFE, LP_NAME_LENGTH
 

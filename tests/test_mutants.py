@@ -358,8 +358,8 @@ def test_a_cells_big_m_is_its_absorption_over_the_basis(basis: str, expected: fl
     (1.0,)), North Africa absorbs 25 a year, member states could match 100/0.25 = 400: the cell holds
     min(30, 400, 25) = 25 EU money when absorption counts EU money, and 25/(1 + 0.25) = 20 when it counts EU
     money plus co-financing. A smaller value would cut feasible plans; a larger one only weakens the bound."""
-    from fundsim.lp.integer import cell_upper
-    from fundsim.lp.rows import Cells
+    from fundsim.rules.binaries import cell_upper
+    from fundsim.rules.rows import Cells
 
     data = tutorial_data()
     data["instruments"][0]["envelope"] = {2009: 30, 2010: 30}

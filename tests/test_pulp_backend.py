@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from test_properties import scenarios as random_specs
 
 import fundsim as fs
-from fundsim.lp.program import LinearProgram, ProgramBuilder
+from fundsim.rules.program import LinearProgram, ProgramBuilder
 from fundsim.solvers import BACKENDS, HighsSolver, PulpSolver, SolveResult, Status, get_solver
 from fundsim.solvers.pulp import _status, available_solvers
 

@@ -17,10 +17,8 @@ import scipy.sparse as sp
 import fundsim as fs
 from fundsim.errors import SolverError
 from fundsim.examples import synthetic_scenario
-from fundsim.lp.program import LinearProgram
 from fundsim.results.explain import explain
 from fundsim.results.label import (
-    NOT_RANGED,
     cost_parameters,
     exact_rule_intervals,
     exact_weight_intervals,
@@ -30,6 +28,8 @@ from fundsim.results.label import (
     row_ranges,
     row_sides,
 )
+from fundsim.rules import user_rule
+from fundsim.rules.program import LinearProgram
 from fundsim.solvers import HighsSolver, Status
 
 
@@ -212,7 +212,7 @@ def test_tutorial_weights_move_as_the_intervals_say(tutorial: fs.Allocation) -> 
 def test_every_tutorial_rule_holds_inside_and_breaks_beyond(tutorial: fs.Allocation) -> None:
     crossed = 0
     for name, da in tutorial.duals.data_vars.items():
-        if name in NOT_RANGED:
+        if not user_rule(name):
             continue
         for label in da.to_series().dropna().index:
             where = dict(zip(da.dims, label if isinstance(label, tuple) else (label,), strict=True))
@@ -279,7 +279,7 @@ def test_reference_weights_hold_inside_and_break_beyond(reference: fs.Allocation
 def test_labelled_like_the_duals(reference: fs.Allocation) -> None:
     ranging = reference.ranging()
     for name, dual in reference.duals.data_vars.items():
-        if name in NOT_RANGED:
+        if not user_rule(name):
             assert name not in ranging
             continue
         da = ranging[name]

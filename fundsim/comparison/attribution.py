@@ -50,9 +50,9 @@ import pandas as pd
 
 from fundsim.comparison.metrics import ATOL, objective_value, selected
 from fundsim.errors import FundsimError
-from fundsim.lp.program import Block, LinearProgram
 from fundsim.model import Scenario, Selector
 from fundsim.results import Allocation, relaxation_duals
+from fundsim.rules.program import Block, LinearProgram
 
 __all__ = ["Attribution", "attribute", "lp_point"]
 

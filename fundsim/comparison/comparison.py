@@ -4,7 +4,6 @@ and the rules that explain it."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from functools import cached_property
 from os import PathLike
@@ -27,22 +26,10 @@ from fundsim.testing import violations
 
 __all__ = ["Comparison", "ComparisonError", "compare"]
 
-_BY = re.compile(r"\bby (-?\d+(?:\.\d+)?)\)")
-_AMOUNT = re.compile(r"EUR (-?\d+(?:\.\d+)?) m")
 
 
 class ComparisonError(FundsimError, ValueError):
     """Allocations cannot be compared: no scenario, another scenario's labels, or names that clash."""
-
-
-def _violation_size(message: str) -> float:
-    """The size of a violation in EUR m, read from its message (NaN where the message gives none)."""
-    found = _BY.findall(message)
-    if found:
-        return float(found[-1])
-    family = message.split(":", 1)[0]
-    amount = _AMOUNT.search(message) if family in ("eligibility", "non-negativity") else None
-    return abs(float(amount.group(1))) if amount else float("nan")
 
 
 def _is_optimum(alloc: Allocation, sc: Scenario) -> bool:
@@ -149,13 +136,15 @@ class Comparison:
 
     @cached_property
     def compliance(self) -> pd.DataFrame:
-        """Every rule each allocation breaks: ``allocation``, ``rule`` (family), ``size`` (EUR m by which the
-        bound is missed; for eligibility the money misplaced) and the ``violation`` in the rule's words."""
-        rows = [{"allocation": n, "rule": m.split(":", 1)[0], "size": _violation_size(m), "units": "EUR m",
-                 "violation": m.split(": ", 1)[-1]}
+        """Every rule each allocation breaks, from the violation records (:class:`fundsim.rules.Violation`):
+        ``allocation``, ``rule`` (the rule in words), ``family`` (its registered name), ``size`` (by how much the
+        bound is missed, in ``units``: EUR m, or a count for the integer rules; for eligibility the money
+        misplaced) and the ``violation`` in the rule's words."""
+        rows = [{"allocation": n, "rule": v.rule, "family": v.family, "size": v.size, "units": v.unit,
+                 "violation": v.message.removeprefix(f"{v.rule}: ")}
                 for n, alloc in zip(self.names, self.allocations, strict=True)
-                for m in violations(self.scenario, alloc)]
-        return pd.DataFrame(rows, columns=["allocation", "rule", "size", "units", "violation"])
+                for v in violations(self.scenario, alloc)]
+        return pd.DataFrame(rows, columns=["allocation", "rule", "family", "size", "units", "violation"])
 
     @cached_property
     def metrics(self) -> pd.DataFrame:

@@ -4,15 +4,18 @@ Every rule row ``lower ≤ a·x ≤ upper`` of the :class:`~fundsim.lp.LinearPro
 column on each finite side, ``lower ≤ a·x + s_lo - s_up ≤ upper``; definitional rows (the total ``E``, impact
 segments, goals, the links of the integer rules) stay hard. The elastic programme minimises ``Σ s``.
 
+Which rows may give way is declared by each rule family (:class:`fundsim.rules.Rows` with a ``repair``);
+definitions, links and the integer rules stay hard.
+
 Units. Every rule row is written in EUR m: a money rule's slack is the change of the user's number itself
-(envelope, capacity, minimum or maximum, in EUR m). A share rule's row is ``Σ_q eu - β·E ≥ 0`` (or ``≤``), so
-its slack ``s = Δβ·E`` is the money that would have to move for the share to hold: one percentage point
-weighs ``0.01·E`` EUR m, ``E`` the total EU commitment of the relaxed plan. One EUR m weighs 1 whichever
-rule gives way, so the repair found moves the least money.
+(envelope, capacity, minimum or maximum, in EUR m). A share rule's row is ``Σ_q eu - β·B ≥ 0`` (or ``≤``), ``B``
+its base (all EU money ``E`` for the pillar balance and the focus), so its slack ``s = Δβ·B`` is the money that
+would have to move for the share to hold: one percentage point weighs ``0.01·B`` EUR m in the relaxed plan.
+One EUR m weighs 1 whichever rule gives way, so the repair found moves the least money.
 
 The slacks of a share rule are then translated into the share itself. Because the elastic objective is
 linear in money, not in shares, each relaxed share is widened to the largest share that still holds given
-the other repairs (Dinkelbach's iteration for ``max Σ_q eu / E``, a few LP solves): a single share repair is
+the other repairs (Dinkelbach's iteration for ``max Σ_q eu / B``, a few LP solves): a single share repair is
 therefore minimal in the share's own terms. Alternatives come from re-solving with the rows already used
 made hard again.
 """
@@ -27,16 +30,11 @@ import scipy.sparse as sp
 
 from fundsim.errors import InfeasibleError
 from fundsim.lp import Block, LinearProgram
+from fundsim.rules import row_spec, share_base
 from fundsim.solvers import HighsSolver, Status
 
-__all__ = ["RULE_ROWS", "TOL", "Relaxation", "elastic_program", "relax"]
+__all__ = ["TOL", "Relaxation", "elastic_program", "relax", "relaxable"]
 
-# row blocks that state a rule the user may relax; every other block (definitions, links) stays hard
-RULE_ROWS = frozenset({
-    "envelope", "match_capacity", "partner_match_capacity", "absorption", "absorption_after_horizon",
-    "pillar_min_share", "pillar_max_share", "focus_min_share", "focus_max_share", "region_limits",
-    "priority_limits", "min_package", "caps", "annual_caps",
-})
 TOL = 1e-7  # HiGHS's primal feasibility tolerance: smaller slacks are rounding, not repairs
 _DINKELBACH_STEPS = 30
 
@@ -62,11 +60,17 @@ class _Slacks:
     signs: np.ndarray
 
 
+def relaxable(name: str) -> bool:
+    """Whether the row block ``name`` states a rule the user may relax (its family declares a repair)."""
+    spec = row_spec(name)
+    return spec is not None and spec.repair is not None
+
+
 def _rule_rows(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the rule blocks and the side of each slack: one per finite bound."""
     rows, signs = [], []
     for name, block in lp.constraints.items():
-        if name not in RULE_ROWS:
+        if not relaxable(name):
             continue
         r = np.arange(block.start, block.stop)
         for bound, sign in ((lp.row_lower, 1.0), (lp.row_upper, -1.0)):
@@ -108,53 +112,63 @@ def _block_of_rows(lp: LinearProgram) -> tuple[list[Block], np.ndarray]:
     return blocks, owner
 
 
-def _share(lp: LinearProgram, row: int, total_col: int, x: np.ndarray) -> tuple[float, float]:
-    """``(β, Σ_q eu / E)`` of a share row ``Σ_q eu - β·E``: its share and the share the plan ``x`` gives."""
-    start, stop = lp.A.indptr[row], lp.A.indptr[row + 1]
-    cols, vals = lp.A.indices[start:stop], lp.A.data[start:stop]
-    on_total = cols == total_col
-    return -float(vals[on_total].sum()), float(vals[~on_total] @ x[cols[~on_total]]) / float(x[total_col])
+@dataclass(frozen=True, eq=False)
+class _ShareRow:
+    """A share row ``Σ_q eu - β·B`` as dense vectors over the columns: its members ``m`` and its base ``b``."""
+
+    row: int
+    members: np.ndarray
+    base: np.ndarray
+
+    @classmethod
+    def of(cls, lp: LinearProgram, block: Block, row: int) -> _ShareRow:
+        local = row - block.start
+        base = share_base(block, lp.num_col).getrow(local).toarray().ravel()
+        members = lp.A.getrow(row).toarray().ravel() + float(np.asarray(block.share)[local]) * base
+        return cls(row, members, base)
+
+    def share(self, x: np.ndarray) -> float:
+        """``Σ_q eu / B``, the share the plan ``x`` gives."""
+        return float(self.members @ x) / float(self.base @ x)
+
+    def written(self, A: sp.csr_matrix, beta: float) -> sp.csr_matrix:
+        """``A`` with this row's share set to ``β`` (a new matrix)."""
+        delta = self.members - beta * self.base - A.getrow(self.row).toarray().ravel()
+        cols = np.flatnonzero(delta)
+        return (A + sp.csr_matrix((delta[cols], (np.full(len(cols), self.row), cols)), shape=A.shape)).tocsr()
 
 
-def _set_share(A: sp.csr_matrix, row: int, total_col: int, beta: float) -> None:
-    """Write ``-β`` as the coefficient of ``E`` in a share row, in place."""
-    start, stop = A.indptr[row], A.indptr[row + 1]
-    A.data[start + int(np.flatnonzero(A.indices[start:stop] == total_col)[0])] = -beta
-
-
-def _widest_share(lp: LinearProgram, row: int, total_col: int, beta: float, side: str) -> float:
+def _widest_share(lp: LinearProgram, share: _ShareRow, beta: float, side: str) -> float:
     """The largest (side ``lower``) or smallest (``upper``) share the row can hold, starting from ``beta``.
 
-    Dinkelbach: maximise ``Σ_q eu - β·E`` over the programme without the row; while positive, the plan's own
-    share ``Σ_q eu / E`` exceeds β and becomes the next β. Each step is one LP on the same rows.
+    Dinkelbach: maximise ``Σ_q eu - β·B`` over the programme without the row; while positive, the plan's own
+    share ``Σ_q eu / B`` exceeds β and becomes the next β. Each step is one LP on the same rows.
     """
     free_lower, free_upper = lp.row_lower.copy(), lp.row_upper.copy()
-    free_lower[row], free_upper[row] = -np.inf, np.inf
-    a = lp.A.getrow(row).toarray().ravel()
-    a[total_col] = 0.0
+    free_lower[share.row], free_upper[share.row] = -np.inf, np.inf
     sense = "max" if side == "lower" else "min"
-    c = a.copy()
-    c[total_col] = -beta
+    on_base = np.flatnonzero(share.base)
     solver = HighsSolver()
-    result = solver.solve(dataclasses.replace(lp, sense=sense, c=c, row_lower=free_lower, row_upper=free_upper,
-                                              offset=0.0))
+    result = solver.solve(dataclasses.replace(lp, sense=sense, c=share.members - beta * share.base,
+                                              row_lower=free_lower, row_upper=free_upper, offset=0.0))
     for _ in range(_DINKELBACH_STEPS):
         gain = result.objective if sense == "max" else -result.objective
         if result.status is not Status.OPTIMAL or gain <= TOL:
             break
-        beta = float(a @ result.x) / float(result.x[total_col])
-        solver.change_costs(np.array([total_col]), np.array([-beta]))  # only E's cost moves: a warm re-solve
+        beta = share.share(result.x)
+        # only the base's costs move: a warm re-solve
+        solver.change_costs(on_base, (share.members - beta * share.base)[on_base])
         result = solver.solve()
     return beta
 
 
-def _repaired_program(lp: LinearProgram, found: list[Relaxation], total_col: int) -> LinearProgram:
+def _repaired_program(lp: LinearProgram, found: list[Relaxation]) -> LinearProgram:
     """``lp`` with every relaxation applied: bounds moved, shares written into their rows."""
-    lower, upper, A = lp.row_lower.copy(), lp.row_upper.copy(), lp.A.copy()
+    lower, upper, A = lp.row_lower.copy(), lp.row_upper.copy(), lp.A
     for r in found:
         row = r.block.start + r.index
         if r.block.per_point:
-            _set_share(A, row, total_col, r.repaired)
+            A = _ShareRow.of(lp, r.block, row).written(A, r.repaired)
         elif r.side == "lower":
             lower[row] = r.repaired
         else:
@@ -165,15 +179,13 @@ def _repaired_program(lp: LinearProgram, found: list[Relaxation], total_col: int
 def _polish_shares(lp: LinearProgram, found: list[Relaxation]) -> list[Relaxation]:
     """Widen each relaxed share to the least change that holds given the other repairs; drop shares that
     need none after all."""
-    if "total_eu" not in lp.variables:
-        return found
-    total_col = lp.variables["total_eu"].start
     out = list(found)
     for n, r in enumerate(found):
         if not r.block.per_point:
             continue
-        work = _repaired_program(lp, out, total_col)
-        best = _widest_share(work, r.block.start + r.index, total_col, r.repaired, r.side)
+        work = _repaired_program(lp, out)
+        row = r.block.start + r.index
+        best = _widest_share(work, _ShareRow.of(lp, r.block, row), r.repaired, r.side)  # members and base as in lp
         best = min(best, r.current) if r.side == "lower" else max(best, r.current)
         out[n] = dataclasses.replace(r, repaired=best)
     return [r for r in out if abs(r.repaired - r.current) > TOL * max(1.0, abs(r.current))]
@@ -182,13 +194,12 @@ def _polish_shares(lp: LinearProgram, found: list[Relaxation]) -> list[Relaxatio
 def _relaxations(lp: LinearProgram, slacks: _Slacks, values: np.ndarray, x: np.ndarray) -> list[Relaxation]:
     """The rules the elastic solution relaxes, each with its bound before and after."""
     blocks, owner = _block_of_rows(lp)
-    total_col = lp.variables["total_eu"].start if "total_eu" in lp.variables else -1
     found = []
     for j in np.flatnonzero(values > TOL):
         row, side = int(slacks.rows[j]), "lower" if slacks.signs[j] > 0 else "upper"
         block = blocks[owner[row]]
         if block.per_point:
-            current, repaired = _share(lp, row, total_col, x)
+            current, repaired = float(np.asarray(block.share)[row - block.start]), _ShareRow.of(lp, block, row).share(x)
         else:
             current = float(lp.row_lower[row] if side == "lower" else lp.row_upper[row])
             repaired = current - values[j] if side == "lower" else current + values[j]
@@ -248,4 +259,4 @@ def relax(lp: LinearProgram, rounds: int = 3) -> list[tuple[Relaxation, ...]]:
 
 def _hard_blocks(lp: LinearProgram) -> list[str]:
     """Row blocks the elastic programme keeps hard (definitions, links, integer rules)."""
-    return [name for name in lp.constraints if name not in RULE_ROWS]
+    return [name for name in lp.constraints if not relaxable(name)]

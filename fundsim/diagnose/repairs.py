@@ -17,8 +17,9 @@ from typing import Any, overload
 import numpy as np
 
 from fundsim.diagnose.elastic import Relaxation
-from fundsim.lp.assembly import package_labels
 from fundsim.model import Scenario, frozen_array
+from fundsim.rules import Repair as RepairSpec
+from fundsim.rules import row_spec
 
 __all__ = ["SHARE", "Diagnosis", "Repair", "apply_repairs", "describe"]
 
@@ -128,30 +129,6 @@ def _percents(a: float, b: float) -> tuple[str, str]:
     return show(a), show(b)
 
 
-def _bound(side: str) -> str:
-    return "minimum" if side == "lower" else "maximum"
-
-
-_SUBJECT: dict[str, Callable[[dict[str, Any], str], str]] = {
-    "envelope": lambda w, s: f"the usable envelope of {w['instrument']!r} in {w['year']}",
-    "match_capacity": lambda w, s: f"the co-financing capacity of {w['source']!r} in {w['year']}",
-    "partner_match_capacity": lambda w, s: (f"the co-financing capacity of {w['partner_source']!r} in "
-                                            f"{w['region']!r} in {w['year']}"),
-    "absorption": lambda w, s: f"the absorption capacity of {w['region']!r} in {w['year']}",
-    "absorption_after_horizon": lambda w, s: (f"the absorption capacity of {w['region']!r} in the last year (it "
-                                              f"also caps payments due in {w['year_after']})"),
-    "region_limits": lambda w, s: f"the {_bound(s)} for the region {w['region']!r}",
-    "priority_limits": lambda w, s: f"the {_bound(s)} for the priority {w['priority']!r}",
-    "min_package": lambda w, s: f"the minimum package of {w['package']!r}",
-    "caps": lambda w, s: f"the {_bound(s)} of the cap {w['cap']!r}",
-    "annual_caps": lambda w, s: f"the annual {_bound(s)} of the cap {w['annual_cap']!r} (binding in {w['year']})",
-    "pillar_min_share": lambda w, s: f"the minimum share of the pillar {w['pillar']!r}",
-    "pillar_max_share": lambda w, s: f"the maximum share of the pillar {w['pillar']!r}",
-    "focus_min_share": lambda w, s: f"the minimum share of the focus rule {w['focus']!r}",
-    "focus_max_share": lambda w, s: f"the maximum share of the focus rule {w['focus']!r}",
-}
-
-
 def _labels(r: Relaxation) -> dict[str, Any]:
     """The labels of the relaxed row on each of its block's dims (plain Python values)."""
     b = r.block
@@ -167,7 +144,7 @@ def describe(r: Relaxation) -> Repair:
     """A relaxation in the rules' words, e.g. ``"lower the minimum share of the pillar 'legal' from 90 % to
     83.3 %"`` or ``"raise the usable envelope of 'enpi' in 2010 from EUR 20.0 m by EUR 5.0 m to EUR 25.0 m"``."""
     where = _labels(r)
-    subject = _SUBJECT[r.block.name](where, r.side)
+    subject = _repair_of(r.block.name).words(where, r.side)
     verb = "lower" if r.repaired < r.current else "raise"
     if r.block.per_point:
         before, after = _percents(r.current, r.repaired)
@@ -177,6 +154,13 @@ def describe(r: Relaxation) -> Repair:
                 f"{_amount(r.repaired)}")
         units = MONEY
     return Repair(r.block.name, where, r.side, r.current, r.repaired, r.repaired - r.current, units, text)
+
+
+def _repair_of(name: str) -> RepairSpec:
+    spec = row_spec(name)
+    if spec is None or spec.repair is None:
+        raise ValueError(f"the rows {name!r} declare no repair: no rule family lets them give way")
+    return spec.repair
 
 
 # ---- applying repairs --------------------------------------------------------------------------------
@@ -189,22 +173,26 @@ class _Draft:
     envelope: np.ndarray
     capacity: dict[str, np.ndarray]
     absorption: np.ndarray
-    rules: dict[str, Any]
+    rules: dict[str, tuple[Any, ...]]
 
     @classmethod
     def of(cls, sc: Scenario) -> _Draft:
-        fields = ("pillar_balance", "geographic_focus", "region_limits", "priority_limits", "min_packages", "caps")
+        rules = {f.name: getattr(sc.rules, f.name) for f in dataclasses.fields(sc.rules)
+                 if isinstance(getattr(sc.rules, f.name), tuple) and f.name != "registered"}
+        rules.update(sc.rules.registered)
         return cls(sc, np.stack([i.usable for i in sc.instruments]), np.stack([i.envelope for i in sc.instruments]),
                    {m.id: np.array(m.capacity, float) for m in sc.match_sources}, np.array(sc.absorption.capacity),
-                   {f: getattr(sc.rules, f) for f in fields})
+                   rules)
 
-    def widen(self, family: str, position: int, field: str, side: str, value: float) -> None:
-        """Move ``field`` of rule ``position`` of ``family`` to ``value`` unless it is already wider."""
-        items = list(self.rules[family])
+    def widen(self, section: str, position: int, field: str, side: str, value: float) -> None:
+        """Move ``field`` of rule ``position`` of ``section`` to ``value`` unless it is already wider."""
+        items = list(self.rules[section])
         old = getattr(items[position], field)
         new = value if old is None else min(old, value) if side == "lower" else max(old, value)
-        items[position] = dataclasses.replace(items[position], **{field: new})
-        self.rules[family] = tuple(items)
+        entry = items[position]  # a dataclass, or a frozen pydantic model for a family registered from outside
+        items[position] = (entry.model_copy(update={field: new}) if hasattr(entry, "model_copy")
+                           else dataclasses.replace(entry, **{field: new}))
+        self.rules[section] = tuple(items)
 
     def scenario(self) -> Scenario:
         sc = self.sc
@@ -213,11 +201,14 @@ class _Draft:
                             for n, ins in enumerate(sc.instruments))
         sources = tuple(dataclasses.replace(m, capacity=frozen_array(self.capacity[m.id])) for m in sc.match_sources)
         absorption = dataclasses.replace(sc.absorption, capacity=frozen_array(self.absorption))
+        outside = dict(sc.rules.registered)
+        own: dict[str, Any] = {k: v for k, v in self.rules.items() if k not in outside}
+        registered = tuple((k, self.rules[k]) for k in outside)
         return sc.evolve(instruments=instruments, match_sources=sources, absorption=absorption,
-                         rules=dataclasses.replace(sc.rules, **self.rules))
+                         rules=dataclasses.replace(sc.rules, **own, registered=registered))
 
 
-def _raise_envelope(d: _Draft, r: Repair) -> None:
+def _raise_envelope(d: _Draft, r: Repair, spec: RepairSpec) -> None:
     """Usable money up to the repaired amount; the envelope grows in proportion (its usable share kept)."""
     i, y = d.sc.instrument_ids.index(r.where["instrument"]), d.sc.years.index(r.where["year"])
     old = d.usable[i, y]
@@ -226,69 +217,35 @@ def _raise_envelope(d: _Draft, r: Repair) -> None:
         d.usable[i, y] = r.repaired
 
 
-def _raise_capacity(d: _Draft, r: Repair) -> None:
+def _raise_capacity(d: _Draft, r: Repair, spec: RepairSpec) -> None:
+    """A match source's capacity in the year (and the region, for partner sources)."""
     y = d.sc.years.index(r.where["year"])
-    if r.rule == "match_capacity":
-        cap = d.capacity[r.where["source"]]
-        cap[y] = max(cap[y], r.repaired)
-    else:
-        cap = d.capacity[r.where["partner_source"]]
-        at = (d.sc.region_ids.index(r.where["region"]), y)
-        cap[at] = max(cap[at], r.repaired)
+    cap = d.capacity[r.where[spec.dim]]
+    at = (d.sc.region_ids.index(r.where["region"]), y) if "region" in r.where else y
+    cap[at] = max(cap[at], r.repaired)
 
 
-def _raise_absorption(d: _Draft, r: Repair) -> None:
+def _raise_absorption(d: _Draft, r: Repair, spec: RepairSpec) -> None:
     """Scenario years by their own capacity; years after the horizon through the last year's."""
-    y = d.sc.years.index(r.where["year"]) if r.rule == "absorption" else -1
+    y = d.sc.years.index(r.where["year"]) if "year" in r.where else -1
     region = d.sc.region_ids.index(r.where["region"])
     d.absorption[region, y] = max(d.absorption[region, y], r.repaired)
 
 
-def _find(items: tuple, key: str, label: Any) -> int:
-    return next(n for n, x in enumerate(items) if getattr(x, key) == label)
+def _widen_rule(d: _Draft, r: Repair, spec: RepairSpec) -> None:
+    """The bound of the rule entry the row belongs to (a per-year cap relaxed in one year is relaxed in every
+    year it covers: it has one bound)."""
+    entries = d.rules[spec.section]
+    labels = spec.labels(d.sc) if spec.labels is not None else tuple(getattr(x, spec.key) for x in entries)
+    field = spec.lower if r.side == "lower" else spec.upper
+    d.widen(spec.section, labels.index(r.where[spec.dim]), field, r.side, r.repaired)
 
 
-def _limit(family: str, dim: str) -> Callable[[_Draft, Repair], None]:
-    def apply(d: _Draft, r: Repair) -> None:
-        field = "min" if r.side == "lower" else "max"
-        d.widen(family, _find(d.rules[family], "label", r.where[dim]), field, r.side, r.repaired)
-
-    return apply
-
-
-def _share(family: str, dim: str, key: str) -> Callable[[_Draft, Repair], None]:
-    def apply(d: _Draft, r: Repair) -> None:
-        field = "min_share" if r.side == "lower" else "max_share"
-        d.widen(family, _find(d.rules[family], key, r.where[dim]), field, r.side, r.repaired)
-
-    return apply
-
-
-def _package(d: _Draft, r: Repair) -> None:
-    d.widen("min_packages", package_labels(d.sc).index(r.where["package"]), "amount", r.side, r.repaired)
-
-
-def _cap(d: _Draft, r: Repair) -> None:
-    """A cap's bound is one number; a per-year cap relaxed in one year is relaxed in every year it covers."""
-    cap = r.where.get("cap", r.where.get("annual_cap"))
-    d.widen("caps", _find(d.rules["caps"], "id", cap), "min" if r.side == "lower" else "max", r.side, r.repaired)
-
-
-_APPLY: dict[str, Callable[[_Draft, Repair], None]] = {
-    "envelope": _raise_envelope,
-    "match_capacity": _raise_capacity,
-    "partner_match_capacity": _raise_capacity,
-    "absorption": _raise_absorption,
-    "absorption_after_horizon": _raise_absorption,
-    "region_limits": _limit("region_limits", "region"),
-    "priority_limits": _limit("priority_limits", "priority"),
-    "min_package": _package,
-    "caps": _cap,
-    "annual_caps": _cap,
-    "pillar_min_share": _share("pillar_balance", "pillar", "pillar"),
-    "pillar_max_share": _share("pillar_balance", "pillar", "pillar"),
-    "focus_min_share": _share("geographic_focus", "focus", "id"),
-    "focus_max_share": _share("geographic_focus", "focus", "id"),
+_APPLY: dict[str, Callable[[_Draft, Repair, RepairSpec], None]] = {
+    "usable_envelope": _raise_envelope,
+    "match_source_capacity": _raise_capacity,
+    "absorption_capacity": _raise_absorption,
+    "rule": _widen_rule,
 }
 
 
@@ -312,5 +269,6 @@ def apply_repairs(sc: Scenario, repairs: Sequence[Repair]) -> Scenario:
     """
     draft = _Draft.of(sc)
     for r in repairs:
-        _APPLY[r.rule](draft, r)
+        spec = _repair_of(r.rule)
+        _APPLY[spec.target](draft, r, spec)
     return draft.scenario()

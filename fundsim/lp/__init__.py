@@ -6,7 +6,7 @@ from fundsim._lazy import attach
 
 if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsim._lazy)
     from fundsim.lp.assembly import assemble
-    from fundsim.lp.program import Block, LinearProgram, ProgramBuilder
+    from fundsim.rules.program import Block, LinearProgram, ProgramBuilder
 
 __all__ = ["Block", "LinearProgram", "ProgramBuilder", "assemble"]
 

@@ -10,6 +10,7 @@ with any of them is planned as a mixed-integer programme.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -219,7 +220,11 @@ class MobilityPartnerships:
 
 @dataclass(frozen=True)
 class Rules:
-    """All policy rules of a scenario, one tuple per rule family; the integer rules are optional."""
+    """All policy rules of a scenario, one tuple per rule family; the integer rules are optional.
+
+    ``registered`` holds the entries of rule families registered from outside fundsim
+    (:func:`fundsim.rules.register`), as ``(family, entries)`` pairs; read them with :meth:`of`.
+    """
 
     pillar_balance: tuple[PillarBalance, ...] = ()
     geographic_focus: tuple[GeographicFocus, ...] = ()
@@ -231,6 +236,17 @@ class Rules:
     min_commitment: MinCommitment | None = None
     admin_cost: AdminCost | None = None
     mobility_partnerships: MobilityPartnerships | None = None
+    registered: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def of(self, family: str) -> tuple[Any, ...]:
+        """The entries of a rule family registered from outside fundsim (``()`` when the scenario has none).
+
+        Examples
+        --------
+        >>> Rules(registered=(("toy", ("a", "b")),)).of("toy"), Rules().of("toy")
+        (('a', 'b'), ())
+        """
+        return dict(self.registered).get(family, ())
 
     @property
     def integer(self) -> bool:

@@ -45,9 +45,10 @@ def per_draw_bytes(sc: Scenario, mode: str, keep_allocations: bool) -> int:
     if mode == "stress":
         return 8 * (8 + 2 * n_r + 2 * n_i + n_q + n_par)
     from fundsim.lp import assemble
+    from fundsim.rules import reported
 
     blocks = assemble(sc).constraints
-    shadows = sum(prod(b.shape) for name, b in blocks.items() if name != "total_eu_definition")
+    shadows = sum(prod(b.shape) for name, b in blocks.items() if reported(name))
     cube = n_i * n_p * n_r * n_y if keep_allocations else 0
     text = 2 * 120  # status and diagnosis: a pointer and a short string each
     return 8 * (8 + n_q + n_r + n_r + n_i + n_y + n_par + shadows + cube) + text

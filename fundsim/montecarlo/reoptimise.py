@@ -25,6 +25,8 @@ from fundsim.model import Scenario
 from fundsim.montecarlo.numbers import DrawnNumbers, scenario_of_draw
 from fundsim.results import relaxation_duals
 from fundsim.results.allocation import CUBE
+from fundsim.results.label import in_reported_units
+from fundsim.rules import reported
 from fundsim.solvers import HighsSolver, SolveResult, Status
 from fundsim.solvers.mip import solve_mip
 from fundsim.solvers.sifting import Sifting
@@ -59,8 +61,7 @@ class Reoptimiser:
         self.lp = self.base_lp = assemble(self.scenario)
         # results are labelled by the blocks of the scenario's own LP, whatever a draw's LP holds: a rule
         # block that a draw's LP lacks (money drawn to zero) reads as NaN in that draw
-        self.template = {name: block for name, block in self.lp.constraints.items()
-                         if name != "total_eu_definition"}
+        self.template = {name: block for name, block in self.lp.constraints.items() if reported(name)}
         # an LP is solved once, to sift its draws from; a MILP's draws are solved as MILPs, each priced with
         # its integer decisions fixed. A scenario with no optimum of its own has its draws solved cold.
         if self.lp.integrality is None:
@@ -112,12 +113,11 @@ class Reoptimiser:
                 else np.full(len(self._labels[dim]), np.nan)
         if self.keep_allocations:
             out["eu"] = eu_block.dense(cells, 0.0)
-        relax = relaxation_duals(self.lp, result) if ok else np.full(self.lp.num_row, np.nan)
-        total = float(cells.sum())
+        relax = in_reported_units(self.lp, relaxation_duals(self.lp, result), result.x) if ok \
+            else np.full(self.lp.num_row, np.nan)
         for name, template in self.template.items():
             block = self.lp.constraints.get(name)
-            out[f"shadow_{name}"] = np.full(template.shape, np.nan) if block is None else \
-                block.dense(relax * 0.01 * total if block.per_point else relax)
+            out[f"shadow_{name}"] = np.full(template.shape, np.nan) if block is None else block.dense(relax)
         return out
 
     @cached_property

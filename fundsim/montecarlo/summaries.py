@@ -7,6 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from fundsim.model import Scenario
+from fundsim.rules import user_rule
 
 __all__ = ["binding_frequency", "exceedance", "summary", "target_probabilities"]
 
@@ -35,8 +36,8 @@ def binding_frequency(run: xr.Dataset, tol: float = 1e-7, *, marginal_impact: bo
     ``binds_in`` is the share of the *optimal* draws in which the rule binds: a draw with no optimal
     allocation (infeasible, or stopped by the solver) has no shadow prices and is left out of the
     denominator. ``infeasible_share``, the same in every row, is the share of all draws so left out.
-    Most frequent first. ``impact_link`` (the marginal impact of money in each cell, not a rule) is left
-    out unless ``marginal_impact`` is true.
+    Most frequent first. Links that price money rather than state a rule (``impact_link``, the marginal impact
+    of money in each cell) are left out unless ``marginal_impact`` is true.
 
     Examples
     --------
@@ -54,7 +55,7 @@ def binding_frequency(run: xr.Dataset, tol: float = 1e-7, *, marginal_impact: bo
     infeasible_share = np.count_nonzero(~optimal) / max(optimal.size, 1)
     rows = []
     for name in (v for v in run.data_vars if str(v).startswith("shadow_") and optimal.any()):
-        if name == "shadow_impact_link" and not marginal_impact:
+        if not (user_rule(str(name).removeprefix("shadow_")) or marginal_impact):
             continue
         da = run[name].isel(draw=optimal)
         binds = abs(da) > tol

@@ -13,10 +13,11 @@ import xarray as xr
 
 from fundsim._version import __version__
 from fundsim.errors import ArgumentError, SolverError
-from fundsim.lp.program import LinearProgram
 from fundsim.model import Scenario
 from fundsim.outputs import atomic_file, write_csv, write_excel
 from fundsim.results.label import block_array, decision_arrays, ranging_dataset, shadow_prices
+from fundsim.rules import user_rule
+from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import SolveResult
 
 __all__ = ["Allocation", "allocation_dataset", "open_allocation"]
@@ -108,8 +109,7 @@ class Allocation:
         eu = np.where(np.abs(eu) < 1e-9, 0.0, eu)
         data = allocation_dataset(sc, eu)
         data = data.assign({k: v for k, v in decision_arrays(lp, result).items() if k not in data})
-        total_eu = float(eu.sum())
-        duals = shadow_prices(lp, result, total_eu)
+        duals = shadow_prices(lp, result)
         data.attrs.update(_metadata(sc, result))
         duals.attrs.update(data.attrs)
         return cls(data, duals, sc, lp, result)
@@ -214,12 +214,12 @@ class Allocation:
     def binding_rules(self, tol: float = 1e-7, *, marginal_impact: bool = False) -> pd.DataFrame:
         """Rules that bind (nonzero shadow price), largest first.
 
-        ``impact_link`` (the marginal impact of money in each priority × region cell, which is not a rule)
-        is left out unless ``marginal_impact`` is true.
+        Links that price money rather than state a rule (``impact_link``, the marginal impact of money in each
+        priority × region cell) are left out unless ``marginal_impact`` is true.
         """
         rows = []
         for name, da in self.duals.data_vars.items():
-            if name == "impact_link" and not marginal_impact:
+            if not (user_rule(str(name)) or marginal_impact):
                 continue
             s = da.to_series().dropna()
             s = s[s.abs() > tol]

@@ -10,13 +10,13 @@ import numpy as np
 
 from fundsim.errors import SolverError
 from fundsim.results.label import (
-    NOT_RANGED,
     CostParameter,
     cost_parameters,
     exact_rule_intervals,
     exact_weight_intervals,
     row_index,
 )
+from fundsim.rules import user_rule
 
 if TYPE_CHECKING:  # Allocation.explain imports this module when called: no import cycle at run time
     from fundsim.results.allocation import Allocation
@@ -96,7 +96,7 @@ def _binding(alloc: Allocation, top: int) -> list[_Rule]:
     """The rules with a shadow price, largest first (as :meth:`Allocation.binding_rules`)."""
     rules = []
     for name, da in alloc.duals.data_vars.items():
-        if name in NOT_RANGED:
+        if not user_rule(str(name)):
             continue
         series = da.to_series().dropna()
         for label, price in series[series.abs() > TOL].items():

@@ -9,15 +9,14 @@ import scipy.sparse as sp
 import xarray as xr
 
 from fundsim.errors import SolverError
-from fundsim.lp.program import Block, LinearProgram
 from fundsim.model import Scenario
+from fundsim.rules import reported, share_base, user_rule
+from fundsim.rules.program import Block, LinearProgram
 from fundsim.solvers.base import SolveResult, Status
 from fundsim.solvers.highs import HighsSolver
 
 __all__ = [
-    "INTERNAL_ROWS",
     "INTERVAL",
-    "NOT_RANGED",
     "CostParameter",
     "block_array",
     "cost_parameters",
@@ -25,6 +24,7 @@ __all__ = [
     "exact_row_ranges",
     "exact_rule_intervals",
     "exact_weight_intervals",
+    "in_reported_units",
     "in_user_units",
     "range_units",
     "ranging_dataset",
@@ -35,13 +35,12 @@ __all__ = [
     "row_sides",
     "rule_ranges",
     "shadow_prices",
+    "share_bases",
     "stacked_directions",
     "total_commitment",
     "weight_ranges",
 ]
 
-INTERNAL_ROWS = frozenset({"total_eu_definition"})  # definitions, not rules: no shadow price to report
-NOT_RANGED = INTERNAL_ROWS | {"impact_link"}  # impact_link prices money in a cell; its bound 0 is no user's number
 INTERVAL = ("low", "value", "high")  # the last dim of every ranging variable
 
 
@@ -89,20 +88,36 @@ def relaxation_duals(lp: LinearProgram, result: SolveResult) -> np.ndarray:
     return out + 0.0  # turn -0.0 into 0.0
 
 
-def shadow_prices(lp: LinearProgram, result: SolveResult, total_eu: float) -> xr.Dataset:
+def share_bases(lp: LinearProgram, block: Block, x: np.ndarray) -> np.ndarray:
+    """The base ``B`` of each row of a share rule in the plan ``x`` (EUR m): the money its share is taken of,
+    all EU money ``E`` for the pillar balance and the focus, a region's money for a share of a region."""
+    return np.asarray(share_base(block, lp.num_col) @ np.asarray(x, float))
+
+
+def in_reported_units(lp: LinearProgram, relax: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per-row prices ``relax`` (objective per EUR m of a row) as fundsim reports them: money rules as they are,
+    share rules per percentage point of their base in the plan ``x`` (``0.01·B`` EUR m, row by row)."""
+    out = np.array(relax, float)
+    for block in lp.constraints.values():
+        if block.per_point:
+            out[block.start : block.stop] *= 0.01 * share_bases(lp, block, x)
+    return out
+
+
+def shadow_prices(lp: LinearProgram, result: SolveResult) -> xr.Dataset:
     """Each rule's shadow price, labelled by the rule's own dims, as one Dataset.
 
     Money rules are in objective units per EUR m of relaxation; share rules (pillar balance, focus) per
-    percentage point of the share, ``0.01 · E`` EUR m at the optimum's total EU commitment ``E``.
+    percentage point of the share, ``0.01 · B`` EUR m at the optimum's base ``B`` of each row (all EU money
+    ``E`` for the shares of all EU money).
     """
-    relax = relaxation_duals(lp, result)
+    relax = in_reported_units(lp, relaxation_duals(lp, result), result.x)
     data_vars, coords = {}, {}
     for name, block in lp.constraints.items():
-        if name in INTERNAL_ROWS:
+        if not reported(name):
             continue
-        values = relax * 0.01 * total_eu if block.per_point else relax
         units = "objective per percentage point" if block.per_point else block.units
-        data_vars[name] = (block.dims, block.dense(values), {"units": units,
+        data_vars[name] = (block.dims, block.dense(relax), {"units": units,
                                                              "long_name": f"shadow price: {block.long_name}"})
         coords.update({d: list(c) for d, c in zip(block.dims, block.coords, strict=True)})
     return xr.Dataset(data_vars, coords=coords)
@@ -163,15 +178,18 @@ def exact_row_ranges(solver: HighsSolver, lp: LinearProgram, raw: dict[str, np.n
     return np.column_stack([low, np.where(side > 0, lp.row_upper[rows], lp.row_lower[rows]), high])
 
 
-def _as_share(lp: LinearProgram, rows: np.ndarray, ranges: np.ndarray, total_eu: float) -> np.ndarray:
-    """Ranges of share rows ``Σ_g eu - β·E ≤ b`` (or ``≥ b``) as shares ``β + b/E`` in percent.
+def _as_share(lp: LinearProgram, block: Block, rows: np.ndarray, ranges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Ranges of share rows ``Σ_g eu - β·B ≤ b`` (or ``≥ b``) as shares ``β + b/B`` in percent.
 
-    First order: ``E`` is held at the optimum's total EU commitment, as for the price per percentage point.
+    First order: the base ``B`` is held at the optimum's, as for the price per percentage point; NaN where the
+    base is empty.
     """
-    beta = -lp.A[rows, lp.variables["total_eu"].start].toarray().ravel()
-    if total_eu <= 0:
-        return np.full(ranges.shape, np.nan)
-    return 100.0 * (beta[:, None] + ranges / total_eu)
+    local = rows - block.start
+    beta = np.asarray(block.share)[local]
+    base = share_bases(lp, block, x)[local]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 100.0 * (beta[:, None] + ranges / base[:, None])
+    return np.where(base[:, None] > 0, out, np.nan)
 
 
 def total_commitment(lp: LinearProgram, result: SolveResult) -> float:
@@ -184,7 +202,7 @@ def in_user_units(lp: LinearProgram, result: SolveResult, name: str, rows: np.nd
     """Ranges of ``rows`` of rule family ``name`` (row units) as the user writes the rule: EUR m, or percent
     for share rules (see :func:`_as_share`)."""
     block = lp.constraints[name]
-    return _as_share(lp, rows, ranges, total_commitment(lp, result)) if block.per_point else ranges
+    return _as_share(lp, block, rows, ranges, np.asarray(result.x, float)) if block.per_point else ranges
 
 
 def range_units(block: Block) -> str:
@@ -208,7 +226,7 @@ def rule_ranges(lp: LinearProgram, result: SolveResult, ranges: np.ndarray) -> d
     from per-row ``ranges`` (:func:`row_ranges`)."""
     out = {}
     for name, block in lp.constraints.items():
-        if name in NOT_RANGED:
+        if not user_rule(name):
             continue
         rows = np.arange(block.start, block.stop)
         part = in_user_units(lp, result, name, rows, ranges[rows])
@@ -381,7 +399,7 @@ def ranging_dataset(sc: Scenario, lp: LinearProgram, result: SolveResult, *, exa
     params = cost_parameters(sc, lp)
     directions = stacked_directions(params, lp.num_col)
     if exact:
-        rows = np.array([i for name, b in lp.constraints.items() if name not in NOT_RANGED
+        rows = np.array([i for name, b in lp.constraints.items() if user_rule(name)
                          for i in range(b.start, b.stop)], dtype=np.int64)
         ranges[rows] = exact_row_ranges(solver, lp, raw, activity, rows)
         low, high = solver.face_cost_ranging(directions)

@@ -162,7 +162,20 @@ def _rules(spec: ScenarioSpec, labels: _Labels) -> m.Rules:
                         else m.MinCommitment(r.min_commitment.amount, tuple(r.min_commitment.by_instrument.items()))),
         admin_cost=None if r.admin_cost is None else m.AdminCost(r.admin_cost),
         mobility_partnerships=_partnerships(spec, labels),
+        registered=_registered(spec),
     )
+
+
+def _registered(spec: ScenarioSpec) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """The entries of the rule families registered from outside fundsim, built into their domain objects."""
+    from fundsim.rules import families
+
+    out = []
+    for f in families():
+        entries = tuple(getattr(spec.rules, f.name, None) or ()) if f.entry is not None else ()
+        if entries:
+            out.append((f.name, f.build(entries) if f.build is not None else entries))
+    return tuple(out)
 
 
 def _partnerships(spec: ScenarioSpec, labels: _Labels) -> m.MobilityPartnerships | None:

@@ -8,6 +8,7 @@ of a file is found in one pass. docs/scenario-format.md documents every field.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import Counter
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     ValidationInfo,
+    create_model,
     model_validator,
 )
 
@@ -50,7 +52,7 @@ from fundsim.scenario.fields import (
 )
 from fundsim.scenario.uncertainty_schema import UncertaintySpec
 
-__all__ = ["ScenarioSpec"]
+__all__ = ["ScenarioSpec", "scenario_spec"]
 
 
 # ---- building blocks ---------------------------------------------------------------------------------
@@ -443,3 +445,23 @@ class ScenarioSpec(Noted):
     rules: RulesSpec = RulesSpec()
     objective: ObjectiveSpec = ObjectiveSpec(impact=ImpactSpec())
     uncertainty: UncertaintySpec | None = None
+
+
+@functools.cache
+def _with_families(entries: tuple[tuple[str, type], ...]) -> type[ScenarioSpec]:
+    taken = sorted(name for name, _ in entries if name in RulesSpec.model_fields)
+    if taken:
+        raise ValueError(f"registered rule families named like fundsim's own sections under rules: "
+                         f"{', '.join(taken)}; give them other names")
+    fields: dict[str, Any] = {name: (list[entry], []) for name, entry in entries}  # type: ignore[valid-type]
+    rules = create_model("RulesSpec", __base__=RulesSpec, **fields)
+    return create_model("ScenarioSpec", __base__=ScenarioSpec, rules=(rules, rules()))
+
+
+def scenario_spec() -> type[ScenarioSpec]:
+    """The schema of a scenario file: :class:`ScenarioSpec`, with a list under ``rules:`` for each rule family
+    registered from outside fundsim (``RuleFamily.entry``), validated with the same located errors."""
+    from fundsim.rules import families
+
+    entries = tuple((f.name, f.entry) for f in families() if f.entry is not None)
+    return _with_families(entries) if entries else ScenarioSpec

@@ -19,7 +19,7 @@ from pydantic.fields import FieldInfo
 from fundsim.errors import Problem, ScenarioError
 from fundsim.scenario.fields import HINTS, ID_PATTERN, NOTE_KEYS, Located, show, suggest
 from fundsim.scenario.files import Origins, format_path
-from fundsim.scenario.schema import ScenarioSpec
+from fundsim.scenario.schema import ScenarioSpec, scenario_spec
 
 __all__ = ["validate_spec"]
 
@@ -108,7 +108,7 @@ def _unwrap_type(tp: Any) -> Any:
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The schema model whose fields live at ``loc`` (for 'valid fields are …' messages)."""
-    current: Any = ScenarioSpec
+    current: Any = scenario_spec()
     for part in loc:
         current = _unwrap_type(current)
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
@@ -272,7 +272,7 @@ def validate_spec(raw: dict[str, Any], origins: Origins) -> ScenarioSpec:
         raise ScenarioError([_located(origins, (), f"a scenario is a mapping of sections, got {show(raw)}")])
     context, problems = _context(raw, origins)
     try:
-        spec = ScenarioSpec.model_validate(raw, context={**context, "hints": [HINTS]})
+        spec = scenario_spec().model_validate(raw, context={**context, "hints": [HINTS]})
     except ValidationError as exc:
         for err in exc.errors():
             problems.extend(_problems_of(dict(err), origins))

@@ -35,7 +35,8 @@ from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Scenario, frozen_array
 from fundsim.results import Allocation, relaxation_duals
 from fundsim.results.inputs import wrong_type
-from fundsim.results.label import INTERNAL_ROWS
+from fundsim.results.label import in_reported_units
+from fundsim.rules import user_rule
 from fundsim.sensitivity.arguments import check_number
 from fundsim.solvers import HighsSolver, SolveResult, Status
 from fundsim.solving import as_scenario
@@ -226,13 +227,12 @@ def _binding(lp: LinearProgram, result: SolveResult, tol: float = 1e-7) -> froze
     """The rules with a nonzero shadow price, as ``rule[labels]`` (what :meth:`Allocation.binding_rules` lists),
     read from the flat duals without labelling a whole allocation; and the steps of diminishing returns that
     are full (``impact_step_full[priority, region, step]``), whose filling also bends the frontier."""
-    relax = relaxation_duals(lp, result)
-    total = float(result.x[lp.variables["eu"].start:lp.variables["eu"].stop].sum())
+    relax = in_reported_units(lp, relaxation_duals(lp, result), result.x)
     found = set()
     for name, block in lp.constraints.items():
-        if name in INTERNAL_ROWS or name == "impact_link":
+        if not user_rule(name):
             continue
-        part = relax[block.start:block.stop] * (0.01 * total if block.per_point else 1.0)
+        part = relax[block.start:block.stop]
         for n in np.flatnonzero(np.abs(part) > tol):
             found.add(f"{name}[{_where(block, int(n))}]" if block.dims else name)
     segments = lp.variables.get("impact_segment")
@@ -415,9 +415,9 @@ def _price_changes(lp: LinearProgram, left: np.ndarray, right: np.ndarray, top: 
     """The ``top`` rule rows whose shadow price changes most between two pieces, as ``rule[labels] a → b``."""
     change = np.abs(right - left)
     internal = np.zeros(lp.num_row, bool)
-    for name in (*INTERNAL_ROWS, "impact_link"):
-        if name in lp.constraints:
-            internal[lp.constraints[name].start:lp.constraints[name].stop] = True
+    for name, block in lp.constraints.items():
+        if not user_rule(name):
+            internal[block.start:block.stop] = True
     change[internal] = 0.0
     words = []
     for row in np.argsort(-change)[:top]:

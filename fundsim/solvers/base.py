@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from fundsim.lp.program import LinearProgram
+from fundsim.rules.program import LinearProgram
 
 __all__ = ["Features", "SolveResult", "Solver", "Status"]
 

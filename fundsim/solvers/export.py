@@ -1,4 +1,4 @@
-"""Write a :class:`~fundsim.lp.program.LinearProgram` as an MPS or LP file, with readable names.
+"""Write a :class:`~fundsim.rules.program.LinearProgram` as an MPS or LP file, with readable names.
 
 Every column and row is named after its block and labels, e.g. ``eu[tpma,return,north_africa,2010]``
 or ``absorption[north_africa,2009]``, so the file can be read, diffed and given to any solver. The
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from fundsim.errors import ArgumentError, SolverError
-from fundsim.lp.program import Block, LinearProgram
 from fundsim.outputs import atomic_file, check_output
+from fundsim.rules.program import Block, LinearProgram
 from fundsim.solvers.highs import HighsSolver
 
 __all__ = ["FORMATS", "names", "write_program"]

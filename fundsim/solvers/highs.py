@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fundsim.errors import ArgumentError, SolverError
-from fundsim.lp.program import LinearProgram
+from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import Features, SolveResult, Status
 from fundsim.solvers.interrupt import stop_on_signal
 

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fundsim.errors import ArgumentError
-from fundsim.lp.program import LinearProgram
+from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import Solver, SolveResult, Status
 
 __all__ = ["CONDITIONAL", "fixed_lp", "integer_only_rows", "solve_mip"]

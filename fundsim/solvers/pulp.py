@@ -1,6 +1,6 @@
 """Any PuLP solver behind fundsim's solver contract; CBC (bundled with PuLP) by default.
 
-The :class:`~fundsim.lp.program.LinearProgram` is written into a ``pulp.LpProblem`` straight from its
+The :class:`~fundsim.rules.program.LinearProgram` is written into a ``pulp.LpProblem`` straight from its
 CSR arrays: one variable per column (``x{j}``), one ``LpAffineExpression`` of (variable, coefficient)
 pairs per row. A row ``lower ≤ a·x ≤ upper`` becomes one PuLP constraint ``r{i}`` (``==``, ``>=`` or
 ``<=``), or two (``r{i}_lo`` and ``r{i}_up``) when it is ranged; their two duals add up to the row's
@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fundsim.errors import ArgumentError, SolverError
-from fundsim.lp.program import LinearProgram
+from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import Features, SolveResult, Status
 from fundsim.solvers.highs import HighsSolver
 

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fundsim.errors import ArgumentError, SolverError
-from fundsim.lp.program import LinearProgram
+from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import SolveResult, Status
 from fundsim.solvers.highs import HighsSolver, _highspy
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Block", "LinearProgram", "ProgramBuilder"]
+__all__ = ["Block", "LinearProgram", "ProgramBuilder", "share_base"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -24,7 +24,9 @@ class Block:
     dims, coords : the labels of the block's elements (coords in dim order)
     positions : per dim, the index of each element on that dim; ``None`` for a dense block in C order
     kind : for rows, ``"le"``, ``"ge"``, ``"eq"`` or ``"range"`` (which side is a rule's relaxation)
-    per_point : for share rules, the dual is also reported per percentage point of the share
+    share : for share rules ``Σ members - β·B ⋚ 0``, the share ``β`` of each row (``None`` for money rules)
+    base : for share rules, the base ``B`` of each row as triplets ``(row in the block, column, coefficient)``:
+        ``B`` is the money the share is taken of (all EU money, a region's EU money …); see :func:`share_base`
     """
 
     name: str
@@ -36,7 +38,13 @@ class Block:
     kind: str = ""
     units: str = ""
     long_name: str = ""
-    per_point: bool = False
+    share: np.ndarray | None = None
+    base: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def per_point(self) -> bool:
+        """Whether this is a share rule: its dual and ranging are reported per percentage point of the share."""
+        return self.share is not None
 
     @property
     def size(self) -> int:
@@ -108,6 +116,7 @@ class ProgramBuilder:
     _coo: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     ncol: int = 0
     nrow: int = 0
+    binaries: list[Block] = field(default_factory=list)
 
     def add_variables(
         self,
@@ -122,10 +131,15 @@ class ProgramBuilder:
         cost: float | np.ndarray = 0.0,
         units: str = "EUR m",
         long_name: str = "",
+        binary: bool = False,
     ) -> Block:
-        """Register ``size`` columns; returns the block (its ``start`` offsets column indices)."""
+        """Register ``size`` columns; returns the block (its ``start`` offsets column indices).
+
+        ``binary`` columns are integer (0/1 with their bounds): the programme is then mixed-integer."""
         block = Block(name, dims, coords, self.ncol, self.ncol + size, positions, "", units, long_name)
         self.variables[name] = block
+        if binary:
+            self.binaries.append(block)
         lo, up, co = (np.broadcast_to(np.asarray(v, float), (size,)) for v in (lower, upper, cost))
         self._cols.append((lo, up, co))
         self.ncol += size
@@ -146,16 +160,24 @@ class ProgramBuilder:
         kind: str = "le",
         units: str = "objective per EUR m",
         long_name: str = "",
-        per_point: bool = False,
+        share: np.ndarray | None = None,
+        base: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> Block | None:
         """Register rows ``lower ≤ Σ vals[cols] ≤ upper``; ``rows`` index the block's own rows.
 
-        Empty blocks are skipped (a rule about nothing adds no row) and ``None`` is returned.
+        A share rule also gives each row's share ``β`` and its base ``B`` (see :class:`Block`). Empty blocks
+        are skipped (a rule about nothing adds no row) and ``None`` is returned.
         """
         size = len(lower)
         if size == 0:
             return None
-        block = Block(name, dims, coords, self.nrow, self.nrow + size, positions, kind, units, long_name, per_point)
+        if (share is None) != (base is None):
+            raise ValueError(f"the share rule {name!r} needs both its shares and its base")
+        if share is not None and base is not None:
+            share = np.asarray(share, float)
+            base = (np.asarray(base[0], np.int64), np.asarray(base[1], np.int64), np.asarray(base[2], float))
+        block = Block(name, dims, coords, self.nrow, self.nrow + size, positions, kind, units, long_name, share,
+                      base)
         self.constraints[name] = block
         self._rows.append((np.asarray(lower, float), np.asarray(upper, float)))
         self._coo.append((np.asarray(rows, np.int64) + self.nrow, np.asarray(cols, np.int64), np.asarray(vals, float)))
@@ -173,5 +195,31 @@ class ProgramBuilder:
             v = rl = ru = np.zeros(0)
         A = sp.csr_matrix((v, (r, c)), shape=(self.nrow, self.ncol))
         A.sum_duplicates()
+        integrality = None
+        if self.binaries:
+            integrality = np.zeros(self.ncol, dtype=np.int8)
+            for block in self.binaries:
+                integrality[block.start : block.stop] = 1
         return LinearProgram(self.sense, cost.copy(), A, rl, ru, lower.copy(), upper.copy(),
-                             dict(self.variables), dict(self.constraints))
+                             dict(self.variables), dict(self.constraints), integrality=integrality)
+
+
+def share_base(block: Block, num_col: int) -> sp.csr_matrix:
+    """The base ``B`` of each row of a share rule, as a sparse ``(rows of the block) × columns`` matrix.
+
+    ``share_base(block, lp.num_col) @ x`` is the money each row's share is taken of in the plan ``x``.
+
+    Examples
+    --------
+    >>> b = ProgramBuilder()
+    >>> _ = b.add_variables("x", ("cell",), (("a", "b"),), 2)
+    >>> _ = b.add_constraints("half", (), (), np.zeros(2), np.arange(2), np.array([0.5, -0.5]), np.zeros(1),
+    ...                       np.full(1, np.inf), kind="ge", share=np.array([0.5]),
+    ...                       base=(np.zeros(2), np.arange(2), np.ones(2)))
+    >>> (share_base(b.constraints["half"], 2) @ np.array([3.0, 1.0])).tolist()
+    [4.0]
+    """
+    if block.base is None:
+        raise ValueError(f"{block.name!r} is not a share rule: it has no base")
+    rows, cols, vals = block.base
+    return sp.csr_matrix((vals, (rows, cols)), shape=(block.size, num_col))

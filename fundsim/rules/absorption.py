@@ -1,0 +1,103 @@
+"""Absorption capacity (16041/08 §8): the payments falling due in a region and year stay within what the region
+can absorb."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fundsim.rules.checking import Plan, Rule, Violation
+from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.rows import payment_profiles
+
+ABSORPTION = Rows("absorption", ("region", "year"),
+                  "objective gained per EUR m more absorption capacity of the region in that year",
+                  long_name="absorption capacity (payments)",
+                  repair=Repair("the absorption capacity of {region!r} in {year}", target="absorption_capacity"))
+AFTER = Rows("absorption_after_horizon", ("region", "year_after"),
+             "objective gained per EUR m more absorption capacity of the region's last year, for the payments due "
+             "in that later year", long_name="absorption capacity after the last year (payments)",
+             repair=Repair("the absorption capacity of {region!r} in the last year (it also caps payments due in "
+                           "{year_after})", target="absorption_capacity"))
+
+
+def define_absorption(a: Assembly) -> None:
+    """``Σ_{i,p,l} profile[i,l]·f·eu[i,p,r,y-l] ≤ capacity[r,y]`` (16041/08 §8).
+
+    Payments of a commitment follow the instrument's payment profile; ``f`` is 1 when absorption counts
+    EU money and ``1 + k`` when it counts total cost. Only region-years with a finite capacity get a row.
+    Payments falling due after the last year are capped at the last year's capacity (block
+    ``absorption_after_horizon[region, year]``) unless the scenario says ``after_horizon: unlimited``.
+    When no payment profile ever rises, those rows are implied by the last year's and are left out:
+    what falls due in year T+t is then at most what fell due in year T, termwise.
+    """
+    sc, cells, b = a.sc, a.cells, a.b
+    profile = payment_profiles(sc)
+    longest = profile.shape[1]
+    rising = any(np.any(np.diff(ins.payment_profile) > 0) for ins in sc.instruments)
+    ny = len(sc.years)
+    cap = sc.absorption.extended(longest - 1 if rising else 0)
+    factor = 1.0 + cells.k if sc.absorption.basis == "total" else np.ones(cells.n)
+    row_of = np.full(cap.shape, -1, dtype=np.int64)
+    finite = np.isfinite(cap)
+    row_of[finite] = np.arange(finite.sum())
+    rows, cols, vals = [], [], []
+    for lag in range(longest):  # a handful of lags, each vectorised over all cells
+        coef = profile[cells.i, lag] * factor
+        ok = (coef > 0) & (cells.y + lag < cap.shape[1])
+        target = row_of[cells.r[ok], cells.y[ok] + lag]
+        keep = target >= 0
+        rows.append(target[keep])
+        cols.append(cells.col[ok][keep])
+        vals.append(coef[ok][keep])
+    rows_, cols_, vals_ = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    fr, fy = np.nonzero(finite)
+    inside = fy < ny  # rows of scenario years come first (row_of numbers them in C order per region)
+    order = np.argsort(~inside, kind="stable")
+    new_row = np.empty(len(order), dtype=np.int64)
+    new_row[order] = np.arange(len(order))
+    rows_ = new_row[rows_]
+    n_in = int(inside.sum())
+    b.add_constraints(
+        ABSORPTION.name, ABSORPTION.dims, (sc.region_ids, sc.years), rows_[rows_ < n_in], cols_[rows_ < n_in],
+        vals_[rows_ < n_in], np.full(n_in, -np.inf), cap[fr[inside], fy[inside]], positions=(fr[inside], fy[inside]),
+        kind="le", units=ABSORPTION.row_unit, long_name=ABSORPTION.long_name,
+    )
+    later = tuple(sc.years[-1] + t for t in range(1, cap.shape[1] - ny + 1))
+    late = rows_ >= n_in
+    b.add_constraints(
+        AFTER.name, AFTER.dims, (sc.region_ids, later), rows_[late] - n_in,
+        cols_[late], vals_[late], np.full(len(fr) - n_in, -np.inf), cap[fr[~inside], fy[~inside]],
+        positions=(fr[~inside], fy[~inside] - ny), kind="le", units=AFTER.row_unit, long_name=AFTER.long_name,
+    )
+
+
+def check_absorption(plan: Plan) -> list[Violation]:
+    """``Σ_{i,p,l} profile[i,l]·money[i,p,r,y-l] ≤ capacity[r,y]``: payments falling due in a region-year,
+    of EU money or of total cost (EU + co-financing) by the absorption basis, stay within capacity.
+
+    Years after the last scenario year are held to the last year's capacity when the scenario's
+    ``after_horizon`` is ``"last_year"``."""
+    sc, found = plan.sc, []
+    total = sc.absorption.basis == "total"
+    money = (plan.total if total else plan.eu).sum(axis=1)  # (instrument, region, year)
+    ny = len(sc.years)
+    extra = max(len(ins.payment_profile) for ins in sc.instruments) - 1
+    due = np.zeros((len(sc.regions), ny + extra))
+    for n, ins in enumerate(sc.instruments):
+        for lag, share in enumerate(ins.payment_profile):
+            due[:, lag : lag + ny] += share * money[n]
+    what = "payments (EU + co-financing)" if total else "payments"
+    cap = np.asarray(sc.absorption.capacity, dtype=float)
+    tail = cap[:, -1] if sc.absorption.after_horizon == "last_year" else np.full(len(sc.regions), np.inf)
+    for r, region in enumerate(sc.region_ids):
+        for y in range(ny + extra):
+            limit = cap[r, y] if y < ny else tail[r]
+            labels = {"region": region, "year": sc.years[0] + y} if y < ny else {"region": region,
+                                                                                 "year_after": sc.years[0] + y}
+            rule = Rule("absorption", "absorption", labels)
+            found += plan.outside(rule, f"{what} to {region} in {sc.years[0] + y} are", due[r, y], None, limit,
+                                  names=("minimum", "capacity"))
+    return found
+
+
+FAMILY = register(RuleFamily("absorption", (ABSORPTION, AFTER), define_absorption, check_absorption, order=50))

@@ -1,0 +1,41 @@
+"""Usable envelopes: an instrument cannot commit more than its usable envelope in a year."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fundsim.rules.checking import Plan, Rule, Violation
+from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.rows import unique_rows
+
+ENVELOPE = Rows("envelope", ("instrument", "year"),
+                "objective gained per EUR m more of the instrument's usable envelope in that year",
+                long_name="usable envelope",
+                repair=Repair("the usable envelope of {instrument!r} in {year}", target="usable_envelope"))
+
+
+def define_envelope(a: Assembly) -> None:
+    """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]`` — an instrument cannot commit more than its usable envelope."""
+    sc, cells = a.sc, a.cells
+    (ki, ky), row = unique_rows((cells.i, cells.y), (len(sc.instruments), len(sc.years)))
+    usable = np.stack([ins.usable for ins in sc.instruments])[ki, ky]
+    a.b.add_constraints(
+        ENVELOPE.name, ENVELOPE.dims, (sc.instrument_ids, sc.years), row, cells.col, np.ones(cells.n),
+        np.full(len(ki), -np.inf), usable, positions=(ki, ky), kind="le", units=ENVELOPE.row_unit,
+        long_name=ENVELOPE.long_name,
+    )
+
+
+def check_envelope(plan: Plan) -> list[Violation]:
+    """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]``."""
+    sc, found = plan.sc, []
+    committed = plan.eu.sum(axis=(1, 2))
+    for n, ins in enumerate(sc.instruments):
+        for y, year in enumerate(sc.years):
+            rule = Rule("envelope", "envelope", {"instrument": ins.id, "year": year})
+            found += plan.outside(rule, f"{ins.id}'s commitments in {year} are", committed[n, y], None,
+                                  float(ins.usable[y]), names=("minimum", "usable envelope"))
+    return found
+
+
+FAMILY = register(RuleFamily("envelope", (ENVELOPE,), define_envelope, check_envelope, order=30))

@@ -1,0 +1,81 @@
+"""Match capacity: the co-financing drawn from a match source stays within its capacity (per year, or per
+region and year for partner sources)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fundsim.rules.checking import Plan, Rule, Violation, cofinancing_rule
+from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.rows import unique_rows
+
+MATCH = Rows("match_capacity", ("source", "year"),
+             "objective gained per EUR m more co-financing capacity of the match source in that year",
+             long_name="co-financing capacity of the match source",
+             repair=Repair("the co-financing capacity of {source!r} in {year}", target="match_source_capacity",
+                           dim="source"))
+PARTNER = Rows("partner_match_capacity", ("partner_source", "region", "year"),
+               "objective gained per EUR m more co-financing capacity of the partner source in the region and year",
+               long_name="co-financing capacity of the match source",
+               repair=Repair("the co-financing capacity of {partner_source!r} in {region!r} in {year}",
+                             target="match_source_capacity", dim="partner_source"))
+
+
+def define_match_capacity(a: Assembly) -> None:
+    """``Σ k·eu ≤ capacity[m,y]`` over the cells whose match source is m (per region for partner sources).
+
+    Co-financing is mobilised at the rule's rate, ``cofin = k·eu``, so it needs no columns of its own;
+    it is aggregated at the level the capacity applies (source × year, or source × region × year).
+    """
+    sc, cells = a.sc, a.cells
+    source = sc.match_source_index[cells.i, cells.p, cells.r]
+    for per_region, spec in ((False, MATCH), (True, PARTNER)):
+        ids = [s.id for s in sc.match_sources if s.per_region == per_region]
+        if not ids:
+            continue
+        # scenario position → position in ids; the extra last slot maps "no source" (-1) to -1
+        local = np.full(len(sc.match_sources) + 1, -1, dtype=np.int64)
+        local[[sc.source_ids.index(s) for s in ids]] = np.arange(len(ids))
+        s_idx = local[source]
+        use = (s_idx >= 0) & (cells.k > 0)
+        if not use.any():
+            continue
+        ny, nr = len(sc.years), len(sc.regions)
+        uniq, row = (unique_rows((s_idx[use], cells.r[use], cells.y[use]), (len(ids), nr, ny)) if per_region
+                     else unique_rows((s_idx[use], cells.y[use]), (len(ids), ny)))
+        cap = np.stack([sc.match_sources[sc.source_ids.index(s)].capacity for s in ids])
+        upper = cap[uniq]
+        keep = np.isfinite(upper)
+        row_map = np.cumsum(keep) - 1
+        take = keep[row]
+        coords = (tuple(ids), sc.region_ids, sc.years) if per_region else (tuple(ids), sc.years)
+        a.b.add_constraints(
+            spec.name, spec.dims, coords, row_map[row[take]], cells.col[use][take], cells.k[use][take],
+            np.full(keep.sum(), -np.inf), upper[keep], positions=tuple(u[keep] for u in uniq), kind="le",
+            units=spec.row_unit, long_name=spec.long_name,
+        )
+
+
+def check_match_capacity(plan: Plan) -> list[Violation]:
+    """``Σ cofin ≤ capacity[m, y]`` over the cells whose match source is m (per region-year for partners)."""
+    sc, found = plan.sc, []
+    _, source = cofinancing_rule(sc)
+    for m in sc.match_sources:
+        drawn = (plan.cofin * (source == m.id)[..., None]).sum(axis=(0, 1))  # (region, year)
+        cap = np.asarray(m.capacity, dtype=float)
+        for y, year in enumerate(sc.years):
+            if not m.per_region:
+                rule = Rule("match_capacity", "match capacity", {"source": m.id, "year": year})
+                found += plan.outside(rule, f"co-financing drawn from {m.id} in {year} is", drawn[:, y].sum(), None,
+                                      cap[y], names=("minimum", "capacity"))
+                continue
+            for r, region in enumerate(sc.region_ids):
+                rule = Rule("match_capacity", "match capacity", {"partner_source": m.id, "region": region,
+                                                                 "year": year})
+                found += plan.outside(rule, f"co-financing drawn from {m.id} in {region} in {year} is", drawn[r, y],
+                                      None, cap[r, y], names=("minimum", "capacity"))
+    return found
+
+
+FAMILY = register(RuleFamily("match_capacity", (MATCH, PARTNER), define_match_capacity, check_match_capacity,
+                             order=40))

@@ -1,0 +1,47 @@
+"""Pillar balance (16041/08 §4): each pillar's share of all EU money stays within its minimum and maximum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fundsim.rules.checking import Plan, Rule, Violation
+from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.shares import ALL_EU, share_rows, total_column
+
+_DUAL = "objective gained per percentage point the pillar's {} share of all EU money is {}"
+MIN_SHARE = Rows("pillar_min_share", ("pillar",), _DUAL.format("minimum", "lowered"), long_name="minimum pillar share",
+                 share_of=ALL_EU, repair=Repair("the minimum share of the pillar {pillar!r}", section="pillar_balance",
+                                                key="pillar", dim="pillar", lower="min_share", upper="max_share"))
+MAX_SHARE = Rows("pillar_max_share", ("pillar",), _DUAL.format("maximum", "raised"), long_name="maximum pillar share",
+                 share_of=ALL_EU, repair=Repair("the maximum share of the pillar {pillar!r}", section="pillar_balance",
+                                                key="pillar", dim="pillar", lower="min_share", upper="max_share"))
+
+
+def define_pillar_balance(a: Assembly) -> None:
+    """``Σ_{p in pillar q} eu ≥ min_share_q·E`` and ``≤ max_share_q·E`` (16041/08 §4: balanced pillars)."""
+    sc, cells = a.sc, a.cells
+    rules = sc.rules.pillar_balance
+    if not rules:
+        return
+    total_column(a)
+    pillar_of_cell = np.array(sc.priority_pillars, dtype=object)[cells.p]
+    members = np.stack([pillar_of_cell == rule.pillar for rule in rules])
+    labels = tuple(rule.pillar for rule in rules)
+    share_rows(a, MIN_SHARE, labels, members, [x.min_share for x in rules], "ge")
+    share_rows(a, MAX_SHARE, labels, members, [x.max_share for x in rules], "le")
+
+
+def check_pillar_balance(plan: Plan) -> list[Violation]:
+    """``min_share·E ≤ Σ_{p in pillar} eu ≤ max_share·E`` with ``E`` all EU commitments."""
+    sc, found = plan.sc, []
+    total = float(plan.eu.sum())
+    pillar_of = np.array([p.pillar for p in sc.priorities])
+    for rule in sc.rules.pillar_balance:
+        value = float(plan.eu[:, pillar_of == rule.pillar].sum())
+        found += plan.outside_share(Rule("pillar_balance", "pillar balance", {"pillar": rule.pillar}),
+                                    f"pillar {rule.pillar} gets", value, total, (rule.min_share, rule.max_share))
+    return found
+
+
+FAMILY = register(RuleFamily("pillar_balance", (MIN_SHARE, MAX_SHARE), define_pillar_balance, check_pillar_balance,
+                             order=60))

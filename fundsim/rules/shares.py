@@ -1,0 +1,71 @@
+"""Share rules: ``Σ_{cells in group g} eu ≥ β_g·B`` (or ``≤``), a share ``β`` of a base ``B`` of money.
+
+Most shares are of all EU money, ``B = E``, the aggregate column defined here once (``E - Σ eu = 0``, so a
+share row needs two nonzeros per group, not n). :func:`share_rows` writes a block of share rows with its
+shares and base recorded in the block, which is what labelling (per percentage point), ranging (as shares)
+and diagnosis (repairs as shares) read: a family whose base is not ``E`` passes its own ``base``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.rows import MONEY
+
+TOTAL = Rows("total_eu_definition", (), "none: a definition (E is all EU money), not a rule", role="internal",
+             long_name="definition of E")
+ALL_EU = "all EU commitments"
+
+
+def _define_total(a: Assembly) -> int:
+    """Aggregate column ``E`` with ``E - Σ eu = 0``."""
+    cells = a.cells
+    block = a.b.add_variables("total_eu", (), (), 1, long_name="total EU commitment")
+    col = block.start
+    a.b.add_constraints(
+        TOTAL.name, (), (), np.zeros(cells.n + 1, np.int64), np.append(cells.col, col),
+        np.append(-np.ones(cells.n), 1.0), np.zeros(1), np.zeros(1), kind="eq", long_name=TOTAL.long_name,
+    )
+    return col
+
+
+def total_column(a: Assembly) -> int:
+    """The column of ``E``, all EU money, made the first time a rule asks for it."""
+    col: int = a.once("total_eu", _define_total)
+    return col
+
+
+def share_rows(a: Assembly, spec: Rows, labels: tuple, members: np.ndarray, shares: list[float | None],
+               side: str, base: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+    """``Σ_{cells in group g} eu - β_g·B_g ≥ 0`` (side ``ge``) or ``≤ 0`` (side ``le``), one row per group with
+    a share given.
+
+    ``members[g, cell]`` says which cells count for group g; ``base`` gives ``B_g`` as triplets ``(g, column,
+    coefficient)`` over all groups (default: ``E`` for every group).
+    """
+    groups = [g for g, s in enumerate(shares) if s is not None]
+    if not groups:
+        return
+    cells = a.cells
+    if base is None:
+        total = total_column(a)
+        base = (np.arange(len(shares)), np.full(len(shares), total), np.ones(len(shares)))
+    renumber = np.full(len(shares), -1, dtype=np.int64)
+    renumber[groups] = np.arange(len(groups))
+    keep = renumber[base[0]] >= 0
+    base = (renumber[base[0][keep]], base[1][keep], base[2][keep])
+    g_idx, c_idx = np.nonzero(members[groups])
+    beta = np.array([shares[g] for g in groups], float)
+    rows = np.concatenate([g_idx, base[0]])
+    cols = np.concatenate([cells.col[c_idx], base[1]])
+    vals = np.concatenate([np.ones(len(g_idx)), -beta[base[0]] * base[2]])
+    zeros, inf = np.zeros(len(groups)), np.full(len(groups), np.inf)
+    lower, upper = (zeros, inf) if side == "ge" else (-inf, zeros)
+    a.b.add_constraints(
+        spec.name, spec.dims, (labels,), rows, cols, vals, lower, upper, positions=(np.array(groups),),
+        kind=side, units=MONEY, long_name=spec.long_name, share=beta, base=base,
+    )
+
+
+FAMILY = register(RuleFamily("total_eu", (TOTAL,), None, order=55))
