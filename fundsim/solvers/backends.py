@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
+
+import numpy as np
 
 from fundsim.errors import ArgumentError, CapabilityError
+from fundsim.lp.program import LinearProgram
 from fundsim.solvers.base import Capability, InPlaceSolver, RangingSolver, Solver
 from fundsim.solvers.highs import HighsSolver
 from fundsim.solvers.pulp import PulpSolver
@@ -22,7 +25,8 @@ BACKENDS: dict[str, type[Solver]] = {"highs": HighsSolver, "pulp": PulpSolver}
 DEFAULT = "highs"
 ACCEPTS = "a backend name ('highs' or 'pulp'), a backend class or instance, or a fundsim.solvers.SolverChoice"
 
-__all__ = ["ACCEPTS", "BACKENDS", "DEFAULT", "SolverChoice", "get_solver", "having", "solver_choice"]
+__all__ = ["ACCEPTS", "BACKENDS", "DEFAULT", "SolverChoice", "SolverLike", "display_name", "get_solver", "having",
+           "program_kind", "solver_choice"]
 
 
 def having(capability: Capability) -> tuple[str, ...]:
@@ -35,6 +39,23 @@ def having(capability: Capability) -> tuple[str, ...]:
     (('highs',), ('highs', 'pulp'))
     """
     return tuple(sorted(name for name, cls in BACKENDS.items() if capability in cls.capabilities))
+
+
+def program_kind(lp: LinearProgram) -> Capability:
+    """``MILP`` for a programme with integer columns, else ``LP``: what a backend needs to solve ``lp``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> program_kind(fs.assemble(fs.load_scenario("scenarios/tutorial.yaml")))
+    <Capability.LP: 'LP'>
+    """
+    return Capability.MILP if lp.integrality is not None and np.any(lp.integrality) else Capability.LP
+
+
+def display_name(name: str) -> str:
+    """A backend's name as messages write it: ``"HiGHS"`` for ``"highs"``, any other as it is."""
+    return "HiGHS" if name == "highs" else name
 
 
 @dataclass(frozen=True)
@@ -104,6 +125,10 @@ highs (solve with solver='highs')
         return cast(RangingSolver, self.make(tuning))
 
 
+#: what ``solver=`` takes everywhere: a name from :data:`BACKENDS`, a backend class or instance, a SolverChoice
+SolverLike: TypeAlias = str | Solver | type[Solver] | SolverChoice
+
+
 def _backend_class(solver: Any, parameter: str) -> type[Solver]:
     if isinstance(solver, str):
         try:
@@ -119,7 +144,7 @@ def _backend_class(solver: Any, parameter: str) -> type[Solver]:
     return cast(type[Solver], cls)
 
 
-def solver_choice(solver: str | Solver | type[Solver] | SolverChoice = DEFAULT,
+def solver_choice(solver: SolverLike = DEFAULT,
                   options: Mapping[str, Any] | None = None, *, needs: Iterable[Capability] = (),
                   why: str = "", parameter: str = "solver") -> SolverChoice:
     """The backend ``solver`` stands for, with ``options``, once it declares the capabilities ``needs``.
