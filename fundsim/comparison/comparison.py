@@ -310,8 +310,8 @@ def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] |
     0.0
     >>> sorted(set(cmp.compliance["rule"]))[:3]
     ['absorption', 'geographic focus', 'match capacity']
-    >>> round(float(compare(actual, solver="pulp").gap.loc["as programmed", "gap"]), 3) \
-    ...     == round(float(cmp.gap.loc["as programmed", "gap"]), 3)
+    >>> cbc = compare(actual, solver="pulp")  # the optimum solved by CBC
+    >>> bool(abs(cbc.gap.loc["as programmed", "gap"] - cmp.gap.loc["as programmed", "gap"]) < 1e-4)
     True
     """
     if not allocations:

@@ -308,10 +308,10 @@ class _Problem:
         self.solver.change_row_bounds(np.array([row]), np.array([lower]), np.array([upper]))
 
     def bound(self, name: str, eps: float | None) -> None:
-        """``objective ≥ ε`` (maximised) or ``≤ ε`` (minimised), relaxed by ``SLACK·(1 + |ε|)``; no bound for
-        ``None``."""
+        """``objective ≥ ε`` (maximised) or ``≤ ε`` (minimised), relaxed by ``SLACK·(1 + |ε|)`` (or the backend's
+        ``precision`` if coarser); no bound for ``None``."""
         crit, row = self.criteria[name], self._row(name)
-        slack = SLACK * (1.0 + abs(eps or 0.0))
+        slack = max(SLACK, self.choice.backend.precision) * (1.0 + abs(eps or 0.0))  # the backend's rounding
         if eps is None:
             self._set_row(row, -np.inf, np.inf)
         elif crit.ratio:  # N - (ε + slack)·E ≤ 0

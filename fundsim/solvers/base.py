@@ -85,11 +85,17 @@ class SolveResult:
 
 
 class Solver(Protocol):
-    """A backend: ``name``, its declared ``capabilities``, the ``options`` it was made with, availability,
-    its version and ``solve``. It is made as ``cls(options)`` (a dict or ``None``)."""
+    """A backend: ``name``, its declared ``capabilities``, the ``precision`` of its numbers, the ``options``
+    it was made with, availability, its version and ``solve``. It is made as ``cls(options)`` (a dict or
+    ``None``).
+
+    ``precision`` is the relative accuracy of the values a solve returns: a caller that turns an optimum
+    into a bound of the next solve (the ε-constraints of a Pareto front) relaxes it by this much.
+    """
 
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
+    precision: ClassVar[float]
     options: dict[str, Any]
 
     @classmethod

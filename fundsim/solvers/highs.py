@@ -81,6 +81,7 @@ class HighsSolver:
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.LP, Capability.MILP, Capability.DUALS, Capability.RANGING, Capability.IN_PLACE,
         Capability.WARM_START, Capability.MIP_START, Capability.TIME_LIMIT, Capability.INTERRUPT})
+    precision: ClassVar[float] = 1e-9  # in process: the solver's own doubles
 
     IPM_COLUMNS: ClassVar[int] = 2_000
 

@@ -309,6 +309,7 @@ class PulpSolver:
     name: ClassVar[str] = "pulp"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.LP, Capability.MILP, Capability.DUALS, Capability.IN_PLACE, Capability.TIME_LIMIT})
+    precision: ClassVar[float] = 1e-7  # CBC hands its solution to PuLP as text, 8 significant digits
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
