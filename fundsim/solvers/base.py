@@ -38,8 +38,8 @@ class Capability(enum.Enum):
     * ``LP``: solves linear programmes; ``MILP``: also integer columns (``lp.integrality``).
     * ``DUALS``: row and column duals in fundsim's convention (see this module's docstring).
     * ``RANGING``: the optimal basis of an LP is kept and can be set again (``set_basis``), and the raw data
-      of ranging come back: ``ranging()``, ``basis_status()``, ``free_nonbasic()``, ``basic_variables()``,
-      ``transpose_solve()``, ``solution()``, ``rangeable_lp()`` (:class:`RangingSolver`).
+      of ranging come back: ``basis()``, ``ranging()``, ``basis_status()``, ``free_nonbasic()``,
+      ``basic_variables()``, ``transpose_solve()``, ``solution()``, ``rangeable_lp()`` (:class:`RangingSolver`).
       :mod:`fundsim.results.ranging` turns them into intervals.
     * ``IN_PLACE``: ``load(lp)``, then ``change_costs``, ``change_row_bounds``, ``change_col_bounds``,
       ``change_coeffs``, ``change_offset`` change the loaded LP and ``solve()`` solves it as changed
@@ -130,6 +130,8 @@ class RangingSolver(InPlaceSolver, Protocol):
     """A backend with :attr:`Capability.RANGING`: the raw data of LP ranging, from the last optimal basis."""
 
     def set_basis(self, basis: Any) -> None: ...
+
+    def basis(self) -> Any: ...
 
     def rangeable_lp(self) -> LinearProgram: ...
 
