@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsi
     from fundsim.comparison import compare, read_allocation
     from fundsim.errors import (
         ArgumentError,
+        CapabilityError,
         FundsimError,
         FundsimWarning,
         InfeasibleError,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsi
 __all__ = [
     "Allocation",
     "ArgumentError",
+    "CapabilityError",
     "FundsimError",
     "FundsimWarning",
     "InfeasibleError",

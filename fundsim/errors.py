@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ArgumentError", "FundsimError", "FundsimWarning", "InfeasibleError", "Problem", "ScenarioError",
-           "SolverError"]
+__all__ = ["ArgumentError", "CapabilityError", "FundsimError", "FundsimWarning", "InfeasibleError", "Problem",
+           "ScenarioError", "SolverError"]
 
 
 class FundsimWarning(UserWarning):
@@ -122,3 +122,30 @@ class SolverError(FundsimError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.status))
+
+
+class CapabilityError(SolverError):
+    """The chosen solver backend lacks a capability the call needs (ranging, in-place updates, a MILP …).
+
+    ``backend`` names the backend, ``capability`` the missing capability and ``having`` the backends that
+    have it. A :class:`SolverError` with ``status`` ``"unavailable"``, so code that catches solver errors
+    (an allocation saved without its ranging) still catches it.
+
+    >>> raise CapabilityError("pulp", "ranging", ("highs",))
+    Traceback (most recent call last):
+    ...
+    fundsim.errors.CapabilityError: the solver backend 'pulp' has no ranging; the backends with ranging are: highs \
+(solve with solver='highs')
+    """
+
+    def __init__(self, backend: str, capability: str, having: Sequence[str] = (), why: str = "") -> None:
+        self.backend = backend
+        self.capability = capability
+        self.having = tuple(having)
+        self.why = why
+        others = (f"the backends with {capability} are: {', '.join(self.having)} (solve with solver="
+                  f"{self.having[0]!r})") if self.having else f"no backend has {capability}"
+        super().__init__(f"the solver backend {backend!r} has no {capability}{why}; {others}", "unavailable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.backend, self.capability, self.having, self.why))

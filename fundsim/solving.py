@@ -13,7 +13,8 @@ from fundsim.model import Scenario
 from fundsim.results import Allocation
 from fundsim.results.inputs import wrong_type
 from fundsim.scenario import load_scenario
-from fundsim.solvers import Status, get_solver
+from fundsim.solvers import Capability, Status
+from fundsim.solvers.backends import SolverLike, program_kind, solver_choice
 from fundsim.solvers.mip import solve_mip
 
 __all__ = ["as_scenario", "check_options", "solve"]
@@ -52,7 +53,7 @@ def check_options(options: Any, parameter: str = "options") -> dict[str, Any]:
     return dict(options)
 
 
-def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
+def solve(scenario: Scenario | str | os.PathLike[str], solver: SolverLike = "highs",
           options: dict[str, Any] | None = None, *, keep_interrupted: bool = False) -> Allocation:
     """Find the best allocation of a scenario.
 
@@ -60,9 +61,12 @@ def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
     ----------
     scenario : a :class:`~fundsim.model.Scenario` (see :func:`fundsim.load_scenario`), or the path of a
         scenario file, which is loaded
-    solver : backend name (``"highs"``)
+    solver : the backend: a name (``"highs"``, the default, or ``"pulp"``), a backend class or instance, or a
+        :class:`~fundsim.solvers.SolverChoice`; it needs duals, and integer columns for a scenario with
+        integer rules
     options : passed to the backend; for HiGHS any HiGHS option, e.g. ``{"solver": "simplex"}``,
-        ``{"time_limit": 60}`` or, for scenarios with integer rules, ``{"mip_rel_gap": 1e-3}``
+        ``{"time_limit": 60}`` or, for scenarios with integer rules, ``{"mip_rel_gap": 1e-3}``; for PuLP
+        ``{"solver": "HiGHS"}``, ``{"time_limit": 60}`` … (see :class:`~fundsim.solvers.PulpSolver`)
 
     A scenario with integer rules (``max_instruments_per_cell``, ``min_commitment``, ``admin_cost``,
     ``mobility_partnerships``) is a mixed-integer programme: its shadow prices are conditional on the
@@ -72,12 +76,15 @@ def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
         :class:`KeyboardInterrupt`; with ``keep_interrupted=True``, a scenario with integer rules stopped so
         returns instead the best allocation found so far, with ``status`` ``"interrupted"`` and its proved
         relative gap to the optimum in ``alloc.data.attrs["mip_gap"]`` (an LP, or a MILP without a plan
-        yet, still raises).
+        yet, still raises). It needs a backend with a clean interrupt (HiGHS).
 
     Raises
     ------
     TypeError
         when ``scenario``, ``solver`` or ``options`` is of the wrong kind (the message names it)
+    CapabilityError
+        when the backend lacks what the call needs (integer columns, a clean interrupt); the message names
+        the backend, the capability and the backends that have it
     ScenarioError
         when ``scenario`` is a path to a file that does not load
     InfeasibleError
@@ -93,20 +100,24 @@ def solve(scenario: Scenario | str | os.PathLike[str], solver: str = "highs",
     130.0
     >>> fs.solve("scenarios/tutorial.yaml").objective  # a path is loaded first
     130.0
+    >>> round(fs.solve("scenarios/tutorial.yaml", solver="pulp").objective, 6)  # CBC through PuLP
+    130.0
     """
     scenario = as_scenario(scenario)
-    if not isinstance(solver, str):
-        raise wrong_type("solver", solver, "a backend name: 'highs' or 'pulp'")
+    needs = [Capability.DUALS, *([Capability.INTERRUPT] if keep_interrupted else [])]
+    choice = solver_choice(solver, check_options(options), needs=needs)
     lp = assemble(scenario)
-    backend = get_solver(solver, **check_options(options))
-    if hasattr(backend, "interrupt"):  # HiGHS stops cleanly on Ctrl-C
-        backend.interrupt = "keep" if keep_interrupted else "raise"
+    kind = program_kind(lp)
+    choice.require(kind, why=" for integer rules" if kind is Capability.MILP else "")
+    backend = choice.make()
+    if Capability.INTERRUPT in choice.capabilities:  # the backend stops cleanly on Ctrl-C
+        backend.interrupt = "keep" if keep_interrupted else "raise"  # type: ignore[attr-defined]
     result = solve_mip(backend, lp)  # a pure LP: one solve
     if result.status is Status.INFEASIBLE:
         from fundsim.diagnose import diagnose
 
         raise InfeasibleError(f"scenario {scenario.name!r} has no allocation that satisfies all its rules",
-                              diagnose(scenario, lp))
+                              diagnose(scenario, lp, solver=choice))
     if result.status not in (Status.OPTIMAL, Status.INTERRUPTED):
         raise SolverError(f"{result.solver} stopped with status {result.status.value} on {scenario.name!r}",
                           result.status.value)

@@ -351,7 +351,7 @@ def test_the_three_cofinancing_kinds_are_spread_evenly() -> None:
     assert shares[:4] == [1.0, 1.0, 0.5, 0.5] and all(s in (0.8, 0.85, 0.9) for s in shares[4:])
 
 
-# ---- lp/integer.py: the big-M of a cell is the most it can hold on its own -------------------------------
+# ---- rules/binaries.py: the big-M of a cell is the most it can hold on its own -------------------------------
 @pytest.mark.parametrize(("basis", "expected"), [("eu", 25.0), ("total", 20.0)])
 def test_a_cells_big_m_is_its_absorption_over_the_basis(basis: str, expected: float) -> None:
     """TPMA with 30 usable a year, return in North Africa in 2009 (co-financing k = 0.25 per EUR m, profile

@@ -17,7 +17,7 @@ from test_properties import scenarios as random_specs
 
 import fundsim as fs
 from fundsim.rules.program import LinearProgram, ProgramBuilder
-from fundsim.solvers import BACKENDS, HighsSolver, PulpSolver, SolveResult, Status, get_solver
+from fundsim.solvers import BACKENDS, Capability, HighsSolver, PulpSolver, SolveResult, Status, get_solver
 from fundsim.solvers.pulp import _status, available_solvers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ def _is_lp(path: Path) -> bool:
 
 # the shipped LP scenarios (MILP ones, with integer rules, take minutes and are not compared here)
 SHIPPED = [p for p in sorted((ROOT / "scenarios").glob("*.yaml")) if _is_lp(p)]
-DUAL_BACKENDS = [name for name, cls in BACKENDS.items() if cls.features.duals]
+DUAL_BACKENDS = [name for name, cls in BACKENDS.items() if Capability.DUALS in cls.capabilities]
 # the PuLP solvers whose duals come back with different signs (CBC in the problem's sense, PuLP's HiGHS
 # interface for the negated objective when maximising): both must give fundsim's convention
 PULP_SOLVERS = [s for s in ("PULP_CBC_CMD", "HiGHS") if s in available_solvers()]
@@ -275,7 +275,8 @@ def test_semicontinuous_columns_are_refused() -> None:
 # ---- contract, options and error messages ------------------------------------------------------------------
 def test_contract_and_registration(tutorial: fs.Scenario) -> None:
     assert BACKENDS["pulp"] is PulpSolver and PulpSolver.is_available()
-    assert PulpSolver.features.duals and PulpSolver.features.mip and not PulpSolver.features.warm_start
+    assert {Capability.DUALS, Capability.MILP, Capability.IN_PLACE} <= PulpSolver.capabilities
+    assert Capability.WARM_START not in PulpSolver.capabilities and Capability.RANGING not in PulpSolver.capabilities
     assert "pulp" in DUAL_BACKENDS
     result = get_solver("pulp").solve(fs.assemble(tutorial))
     assert result.solver == "pulp" and result.info["pulp_solver"] == "PULP_CBC_CMD"

@@ -28,6 +28,7 @@ from fundsim.results.label import (
     row_ranges,
     row_sides,
 )
+from fundsim.results.ranging import cost_ranging, face_row_ranging
 from fundsim.rules import user_rule
 from fundsim.rules.program import LinearProgram
 from fundsim.solvers import HighsSolver, Status
@@ -86,7 +87,7 @@ def check_rule(alloc: fs.Allocation, name: str, label: dict, exact: bool) -> int
     b0 = lp.row_upper[row] if side > 0 else lp.row_lower[row]
     y = float(result.row_dual[row])
     if exact:
-        low, high = (float(v[0]) for v in solver.face_row_ranging(np.array([row]), np.array([side])))
+        low, high = (float(v[0]) for v in face_row_ranging(solver, np.array([row]), np.array([side])))
     else:
         low, _, high = row_ranges(lp, solver.ranging(), result.row_activity)[row]
     again, crossed = Resolver(lp), 0
@@ -113,7 +114,7 @@ def test_cost_ranging_of_one_column_is_highs_cost_ranging(path: str) -> None:
     solver.solve(lp)
     raw = solver.ranging()
     cols = np.arange(lp.num_col)[:: max(1, lp.num_col // 400)]
-    low, high = solver.cost_ranging(sp.identity(lp.num_col, format="csc")[:, cols])
+    low, high = cost_ranging(solver, sp.identity(lp.num_col, format="csc")[:, cols])
     np.testing.assert_allclose(lp.c[cols] + low, raw["col_cost_dn"][cols], atol=1e-9)
     np.testing.assert_allclose(lp.c[cols] + high, raw["col_cost_up"][cols], atol=1e-9)
     assert raw["row_bound_up"].shape == (lp.num_row,) and raw["col_cost_up"].shape == (lp.num_col,)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fundsim as fs
-from fundsim.solvers import HighsSolver, Status, get_solver
+from fundsim.solvers import Capability, HighsSolver, Status, get_solver
 from fundsim.testing import assert_allocation_feasible
 
 
@@ -64,9 +64,9 @@ def test_unknown_backend_lists_the_known_ones() -> None:
         get_solver("gurobo")
 
 
-def test_contract_declares_features() -> None:
+def test_contract_declares_capabilities() -> None:
     assert HighsSolver.is_available()
-    assert HighsSolver.features.duals and HighsSolver.features.warm_start
+    assert {Capability.DUALS, Capability.WARM_START, Capability.RANGING} <= HighsSolver.capabilities
 
 
 def test_a_scenario_with_no_eligible_cell() -> None:

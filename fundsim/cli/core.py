@@ -120,10 +120,17 @@ def validate(scenario: Path = typer.Argument(..., help="scenario file (.yaml, .y
                    f"pillars, {len(sc.regions)} regions, {n_cells} eligible cells; hash {sc.digest}"))
 
 
+def _interrupts(solver: str) -> bool:
+    """Whether the backend ``solver`` stops cleanly on Ctrl-C (then a stopped MILP keeps its plan)."""
+    from fundsim.solvers import BACKENDS, Capability
+
+    return solver in BACKENDS and Capability.INTERRUPT in BACKENDS[solver].capabilities
+
+
 def _solve_or_exit(sc: Scenario, scenario: Path, solver: str, options: dict[str, object]) -> Allocation:
     try:
         with err.status(Text(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …")):
-            return solve_scenario(sc, solver=solver, options=options, keep_interrupted=True)
+            return solve_scenario(sc, solver=solver, options=options, keep_interrupted=_interrupts(solver))
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
     except SolverError as exc:
@@ -214,6 +221,7 @@ def simulate(
     force: bool = typer.Option(False, "--force", help="replace a .zarr store that holds another run"),
     workers: int = typer.Option(None, min=1, help="local worker processes (default: one per core, for large runs)"),
     scheduler: str = typer.Option(None, help="run on a Dask cluster: its scheduler address, tcp://host:port"),
+    solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
 ) -> None:
     """Run a scenario under its declared uncertainty: print distributions, binding frequencies, money at risk.
 
@@ -244,13 +252,13 @@ def simulate(
     executor = scheduler if scheduler is not None else (ProcessExecutor(workers) if workers else None)
     store = out_file if out_file is not None and out_file.suffix == ".zarr" else None
     try:
-        the_plan = plan if plan is not None else (solve_scenario(sc) if mode == "stress" else None)
+        the_plan = plan if plan is not None else (solve_scenario(sc, solver=solver) if mode == "stress" else None)
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as bar:
             task = bar.add_task(escape(f"{mode} {sc.name}"), total=draws)
             run = run_simulation(sc, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
                                  plan=the_plan, executor=executor, store=store, force=force,
-                                 on_chunk=lambda n: bar.advance(task, n))
+                                 on_chunk=lambda n: bar.advance(task, n), solver=solver)
     except Interrupted as exc:
         raise fail(f"interrupted: {exc.chunks_kept} of {exc.n_chunks} chunks ({exc.draws_kept:,} draws) kept in "
                    f"{exc.store}; run the same command again to resume" if exc.store is not None else
@@ -365,6 +373,7 @@ def compare_command(
                                   "allocation, with the gap and the number of violations); never one of the "
                                   "inputs"),
     option: list[str] = typer.Option(None, "--option", help=OPTION_HELP + "; for the solve of the optimum"),
+    solver: str = typer.Option("highs", help="solver backend for the optimum: highs, or pulp (CBC)"),
 ) -> None:
     """Compare allocations with the scenario's optimum: metrics, rule violations and the attribution of each
     gap to the rules and shadow prices that explain it."""
@@ -377,7 +386,7 @@ def compare_command(
     try:
         others = [read_allocation(path, sc) for path in allocations]
         with err.status(Text(f"solving {sc.name} and comparing …")):
-            comparison = compare(solve_scenario(sc, options=options), *others, scenario=sc)
+            comparison = compare(solve_scenario(sc, solver=solver, options=options), *others, scenario=sc)
             _print_comparison(comparison)
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None

@@ -46,6 +46,7 @@ app.add_typer(group, name="sensitivity")
 
 SCENARIO = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")
 OUT = typer.Option(None, "--out", "-o", help="write the study: .nc (dataset) or .csv (table)")
+SOLVER = typer.Option("highs", help="solver backend: highs, or pulp (CBC)")
 
 
 def _check_out(path: Path | None, scenario: Path) -> None:
@@ -116,6 +117,7 @@ def sweep(
     num: int = typer.Option(11, min=2, help="points of the range"),
     relative: bool = typer.Option(False, help="values are factors on the scenario's number"),
     outputs: str = typer.Option(None, help="extra named outputs, comma-separated, e.g. pillar:legal,decommitted"),
+    solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
     """One-at-a-time sweep: the optimum at each value of one number (warm re-solves)."""
@@ -125,7 +127,8 @@ def sweep(
     sc = load(scenario)
     grid = _values(values, start, stop, num)
     study = _run(f"sweeping {path} over {len(grid)} values",
-                 lambda: run_sweep(sc, path, grid, relative=relative, outputs=_outputs(outputs)))
+                 lambda: run_sweep(sc, path, grid, relative=relative, outputs=_outputs(outputs),
+                                   solver=solver))
     scalars = [str(v) for v in study.data_vars if study[v].dims == ("value",) and study[v].dtype.kind == "f"]
     frame = study[scalars].to_dataframe()
     if "status" in study:
@@ -141,6 +144,7 @@ def tornado(
     output: str = typer.Option("objective", help="the output ranked by swing, e.g. objective, pillar:legal"),
     low: float = typer.Option(0.05, help="low quantile of each input"),
     high: float = typer.Option(0.95, help="high quantile of each input"),
+    solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
     """Each declared uncertainty at its low and high quantile, ranked by the swing of an output."""
@@ -148,7 +152,7 @@ def tornado(
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high))
+    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high, solver=solver))
     print_frame(table.set_index("input"), f"{sc.name}: swing of {output} (base {table.attrs.get('base', 0):,.4g})")
     _write(out_file, table)
 
@@ -162,6 +166,7 @@ def sobol(
     second_order: bool = typer.Option(False, help="also the second-order indices S2"),
     seed: int = typer.Option(0, help="seeds the Sobol' sequence and the bootstrap"),
     ignore_correlation: bool = typer.Option(False, help="treat correlated inputs as independent"),
+    solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
     """Sobol' indices (S1, ST with confidence intervals) of outputs over the declared uncertainties."""
@@ -171,7 +176,8 @@ def sobol(
     sc = load(scenario)
     study = _run(f"Sobol' study, n = {n}", lambda: run_sobol(sc, n, _outputs(outputs) or "objective",
                                                              second_order=second_order, seed=seed,
-                                                             ignore_correlation=ignore_correlation))
+                                                             ignore_correlation=ignore_correlation,
+                                                             solver=solver))
     _print_indices(study, f"{sc.name}: Sobol' indices")
     _write(out_file, study)
 
@@ -185,6 +191,7 @@ def morris(
     outputs: str = typer.Option("objective", help="named outputs, comma-separated"),
     seed: int = typer.Option(0, help="seeds the trajectories"),
     ignore_correlation: bool = typer.Option(False, help="treat correlated inputs as independent"),
+    solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
     """Morris elementary effects (mu*, sigma) of outputs over the declared uncertainties."""
@@ -194,7 +201,7 @@ def morris(
     sc = load(scenario)
     study = _run(f"Morris screening, {trajectories} trajectories",
                  lambda: run_morris(sc, trajectories, _outputs(outputs) or "objective", levels=levels, seed=seed,
-                                    ignore_correlation=ignore_correlation))
+                                    ignore_correlation=ignore_correlation, solver=solver))
     _print_indices(study, f"{sc.name}: Morris indices")
     _write(out_file, study)
 
@@ -206,6 +213,7 @@ def frontier(
     instrument: str = typer.Option(None, help="scale only this instrument's envelope (default: every one)"),
     lo: float = typer.Option(0.0, help="smallest budget multiplier"),
     hi: float = typer.Option(2.0, help="largest budget multiplier"),
+    solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
     """The exact budget frontier: optimum against a budget multiplier, with its breakpoints."""
@@ -213,7 +221,7 @@ def frontier(
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    curve = _run("tracing the budget frontier", lambda: budget_frontier(sc, instrument, lo, hi))
+    curve = _run("tracing the budget frontier", lambda: budget_frontier(sc, instrument, lo, hi, solver=solver))
     table = curve.table()
     print_frame(table[["kind", "objective", "slope_left", "slope_right", "value_per_eur_m", "eu"]],
                 f"{sc.name}: budget frontier" + (f" of {instrument}" if instrument else "")
@@ -234,6 +242,7 @@ def pareto(
     objectives: str = typer.Option("impact,leverage", help="two or three of: impact, leverage, "
                                    "pillar_balance, regional_concentration (the first is optimised)"),
     points: int = typer.Option(11, min=2, help="ε values per bounded objective"),
+    solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
     """The Pareto front between two or three objectives (ε-constraint)."""
@@ -242,6 +251,6 @@ def pareto(
     _check_out(out_file, scenario)
     sc = load(scenario)
     names = tuple(n.strip() for n in objectives.split(",") if n.strip())
-    front = _run(f"Pareto front of {', '.join(names)}", lambda: pareto_front(sc, names, points))
+    front = _run(f"Pareto front of {', '.join(names)}", lambda: pareto_front(sc, names, points, solver=solver))
     print_frame(front.table(), f"{sc.name}: {len(front)} efficient allocations")
     _write(out_file, front.data)

@@ -21,6 +21,7 @@ from fundsim.model import Scenario
 from fundsim.outputs import write_excel
 from fundsim.results import Allocation
 from fundsim.results.inputs import wrong_type
+from fundsim.solvers.backends import SolverLike, solver_choice
 from fundsim.solving import as_scenario, check_options
 from fundsim.testing import violations
 
@@ -49,11 +50,12 @@ class Comparison:
     """
 
     def __init__(self, scenario: Scenario, allocations: Sequence[Allocation], names: Sequence[str],
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, solver: SolverLike = "highs") -> None:
         self.scenario = scenario
         self.allocations = tuple(allocations)
         self.names = tuple(names)
         self.options = dict(options or {})
+        self.solver = solver_choice(solver, self.options)
         self._solved: Allocation | None = None
 
     # ---- data ---------------------------------------------------------------------------------------
@@ -112,14 +114,14 @@ class Comparison:
     @property
     def optimum(self) -> Allocation:
         """The scenario's optimum: an optimal input when there is one, else solved once with ``fs.solve``
-        (given the comparison's solver ``options``)."""
+        (on the comparison's ``solver``, with its ``options``)."""
         for alloc in self.allocations:
             if _is_optimum(alloc, self.scenario):
                 return alloc
         if self._solved is None:
             from fundsim.solving import solve
 
-            self._solved = solve(self.scenario, options=self.options or None)
+            self._solved = solve(self.scenario, solver=self.solver)
         return self._solved
 
     @cached_property
@@ -254,7 +256,8 @@ def _names(allocations: Sequence[Allocation], names: Sequence[str] | None) -> li
 
 
 def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] | None = None,
-            names: Sequence[str] | None = None, options: dict[str, Any] | None = None) -> Comparison:
+            names: Sequence[str] | None = None, options: dict[str, Any] | None = None,
+            solver: SolverLike = "highs") -> Comparison:
     """Compare allocations of one scenario: metrics, differences, compliance, gap to the optimum, attribution.
 
     Parameters
@@ -264,8 +267,10 @@ def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] |
     scenario : the scenario whose rules and objective apply (default: the first allocation's), or the path
         of its file
     names : one name per allocation (default: each one's ``name`` attribute, ``"optimum"`` for a solved one)
-    options : HiGHS options for solving the optimum when no allocation given is one, e.g.
+    options : solver options for solving the optimum when no allocation given is one, e.g.
         ``{"mip_rel_gap": 0.01}`` for a scenario with integer rules
+    solver : the backend that solves that optimum (a name: ``"highs"``, the default, or ``"pulp"``; a
+        backend; or a :class:`~fundsim.solvers.SolverChoice`)
 
     Returns
     -------
@@ -277,7 +282,7 @@ def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] |
     TypeError
         for an argument of the wrong kind: an allocation that is not an :class:`~fundsim.Allocation` (a path:
         read it with :func:`~fundsim.comparison.read_allocation` first), names that are not strings, options
-        that are not a dict
+        that are not a dict, a solver that is not a backend
     ComparisonError
         for no allocation, no scenario, allocations of another scenario or names that clash
 
@@ -294,9 +299,12 @@ def compare(*allocations: Allocation, scenario: Scenario | str | PathLike[str] |
     0.0
     >>> sorted(set(cmp.compliance["rule"]))[:3]
     ['absorption', 'geographic focus', 'match capacity']
+    >>> cbc = compare(actual, solver="pulp")  # the optimum solved by CBC
+    >>> bool(abs(cbc.gap.loc["as programmed", "gap"] - cmp.gap.loc["as programmed", "gap"]) < 1e-4)
+    True
     """
     if not allocations:
         raise ComparisonError("nothing to compare: give at least one allocation")
     _check_arguments(allocations, names, options)
     sc = _scenario(allocations, scenario)
-    return Comparison(sc, allocations, _names(allocations, names), options)
+    return Comparison(sc, allocations, _names(allocations, names), options, solver)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fundsim.diagnose.checklist import checks
 from fundsim.diagnose.elastic import relax
 from fundsim.diagnose.repairs import Diagnosis, apply_repairs, describe
 from fundsim.errors import ArgumentError, InfeasibleError
 from fundsim.lp import LinearProgram, assemble
 from fundsim.model import Scenario
+from fundsim.solvers.backends import SolverLike
 
 __all__ = ["diagnose", "repair"]
 
 
-def diagnose(scenario: Scenario, lp: LinearProgram | None = None, *, alternatives: int = 3) -> Diagnosis:
+def diagnose(scenario: Scenario, lp: LinearProgram | None = None, *, alternatives: int = 3,
+             solver: SolverLike = "highs", options: dict[str, Any] | None = None) -> Diagnosis:
     """Explain an infeasible scenario: the cheap checks' findings and up to ``alternatives`` repairs.
 
     Parameters
@@ -21,6 +25,8 @@ def diagnose(scenario: Scenario, lp: LinearProgram | None = None, *, alternative
     lp : its assembled programme (assembled here when not given)
     alternatives : how many alternative repairs to look for; the first changes the least money, each next
         one keeps the rules the earlier ones relaxed (fewer come back when no other rule can give way)
+    solver, options : the backend that solves the elastic programme (a name such as ``"pulp"``, a backend,
+        or a :class:`~fundsim.solvers.SolverChoice`) and its options; it needs in-place updates
 
     Returns
     -------
@@ -41,11 +47,13 @@ def diagnose(scenario: Scenario, lp: LinearProgram | None = None, *, alternative
     "lower the minimum share of the pillar 'legal' from 90 % to 83.3 %"
     >>> d.repairs[0][0].where, round(d.repairs[0][0].repaired, 6)
     ({'pillar': 'legal'}, 0.833333)
+    >>> diagnose(tight, solver="pulp").repairs[0][0].text  # any backend with in-place updates
+    "lower the minimum share of the pillar 'legal' from 90 % to 83.3 %"
     """
     lp = assemble(scenario) if lp is None else lp
     found = checks(scenario)
     try:
-        repairs = relax(lp, rounds=alternatives)
+        repairs = relax(lp, rounds=alternatives, solver=solver, options=options)
     except InfeasibleError as exc:  # no rule can give way: say so among the findings
         found.append(exc.message)
         repairs = []

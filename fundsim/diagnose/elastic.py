@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +32,8 @@ import scipy.sparse as sp
 from fundsim.errors import InfeasibleError
 from fundsim.lp import Block, LinearProgram
 from fundsim.rules import row_spec, share_base
-from fundsim.solvers import HighsSolver, Status
+from fundsim.solvers import Capability, Status
+from fundsim.solvers.backends import SolverChoice, SolverLike, display_name, program_kind, solver_choice
 
 __all__ = ["TOL", "Relaxation", "elastic_program", "relax", "relaxable"]
 
@@ -138,7 +140,7 @@ class _ShareRow:
         return (A + sp.csr_matrix((delta[cols], (np.full(len(cols), self.row), cols)), shape=A.shape)).tocsr()
 
 
-def _widest_share(lp: LinearProgram, share: _ShareRow, beta: float, side: str) -> float:
+def _widest_share(lp: LinearProgram, share: _ShareRow, beta: float, side: str, choice: SolverChoice) -> float:
     """The largest (side ``lower``) or smallest (``upper``) share the row can hold, starting from ``beta``.
 
     Dinkelbach: maximise ``Σ_q eu - β·B`` over the programme without the row; while positive, the plan's own
@@ -148,7 +150,7 @@ def _widest_share(lp: LinearProgram, share: _ShareRow, beta: float, side: str) -
     free_lower[share.row], free_upper[share.row] = -np.inf, np.inf
     sense = "max" if side == "lower" else "min"
     on_base = np.flatnonzero(share.base)
-    solver = HighsSolver()
+    solver = choice.make_in_place()
     result = solver.solve(dataclasses.replace(lp, sense=sense, c=share.members - beta * share.base,
                                               row_lower=free_lower, row_upper=free_upper, offset=0.0))
     for _ in range(_DINKELBACH_STEPS):
@@ -176,7 +178,7 @@ def _repaired_program(lp: LinearProgram, found: list[Relaxation]) -> LinearProgr
     return dataclasses.replace(lp, A=A, row_lower=lower, row_upper=upper)
 
 
-def _polish_shares(lp: LinearProgram, found: list[Relaxation]) -> list[Relaxation]:
+def _polish_shares(lp: LinearProgram, found: list[Relaxation], choice: SolverChoice) -> list[Relaxation]:
     """Widen each relaxed share to the least change that holds given the other repairs; drop shares that
     need none after all."""
     out = list(found)
@@ -185,7 +187,7 @@ def _polish_shares(lp: LinearProgram, found: list[Relaxation]) -> list[Relaxatio
             continue
         work = _repaired_program(lp, out)
         row = r.block.start + r.index
-        best = _widest_share(work, _ShareRow.of(lp, r.block, row), r.repaired, r.side)  # members and base as in lp
+        best = _widest_share(work, _ShareRow.of(lp, r.block, row), r.repaired, r.side, choice)  # members, base as in lp
         best = min(best, r.current) if r.side == "lower" else max(best, r.current)
         out[n] = dataclasses.replace(r, repaired=best)
     return [r for r in out if abs(r.repaired - r.current) > TOL * max(1.0, abs(r.current))]
@@ -207,7 +209,8 @@ def _relaxations(lp: LinearProgram, slacks: _Slacks, values: np.ndarray, x: np.n
     return found
 
 
-def relax(lp: LinearProgram, rounds: int = 3) -> list[tuple[Relaxation, ...]]:
+def relax(lp: LinearProgram, rounds: int = 3, *, solver: SolverLike = "highs",
+          options: dict[str, Any] | None = None) -> list[tuple[Relaxation, ...]]:
     """Up to ``rounds`` alternative repairs of an infeasible programme, each the least weighted relaxation
     with the rows of the earlier ones held hard; ``[]`` when ``lp`` is feasible.
 
@@ -215,11 +218,15 @@ def relax(lp: LinearProgram, rounds: int = 3) -> list[tuple[Relaxation, ...]]:
     ------
     InfeasibleError
         when no relaxation of the rules can help: the rows kept hard (the integer rules' links, say) conflict.
+    CapabilityError
+        when the backend lacks in-place updates (or integer columns, for a programme with integer rules).
 
     Parameters
     ----------
     lp : an assembled programme (see :func:`fundsim.lp.assemble`)
     rounds : how many alternatives to look for; fewer come back when no other rule can give way
+    solver, options : the backend (a name, a backend, or a :class:`~fundsim.solvers.SolverChoice`) and its
+        options; it needs in-place updates (each alternative re-solves the elastic programme changed)
 
     Examples
     --------
@@ -235,25 +242,27 @@ def relax(lp: LinearProgram, rounds: int = 3) -> list[tuple[Relaxation, ...]]:
     (['envelope'], 10.0)
     """
     elastic, slacks = elastic_program(lp)
-    solver = HighsSolver()
-    result = solver.solve(elastic)
+    choice = solver_choice(solver, options, needs=(program_kind(elastic), Capability.IN_PLACE),
+                           why=" to find the repairs of an infeasible scenario")
+    backend = choice.make_in_place()
+    result = backend.solve(elastic)
     if result.status is not Status.OPTIMAL:
         raise InfeasibleError("even with every envelope, capacity, limit, cap and share relaxed the rules cannot "
                               f"hold: the rules kept as they are ({', '.join(sorted(_hard_blocks(lp)))}) conflict "
-                              f"among themselves (HiGHS: {result.status.value})")
+                              f"among themselves ({display_name(choice.name)}: {result.status.value})")
     held = np.zeros(len(slacks.rows), dtype=bool)
     found: list[tuple[Relaxation, ...]] = []
     for _ in range(rounds):
         values = result.x[slacks.first :]
         if result.status is not Status.OPTIMAL or not (values > TOL).any():
             break
-        repair = tuple(_polish_shares(lp, _relaxations(lp, slacks, values, result.x[: slacks.first])))
+        repair = tuple(_polish_shares(lp, _relaxations(lp, slacks, values, result.x[: slacks.first]), choice))
         if repair:
             found.append(repair)
         held |= np.isin(slacks.rows, slacks.rows[values > TOL])
         cols = slacks.first + np.flatnonzero(held)
-        solver.change_col_bounds(cols, np.zeros(len(cols)), np.zeros(len(cols)))
-        result = solver.solve()  # warm, from the last basis
+        backend.change_col_bounds(cols, np.zeros(len(cols)), np.zeros(len(cols)))
+        result = backend.solve()  # warm, from the last basis (on a backend with warm re-solves)
     return found
 
 

@@ -27,18 +27,20 @@ from fundsim.montecarlo.reoptimise import Reoptimiser
 from fundsim.montecarlo.run import MODES, _plan_cube, chunks
 from fundsim.montecarlo.stress import stress_test
 from fundsim.results import Allocation
+from fundsim.solvers import Capability
+from fundsim.solvers.backends import SolverChoice, SolverLike, solver_choice
 
 __all__ = ["run_values"]
 
-_WORKERS: dict[tuple[str, str, bool], Reoptimiser] = {}  # per process: one assembled LP per scenario
+_WORKERS: dict[tuple[str, str, bool, str], Reoptimiser] = {}  # per process: one assembled LP per scenario
 
 
-def _worker(sc: Scenario, keep: bool) -> Reoptimiser:
-    """This process's re-optimiser for ``sc``, keeping each point's allocation when ``keep``."""
-    key = (sc.digest, sc.name, keep)
+def _worker(sc: Scenario, keep: bool, solver: SolverChoice) -> Reoptimiser:
+    """This process's re-optimiser for ``sc`` on ``solver``, keeping each point's allocation when ``keep``."""
+    key = (sc.digest, sc.name, keep, repr(solver))
     if key not in _WORKERS:
         _WORKERS.clear()
-        _WORKERS[key] = Reoptimiser(sc, keep_allocations=keep)
+        _WORKERS[key] = Reoptimiser(sc, keep_allocations=keep, solver=solver)
     return _WORKERS[key]
 
 
@@ -61,8 +63,9 @@ def _own_plan_losses(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> np.
     return lost
 
 
-def _reoptimised(sc: Scenario, numbers: DrawnNumbers, ids: np.ndarray, keep: bool, decommitment: bool) -> xr.Dataset:
-    out = _worker(sc, keep or decommitment).solve_draws(numbers, ids)  # decommitment stresses each allocation
+def _reoptimised(sc: Scenario, numbers: DrawnNumbers, ids: np.ndarray, keep: bool, decommitment: bool,
+                 solver: SolverChoice) -> xr.Dataset:
+    out = _worker(sc, keep or decommitment, solver).solve_draws(numbers, ids)  # decommitment stresses each allocation
     if decommitment:
         out["lost_to_decommitment"] = ("draw", _own_plan_losses(sc, out["eu"].values, numbers),
                                        {"units": "EUR m", "long_name": "EU money the re-optimised plan loses to "
@@ -80,11 +83,11 @@ def _stressed(sc: Scenario, plan: np.ndarray, numbers: DrawnNumbers, ids: np.nda
 
 def _value_chunk(task: tuple[Any, ...]) -> xr.Dataset:
     """One chunk of given points (module level, so that it pickles): data in, labelled results out."""
-    sc, values, start, keep, plan, decommitment = task
+    sc, values, start, keep, plan, decommitment, solver = task
     numbers = drawn_numbers(sc, values)
     ids = np.arange(start, start + len(values))
     out = _stressed(sc, plan, numbers, ids) if plan is not None else \
-        _reoptimised(sc, numbers, ids, keep, decommitment)
+        _reoptimised(sc, numbers, ids, keep, decommitment, solver)
     out["parameter_value"] = (("draw", "parameter"), values, {"long_name": "value of the uncertain parameter"})
     unc = sc.uncertainty
     params = () if unc is None else unc.parameters
@@ -108,7 +111,8 @@ def _check(sc: Scenario, values: np.ndarray, mode: str, chunk_size: int) -> None
 
 def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimise",
                plan: Allocation | xr.Dataset | str | Any = None, keep_allocations: bool = False,
-               decommitment: bool = False, chunk_size: int | None = None, executor: Any = "sequential") -> xr.Dataset:
+               decommitment: bool = False, chunk_size: int | None = None, executor: Any = "sequential",
+               solver: SolverLike = "highs", options: dict[str, Any] | None = None) -> xr.Dataset:
     """Solve (or stress-test a plan at) given values of the scenario's uncertain parameters.
 
     Parameters
@@ -126,6 +130,8 @@ def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimis
         payments within the absorption capacity, so this is normally zero: it is a check, not a forecast.
     chunk_size : points per chunk (does not change the numbers); 100 by default
     executor : ``"sequential"`` (default), ``"processes"``, a ``dask.distributed.Client`` or an address
+    solver, options : the backend that re-optimises the points and its options, as for
+        :func:`fundsim.simulate` (HiGHS by default; it needs duals)
 
     Returns
     -------
@@ -142,6 +148,9 @@ def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimis
     >>> run_values(sc, at)["objective"].values.round(6).tolist()
     [130.0, 125.0]
     """
+    from fundsim.solving import check_options
+
+    choice = solver_choice(solver, check_options(options), needs=[Capability.DUALS])
     values = np.atleast_2d(np.asarray(values, dtype=float))
     chunk_size = 100 if chunk_size is None else chunk_size
     _check(scenario, values, mode, chunk_size)
@@ -152,7 +161,7 @@ def run_values(scenario: Scenario, values: np.ndarray, *, mode: str = "reoptimis
     if mode == "stress":
         cube = np.asarray(plan, float) if isinstance(plan, np.ndarray) else _plan_cube(scenario, plan)
     bounds = list(chunks(len(values), chunk_size))
-    tasks = [(scenario, values[a:b], a, keep_allocations, cube, decommitment) for a, b in bounds]
+    tasks = [(scenario, values[a:b], a, keep_allocations, cube, decommitment, choice) for a, b in bounds]
     parts: dict[int, xr.Dataset] = {}
     with executor_for("sequential" if executor is None else executor) as pool:
         for i, part in pool.run(_value_chunk, tasks):

@@ -27,7 +27,8 @@ from fundsim.results import relaxation_duals
 from fundsim.results.allocation import CUBE
 from fundsim.results.label import in_reported_units
 from fundsim.rules import reported
-from fundsim.solvers import HighsSolver, SolveResult, Status
+from fundsim.solvers import Capability, SolveResult, Status
+from fundsim.solvers.backends import SolverChoice, program_kind, solver_choice
 from fundsim.solvers.mip import solve_mip
 from fundsim.solvers.sifting import Sifting
 
@@ -47,10 +48,15 @@ class Reoptimiser:
     draw alone, not on which draws the same worker solved before it: results are identical whatever the
     chunking or the executor. Draws whose LP has another structure (money drawn to zero in an instrument,
     say) are solved cold on their own LP and counted in ``rebuilt``.
+
+    ``solver`` is the backend that solves the draws (HiGHS by default). Sifting is HiGHS's
+    (:meth:`~fundsim.solvers.sifting.Sifting.works_with`); on any other backend every draw is solved on
+    its own LP from scratch: the same optima, more slowly.
     """
 
     scenario: Scenario
     keep_allocations: bool = False
+    solver: SolverChoice = field(default_factory=solver_choice)
     lp: LinearProgram = field(init=False)
     base_lp: LinearProgram = field(init=False)
     template: dict[str, Block] = field(init=False)
@@ -64,23 +70,24 @@ class Reoptimiser:
         self.template = {name: block for name, block in self.lp.constraints.items() if reported(name)}
         # an LP is solved once, to sift its draws from; a MILP's draws are solved as MILPs, each priced with
         # its integer decisions fixed. A scenario with no optimum of its own has its draws solved cold.
-        if self.lp.integrality is None:
-            base = HighsSolver().solve(self.lp)
+        self.solver.require(program_kind(self.lp), Capability.DUALS)
+        if self.lp.integrality is None and Sifting.works_with(self.solver.backend):
+            base = self.solver.make().solve(self.lp)
             if base.status is Status.OPTIMAL:
-                self.sifting = Sifting(self.lp, base)
+                self.sifting = Sifting(self.lp, base, options=self.solver.settings)
 
     def _solve(self, lp: LinearProgram) -> SolveResult:
         """Sift a draw with the scenario's structure; solve anything else cold on its own LP."""
         self.lp = lp
         if lp.integrality is not None:
-            return solve_mip(HighsSolver(), lp)
+            return solve_mip(self.solver.make(), lp)
         if _same_structure(lp, self.base_lp):
             result = self.sifting.solve(lp) if self.sifting is not None else None
             if result is not None:
                 return result
         else:
             self.rebuilt += 1
-        return HighsSolver().solve(lp)
+        return self.solver.make().solve(lp)
 
     def solve_draws(self, numbers: DrawnNumbers, draw_ids: np.ndarray) -> xr.Dataset:
         """Solve each draw of ``numbers``; return per-draw results labelled by ``draw`` (one labelling step

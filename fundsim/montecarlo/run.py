@@ -33,6 +33,8 @@ from fundsim.montecarlo.stress import stress_test
 from fundsim.outputs import OutputError
 from fundsim.results import Allocation, open_allocation
 from fundsim.results.allocation import CUBE
+from fundsim.solvers import Capability
+from fundsim.solvers.backends import SolverChoice, SolverLike, solver_choice
 
 __all__ = ["MODES", "Interrupted", "chunks", "simulate"]
 
@@ -76,7 +78,7 @@ def _check(sc: Scenario, draws: int, mode: str, design: str, chunk_size: int) ->
 
 def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop: int,
               reoptimiser: Reoptimiser | None = None, keep_allocations: bool = False,
-              plan: np.ndarray | None = None) -> xr.Dataset:
+              plan: np.ndarray | None = None, solver: SolverChoice | None = None) -> xr.Dataset:
     """Draws ``start:stop`` of a run: sample, then re-optimise (or, given a ``plan`` cube, stress-test it)."""
     unc = sc.uncertainty
     if unc is None:
@@ -86,27 +88,28 @@ def run_chunk(sc: Scenario, design: str, seed: int, draws: int, start: int, stop
     if plan is not None:
         out = stress_test(sc, plan, numbers, np.arange(start, stop))
     else:
-        worker = reoptimiser or Reoptimiser(sc, keep_allocations=keep_allocations)
+        worker = reoptimiser or Reoptimiser(sc, keep_allocations=keep_allocations,
+                                            solver=solver or solver_choice())
         out = worker.solve_draws(numbers, np.arange(start, stop))
     out["parameter_value"] = (("draw", "parameter"), values, {"long_name": "drawn value of the uncertain parameter"})
     return out.assign_coords(parameter=[p.id for p in unc.parameters],
                              parameter_path=("parameter", [p.path for p in unc.parameters]))
 
 
-_WORKERS: dict[tuple[str, str, bool], Reoptimiser] = {}  # per process: one assembled LP per scenario
+_WORKERS: dict[tuple[str, str, bool, str], Reoptimiser] = {}  # per process: one assembled LP per scenario
 
 
 def _chunk_task(task: tuple[Any, ...]) -> xr.Dataset:
     """What a worker runs for one chunk (module level, so that it pickles): data in, labelled results out."""
-    sc, design, seed, draws, start, stop, keep, plan = task
+    sc, design, seed, draws, start, stop, keep, plan, solver = task
     worker = None
     if plan is None:
-        key = (sc.digest, sc.name, keep)
+        key = (sc.digest, sc.name, keep, repr(solver))
         if key not in _WORKERS:
             _WORKERS.clear()
-            _WORKERS[key] = Reoptimiser(sc, keep_allocations=keep)
+            _WORKERS[key] = Reoptimiser(sc, keep_allocations=keep, solver=solver)
         worker = _WORKERS[key]
-    return run_chunk(sc, design, seed, draws, start, stop, worker, keep, plan)
+    return run_chunk(sc, design, seed, draws, start, stop, worker, keep, plan, solver)
 
 
 def _auto_executor(executor: Any, mode: str, draws: int) -> Any:
@@ -185,7 +188,8 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = 
              design: str = "random", chunk_size: int | None = None, keep_allocations: bool = False,
              plan: Allocation | xr.Dataset | str | Path | None = None, executor: Any = None,
              store: str | Path | None = None, force: bool = False, on_chunk: Callable[[int], None] | None = None,
-             progress: bool = False) -> xr.Dataset:
+             progress: bool = False, solver: SolverLike = "highs", options: dict[str, Any] | None = None
+             ) -> xr.Dataset:
     """Run a scenario under its declared uncertainty.
 
     Parameters
@@ -209,6 +213,10 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = 
     force : replace a ``store`` that holds another run (by default such a store is refused)
     on_chunk : called with the number of draws of each finished chunk (progress bars)
     progress : show a progress bar (terminal or notebook)
+    solver, options : the backend that re-optimises the draws (a name such as ``"highs"``, the default, or
+        ``"pulp"``; a backend; or a :class:`~fundsim.solvers.SolverChoice`) and its options. It needs duals
+        (the shadow prices of each draw). Draws are sifted on HiGHS; any other backend solves each draw on
+        its own LP from scratch (the same optima, more slowly). Recorded in ``attrs["solver"]``.
 
     Returns
     -------
@@ -222,6 +230,8 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = 
 
     Raises
     ------
+    CapabilityError
+        Before any draw: the backend lacks duals (or integer columns, for a scenario with integer rules).
     fundsim.outputs.OutputError
         Before any draw: the store is a folder fundsim did not make (it is never emptied), one of the run's
         inputs, in an unwritable place, or holds another run (without ``force``).
@@ -247,14 +257,18 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = 
     >>> run = fs.simulate(sc, draws=20, seed=7)
     >>> run.sizes["draw"], set(run["status"].values), run.attrs["draws_failed"]
     (20, {'optimal'}, 0)
+    >>> cbc = fs.simulate(sc, draws=5, seed=7, solver="pulp")
+    >>> bool(np.allclose(cbc["objective"], run["objective"][:5], rtol=1e-6)), cbc.attrs["solver"]
+    (True, 'pulp')
     """
-    from fundsim.solving import as_scenario
+    from fundsim.solving import as_scenario, check_options
 
     scenario = as_scenario(scenario)
+    choice = solver_choice(solver, check_options(options), needs=[Capability.DUALS])
     if progress:
         return _with_progress(scenario, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
                               keep_allocations=keep_allocations, plan=plan, executor=executor, store=store,
-                              force=force, on_chunk=on_chunk)
+                              force=force, on_chunk=on_chunk, solver=choice)
     chunk_size = (10_000 if mode == "stress" else 100) if chunk_size is None else chunk_size
     try:
         seed = check_seed(seed)  # 1.5 would run as 1 and be recorded as 1.5
@@ -267,7 +281,7 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = 
     began = time.perf_counter()
     cube = _plan_cube(scenario, plan) if mode == "stress" else None
     bounds = list(chunks(draws, chunk_size))
-    provenance = _provenance(scenario, mode, design, seed, draws, chunk_size, keep_allocations, cube)
+    provenance = _provenance(scenario, mode, design, seed, draws, chunk_size, keep_allocations, cube, choice)
     disk = ZarrStore(target, provenance, bounds, force) if target is not None else None
     finished: set[int] = set()
     try:
@@ -276,7 +290,7 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = 
             todo = [n for n in range(len(bounds)) if n not in finished]
             if on_chunk is not None and disk is not None:
                 on_chunk(_draws_in(bounds, finished))
-            tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube) for n in todo]
+            tasks = [(scenario, design, seed, draws, *bounds[n], keep_allocations, cube, choice) for n in todo]
             with _auto_executor(executor, mode, draws) as pool:
                 parts = _run_chunks(tasks, todo, bounds, disk, pool, on_chunk)
                 ran_on = {"executor": pool.name, "workers": pool.workers}
@@ -307,14 +321,14 @@ def _with_progress(scenario: Scenario, draws: int, **kwargs: Any) -> xr.Dataset:
 
 
 def _provenance(sc: Scenario, mode: str, design: str, seed: int, draws: int, chunk_size: int,
-                keep_allocations: bool, cube: np.ndarray | None) -> dict[str, Any]:
+                keep_allocations: bool, cube: np.ndarray | None, solver: SolverChoice) -> dict[str, Any]:
     """What a run is: its :data:`~fundsim.montecarlo.store.RUN_KEYS` and where it ran."""
     return {
         "scenario": sc.name, "scenario_hash": sc.digest, "mode": mode, "design": design,
         "uniforms": UNIFORMS if design == "random" else "scipy.stats.qmc", "seed": seed,
         "draws": draws, "chunk_size": chunk_size, "keep_allocations": int(keep_allocations),
         "plan_hash": "" if cube is None else hashlib.sha256(cube.tobytes()).hexdigest()[:16],
-        "fundsim_version": __version__, "solver": "highs", "solver_version": _highs_version(),
+        "fundsim_version": __version__, "solver": solver.name, "solver_version": solver.make().version(),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -335,8 +349,3 @@ def _in_memory(parts: dict[int, xr.Dataset], attrs: dict[str, Any]) -> xr.Datase
     out.attrs.update({**attrs, **draw_counts(out)})
     return out
 
-
-def _highs_version() -> str:
-    from fundsim.solvers.highs import _version
-
-    return _version()

@@ -10,10 +10,10 @@ import xarray as xr
 
 from fundsim.errors import SolverError
 from fundsim.model import Scenario
+from fundsim.results.ranging import cost_ranging, face_cost_ranging, face_row_ranging, ranging_backend
 from fundsim.rules import reported, share_base, user_rule
 from fundsim.rules.program import Block, LinearProgram
-from fundsim.solvers.base import SolveResult, Status
-from fundsim.solvers.highs import HighsSolver
+from fundsim.solvers.base import RangingSolver, SolveResult, Status
 
 __all__ = [
     "INTERVAL",
@@ -124,8 +124,9 @@ def shadow_prices(lp: LinearProgram, result: SolveResult) -> xr.Dataset:
 
 
 # ranging ---------------------------------------------------------------------------------------------
-def rebased_solver(lp: LinearProgram, result: SolveResult) -> HighsSolver:
-    """A HiGHS instance holding ``result``'s optimal basis of ``lp`` again, ready for ranging.
+def rebased_solver(lp: LinearProgram, result: SolveResult) -> RangingSolver:
+    """A backend of ``result``'s kind holding its optimal basis of ``lp`` again, ready for ranging
+    (a :class:`~fundsim.errors.CapabilityError` for a backend without ranging).
 
     Re-solving from the kept basis takes no simplex iteration (about 12 ms on the reference scenario,
     mostly loading and factorising), which is why ranging is computed on demand, not at every solve.
@@ -133,10 +134,10 @@ def rebased_solver(lp: LinearProgram, result: SolveResult) -> HighsSolver:
     if lp.integrality is not None and np.any(lp.integrality):
         raise SolverError("no ranging for a scenario with integer rules: shadow prices and their intervals are "
                           "defined for linear programmes only", "unavailable")
-    if result.basis is None or result.solver != HighsSolver.name:
-        raise SolverError(f"ranging needs the optimal basis of the solve, which the {result.solver!r} backend does "
-                          "not keep: solve with solver='highs'", "unavailable")
-    solver = HighsSolver({"solver": "simplex"})
+    solver = ranging_backend(result.solver)
+    if result.basis is None:
+        raise SolverError(f"ranging needs the optimal basis of the solve, which the {result.solver!r} backend did "
+                          "not keep: solve again", "unavailable")
     solver.load(lp)
     solver.set_basis(result.basis)
     again = solver.solve()
@@ -169,12 +170,12 @@ def row_ranges(lp: LinearProgram, raw: dict[str, np.ndarray], activity: np.ndarr
     return np.column_stack([low, np.where(side > 0, lp.row_upper, lp.row_lower), high])
 
 
-def exact_row_ranges(solver: HighsSolver, lp: LinearProgram, raw: dict[str, np.ndarray], activity: np.ndarray,
+def exact_row_ranges(solver: RangingSolver, lp: LinearProgram, raw: dict[str, np.ndarray], activity: np.ndarray,
                      rows: np.ndarray) -> np.ndarray:
     """Like :func:`row_ranges` for ``rows``, but the whole interval over which the duals stay optimal
-    (:meth:`~fundsim.solvers.HighsSolver.face_row_ranging`), not only the optimal basis's."""
+    (:func:`~fundsim.results.ranging.face_row_ranging`), not only the optimal basis's."""
     side = row_sides(lp, raw, activity)[rows]
-    low, high = solver.face_row_ranging(rows, side)
+    low, high = face_row_ranging(solver, rows, side)
     return np.column_stack([low, np.where(side > 0, lp.row_upper[rows], lp.row_lower[rows]), high])
 
 
@@ -402,9 +403,9 @@ def ranging_dataset(sc: Scenario, lp: LinearProgram, result: SolveResult, *, exa
         rows = np.array([i for name, b in lp.constraints.items() if user_rule(name)
                          for i in range(b.start, b.stop)], dtype=np.int64)
         ranges[rows] = exact_row_ranges(solver, lp, raw, activity, rows)
-        low, high = solver.face_cost_ranging(directions)
+        low, high = face_cost_ranging(solver, directions)
     else:
-        low, high = solver.cost_ranging(directions)
+        low, high = cost_ranging(solver, directions)
     ds = xr.Dataset({**rule_ranges(lp, result, ranges), **weight_ranges(params, low, high)})
     ds.attrs["ranging"] = "exact" if exact else "basis"
     return ds
@@ -428,10 +429,10 @@ def exact_rule_intervals(lp: LinearProgram, result: SolveResult, picks: list[tup
 def exact_weight_intervals(sc: Scenario, lp: LinearProgram, result: SolveResult,
                            picks: list[tuple[CostParameter, int]]) -> np.ndarray:
     """Exact ``[low, value, high]`` for some objective weights, each given as (parameter, element): the whole
-    interval over which the allocation stays optimal (:meth:`~fundsim.solvers.HighsSolver.face_cost_ranging`)."""
+    interval over which the allocation stays optimal (:func:`~fundsim.results.ranging.face_cost_ranging`)."""
     if not picks:
         return np.zeros((0, 3))
     solver = rebased_solver(lp, result)
-    low, high = solver.face_cost_ranging(sp.hstack([p.directions[:, [k]] for p, k in picks], format="csc"))
+    low, high = face_cost_ranging(solver, sp.hstack([p.directions[:, [k]] for p, k in picks], format="csc"))
     value = np.array([p.value[k] for p, k in picks])
     return np.column_stack([value + low, value, value + high])

@@ -38,8 +38,9 @@ from fundsim.results.inputs import wrong_type
 from fundsim.results.label import in_reported_units
 from fundsim.rules import user_rule
 from fundsim.sensitivity.arguments import check_number
-from fundsim.solvers import HighsSolver, SolveResult, Status
-from fundsim.solving import as_scenario
+from fundsim.solvers import Capability, InPlaceSolver, SolveResult, Status
+from fundsim.solvers.backends import SolverChoice, SolverLike, display_name, solver_choice
+from fundsim.solving import as_scenario, check_options
 
 __all__ = ["Frontier", "budget_frontier", "scaled_scenario"]
 
@@ -97,7 +98,8 @@ class _Parametric:
     lp: LinearProgram = field(init=False)
     rows: np.ndarray = field(init=False)
     b0: np.ndarray = field(init=False)
-    solver: HighsSolver = field(init=False)
+    choice: SolverChoice = field(default_factory=solver_choice)
+    solver: InPlaceSolver = field(init=False)
     solves: int = 0
 
     def __post_init__(self) -> None:
@@ -108,7 +110,7 @@ class _Parametric:
             rows = rows[block.positions[0] == self.scenario.instrument_ids.index(self.instrument)]  # type: ignore[index]
         self.rows = rows
         self.b0 = self.lp.row_upper[rows].copy()
-        self.solver = HighsSolver()  # cold: HiGHS's choice (IPM + crossover when large); warm: simplex
+        self.solver = self.choice.make_in_place()  # HiGHS: cold, its choice (IPM + crossover when large); warm, simplex
 
     def lp_at(self, t: float) -> LinearProgram:
         """A copy of the LP with the envelopes at ``t`` (for labelling a solution)."""
@@ -133,8 +135,8 @@ class _Parametric:
         if result.status is Status.INFEASIBLE:
             raise InfeasibleError(f"scenario {self.scenario.name!r} has no allocation at t = {t:.6g}")
         if result.status is not Status.OPTIMAL:
-            raise SolverError(f"HiGHS stopped with status {result.status.value} at t = {t:.6g}",
-                              result.status.value)
+            raise SolverError(f"{display_name(self.choice.name)} stopped with status {result.status.value} at "
+                              f"t = {t:.6g}", result.status.value)
         slope = float(np.dot(result.row_dual[self.rows], self.b0))
         return _Point(float(t), float(result.objective), slope, result)
 
@@ -158,7 +160,7 @@ def _feasible_from(p: _Parametric, lo: float, hi: float) -> float:
     def smallest(top: float) -> SolveResult:
         aug = LinearProgram("min", cost, sp.hstack([lp.A, column], format="csr"), lp.row_lower, upper,
                             np.append(lp.col_lower, lo), np.append(lp.col_upper, top), {}, {})
-        return HighsSolver().solve(aug)
+        return p.choice.make().solve(aug)
 
     result = smallest(hi)
     if result.status is Status.OPTIMAL:
@@ -274,7 +276,7 @@ def _verify(p: _Parametric, piece: tuple[_Point, _Point, float], tol: float) -> 
 
 
 def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float = 0.0, hi: float = 2.0, *,
-                    tol: float = 1e-7) -> Frontier:
+                    tol: float = 1e-7, solver: SolverLike = "highs", options: dict[str, Any] | None = None) -> Frontier:
     """The optimal objective as a function of a budget multiplier ``t``, exactly, with its breakpoints.
 
     Parameters
@@ -284,6 +286,9 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
     lo, hi : the range of ``t`` (1 is the scenario as it stands); the curve starts where the rules become
         feasible if that is above ``lo``
     tol : relative tolerance on objective values and slopes when deciding that points lie on one line
+    solver, options : the backend (a name: ``"highs"``, the default, or ``"pulp"``; a backend; or a
+        :class:`~fundsim.solvers.SolverChoice`) and its options. It needs duals and in-place updates (each
+        ``t`` re-solves the LP with the envelopes moved: warm on HiGHS, rebuilt on PuLP).
 
     Returns
     -------
@@ -297,6 +302,8 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
         for an unknown instrument, one without usable money, a bad range or a scenario with integer rules
     InfeasibleError
         when no ``t`` in ``[lo, hi]`` makes the scenario feasible (the message says from which ``t`` it is)
+    CapabilityError
+        when the backend lacks duals or in-place updates
 
     Examples
     --------
@@ -309,10 +316,14 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
     (135.0, 105.0)
     >>> round(fr.value(1.0), 6)
     130.0
+    >>> budget_frontier("scenarios/tutorial.yaml", solver="pulp").breakpoints.round(6).tolist()
+    [0.833333]
     """
     scenario = as_scenario(scenario)
     _check_arguments(scenario, instrument, lo, hi, tol)
-    problem = _Parametric(scenario, instrument)
+    choice = solver_choice(solver, check_options(options), needs=[Capability.LP, Capability.DUALS,
+                                                                 Capability.IN_PLACE], why=" for a budget frontier")
+    problem = _Parametric(scenario, instrument, choice=choice)
     if problem.lp.integrality is not None:
         raise ArgumentError(f"scenario {scenario.name!r} has integer rules: its value is not piecewise linear in the "
                          "budget and has no shadow prices; the frontier needs an LP")

@@ -29,6 +29,7 @@ from fundsim.model import Scenario, Uncertainty
 from fundsim.model.uncertainty import check_seed
 from fundsim.montecarlo import parameter_values
 from fundsim.sensitivity.outputs import Output, evaluate, output_matrix, parse_outputs
+from fundsim.solvers.backends import SolverLike
 
 __all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "per_probability", "salib_seed", "sobol"]
 
@@ -59,10 +60,11 @@ def _problem(unc: Uncertainty) -> dict[str, Any]:
 
 
 def _evaluate(sc: Scenario, unc: Uncertainty, u: np.ndarray, outputs: tuple[Output, ...], mode: str, plan: Any,
-              executor: Any, method: str) -> np.ndarray:
+              executor: Any, method: str, solver: SolverLike = "highs", options: dict[str, Any] | None = None
+              ) -> np.ndarray:
     """The outputs ``(point, output)`` at the hypercube points ``u``; every point must have a plan."""
     values = parameter_values(unc, u)
-    run = evaluate(sc, values, outputs, mode, plan, executor)
+    run = evaluate(sc, values, outputs, mode, plan, executor, solver=solver, options=options)
     if "status" in run:
         bad = run["status"].values != "optimal"
         if bad.any():
@@ -138,7 +140,8 @@ def salib_seed(seed: object) -> int:
 
 def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str, ...] = "objective", *,
           second_order: bool = False, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
-          ignore_correlation: bool = False, executor: Any = None) -> xr.Dataset:
+          ignore_correlation: bool = False, executor: Any = None, solver: SolverLike = "highs",
+          options: dict[str, Any] | None = None) -> xr.Dataset:
     """Sobol' indices of scalar outputs over the scenario's declared uncertainties (SALib).
 
     Parameters
@@ -153,6 +156,8 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     mode, plan : ``"reoptimise"``, or ``"stress"`` of ``plan`` (by default the scenario's optimal plan)
     ignore_correlation : study a scenario that declares rank correlations as if its sources were independent
     executor : ``None``/``"sequential"`` (default), ``"processes"`` or a Dask client
+    solver, options : the backend that solves each point (a name: ``"highs"``, the default, or ``"pulp"``; a
+        backend; or a :class:`~fundsim.solvers.SolverChoice`) and its options, as for :func:`fundsim.simulate`
 
     Returns
     -------
@@ -185,7 +190,7 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     problem = _problem(unc)
     seed = salib_seed(seed)
     u = np.clip(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=seed), _EPS, 1 - _EPS)
-    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Sobol'")
+    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Sobol'", solver, options)
     d = problem["num_vars"]
     indices, constant, results = _analyse(y, wanted, d, SOBOL_INDICES, lambda yk: sobol_analyze.analyze(
         problem, yk, calc_second_order=second_order, seed=seed))
@@ -230,7 +235,8 @@ def per_probability(si: Any, levels: int) -> dict[str, Any]:
 
 def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] | tuple[str, ...] = "objective", *,
            levels: int = 4, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
-           ignore_correlation: bool = False, executor: Any = None) -> xr.Dataset:
+           ignore_correlation: bool = False, executor: Any = None, solver: SolverLike = "highs",
+           options: dict[str, Any] | None = None) -> xr.Dataset:
     """Morris elementary-effects screening of scalar outputs over the declared uncertainties (SALib).
 
     Each input moves on a grid of ``levels`` equiprobable quantiles (the midpoints ``(k + ½)/levels`` of
@@ -242,7 +248,7 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     ----------
     scenario : a scenario with an ``uncertainty:`` section
     trajectories : number of Morris trajectories; the study solves ``trajectories·(d + 1)`` points
-    outputs, seed, mode, plan, ignore_correlation, executor : as for :func:`sobol`
+    outputs, seed, mode, plan, ignore_correlation, executor, solver, options : as for :func:`sobol`
     levels : grid levels (even numbers keep the design balanced)
 
     Returns
@@ -269,7 +275,7 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     grid = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     edge = 0.5 / levels
     u = edge + (1 - 2 * edge) * grid
-    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Morris")
+    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Morris", solver, options)
     indices, constant, _ = _analyse(y, wanted, problem["num_vars"], MORRIS_INDICES, lambda yk: per_probability(
         morris_analyze.analyze(problem, grid, yk, num_levels=levels, seed=seed), levels))
     attrs = {"study": "morris", "trajectories": trajectories, "levels": levels, "evaluations": len(grid), "seed": seed,

@@ -31,7 +31,9 @@ from fundsim.model import Scenario
 from fundsim.montecarlo import MODES
 from fundsim.montecarlo.given import run_values
 from fundsim.scenario.fields import suggest
-from fundsim.solving import solve
+from fundsim.solvers import Capability
+from fundsim.solvers.backends import SolverLike, solver_choice
+from fundsim.solving import check_options, solve
 
 __all__ = ["Output", "evaluate", "output_matrix", "output_values", "parse_outputs", "valid_outputs"]
 
@@ -175,16 +177,19 @@ def output_matrix(values: xr.Dataset, outputs: tuple[Output, ...]) -> np.ndarray
 
 
 def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], mode: str = "reoptimise",
-             plan: Any = None, executor: Any = None, keep_allocations: bool = False) -> xr.Dataset:
+             plan: Any = None, executor: Any = None, keep_allocations: bool = False, *,
+             solver: SolverLike = "highs", options: dict[str, Any] | None = None) -> xr.Dataset:
     """Run the points ``values`` (point × uncertain parameter of ``sc``) and add the named outputs.
 
     Stress mode without a ``plan`` stress-tests the scenario's own optimal plan (``fs.solve(sc)``).
+    ``solver`` and ``options`` choose the backend that solves (see :func:`fundsim.simulate`).
     """
     if mode not in MODES:
         raise ArgumentError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
+    choice = solver_choice(solver, check_options(options), needs=[Capability.DUALS])
     if mode == "stress" and plan is None:
-        plan = solve(sc)
+        plan = solve(sc, solver=choice)
     decommitment = mode == "reoptimise" and any(o.kind == "decommitted" for o in outputs)
     run = run_values(sc, values, mode=mode, plan=plan, keep_allocations=keep_allocations,
-                     decommitment=decommitment, executor=executor)
+                     decommitment=decommitment, executor=executor, solver=choice)
     return run.assign(output_values(run, sc, outputs).data_vars)

@@ -49,7 +49,9 @@ from fundsim.model import Objective, Scenario
 from fundsim.results import Allocation
 from fundsim.sensitivity.arguments import pareto_arguments
 from fundsim.sensitivity.frontier import money_variables
-from fundsim.solvers import HighsSolver, SolveResult, Status
+from fundsim.solvers import Capability, InPlaceSolver, SolveResult, Status
+from fundsim.solvers.backends import SolverChoice, SolverLike, display_name, solver_choice
+from fundsim.solving import check_options
 
 __all__ = ["OBJECTIVES", "ParetoFront", "objective_values", "pareto_front"]
 
@@ -280,7 +282,8 @@ class _Problem:
     lp: LinearProgram = field(init=False)
     criteria: dict[str, _Criterion] = field(init=False)
     total: int = field(init=False)
-    solver: HighsSolver = field(init=False)
+    choice: SolverChoice = field(default_factory=solver_choice)
+    solver: InPlaceSolver = field(init=False)
     last: SolveResult | None = None
     solves: int = 0
 
@@ -291,7 +294,7 @@ class _Problem:
         self.lp, self.criteria, self.total = _criteria(self.scenario, base, self.names, self.targets)
         # each solve changes the objective (and a bound the last optimum already meets): primal simplex keeps
         # the basis primal feasible and was 4x faster than dual on gam-2008
-        self.solver = HighsSolver({"simplex_strategy": 4})
+        self.solver = self.choice.make_in_place({"highs": {"simplex_strategy": 4}})
         self.solver.load(self.lp)
 
     def _row(self, name: str) -> int:
@@ -305,10 +308,10 @@ class _Problem:
         self.solver.change_row_bounds(np.array([row]), np.array([lower]), np.array([upper]))
 
     def bound(self, name: str, eps: float | None) -> None:
-        """``objective ≥ ε`` (maximised) or ``≤ ε`` (minimised), relaxed by ``SLACK·(1 + |ε|)``; no bound for
-        ``None``."""
+        """``objective ≥ ε`` (maximised) or ``≤ ε`` (minimised), relaxed by ``SLACK·(1 + |ε|)`` (or the backend's
+        ``precision`` if coarser); no bound for ``None``."""
         crit, row = self.criteria[name], self._row(name)
-        slack = SLACK * (1.0 + abs(eps or 0.0))
+        slack = max(SLACK, self.choice.backend.precision) * (1.0 + abs(eps or 0.0))  # the backend's rounding
         if eps is None:
             self._set_row(row, -np.inf, np.inf)
         elif crit.ratio:  # N - (ε + slack)·E ≤ 0
@@ -332,7 +335,8 @@ class _Problem:
         if result.status is Status.INFEASIBLE:
             return None
         if result.status is not Status.OPTIMAL:
-            raise SolverError(f"HiGHS stopped with status {result.status.value} on the Pareto front of "
+            raise SolverError(f"{display_name(self.choice.name)} stopped with status {result.status.value} on the "
+                              f"Pareto front of "
                               f"{self.scenario.name!r}", result.status.value)
         self.last = result
         return result
@@ -489,7 +493,8 @@ def _efficient(problem: _Problem, found: list[tuple[dict[str, float], _Solved]])
 
 
 def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "leverage"), points: int = 11, *,
-                 pillar_targets: Mapping[str, float] | None = None, tol: float = 1e-7) -> ParetoFront:
+                 pillar_targets: Mapping[str, float] | None = None, tol: float = 1e-7, solver: SolverLike = "highs",
+                 options: dict[str, Any] | None = None) -> ParetoFront:
     """The efficient allocations between two or three objectives (ε-constraint method).
 
     Parameters
@@ -501,6 +506,9 @@ def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "l
     pillar_targets : target share per pillar for ``pillar_balance`` (default: the middle of each
         pillar-balance rule's range)
     tol : relative tolerance under which two points count as the same (and Dinkelbach's method stops)
+    solver, options : the backend (a name: ``"highs"``, the default, or ``"pulp"``; a backend; or a
+        :class:`~fundsim.solvers.SolverChoice`) and its options. It needs in-place updates (each point
+        re-solves the LP with its objective and bounds changed: warm on HiGHS, rebuilt on PuLP).
 
     Returns
     -------
@@ -514,6 +522,8 @@ def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "l
         for unknown or repeated objectives, an objective the scenario cannot express, bad targets or points
     InfeasibleError
         when the scenario has no allocation at all
+    CapabilityError
+        when the backend lacks in-place updates
 
     Examples
     --------
@@ -523,10 +533,15 @@ def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "l
     >>> front = pareto_front(sc, ("impact", "regional_concentration"), points=3)
     >>> front.table()[["impact", "regional_concentration"]].round(4).values.tolist()
     [[130.0, 0.8333], [125.0, 0.6667], [120.0, 0.5]]
+    >>> cbc = pareto_front(sc, ("impact", "regional_concentration"), points=3, solver="pulp")
+    >>> cbc.table()[["impact", "regional_concentration"]].round(4).values.tolist()
+    [[130.0, 0.8333], [125.0, 0.6667], [120.0, 0.5]]
     """
     scenario, objectives = pareto_arguments(scenario, objectives, pillar_targets, tol)
     _check(scenario, objectives, points, pillar_targets)
-    problem = _Problem(scenario, objectives, _targets(scenario, pillar_targets), tol)
+    choice = solver_choice(solver, check_options(options), needs=[Capability.LP, Capability.IN_PLACE],
+                           why=" for a Pareto front")
+    problem = _Problem(scenario, objectives, _targets(scenario, pillar_targets), tol, choice=choice)
     payoff = _payoff(problem)
     found = []
     for eps in _grid(problem, payoff, points):

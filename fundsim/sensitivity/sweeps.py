@@ -20,6 +20,7 @@ from fundsim.scenario.fields import suggest
 from fundsim.scenario.uncertainty_schema import check_path
 from fundsim.sensitivity.arguments import check_flag, study_arguments
 from fundsim.sensitivity.outputs import evaluate, parse_outputs
+from fundsim.solvers.backends import SolverLike
 
 __all__ = ["resolve_path", "sweep"]
 
@@ -101,7 +102,8 @@ def _variant(sc: Scenario, path: str, values: np.ndarray, relative: bool) -> Sce
 
 def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *, relative: bool = False,
           outputs: str | list[str] | tuple[str, ...] | None = None, mode: str = "reoptimise", plan: Any = None,
-          keep_allocations: bool = False, executor: Any = None) -> xr.Dataset:
+          keep_allocations: bool = False, executor: Any = None, solver: SolverLike = "highs",
+          options: dict[str, Any] | None = None) -> xr.Dataset:
     """Solve the scenario at each value of one of its numbers.
 
     Parameters
@@ -122,6 +124,8 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
     plan : the plan stress mode evaluates (an Allocation, its Dataset or a NetCDF file)
     keep_allocations : also keep each point's ``eu`` cube
     executor : ``None``/``"sequential"`` (default), ``"processes"`` or a Dask client
+    solver, options : the backend that solves each point (a name: ``"highs"``, the default, or ``"pulp"``; a
+        backend; or a :class:`~fundsim.solvers.SolverChoice`) and its options, as for :func:`fundsim.simulate`
 
     Returns
     -------
@@ -139,6 +143,8 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
     [120.0, 125.0, 130.0, 135.0]
     >>> s["region:north_africa"].values.round(6).tolist()
     [30.0, 40.0, 50.0, 60.0]
+    >>> sweep(sc, "absorption.capacity.north_africa", [15, 30], solver="pulp")["objective"].values.round(6).tolist()
+    [120.0, 135.0]
     """
     scenario = study_arguments(scenario, outputs, plan)
     check_flag("relative", relative)
@@ -147,7 +153,8 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
     v = _values(path, values, relative)
     variant = _variant(scenario, path, v, relative)
     wanted = parse_outputs(variant, outputs, mode) if outputs else ()
-    run = evaluate(variant, v[:, None], wanted, mode, plan, executor, keep_allocations)
+    run = evaluate(variant, v[:, None], wanted, mode, plan, executor, keep_allocations, solver=solver,
+                   options=options)
     run = run.drop_vars(["parameter_value", "parameter", "parameter_path"]).rename({"draw": "value"})
     parts = path.split(".")
     kind = {"instruments": parts[-1], "match_sources": "capacity", "absorption": "capacity"}.get(parts[0], "weights")

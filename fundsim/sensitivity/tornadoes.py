@@ -20,6 +20,7 @@ from fundsim.model import Scenario, Uncertainty
 from fundsim.results.inputs import wrong_type
 from fundsim.sensitivity.arguments import study_arguments
 from fundsim.sensitivity.outputs import evaluate, parse_outputs
+from fundsim.solvers.backends import SolverLike
 
 __all__ = ["tornado", "tornado_study"]
 
@@ -56,8 +57,14 @@ def _check(sc: Scenario, low: float, high: float) -> Uncertainty:
 
 def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...] = "objective", *,
                   low: float = 0.05, high: float = 0.95, mode: str = "reoptimise", plan: Any = None,
-                  executor: Any = None) -> xr.Dataset:
+                  executor: Any = None, solver: SolverLike = "highs", options: dict[str, Any] | None = None
+                  ) -> xr.Dataset:
     """Every output at each input's low and high quantile, as a Dataset over (input, output).
+
+    Parameters
+    ----------
+    scenario, low, high, mode, plan, executor, solver, options : as for :func:`tornado`
+    outputs : named scalar outputs (:mod:`fundsim.sensitivity.outputs`)
 
     Returns
     -------
@@ -70,7 +77,8 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
     unc = _check(scenario, low, high)
     wanted = parse_outputs(scenario, outputs, mode)
     inputs = _inputs(unc)
-    run = evaluate(scenario, _points(unc, inputs, low, high), wanted, mode, plan, executor)
+    run = evaluate(scenario, _points(unc, inputs, low, high), wanted, mode, plan, executor, solver=solver,
+                   options=options)
     n = len(inputs)
     names = [o.name for o in wanted]
     values = np.stack([run[name].values for name in names], axis=1)  # (point, output)
@@ -96,7 +104,8 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
 
 
 def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05, high: float = 0.95,
-            mode: str = "reoptimise", plan: Any = None, executor: Any = None) -> pd.DataFrame:
+            mode: str = "reoptimise", plan: Any = None, executor: Any = None, solver: SolverLike = "highs",
+            options: dict[str, Any] | None = None) -> pd.DataFrame:
     """The declared uncertainties ranked by how far they swing ``output``.
 
     Parameters
@@ -107,7 +116,8 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
     low, high : the quantiles each input is set to (every other parameter at its median)
     mode : ``"reoptimise"`` (the best plan at each point) or ``"stress"`` (``plan``, by default the
         scenario's optimal plan, under each point's numbers)
-    plan, executor : as for :func:`fundsim.sensitivity.sweep`
+    plan, executor, solver, options : as for :func:`fundsim.sensitivity.sweep` (``solver``: the backend that
+        solves each point, HiGHS by default)
 
     Returns
     -------
@@ -125,7 +135,8 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
     if not isinstance(output, str):
         raise wrong_type("output", output, "one output name such as 'objective' (tornado_study takes several)")
     scenario = study_arguments(scenario, output, plan, low=low, high=high)
-    study = tornado_study(scenario, output, low=low, high=high, mode=mode, plan=plan, executor=executor)
+    study = tornado_study(scenario, output, low=low, high=high, mode=mode, plan=plan, executor=executor,
+                          solver=solver, options=options)
     one = study.sel(output=output)
     table = pd.DataFrame({"input": study["input"].values, "kind": study["kind"].values, "moves": study["moves"].values,
                           "output_low": one["low"].values, "output_high": one["high"].values,

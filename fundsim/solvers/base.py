@@ -16,7 +16,7 @@ import numpy as np
 
 from fundsim.rules.program import LinearProgram
 
-__all__ = ["Features", "SolveResult", "Solver", "Status"]
+__all__ = ["Capability", "InPlaceSolver", "RangingSolver", "SolveResult", "Solver", "Status"]
 
 
 class Status(enum.Enum):
@@ -30,15 +30,40 @@ class Status(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
-class Features:
-    """What a backend can do; tests parametrise over the backends that have a feature."""
+class Capability(enum.Enum):
+    """What a backend can do. Each backend class declares its set (``capabilities``); callers ask for what
+    they need (:meth:`fundsim.solvers.SolverChoice.require`) and get a :class:`~fundsim.errors.CapabilityError`
+    naming the missing one, never a silent fallback.
 
-    duals: bool = True
-    ranging: bool = False
-    mip: bool = False
-    warm_start: bool = False
-    infeasibility: bool = False
+    * ``LP``: solves linear programmes; ``MILP``: also integer columns (``lp.integrality``).
+    * ``DUALS``: row and column duals in fundsim's convention (see this module's docstring).
+    * ``RANGING``: the optimal basis of an LP is kept and can be set again (``set_basis``), and the raw data
+      of ranging come back: ``basis()``, ``ranging()``, ``basis_status()``, ``free_nonbasic()``,
+      ``basic_variables()``, ``transpose_solve()``, ``solution()``, ``rangeable_lp()`` (:class:`RangingSolver`).
+      :mod:`fundsim.results.ranging` turns them into intervals.
+    * ``IN_PLACE``: ``load(lp)``, then ``change_costs``, ``change_row_bounds``, ``change_col_bounds``,
+      ``change_coeffs``, ``change_offset`` change the loaded LP and ``solve()`` solves it as changed
+      (:class:`InPlaceSolver`).
+    * ``WARM_START``: a re-solve of the changed LP starts from the last basis, not from scratch.
+    * ``MIP_START``: ``set_mip_start(x)`` gives a MILP a first incumbent.
+    * ``TIME_LIMIT``: the option ``time_limit`` (seconds) stops a solve, with status ``LIMIT``.
+    * ``PROGRESS``: a progress callback during a solve (no backend has one yet).
+    * ``INTERRUPT``: the attribute ``interrupt`` makes Ctrl-C stop the solver cleanly, a MILP keeping its
+      incumbent if asked (see :class:`~fundsim.solvers.highs.HighsSolver`).
+
+    The values are the words error messages use.
+    """
+
+    LP = "LP"
+    MILP = "MILP"
+    DUALS = "duals"
+    RANGING = "ranging"
+    IN_PLACE = "in-place updates"
+    WARM_START = "warm re-solves"
+    MIP_START = "MIP start"
+    TIME_LIMIT = "time limit"
+    PROGRESS = "progress callback"
+    INTERRUPT = "clean interrupt"
 
 
 @dataclass(eq=False)
@@ -60,12 +85,64 @@ class SolveResult:
 
 
 class Solver(Protocol):
-    """A backend: ``name``, ``features``, availability, and ``solve``."""
+    """A backend: ``name``, its declared ``capabilities``, the ``precision`` of its numbers, the ``options``
+    it was made with, availability, its version and ``solve``. It is made as ``cls(options)`` (a dict or
+    ``None``).
+
+    ``precision`` is the relative accuracy of the values a solve returns: a caller that turns an optimum
+    into a bound of the next solve (the ε-constraints of a Pareto front) relaxes it by this much.
+    """
 
     name: ClassVar[str]
-    features: ClassVar[Features]
+    capabilities: ClassVar[frozenset[Capability]]
+    precision: ClassVar[float]
+    options: dict[str, Any]
 
     @classmethod
     def is_available(cls) -> bool: ...
 
+    def version(self) -> str: ...
+
     def solve(self, lp: LinearProgram) -> SolveResult: ...
+
+
+class InPlaceSolver(Solver, Protocol):
+    """A backend with :attr:`Capability.IN_PLACE`: change the loaded LP, then ``solve()`` it as changed."""
+
+    def load(self, lp: LinearProgram) -> None: ...
+
+    def solve(self, lp: LinearProgram | None = None) -> SolveResult: ...
+
+    def change_costs(self, cols: np.ndarray, costs: np.ndarray) -> None: ...
+
+    def change_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
+
+    def change_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
+
+    def change_coeffs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None: ...
+
+    def change_offset(self, offset: float) -> None: ...
+
+    def forget_solution(self) -> None: ...
+
+
+class RangingSolver(InPlaceSolver, Protocol):
+    """A backend with :attr:`Capability.RANGING`: the raw data of LP ranging, from the last optimal basis."""
+
+    def set_basis(self, basis: Any) -> None: ...
+
+    def basis(self) -> Any: ...
+
+    def rangeable_lp(self) -> LinearProgram: ...
+
+    def ranging(self) -> dict[str, np.ndarray]: ...
+
+    def basis_status(self) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def free_nonbasic(self) -> np.ndarray: ...
+
+    def basic_variables(self) -> np.ndarray: ...
+
+    def transpose_solve(self, rhs: np.ndarray) -> np.ndarray: ...
+
+    def solution(self) -> dict[str, np.ndarray]: ...

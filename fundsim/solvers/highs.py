@@ -1,4 +1,8 @@
-"""HiGHS through highspy, in process: no files, basis kept for warm re-solves, LP ranging."""
+"""HiGHS through highspy, in process: no files, basis kept for warm re-solves, the raw data of LP ranging.
+
+The ranging data come back as HiGHS gives them (:meth:`HighsSolver.ranging`, the basis and a solve with
+it); :mod:`fundsim.results.ranging` turns them into intervals.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import scipy.sparse as sp
 
 from fundsim.errors import ArgumentError, SolverError
 from fundsim.rules.program import LinearProgram
-from fundsim.solvers.base import Features, SolveResult, Status
+from fundsim.solvers.base import Capability, SolveResult, Status
 from fundsim.solvers.interrupt import stop_on_signal
 
 __all__ = ["HighsSolver"]
@@ -74,8 +78,10 @@ class HighsSolver:
     """
 
     name: ClassVar[str] = "highs"
-    features: ClassVar[Features] = Features(duals=True, ranging=True, mip=True, warm_start=True,
-                                            infeasibility=True)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({
+        Capability.LP, Capability.MILP, Capability.DUALS, Capability.RANGING, Capability.IN_PLACE,
+        Capability.WARM_START, Capability.MIP_START, Capability.TIME_LIMIT, Capability.INTERRUPT})
+    precision: ClassVar[float] = 1e-9  # in process: the solver's own doubles
 
     IPM_COLUMNS: ClassVar[int] = 2_000
 
@@ -98,6 +104,10 @@ class HighsSolver:
         except ImportError:
             return False
         return True
+
+    def version(self) -> str:
+        """HiGHS's version, e.g. ``"1.11.0"``."""
+        return _version()
 
     @property
     def highs(self) -> Any:
@@ -235,7 +245,17 @@ class HighsSolver:
         if self._h.setBasis(basis) != _highspy().HighsStatus.kOk:
             raise SolverError("HiGHS rejected the basis: it was not made for the loaded LP", "error")
 
-    def _rangeable_lp(self) -> LinearProgram:
+    def set_mip_start(self, x: np.ndarray) -> None:
+        """Give the loaded MILP ``x`` (one value per column) as a first incumbent for its next solve."""
+        if self._h is None or self._lp is None:
+            raise ArgumentError("no LP to start: pass a LinearProgram to load() first")
+        solution = _highspy().HighsSolution()
+        solution.col_value = np.asarray(x, float).tolist()
+        solution.value_valid = True
+        if self._h.setSolution(solution) != _highspy().HighsStatus.kOk:
+            raise SolverError(f"HiGHS rejected the MIP start: it needs {self._lp.num_col} values", "error")
+
+    def rangeable_lp(self) -> LinearProgram:
         """The loaded LP; :class:`SolverError` unless it is continuous and solved to optimality with a basis."""
         lp = self._lp
         if self._h is None or lp is None:
@@ -264,6 +284,30 @@ class HighsSolver:
         code = np.where(raw == int(hs.kLower), -1, np.where(raw == int(hs.kUpper), 1, 0)).astype(np.int8)
         n = self._h.getNumCol()
         return code[:n], code[n:]
+
+    def free_nonbasic(self) -> np.ndarray:
+        """Per column then row: nonbasic and free, held at zero (HiGHS's ``kZero``)."""
+        return self._raw_status() == int(_highspy().HighsBasisStatus.kZero)
+
+    def basic_variables(self) -> np.ndarray:
+        """Per position in the basis, its variable: a column ``j ≥ 0``, or a row ``i`` as ``-1 - i``."""
+        return np.asarray(self._h.getBasicVariables()[1])
+
+    def transpose_solve(self, rhs: np.ndarray) -> np.ndarray:
+        """``η`` with ``Bᵀη = rhs`` (``rhs`` over the basic variables in :meth:`basic_variables`'s order)."""
+        status, eta = self._h.getBasisTransposeSolve(np.ascontiguousarray(rhs))
+        if status != _highspy().HighsStatus.kOk:
+            raise SolverError(f"HiGHS could not solve with the basis (status {status})", "error")
+        return np.asarray(eta)
+
+    def solution(self) -> dict[str, np.ndarray]:
+        """The last solve's ``col_value``, ``col_dual``, ``row_value`` and ``row_dual``, as HiGHS holds them."""
+        sol = self._h.getSolution()
+        return {key: np.asarray(getattr(sol, key)) for key in ("col_value", "col_dual", "row_value", "row_dual")}
+
+    def basis(self) -> Any:
+        """The current HiGHS basis (for :meth:`set_basis` on this or another instance)."""
+        return self._h.getBasis()
 
     def ranging(self) -> dict[str, np.ndarray]:
         """HiGHS's LP ranging (``Highs.getRanging``) of the last optimal solve, in the LP's column and row order.
@@ -300,7 +344,7 @@ class HighsSolver:
         >>> [float(solver.ranging()[k][row]) for k in ("row_bound_dn", "row_bound_up")]
         [10.0, 30.0]
         """
-        lp = self._rangeable_lp()
+        lp = self.rangeable_lp()
         status, rng = self._h.getRanging()
         if status != _highspy().HighsStatus.kOk or not rng.valid:
             raise SolverError(f"HiGHS could not range this solution (status {status})", "error")
@@ -312,163 +356,6 @@ class HighsSolver:
             out[key + "_objective"] = _infinite(record.objective_[:size])
         out["col_status"], out["row_status"] = self.basis_status()
         return out
-
-    def cost_ranging(self, directions: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """How far the costs may move along each direction before the optimal basis changes.
-
-        For each column ``d`` of ``directions`` (shape ``(num_col, k)``), the steps ``t`` for which the basis
-        stays optimal when the costs are ``c + t·d``: :meth:`ranging`'s ``col_cost`` generalised from one
-        column to a parameter shared by many columns (an impact weight reaches every instrument and year
-        of its cell). With ``η = B⁻ᵀ d_B`` (one HiGHS basis solve per direction), the row duals move by
-        ``t·η`` and the reduced costs by ``t·(d - Aᵀη)``; a ratio test on the nonbasic columns and rows,
-        each of which must keep the sign of optimality, gives the interval.
-
-        Returns
-        -------
-        (low, high) : arrays of length k with ``low ≤ 0 ≤ high``; ``±inf`` where unlimited. Over the
-        interval the solution ``x`` stays optimal and the objective moves by ``t·(d·x)``.
-
-        Examples
-        --------
-        >>> import numpy as np, fundsim as fs
-        >>> from fundsim.solvers import HighsSolver
-        >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
-        >>> solver = HighsSolver()
-        >>> _ = solver.solve(lp)
-        >>> low, high = solver.cost_ranging(np.eye(lp.num_col)[:, :1])  # the cost of the first column alone
-        >>> float(lp.c[0] + low[0]), float(lp.c[0] + high[0])
-        (-inf, 2.0)
-        """
-        lp = self._rangeable_lp()
-        D = sp.csc_matrix(directions, dtype=float)
-        if D.shape[0] != lp.num_col:
-            raise ArgumentError(f"directions have {D.shape[0]} rows; the LP has {lp.num_col} columns")
-        watch, sign, current = self._dual_conditions(lp)
-        basic = np.asarray(self._h.getBasicVariables()[1])
-        d_basic = D.tocsr()[np.where(basic >= 0, basic, 0)].toarray()  # d_B, one row per basic variable
-        d_basic[basic < 0] = 0.0  # a basic row's logical has no cost
-        cols, rows = watch[watch < lp.num_col], watch[watch >= lp.num_col] - lp.num_col
-        a_watched, d_watched = lp.A[:, cols].T.tocsr(), D.tocsr()[cols]
-        low, high = np.zeros(D.shape[1]), np.zeros(D.shape[1])
-        step = max(1, 4_000_000 // max(lp.num_row, len(watch), 1))  # directions per chunk (bounded memory)
-        for first in range(0, D.shape[1], step):
-            chunk = slice(first, first + step)
-            eta = np.column_stack([self._transpose_solve(d) for d in d_basic[:, chunk].T])
-            move = np.vstack([d_watched[:, chunk].toarray() - a_watched @ eta, eta[rows]]) * sign[:, None]
-            low[chunk], high[chunk] = _ratio_test(current, move)
-        return low, high
-
-    def _transpose_solve(self, rhs: np.ndarray) -> np.ndarray:
-        """``η`` with ``Bᵀη = rhs`` (``rhs`` over the basic variables in HiGHS's order)."""
-        status, eta = self._h.getBasisTransposeSolve(np.ascontiguousarray(rhs))
-        if status != _highspy().HighsStatus.kOk:
-            raise SolverError(f"HiGHS could not solve with the basis (status {status})", "error")
-        return np.asarray(eta)
-
-    def _dual_conditions(self, lp: LinearProgram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The sign conditions of optimality, over columns then rows: which entries are watched, the sign
-        ``σ`` with which each reduced cost or row dual must stay ≥ 0, and ``σ·current`` (clipped at 0).
-
-        Maximising, a nonbasic variable at its upper bound needs a reduced cost (row dual) ≥ 0 and one at
-        its lower bound ≤ 0; minimising, the reverse. Fixed variables and equality rows have no condition.
-        Free nonbasic variables (at zero) need it to stay 0 and appear twice, once with each sign.
-        """
-        hs = _highspy().HighsBasisStatus
-        raw = self._raw_status()
-        side = np.where(raw == int(hs.kUpper), 1.0, -1.0)
-        movable = np.concatenate([lp.col_lower, lp.row_lower]) < np.concatenate([lp.col_upper, lp.row_upper])
-        bounded = np.flatnonzero(((raw == int(hs.kLower)) | (raw == int(hs.kUpper))) & movable)
-        free = np.flatnonzero(raw == int(hs.kZero))
-        sol = self._h.getSolution()
-        dual = np.concatenate([np.asarray(sol.col_dual), np.asarray(sol.row_dual)])
-        watch = np.concatenate([bounded, free, free])
-        sense = 1.0 if lp.sense == "max" else -1.0
-        sign = sense * np.concatenate([side[bounded], np.ones(len(free)), -np.ones(len(free))])
-        return watch, sign, np.maximum(sign * dual[watch], 0.0)
-
-    # exact intervals on the optimal face ---------------------------------------------------------------
-    def face_row_ranging(self, rows: np.ndarray, sides: np.ndarray, tol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
-        """Exact interval of each row's bound (on ``sides``: +1 upper, -1 lower) over which the duals hold.
-
-        :meth:`ranging` gives the interval of the optimal *basis*; on a degenerate LP (many ties) the
-        same duals stay optimal much further. This finds how far: with every column of nonzero reduced
-        cost and every row of nonzero dual fixed where it is (the optimal face, by complementary
-        slackness), the row's bound can go wherever the face lets its activity go: two LPs per row
-        (maximise and minimise the activity), re-solved warm. A row of zero dual can move away from its
-        activity freely: that end is unlimited.
-
-        Returns
-        -------
-        (low, high) : arrays over ``rows``, ``±inf`` where unlimited.
-        """
-        lp = self._rangeable_lp()
-        sol = self._h.getSolution()
-        y = np.asarray(sol.row_dual)
-        face = HighsSolver({"solver": "simplex", "simplex_strategy": 4})  # primal simplex: only costs move
-        face.load(_face(lp, np.asarray(sol.col_value), np.asarray(sol.row_value), np.asarray(sol.col_dual), y,
-                        tol))
-        face.set_basis(self._h.getBasis())
-        _check_feasible(face.solve(), "optimal face")
-        A = lp.A.tocsr()
-        low, high = np.empty(len(rows)), np.empty(len(rows))
-        for n, (i, side) in enumerate(zip(rows, sides, strict=True)):
-            low[n], high[n] = face._activity_range(A, int(i), lp, side, abs(y[i]) > tol)
-        return low, high
-
-    def _activity_range(self, A: sp.csr_matrix, i: int, lp: LinearProgram, side: int, priced: bool) -> tuple[
-            float, float]:
-        """Least and most activity of row ``i`` on the loaded face, its bound on ``side`` released."""
-        face = self._lp
-        if face is None:
-            raise SolverError("no face loaded", "error")
-        equality = lp.row_lower[i] == lp.row_upper[i]
-        self.change_row_bounds(np.array([i]), np.array([lp.row_lower[i] if side > 0 and not equality else -np.inf]),
-                               np.array([lp.row_upper[i] if side < 0 and not equality else np.inf]))
-        cols, vals = A.indices[A.indptr[i] : A.indptr[i + 1]], A.data[A.indptr[i] : A.indptr[i + 1]]
-        ends = []
-        for sign in (-1.0, 1.0):  # least activity, then most
-            free = not priced and not equality and sign == side  # a price of 0 holds however far the bound moves
-            if free:
-                ends.append(sign * np.inf)
-                continue
-            self.change_costs(cols, sign * vals)
-            ends.append(_optimum(self.solve(), sign))
-        self.change_costs(cols, np.zeros(len(cols)))
-        self.change_row_bounds(np.array([i]), face.row_lower[i : i + 1], face.row_upper[i : i + 1])
-        return ends[0], ends[1]
-
-    def face_cost_ranging(self, directions: sp.spmatrix | np.ndarray, tol: float = 1e-7) -> tuple[
-            np.ndarray, np.ndarray]:
-        """Exact interval of ``t`` over which the current solution stays optimal for costs ``c + t·d``.
-
-        :meth:`cost_ranging` gives the interval of the optimal basis; on a degenerate LP the solution
-        stays optimal further, with other duals. This finds how far: ``x`` is optimal for ``c + t·d``
-        exactly when some row duals ``y`` satisfy the optimality conditions at ``x`` (reduced costs of
-        the right sign at each column's position, zero between bounds; zero duals on slack rows), an LP
-        in ``(y, t)``: maximise and minimise ``t``, two warm re-solves per direction.
-
-        Returns
-        -------
-        (low, high) : arrays over the columns of ``directions``, ``±inf`` where unlimited.
-        """
-        lp = self._rangeable_lp()
-        D = sp.csc_matrix(directions, dtype=float)
-        sol = self._h.getSolution()
-        dual = HighsSolver({"solver": "simplex"})
-        dual.load(_dual_face(lp, np.asarray(sol.col_value), np.asarray(sol.row_value), tol))
-        _check_feasible(dual.solve(), "set of duals proving the solution optimal")
-        t = lp.num_row
-        low, high = np.empty(D.shape[1]), np.empty(D.shape[1])
-        for k in range(D.shape[1]):
-            d = D[:, k]
-            dual.change_coeffs(d.indices, np.full(d.nnz, t), -d.data)
-            ends = []
-            for sign in (-1.0, 1.0):
-                dual.change_costs(np.array([t]), np.array([sign]))
-                ends.append(_optimum(dual.solve(), sign))
-            dual.change_coeffs(d.indices, np.full(d.nnz, t), np.zeros(d.nnz))
-            low[k], high[k] = ends
-        return low, high
 
     def add_columns(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, matrix: sp.csc_matrix) -> None:
         """Append columns (``matrix``: rows × new columns) to the loaded LP; the basis is kept, the new columns
@@ -516,77 +403,6 @@ class HighsSolver:
         """Change matrix entries in place (0 removes one); the basis is kept for a warm re-solve."""
         for i, j, v in zip(rows, cols, values, strict=True):
             self._h.changeCoeff(int(i), int(j), float(v))
-
-
-def _check_feasible(result: SolveResult, what: str) -> None:
-    if result.status is not Status.OPTIMAL:
-        raise SolverError(f"the {what} came out {result.status.value}: the solution is not accurate enough to "
-                          "range exactly", "error")
-
-
-def _optimum(result: SolveResult, sign: float) -> float:
-    """``sign`` × the optimum of a maximisation over a set known to be non-empty; ``±inf`` if unbounded (HiGHS
-    may call it "unbounded or infeasible")."""
-    if result.status is Status.OPTIMAL:
-        return sign * result.objective
-    if result.status in (Status.UNBOUNDED, Status.INFEASIBLE):
-        return sign * np.inf
-    raise SolverError(f"an exact ranging LP stopped with status {result.status.value}", result.status.value)
-
-
-def _at_bounds(value: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Which values sit on their lower and on their upper bound (within ``tol``, relative above 1)."""
-    with np.errstate(invalid="ignore"):
-        at_lower = np.isfinite(lower) & (np.abs(value - lower) <= tol * np.maximum(1.0, np.abs(lower)))
-        at_upper = np.isfinite(upper) & (np.abs(value - upper) <= tol * np.maximum(1.0, np.abs(upper)))
-    return at_lower, at_upper
-
-
-def _face(lp: LinearProgram, x: np.ndarray, activity: np.ndarray, z: np.ndarray, y: np.ndarray,
-          tol: float) -> LinearProgram:
-    """The optimal face, costs zero: columns of nonzero reduced cost and rows of nonzero dual fixed."""
-    col_lower, col_upper = lp.col_lower.copy(), lp.col_upper.copy()
-    fixed = np.abs(z) > tol
-    col_lower[fixed] = col_upper[fixed] = x[fixed]
-    row_lower, row_upper = lp.row_lower.copy(), lp.row_upper.copy()
-    fixed = np.abs(y) > tol
-    row_lower[fixed] = row_upper[fixed] = activity[fixed]
-    return LinearProgram("max", np.zeros(lp.num_col), lp.A, row_lower, row_upper, col_lower, col_upper, {}, {})
-
-
-def _dual_face(lp: LinearProgram, x: np.ndarray, activity: np.ndarray, tol: float) -> LinearProgram:
-    """The LP in ``(y, t)`` whose feasible points are the duals proving ``x`` optimal for ``c + t·d``.
-
-    One row per column j: ``a_j·y - d_j·t`` is ``≥ c_j`` at its lower bound (maximising; the reduced
-    cost ``c_j + t·d_j - a_j·y`` may not be positive), ``≤ c_j`` at its upper bound, ``= c_j`` strictly
-    between, free if fixed; minimising swaps ``≥`` and ``≤``. Each ``y_i`` is ``≥ 0`` on a row at its
-    upper bound (maximising), ``≤ 0`` at its lower bound, 0 strictly between, free on an equality row.
-    The ``t`` column (last) holds ``-d``, set per direction.
-    """
-    s = 1.0 if lp.sense == "max" else -1.0
-    col_lo, col_up = _at_bounds(x, lp.col_lower, lp.col_upper, tol)
-    ge = np.where(col_lo & ~col_up, s > 0, np.where(col_up & ~col_lo, s < 0, False))
-    le = np.where(col_lo & ~col_up, s < 0, np.where(col_up & ~col_lo, s > 0, False))
-    inside = ~col_lo & ~col_up
-    lower = np.where(ge | inside, lp.c, -np.inf)
-    upper = np.where(le | inside, lp.c, np.inf)
-    row_lo, row_up = _at_bounds(activity, lp.row_lower, lp.row_upper, tol)
-    y_lower = np.where(row_lo, -np.inf if s > 0 else 0.0, 0.0)
-    y_upper = np.where(row_up, np.inf if s > 0 else 0.0, 0.0)
-    y_lower = np.where(row_up & (s < 0), -np.inf, y_lower)
-    y_upper = np.where(row_lo & (s < 0), np.inf, y_upper)
-    matrix = sp.hstack([lp.A.T, sp.csr_matrix((lp.num_col, 1))], format="csr")
-    return LinearProgram("max", np.zeros(lp.num_row + 1), matrix, lower, upper, np.append(y_lower, -np.inf),
-                         np.append(y_upper, np.inf), {}, {})
-
-
-def _ratio_test(current: np.ndarray, move: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
-    """Per column of ``move``: the interval of ``t`` with ``current + t·move ≥ 0`` everywhere (``current ≥ 0``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = current[:, None] / np.abs(move)
-    high = np.where(move < -tol, ratio, np.inf).min(axis=0, initial=np.inf)
-    low = -np.where(move > tol, ratio, np.inf).min(axis=0, initial=np.inf)
-    return low, high
 
 
 def _infinite(values: Any) -> np.ndarray:

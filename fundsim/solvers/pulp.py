@@ -14,10 +14,15 @@ per solver but *checked*: the duals are oriented so that they satisfy complement
 primal solution (a positive dual on a bound that holds the objective back, for max and for min), and
 the column duals are the reduced costs ``c - Aᵀy`` of those row duals. A MILP has no duals: both
 vectors are NaN (fix the integers and re-solve the LP for shadow prices).
+
+In-place updates (:attr:`~fundsim.solvers.base.Capability.IN_PLACE`) are honoured by rebuilding: the
+changes are made to the loaded :class:`LinearProgram`, and ``solve()`` writes and solves it again from
+scratch. There are no warm re-solves, no basis and no ranging.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import time
 import warnings
@@ -29,7 +34,7 @@ import numpy as np
 
 from fundsim.errors import ArgumentError, SolverError
 from fundsim.rules.program import LinearProgram
-from fundsim.solvers.base import Features, SolveResult, Status
+from fundsim.solvers.base import Capability, SolveResult, Status
 from fundsim.solvers.highs import HighsSolver
 
 __all__ = ["DEFAULT_SOLVER", "OPTION_NAMES", "PulpModel", "PulpSolver", "available_solvers", "build_problem",
@@ -302,13 +307,20 @@ class PulpSolver:
     """
 
     name: ClassVar[str] = "pulp"
-    features: ClassVar[Features] = Features(duals=True, mip=True)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({
+        Capability.LP, Capability.MILP, Capability.DUALS, Capability.IN_PLACE, Capability.TIME_LIMIT})
+    precision: ClassVar[float] = 1e-7  # CBC hands its solution to PuLP as text, 8 significant digits
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
         self.solver_name = str(self.options.get("solver", DEFAULT_SOLVER))
         self.pulp_solver = make_solver(self.options)
         self.model: PulpModel | None = None
+        self._lp: LinearProgram | None = None  # the loaded LP, as changed in place
+
+    def version(self) -> str:
+        """PuLP's version and the PuLP solver, e.g. ``"3.3.0 PULP_CBC_CMD"``."""
+        return f"{_pulp().__version__} {self.solver_name}"
 
     @classmethod
     @cache
@@ -319,14 +331,68 @@ class PulpSolver:
         except ImportError:
             return False
 
-    def solve(self, lp: LinearProgram) -> SolveResult:
-        """Write ``lp`` in PuLP, solve it, and return the result in fundsim's conventions.
+    # in-place updates, by rebuilding -------------------------------------------------------------------
+    def load(self, lp: LinearProgram) -> None:
+        """Keep ``lp`` for in-place changes and :meth:`solve` without an argument."""
+        self._lp = lp
+
+    def _loaded(self) -> LinearProgram:
+        if self._lp is None:
+            raise ArgumentError("nothing to change or solve: pass a LinearProgram first")
+        return self._lp
+
+    def _replace(self, **changes: Any) -> None:
+        self._lp = dataclasses.replace(self._loaded(), **changes)
+
+    def change_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
+        """Change objective coefficients of ``cols`` for the next solve."""
+        c = self._loaded().c.astype(float)
+        c[np.asarray(cols, np.int64)] = costs
+        self._replace(c=c)
+
+    def change_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change row bounds for the next solve (``inf`` allowed)."""
+        lp = self._loaded()
+        row_lower, row_upper = lp.row_lower.astype(float), lp.row_upper.astype(float)
+        row_lower[np.asarray(rows, np.int64)], row_upper[np.asarray(rows, np.int64)] = lower, upper
+        self._replace(row_lower=row_lower, row_upper=row_upper)
+
+    def change_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change column bounds for the next solve (``inf`` allowed)."""
+        lp = self._loaded()
+        col_lower, col_upper = lp.col_lower.astype(float), lp.col_upper.astype(float)
+        col_lower[np.asarray(cols, np.int64)], col_upper[np.asarray(cols, np.int64)] = lower, upper
+        self._replace(col_lower=col_lower, col_upper=col_upper)
+
+    def change_coeffs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Change matrix entries for the next solve (0 removes one)."""
+        A = self._loaded().A.tolil(copy=True)
+        for i, j, v in zip(rows, cols, values, strict=True):
+            A[int(i), int(j)] = float(v)
+        matrix = A.tocsr()
+        matrix.eliminate_zeros()
+        self._replace(A=matrix)
+
+    def change_offset(self, offset: float) -> None:
+        """Change the objective's constant term for the next solve."""
+        self._replace(offset=float(offset))
+
+    def forget_solution(self) -> None:
+        """Nothing to forget: every solve starts from scratch."""
+
+    def solve(self, lp: LinearProgram | None = None) -> SolveResult:
+        """Write ``lp`` in PuLP (or the loaded LP, as changed in place, when ``lp`` is ``None``), solve it, and
+        return the result in fundsim's conventions.
 
         Raises
         ------
         SolverError
             when the PuLP solver fails to run (``info`` of the result carries PuLP's own status otherwise).
         """
+        if lp is None:
+            lp = self._loaded()
+        else:
+            self._lp = lp
         if lp.num_col == 0 or not _empty_rows_feasible(lp):
             return self._without_solver(lp)
         start = time.perf_counter()

@@ -59,6 +59,7 @@ class Sifting:
     base : the LP that was solved.
     result : its optimal :class:`SolveResult`, with a HiGHS basis (``HighsSolver`` gives one).
     batch : most columns added per round; default the number of rows (at least 500).
+    options : HiGHS options for the restricted LPs (they are always solved by simplex).
 
     Examples
     --------
@@ -75,6 +76,7 @@ class Sifting:
     base: LinearProgram
     result: SolveResult
     batch: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
     working: np.ndarray = field(init=False)
     col_status: list[Any] = field(init=False)
     row_status: list[Any] = field(init=False)
@@ -104,9 +106,15 @@ class Sifting:
         self._solver.solve()
         self._loaded = self._numbers(lp)
 
+    @staticmethod
+    def works_with(backend: type) -> bool:
+        """Whether draws solved by ``backend`` can be sifted: sifting is HiGHS's (its bases, its in-place
+        column additions); other backends solve each draw on its own."""
+        return issubclass(backend, HighsSolver)
+
     def _load(self, lp: LinearProgram, csc: sp.csc_matrix) -> HighsSolver:
         """A HiGHS instance holding ``lp`` restricted to the working set, at the base's optimal basis."""
-        solver = HighsSolver({"solver": "simplex"})
+        solver = HighsSolver({**self.options, "solver": "simplex"})
         solver.load(_restrict(lp, csc, self.working))
         solver.set_basis(self._start)
         return solver
