@@ -5,7 +5,8 @@ from __future__ import annotations
 import fundsim as fs
 
 EXPECTED = {
-    "Allocation", "ArgumentError", "FundsimError", "FundsimWarning", "InfeasibleError", "LinearProgram",
+    "Allocation", "ArgumentError", "CapabilityError", "FundsimError", "FundsimWarning", "InfeasibleError",
+    "LinearProgram",
     "OutputError", "Problem", "Scenario", "ScenarioError", "SolverError", "__version__", "assemble", "compare",
     "load_scenario", "open_allocation", "plots", "read_allocation", "report", "scenario_from_dict", "sensitivity",
     "simulate", "solve",

@@ -30,7 +30,7 @@ SENSITIVITY = {  # subcommand: (its arguments on the tutorial, the study functio
     "tornado": ((UNCERTAIN,), "tornado"),
     "sobol": ((UNCERTAIN, "--n", "4", "--ignore-correlation"), "sobol"),
     "morris": ((UNCERTAIN, "--trajectories", "2", "--ignore-correlation"), "morris"),
-    "frontier": ((TUTORIAL, "--lo", "0.5", "--hi", "1.5"), "budget_frontier"),
+    "budget-frontier": ((TUTORIAL, "--lo", "0.5", "--hi", "1.5"), "budget_frontier"),
     "pareto": ((TUTORIAL, "--points", "3"), "pareto_front"),
 }
 
@@ -269,7 +269,7 @@ def test_sensitivity_exit_0_and_2(name: str, tmp_path: Path) -> None:
     assert code == EXIT_BAD_INPUT and "use .nc or .csv" in text
 
 
-@pytest.mark.parametrize("name", ["frontier", "pareto"])
+@pytest.mark.parametrize("name", ["budget-frontier", "pareto"])
 def test_sensitivity_on_an_infeasible_scenario_exits_3(name: str, infeasible: Path) -> None:
     args, _ = SENSITIVITY[name]
     code, text = run("sensitivity", name, infeasible, *args[1:])

@@ -66,7 +66,7 @@ def test_sobol_and_morris_name_every_input(tmp_path: Path) -> None:
 
 
 def test_frontier_and_pareto_from_the_shell(tmp_path: Path) -> None:
-    code, text = run("sensitivity", "frontier", TUTORIAL, "--lo", "0.5", "--hi", "1.5",
+    code, text = run("sensitivity", "budget-frontier", TUTORIAL, "--lo", "0.5", "--hi", "1.5",
                      "--out", str(tmp_path / "f.nc"))
     assert code == 0, text
     curve = xr.load_dataset(tmp_path / "f.nc")
@@ -75,6 +75,15 @@ def test_frontier_and_pareto_from_the_shell(tmp_path: Path) -> None:
     code, text = run("sensitivity", "pareto", "scenarios/gam-2008.yaml", "--points", "3")
     assert code == 0, text
     assert "efficient allocations" in text
+
+
+def test_the_budget_frontier_keeps_its_earlier_command_name() -> None:
+    # one name per concept (fs.sensitivity.budget_frontier, `sensitivity budget-frontier`); scripts that say
+    # `sensitivity frontier` still run, and the hidden name is not listed in --help
+    code, text = run("sensitivity", "frontier", TUTORIAL, "--lo", "0.5", "--hi", "1.5")
+    assert code == 0 and "budget frontier" in text, text
+    code, text = run("sensitivity", "--help")
+    assert "budget-frontier" in text and " frontier " not in text
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -87,7 +96,7 @@ def test_frontier_and_pareto_from_the_shell(tmp_path: Path) -> None:
     (["sobol", UNCERTAIN, "--n", "30", "--ignore-correlation"], "power of 2"),
     (["tornado", TUTORIAL], "uncertainty"),
     (["pareto", TUTORIAL, "--objectives", "impact,happiness"], "happiness"),
-    (["frontier", TUTORIAL, "--instrument", "tpmaa"], "tpma"),
+    (["budget-frontier", TUTORIAL, "--instrument", "tpmaa"], "tpma"),
 ])
 def test_study_errors_exit_2(args: list[str], message: str) -> None:
     code, text = run("sensitivity", *args)
@@ -181,7 +190,7 @@ def test_compare_passes_solver_options() -> None:
 
 
 def test_frontier_says_what_changes_at_each_breakpoint() -> None:
-    code, text = run("sensitivity", "frontier", TUTORIAL, "--lo", "0", "--hi", "4")
+    code, text = run("sensitivity", "budget-frontier", TUTORIAL, "--lo", "0", "--hi", "4")
     assert code == 0, text
     assert "at t = 0.833333:" in text and "starts binding: absorption[north_africa, 2009]" in text
     assert "stops binding: pillar_max_share[development]" in text

@@ -107,7 +107,7 @@ def test_numbers_do_not_depend_on_the_chunking(uncertain: Scenario, design: str)
     runs = [fs.simulate(uncertain, draws=n, seed=11, design=design, chunk_size=c) for c in (1, 7, n)]
     reference = numbers_only(runs[0])
     assert {"objective", "parameter_value", "eu_by_pillar", "eu_by_group", "eu_by_instrument", "eu_by_year", "cofin",
-            "shadow_envelope", "shadow_absorption"} <= set(reference.data_vars)
+            "shadow_price_envelope", "shadow_price_absorption"} <= set(reference.data_vars)
     np.testing.assert_array_equal(reference["draw"].values, np.arange(n))
     for run in runs[1:]:
         xr.testing.assert_identical(numbers_only(run), reference)
@@ -276,7 +276,7 @@ def test_closed_form_lognormal_envelope(design: str) -> None:
     # the eu summaries are the same number: all money goes to the one cell
     np.testing.assert_allclose(run["eu_by_instrument"].values[:, 0], obj / 2, rtol=1e-9)
     # the envelope's shadow price is the impact weight in every draw
-    np.testing.assert_allclose(run["shadow_envelope"].values.ravel(), 2.0, rtol=1e-9)
+    np.testing.assert_allclose(run["shadow_price_envelope"].values.ravel(), 2.0, rtol=1e-9)
 
 
 # ---- 4. infeasible draws are recorded, not raised ----------------------------------------------------
@@ -317,7 +317,7 @@ def test_binding_frequency_counts_only_the_optimal_draws() -> None:
     of the optimal draws (not 2/5), and the infeasible fifth is reported beside it."""
     shadow = [[3.0, 0.0], [0.0, 0.0], [-1.0, 0.0], [0.0, 5.0], [np.nan, np.nan]]
     run = xr.Dataset({"status": ("draw", ["optimal", "optimal", "optimal", "optimal", "infeasible"]),
-                      "shadow_cap": (("draw", "cap_id"), shadow, {"units": "objective per EUR m"})},
+                      "shadow_price_cap": (("draw", "cap_id"), shadow, {"units": "objective per EUR m"})},
                      coords={"cap_id": ["c1", "c2"]})
     table = fs.montecarlo.binding_frequency(run)
     assert list(table["where"]) == ["c1", "c2"]
@@ -329,7 +329,7 @@ def test_binding_frequency_counts_only_the_optimal_draws() -> None:
 
 def test_binding_frequency_of_a_run_with_no_optimal_draw_is_empty() -> None:
     run = xr.Dataset({"status": ("draw", ["infeasible", "time_limit"]),
-                      "shadow_cap": (("draw", "cap_id"), [[np.nan], [np.nan]])}, coords={"cap_id": ["c1"]})
+                      "shadow_price_cap": (("draw", "cap_id"), [[np.nan], [np.nan]])}, coords={"cap_id": ["c1"]})
     table = fs.montecarlo.binding_frequency(run)
     assert table.empty and "infeasible_share" in table.columns
 
@@ -344,7 +344,7 @@ def test_binding_frequency_of_a_run_with_infeasible_draws(tmp_path: Path) -> Non
     table = fs.montecarlo.binding_frequency(run)
     assert len(table) and set(table["infeasible_share"]) == {1 - optimal.mean()} and 0 < optimal.mean() < 1
     for rule, where, share in zip(table["rule"], table["where"], table["binds_in"], strict=True):
-        da = run[f"shadow_{rule}"]
+        da = run[f"shadow_price_{rule}"]
         labels = [", ".join(map(str, c)) for c in itertools.product(*(da[d].values for d in da.dims[1:]))]
         cell = da.values.reshape(da.sizes["draw"], -1)[:, labels.index(where)]
         assert share == np.count_nonzero(np.abs(cell[optimal]) > 1e-7) / np.count_nonzero(optimal)
@@ -880,5 +880,5 @@ def test_a_mixed_integer_scenario_is_re_optimised_as_such() -> None:
         alloc = fs.solve(scenario_of_draw(sc, numbers, d))
         assert run["objective"].values[d] == pytest.approx(alloc.objective, rel=1e-9)
         envelope = alloc.duals["envelope"].values
-        np.testing.assert_allclose(run["shadow_envelope"].values[d], envelope, rtol=1e-7, atol=1e-9)
-    assert np.nanmax(np.abs(run["shadow_envelope"].values)) > 0
+        np.testing.assert_allclose(run["shadow_price_envelope"].values[d], envelope, rtol=1e-7, atol=1e-9)
+    assert np.nanmax(np.abs(run["shadow_price_envelope"].values)) > 0

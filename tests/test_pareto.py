@@ -179,7 +179,7 @@ def test_pillar_balance_is_measured_on_the_allocation() -> None:
                                                   "migration_development: 0.225")
     assert front.payoff.loc["pillar_balance", "pillar_balance"] == pytest.approx(0.0, abs=1e-7)
     for k in range(len(front)):
-        shares = front.allocation(k).by_pillar()["eu_share"]
+        shares = front.allocation(k).by_pillar()["share_of_eu"]
         imbalance = sum(abs(shares[q] - 0.225) for q in ("legal_migration", "irregular_migration",
                                                             "migration_development"))
         assert front.data["pillar_balance"].values[k] == pytest.approx(imbalance, abs=1e-8)

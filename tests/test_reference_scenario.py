@@ -114,7 +114,7 @@ def test_solves_to_optimality(alloc: fs.Allocation) -> None:
 def test_pillar_balance_holds(sc: fs.Scenario, alloc: fs.Allocation) -> None:
     rules = {r.pillar: r for r in sc.rules.pillar_balance}
     assert set(GAM_PILLARS) <= set(rules)
-    share = alloc.by_pillar()["eu_share"]
+    share = alloc.by_pillar()["share_of_eu"]
     for pillar in GAM_PILLARS:
         rule = rules[pillar]
         assert rule.min_share is not None and rule.max_share is not None
@@ -122,7 +122,7 @@ def test_pillar_balance_holds(sc: fs.Scenario, alloc: fs.Allocation) -> None:
 
 
 def test_geographic_focus_holds(sc: fs.Scenario, alloc: fs.Allocation) -> None:
-    share = alloc.by_region_group()["eu_share"]
+    share = alloc.by_group()["share_of_eu"]
     assert sc.rules.geographic_focus
     focus = next(f for f in sc.rules.geographic_focus if f.id == "focus_south_east_southeast")
     assert share[["south", "east", "south_east"]].sum() >= focus.min_share - TOL

@@ -136,7 +136,7 @@ def test_the_toy_rule_is_ranged_as_a_share_of_its_own_base(toy: RuleFamily, tmp_
 
 def test_the_toy_rule_has_its_binding_frequency_in_monte_carlo(toy: RuleFamily, tmp_path: Path) -> None:
     run = fs.simulate(fs.load_scenario(_scenario(tmp_path, 0.5)), draws=12, seed=3)
-    shadow = run[f"shadow_{NAME}"]
+    shadow = run[f"shadow_price_{NAME}"]
     assert shadow.attrs["units"] == "objective per percentage point"
     binds = (np.abs(shadow.values) > 1e-7).any(axis=1)
     assert binds.sum() > 0

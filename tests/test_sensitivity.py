@@ -99,7 +99,8 @@ def _assert_point_equals_solve(study, k: int, alloc: fs.Allocation, over: tuple[
     by_region = alloc.data["eu"].sum(["instrument", "priority", "year"])
     np.testing.assert_allclose(point["eu_by_region"].values, by_region.values, atol=1e-7, rtol=0)
     for rule, price in alloc.duals.data_vars.items():
-        np.testing.assert_allclose(point[f"shadow_{rule}"].values, price.values, atol=1e-7, rtol=0, equal_nan=True)
+        np.testing.assert_allclose(point[f"shadow_price_{rule}"].values, price.values, atol=1e-7, rtol=0,
+                                   equal_nan=True)
 
 
 def test_relative_sweep_points_equal_individual_solves(tutorial: fs.Scenario) -> None:

@@ -72,9 +72,9 @@ def test_shadow_prices_match_finite_differences() -> None:
 def test_summaries(alloc: fs.Allocation) -> None:
     pillars = alloc.by_pillar()
     assert pillars.loc["development", "eu"] == pytest.approx(15.0)
-    assert pillars.loc["development", "eu_share"] == pytest.approx(0.25)
+    assert pillars.loc["development", "share_of_eu"] == pytest.approx(0.25)
     assert pillars["eu"].sum() == pytest.approx(60.0)
-    groups = alloc.by_region_group()
+    groups = alloc.by_group()
     assert groups.loc["south", "eu"] == pytest.approx(50.0)
     assert alloc.by_instrument().loc["enpi", "eu"] == pytest.approx(40.0)
     assert list(alloc.by_year().index) == [2009, 2010]

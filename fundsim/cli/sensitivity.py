@@ -206,9 +206,9 @@ def morris(
     _write(out_file, study)
 
 
-@group.command(epilog=EPILOG)
+@group.command(name="budget-frontier", epilog=EPILOG)
 @interruptible
-def frontier(
+def budget_frontier_command(
     scenario: Path = SCENARIO,
     instrument: str = typer.Option(None, help="scale only this instrument's envelope (default: every one)"),
     lo: float = typer.Option(0.0, help="smallest budget multiplier"),
@@ -233,6 +233,10 @@ def frontier(
             if rules:
                 out.print(Text(f"  {label}: {rules}"))
     _write(out_file, curve.data)
+
+
+# the command's earlier name, kept for scripts: one name per concept (fs.sensitivity.budget_frontier)
+group.command(name="frontier", hidden=True, epilog=EPILOG)(budget_frontier_command)
 
 
 @group.command(epilog=EPILOG)

@@ -26,6 +26,7 @@ from fundsim.montecarlo.numbers import DrawnNumbers, scenario_of_draw
 from fundsim.results import relaxation_duals
 from fundsim.results.allocation import CUBE
 from fundsim.results.label import in_reported_units
+from fundsim.results.names import placed, shadow_price_name
 from fundsim.rules import reported
 from fundsim.solvers import Capability, SolveResult, Status
 from fundsim.solvers.backends import SolverChoice, program_kind, solver_choice
@@ -124,7 +125,7 @@ class Reoptimiser:
             else np.full(self.lp.num_row, np.nan)
         for name, template in self.template.items():
             block = self.lp.constraints.get(name)
-            out[f"shadow_{name}"] = np.full(template.shape, np.nan) if block is None else block.dense(relax)
+            out[shadow_price_name(name)] = np.full(template.shape, np.nan) if block is None else block.dense(relax)
         return out
 
     @cached_property
@@ -165,9 +166,11 @@ class Reoptimiser:
                           {"units": "EUR m", "long_name": "EU commitment"})
             coords.update({d: list(v) for d, v in sc.coords().items()})
         for name, block in self.template.items():
-            dims = tuple(f"{name}_{d}" for d in block.dims)
-            coords.update({f"{name}_{d}": list(c) for d, c in zip(block.dims, block.coords, strict=True)})
             units = "objective per percentage point" if block.per_point else block.units
-            data[f"shadow_{name}"] = (("draw", *dims), np.stack([r[f"shadow_{name}"] for r in rows]),
-                                      {"units": units, "long_name": f"shadow price: {block.long_name}"})
+            labels = xr.DataArray(np.empty(block.shape), dims=block.dims,
+                                  coords={d: list(c) for d, c in zip(block.dims, block.coords, strict=True)})
+            dims = placed(coords, name, labels).dims  # the rule's dims, renamed where the run has them otherwise
+            coords.update({str(d): list(c) for d, c in zip(dims, block.coords, strict=True)})
+            data[shadow_price_name(name)] = (("draw", *dims), np.stack([r[shadow_price_name(name)] for r in rows]),
+                                             {"units": units, "long_name": f"shadow price: {block.long_name}"})
         return xr.Dataset(data, coords=coords)

@@ -222,7 +222,7 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, mode: str = 
     -------
     xarray.Dataset with a ``draw`` dimension and the drawn ``parameter_value`` (draw, parameter).
     Reoptimise: ``status``, ``objective``, ``eu_by_pillar|group|region|instrument|year``, ``cofin``,
-    ``shadow_<rule>`` (each rule by its own dims, prefixed with its name). Stress:
+    ``shadow_price_<rule>`` (each rule on its own dims; see docs/architecture.md, "Names"). Stress:
     ``realised_objective``, ``lost_to_decommitment``, ``lost_by_region|instrument``, ``payment_backlog``,
     ``cofin_shortfall``, ``envelope_excess``, ``spent_by_pillar|region``. The run's provenance is in
     ``attrs``, with ``draws_computed``, ``draws_failed`` (a solver stop), ``draws_infeasible``,

@@ -32,6 +32,7 @@ import xarray as xr
 
 from fundsim.errors import ArgumentError
 from fundsim.outputs import STORE_MARKER, OutputError, is_fundsim_store, mark_store
+from fundsim.results.names import old_names
 
 __all__ = ["RUN_KEYS", "ZarrStore", "open_run"]
 
@@ -307,7 +308,10 @@ def open_run(path: str | Path) -> xr.Dataset:
     or NetCDF file, loaded into memory."""
     path = Path(path)
     if path.suffix == ".zarr":
-        return xr.open_zarr(path, consolidated=False).load()
-    if path.suffix == ".nc":
-        return xr.load_dataset(path)
-    raise ArgumentError(f"{path}: a Monte Carlo run is a .zarr store or a .nc file written by 'fundsim simulate'")
+        run = xr.open_zarr(path, consolidated=False).load()
+    elif path.suffix == ".nc":
+        run = xr.load_dataset(path)
+    else:
+        raise ArgumentError(f"{path}: a Monte Carlo run is a .zarr store or a .nc file written by 'fundsim simulate'")
+    old_names(run, str(path))
+    return run

@@ -7,6 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from fundsim.model import Scenario
+from fundsim.results.names import shadow_prices_of
 from fundsim.rules import user_rule
 
 __all__ = ["binding_frequency", "exceedance", "summary", "target_probabilities"]
@@ -45,7 +46,7 @@ def binding_frequency(run: xr.Dataset, tol: float = 1e-7, *, marginal_impact: bo
 
     >>> import numpy as np, xarray as xr
     >>> run = xr.Dataset({"status": ("draw", ["optimal"] * 4 + ["infeasible"]),
-    ...                   "shadow_cap": (("draw", "cap_id"), [[2.0], [0.0], [4.0], [0.0], [np.nan]])},
+    ...                   "shadow_price_cap": (("draw", "cap_id"), [[2.0], [0.0], [4.0], [0.0], [np.nan]])},
     ...                  coords={"cap_id": ["c1"]})
     >>> binding_frequency(run)[["rule", "where", "binds_in", "mean_price_when_binding", "infeasible_share"]]
       rule where  binds_in  mean_price_when_binding  infeasible_share
@@ -54,15 +55,15 @@ def binding_frequency(run: xr.Dataset, tol: float = 1e-7, *, marginal_impact: bo
     optimal = _optimal_draws(run)
     infeasible_share = np.count_nonzero(~optimal) / max(optimal.size, 1)
     rows = []
-    for name in (v for v in run.data_vars if str(v).startswith("shadow_") and optimal.any()):
-        if not (user_rule(str(name).removeprefix("shadow_")) or marginal_impact):
+    for rule, stored in (shadow_prices_of(run) if optimal.any() else {}).items():
+        if not (user_rule(rule) or marginal_impact):
             continue
-        da = run[name].isel(draw=optimal)
+        da = stored.isel(draw=optimal)
         binds = abs(da) > tol
         freq, mean_price = binds.mean("draw"), da.where(binds).mean("draw").to_series()
         for label, f in freq.to_series().items():
             if f > 0:
-                rows.append({"rule": str(name).removeprefix("shadow_"), "where": _where(label), "binds_in": float(f),
+                rows.append({"rule": rule, "where": _where(label), "binds_in": float(f),
                              "mean_price_when_binding": float(mean_price[label]), "units": da.attrs.get("units", ""),
                              "infeasible_share": infeasible_share})
     table = pd.DataFrame(rows, columns=[*FREQUENCY_COLUMNS])

@@ -62,9 +62,9 @@ def _pair(front: ParetoFront, x: str, y: str, ax: Any) -> Any:
     return ax
 
 
-def pareto_chart(front: ParetoFront, axes: Any = None) -> Any:
+def pareto_chart(front: ParetoFront, ax: Any = None) -> Any:
     """The efficient points: one panel for two objectives (the first on the y axis), three pairwise
-    panels for three.
+    panels for three (``ax``: one Axes, or an array of three, to draw on).
 
     Examples
     --------
@@ -79,13 +79,14 @@ def pareto_chart(front: ParetoFront, axes: Any = None) -> Any:
     """
     names = front.objectives
     pairs = [(names[1], names[0])] if len(names) == 2 else list(itertools.combinations(names, 2))
+    axes = ax
     if axes is None:
         import matplotlib.pyplot as plt
 
         _, axes = plt.subplots(1, len(pairs), figsize=(6 * len(pairs), 4), squeeze=False)
         axes = axes[0] if len(pairs) > 1 else axes[0, 0]
     panels = np.atleast_1d(axes)
-    for (x, y), ax in zip(pairs, panels, strict=True):
-        _pair(front, x, y, ax)
+    for (x, y), panel in zip(pairs, panels, strict=True):
+        _pair(front, x, y, panel)
     panels[0].set_title(f"{front.data.attrs['scenario']}: {len(front)} efficient points")
     return axes

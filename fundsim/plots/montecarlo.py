@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from fundsim.plots.axes import label_of, new_axes
+from fundsim.results.names import shadow_price_name
 
 __all__ = ["binding_bars", "distribution", "fan_chart", "shadow_price_box"]
 
@@ -61,7 +62,7 @@ def shadow_price_box(run: xr.Dataset, rule: str, top: int = 12, ax: Any = None) 
     """Distribution of a rule's shadow price over the draws, one box for each of the ``top`` labels of the
     rule with the largest mean absolute price (labels where the rule never binds are left out)."""
     ax = new_axes(ax)
-    da = run[f"shadow_{rule}"]
+    da = run[shadow_price_name(rule)]
     flat = da.stack(label=[d for d in da.dims if d != "draw"]) if da.ndim > 1 else da.expand_dims(label=[rule], axis=1)
     weight = np.nan_to_num(np.abs(flat.values)).mean(axis=0)
     keep = [int(n) for n in np.argsort(-weight)[:top] if weight[n] > 0][::-1]

@@ -15,6 +15,8 @@ from fundsim.model import Scenario
 from fundsim.montecarlo import binding_frequency, summary, target_probabilities
 from fundsim.reporting.pages import Section, render
 from fundsim.results import Allocation
+from fundsim.results.names import shadow_prices_of
+from fundsim.rules import user_rule
 
 __all__ = ["allocation_section", "comparison_section", "overview_section", "rules_section", "simulation_section"]
 
@@ -29,7 +31,8 @@ def overview_section(sc: Scenario) -> Section:
            f"objective: {'maximise' if sc.objective.sense == 'max' else 'minimise'}.")
     rows = [{"instrument": i.id, "name": i.name, "envelope (EUR m)": float(np.sum(i.envelope)),
              "usable (EUR m)": float(np.sum(i.usable)), "regions": len(i.regions), "priorities": len(i.priorities),
-             "max EU share": i.cofinancing.max_eu_share, "payment profile": ", ".join(map(str, i.payment_profile)),
+             "max EU rate (co-financing)": i.cofinancing.max_eu_share,
+             "payment profile": ", ".join(map(str, i.payment_profile)),
              "decommitment window": i.decommitment_window} for i in sc.instruments]
     s.table(pd.DataFrame(rows), "Instruments over the whole horizon", index=False)
     r = sc.rules
@@ -51,7 +54,7 @@ def allocation_section(alloc: Allocation) -> Section:
            f"mobilised EUR {cofin:,.1f} m.")
     for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
                       ("year", "By year")):
-        s.table(alloc.summary(by), f"{title} (EUR m; eu_share is the share of EU money)")
+        s.table(alloc.summary(by), f"{title} (EUR m; share_of_eu is the share of all EU money)")
     s.figure(render("fig-allocation-pillar", "EU money by pillar", lambda: plots.stacked_bars(alloc, by="pillar")))
     s.figure(render("fig-allocation-group", "EU money by region group",
                     lambda: plots.stacked_bars(alloc, by="group")))
@@ -105,8 +108,7 @@ def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
     s.table(summary(run), "Outputs over the draws: mean, standard deviation and quantiles")
     if "status" in run:
         s.table(pd.Series(run["status"].values).value_counts().rename("draws").to_frame(), "Draws by status")
-    shadows = [str(v) for v in run.data_vars if str(v).startswith("shadow_") and str(v) != "shadow_impact_link"]
-    frequency = binding_frequency(run) if shadows else None
+    frequency = binding_frequency(run) if any(map(user_rule, shadow_prices_of(run))) else None
     if frequency is not None:
         s.table(frequency.head(20), "How often each rule binds among the optimal draws (top 20); infeasible_share is "
                 "the share of all draws, with no optimal allocation, left out", index=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from fundsim.errors import ArgumentError, SolverError
 from fundsim.model import Scenario
 from fundsim.outputs import atomic_file, write_csv, write_excel
 from fundsim.results.label import block_array, decision_arrays, ranging_dataset, shadow_prices
+from fundsim.results.names import RANGING, SHADOW_PRICE, placed, ranging_name, shadow_price_name, unplaced
 from fundsim.rules import user_rule
 from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import SolveResult
@@ -189,21 +191,28 @@ class Allocation:
     # summaries ---------------------------------------------------------------------------------------
     def summary(self, by: str) -> pd.DataFrame:
         """Totals of eu, cofin and total by ``pillar``, ``group`` (region group), ``instrument``, ``year``,
-        ``priority`` or ``region``, with each one's share of EU money."""
+        ``priority`` or ``region``, with ``share_of_eu``, each one's share of all EU money (0 to 1)."""
         money = self.data[["eu", "cofin", "total"]]
         dims = [d for d in CUBE if d not in money[by].dims]
         table = money.sum(dims).groupby(by).sum().to_dataframe() if by in ("pillar", "group") \
             else money.sum(dims).to_dataframe()
         table = table[["eu", "cofin", "total"]]
         grand = table["eu"].sum()
-        table["eu_share"] = table["eu"] / grand if grand > 0 else 0.0
+        table["share_of_eu"] = table["eu"] / grand if grand > 0 else 0.0
         return table
 
     def by_pillar(self) -> pd.DataFrame:
         return self.summary("pillar")
 
-    def by_region_group(self) -> pd.DataFrame:
+    def by_group(self) -> pd.DataFrame:
+        """Totals by region group (:meth:`summary` ``("group")``)."""
         return self.summary("group")
+
+    def by_region_group(self) -> pd.DataFrame:
+        """Deprecated name of :meth:`by_group` (one name per concept: the dim and ``summary(by=...)`` say
+        ``group``)."""
+        warnings.warn("Allocation.by_region_group() is now Allocation.by_group()", FutureWarning, stacklevel=2)
+        return self.by_group()
 
     def by_instrument(self) -> pd.DataFrame:
         return self.summary("instrument")
@@ -257,12 +266,11 @@ class Allocation:
     def to_netcdf(self, path: str | Path) -> None:
         ds = self.data.copy()
         ds["eligible"] = ds["eligible"].astype("int8")
-        clash = {d: f"{d}_rule" for d in ("pillar", "group")}
         for name, da in self.duals.data_vars.items():
-            ds[f"shadow_price_{name}"] = da.rename({d: clash[d] for d in da.dims if d in clash})
+            ds[shadow_price_name(str(name))] = placed(ds, str(name), da)
         ranging = self._ranging_if_any()
         for name, da in ranging.data_vars.items():
-            ds[f"ranging_{name}"] = da.rename({d: clash[d] for d in da.dims if d in clash})
+            ds[ranging_name(str(name))] = placed(ds, str(name), da)
         if ranging.data_vars:
             ds.attrs["ranging"] = ranging.attrs["ranging"]
         ds.attrs = {k: (str(v) if isinstance(v, bool) else v) for k, v in ds.attrs.items()}
@@ -343,13 +351,12 @@ def open_allocation(path: str | Path) -> Allocation:
     names = [str(k) for k in ds.data_vars]
 
     def part(prefix: str) -> xr.Dataset:
-        return xr.Dataset({k.removeprefix(prefix): ds[k].rename({d: str(d).removesuffix("_rule") for d in ds[k].dims})
+        return xr.Dataset({k.removeprefix(prefix): unplaced(k.removeprefix(prefix), ds[k])
                            for k in names if k.startswith(prefix)})
 
-    data = ds[[k for k in names if not k.startswith(("shadow_price_", "ranging_"))]].drop_vars("interval",
-                                                                                              errors="ignore")
+    data = ds[[k for k in names if not k.startswith((SHADOW_PRICE, RANGING))]].drop_vars("interval", errors="ignore")
     data["eligible"] = data["eligible"].astype(bool)
-    ranging = part("ranging_")
+    ranging = part(RANGING)
     ranging.attrs["ranging"] = data.attrs.pop("ranging", "basis")
-    return Allocation(data, part("shadow_price_"), ranging=ranging if ranging.data_vars else None)
+    return Allocation(data, part(SHADOW_PRICE), ranging=ranging if ranging.data_vars else None)
 

@@ -131,7 +131,7 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
     -------
     xarray.Dataset over dimension ``value`` (the swept numbers, with units): the per-point results of
     :func:`fundsim.simulate` in that mode (re-optimise: ``status``, ``objective``, ``cofin``,
-    ``eu_by_pillar|group|instrument|year|region``, ``shadow_<rule>``), and one variable per named output.
+    ``eu_by_pillar|group|instrument|year|region``, ``shadow_price_<rule>``), and one variable per named output.
     Infeasible points keep their status and hold NaN.
 
     Examples
