@@ -201,9 +201,10 @@ NAMED = {"name", "rule", "family", "kind_of_rule"}
 
 
 def _names() -> set[str]:
-    """The row blocks the families write (their own names, such as ``impact`` or ``envelope``, are also words of
-    the scenario format and of the objectives, so the blocks are what a branch on a family names)."""
-    return {r.name for f in families() for r in f.rows}
+    """The row and column blocks the families write (their own names, such as ``impact`` or ``envelope``, are
+    also words of the scenario format and of the objectives, so the blocks are what a branch on a family
+    names)."""
+    return {r.name for f in families() for r in f.rows} | {c.name for f in families() for c in f.columns}
 
 
 def _subject(node: ast.expr) -> str | None:

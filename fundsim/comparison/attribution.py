@@ -48,70 +48,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fundsim.comparison.metrics import ATOL, objective_value, selected
+from fundsim.comparison.metrics import objective_value
 from fundsim.errors import FundsimError
-from fundsim.model import Scenario, Selector
+from fundsim.model import Scenario
 from fundsim.results import Allocation, relaxation_duals
+from fundsim.rules import column_spec, families
 from fundsim.rules.program import Block, LinearProgram
 
 __all__ = ["Attribution", "attribute", "lp_point"]
 
 TOL = 1e-9
-_COLUMN_TEXT = {
-    "eu": "misdirected money: reduced cost of EU money in an instrument × priority × region × year cell",
-    "impact_segment": "diminishing returns: reduced cost of money on an impact segment of a priority × region "
-                      "cell (segment 0 first)",
-    "total_eu": "reduced cost of the total EU commitment",
-    "shortfall": "reduced cost of the shortfall against a goal",
-    "instrument_active": "reduced cost of an instrument funding a priority × region cell",
-    "commitment_made": "reduced cost of making an annual commitment",
-    "cell_active": "reduced cost of opening a priority × region cell (administrative cost)",
-    "partnership": "reduced cost of a new mobility partnership",
-}
-_ACTIVE_OVER = {"instrument_active": (3,), "commitment_made": (), "cell_active": (0, 3)}  # axes summed away
+EU_TEXT = "misdirected money: reduced cost of EU money in an instrument × priority × region × year cell"
 
 
 # ---- allocations as LP columns --------------------------------------------------------------------------
-def _money(sc: Scenario, eu: np.ndarray) -> np.ndarray:
-    """Money reaching each (priority, region) on the impact basis, from eligible cells."""
-    impact = sc.objective.impact
-    factor = 1.0 + sc.match_ratio[..., None] if impact is not None and impact.basis == "total" else 1.0
-    return (factor * eu).sum(axis=(0, 3))
-
-
-def _fill_segments(block: Block, lp: LinearProgram, sc: Scenario, eu: np.ndarray) -> np.ndarray:
-    """Money on each impact segment, filled in order up to each segment's length."""
-    impact = sc.objective.impact
-    edges = np.array([0.0, *(impact.breakpoints if impact is not None else ())])
-    p, r, s = block.positions if block.positions is not None else np.unravel_index(np.arange(block.size),
-                                                                                    block.shape)
-    return np.clip(_money(sc, eu)[p, r] - edges[s], 0.0, lp.col_upper[block.start : block.stop])
-
-
-def _shortfall(sc: Scenario, eu: np.ndarray) -> np.ndarray:
-    goals = sc.objective.goals
-    targets = goals.targets if goals is not None else ()
-    return np.array([max(0.0, t.amount - float(eu[selected(t.selector, sc)].sum())) for t in targets])
-
-
-def _partners(sc: Scenario, eu: np.ndarray) -> np.ndarray:
-    """1 for each candidate region that receives money for the partnership priorities (reaches its package,
-    when money may also reach candidates outside a partnership)."""
-    mp = sc.rules.mobility_partnerships
-    if mp is None:
-        return np.zeros(0)
-    counts = Selector(priorities=mp.priorities).vector("priority", sc.priority_ids)
-    money = eu[:, counts].sum(axis=(0, 1, 3))[[sc.region_ids.index(x) for x in mp.candidates]]
-    return (money > ATOL if mp.only_partners else money >= mp.package - ATOL).astype(float)
-
-
-def _active(block: Block, eu: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """1 where the money summed over ``axes`` is more than nothing, at the block's positions."""
-    money = eu.sum(axis=axes) if axes else eu
-    pos = block.positions if block.positions is not None else np.unravel_index(np.arange(block.size), block.shape)
-    return (money[pos] > ATOL).astype(float)
-
-
 def lp_point(lp: LinearProgram, sc: Scenario, eu: np.ndarray) -> np.ndarray:
     """The LP column vector of an EU cube: ``eu`` columns from its eligible cells, auxiliary columns at their
     best values given that money (so ``lp.c @ x`` is the cube's objective when all its money is eligible).
@@ -126,19 +76,13 @@ def lp_point(lp: LinearProgram, sc: Scenario, eu: np.ndarray) -> np.ndarray:
         part = slice(block.start, block.stop)
         if name == "eu":
             x[part] = inside[block.positions] if block.positions is not None else inside.ravel()
-        elif name == "impact_segment":
-            x[part] = _fill_segments(block, lp, sc, inside)
-        elif name == "total_eu":
-            x[part] = inside.sum()
-        elif name == "shortfall":
-            x[part] = _shortfall(sc, inside)
-        elif name in _ACTIVE_OVER:
-            x[part] = _active(block, inside, _ACTIVE_OVER[name])
-        elif name == "partnership":
-            x[part] = _partners(sc, inside)
-        else:
-            raise FundsimError(f"cannot map an allocation onto the LP's variable block {name!r}: known blocks are "
-                               f"{', '.join(_COLUMN_TEXT)}")
+            continue
+        spec = column_spec(name)
+        if spec is None:
+            known = ["eu", *(c.name for f in families() for c in f.columns)]
+            raise FundsimError(f"cannot map an allocation onto the LP's variable block {name!r}: no rule family "
+                               f"declares it; known blocks are {', '.join(known)}")
+        x[part] = spec.point(sc, inside, block, lp.col_upper[part])
     return x
 
 
@@ -231,7 +175,8 @@ def attribute(optimum: Allocation, sc: Scenario, eu_a: np.ndarray, eu_b: np.ndar
     act_a, act_b = lp.A @ xa, lp.A @ xb
     relax = np.nan_to_num(relaxation_duals(lp, result))
     rows = _terms(lp.constraints, "rule", relax, act_a, act_b, y * (act_b - act_a))
-    rows += _terms(lp.variables, "cell", d, xa, xb, d * (xb - xa), _COLUMN_TEXT)
+    texts = {"eu": EU_TEXT, **{c.name: c.words for f in families() for c in f.columns}}
+    rows += _terms(lp.variables, "cell", d, xa, xb, d * (xb - xa), texts)
     obj_a, obj_b = objective_value(sc, eu_a), objective_value(sc, eu_b)
     outside_a, outside_b = obj_a - float(lp.c @ xa), obj_b - float(lp.c @ xb)
     if abs(outside_b - outside_a) > TOL:

@@ -29,9 +29,11 @@ from fundsim.rules import (  # noqa: F401  (each module registers its family)
 from fundsim.rules.checking import Plan, Violation
 from fundsim.rules.family import (
     Assembly,
+    Columns,
     Repair,
     Rows,
     RuleFamily,
+    column_spec,
     families,
     register,
     registered,
@@ -44,11 +46,13 @@ from fundsim.rules.program import share_base
 
 __all__ = [
     "Assembly",
+    "Columns",
     "Plan",
     "Repair",
     "Rows",
     "RuleFamily",
     "Violation",
+    "column_spec",
     "families",
     "register",
     "registered",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fundsim.rules.binaries import binaries, links
-from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.binaries import active, binaries, links
+from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.rows import unique_rows
 
 LINK = Rows("admin_link", ("instrument", "priority", "region", "year"),
@@ -31,4 +31,6 @@ def define_admin_cost(a: Assembly) -> None:
     links(a, LINK, np.ones(cells.n, bool), block.start + z_of, "le")
 
 
-FAMILY = register(RuleFamily("admin_cost", (LINK,), define_admin_cost, order=140))
+CELLS = Columns("cell_active", "reduced cost of opening a priority × region cell (administrative cost)",
+                active((0, 3)))
+FAMILY = register(RuleFamily("admin_cost", (LINK,), define_admin_cost, order=140, columns=(CELLS,)))

@@ -6,16 +6,17 @@ own — the tightest big-M that is valid, never an arbitrary large constant — 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from fundsim.model import Scenario
-from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.program import Block, ProgramBuilder
-from fundsim.rules.rows import MONEY, YES_NO, Cells, mask, payment_profiles, unique_rows
+from fundsim.rules.rows import MONEY, NONE, YES_NO, Cells, mask, payment_profiles, unique_rows
 
-__all__ = ["Lines", "binaries", "cell_upper", "instrument_lines", "links", "upper_of"]
+__all__ = ["Lines", "active", "binaries", "cell_upper", "instrument_lines", "links", "upper_of"]
 
 LINK = Rows("instrument_link", ("instrument", "priority", "region", "year"),
             "none reported: an integer rule's link (EU money only where the instrument is active)", role="link",
@@ -147,4 +148,16 @@ def instrument_lines(a: Assembly) -> Lines | None:
     return lines
 
 
-FAMILY = register(RuleFamily("instrument_lines", (LINK,), None, order=115))
+def active(axes: tuple[int, ...]) -> Callable[[Scenario, np.ndarray, Block, np.ndarray], np.ndarray]:
+    """The values of binaries that say "money here": 1 where the EU cube summed over ``axes`` holds more than
+    nothing, at the block's positions."""
+    def point(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> np.ndarray:
+        money = eu.sum(axis=axes) if axes else eu
+        pos = block.positions if block.positions is not None else np.unravel_index(np.arange(block.size),
+                                                                                    block.shape)
+        return (money[pos] > NONE).astype(float)
+    return point
+
+
+ACTIVE = Columns("instrument_active", "reduced cost of an instrument funding a priority × region cell", active((3,)))
+FAMILY = register(RuleFamily("instrument_lines", (LINK,), None, order=115, columns=(ACTIVE,)))

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from fundsim.model import Scenario
-from fundsim.rules.program import ProgramBuilder
+from fundsim.rules.program import Block, ProgramBuilder
 from fundsim.rules.rows import MONEY, Cells
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Assembly",
+    "Columns",
     "Repair",
     "Role",
     "Rows",
@@ -138,6 +139,24 @@ class Rows:
         return self.role != "internal"
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Columns a family adds beside the money, as compare reads them.
+
+    Attributes
+    ----------
+    name : the variable block's name in the :class:`~fundsim.lp.LinearProgram`
+    words : what its reduced cost means, for the attribution of a gap
+    point : ``point(sc, eu, block, upper)``, the values the columns take for an allocation's EU money ``eu``
+        (the cube over instrument × priority × region × year, eligible cells only), at their best given that
+        money; ``upper`` holds the block's column bounds
+    """
+
+    name: str
+    words: str
+    point: Callable[[Scenario, np.ndarray, Block, np.ndarray], np.ndarray]
+
+
 @dataclass(eq=False)
 class Assembly:
     """What a family's ``define`` gets: the builder, the scenario, the eligible cells and the EU cells' costs.
@@ -173,6 +192,7 @@ class RuleFamily:
     check : its violation check on an allocation's numbers, independent of the LP (``None``: nothing to check,
         e.g. an objective term)
     order : its place in the programme (rows are written in this order; 0–199 are fundsim's own)
+    columns : the columns it adds beside the money, and how an allocation's money sets them
     entry : for a family registered from outside fundsim, the pydantic model of one entry of its list under
         ``rules:``; the loader validates it with located errors and keeps the entries in
         ``Scenario.rules.registered[name]``
@@ -186,6 +206,7 @@ class RuleFamily:
     define: Callable[[Assembly], None] | None
     check: Callable[[Plan], list[Violation]] | None = None
     order: int = 1000
+    columns: tuple[Columns, ...] = ()
     entry: type | None = None
     build: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
     doc: str = ""
@@ -209,6 +230,7 @@ def register(family: RuleFamily) -> RuleFamily:
                          f"{', '.join(clash)}")
     _FAMILIES[family.name] = family
     _row_specs.cache_clear()
+    _column_specs.cache_clear()
     return family
 
 
@@ -216,6 +238,7 @@ def unregister(name: str) -> None:
     """Remove a registered family (for tests that register one of their own)."""
     _FAMILIES.pop(name, None)
     _row_specs.cache_clear()
+    _column_specs.cache_clear()
 
 
 @contextmanager
@@ -237,6 +260,16 @@ def families() -> tuple[RuleFamily, ...]:
 @functools.cache
 def _row_specs() -> dict[str, Rows]:
     return {r.name: r for f in families() for r in f.rows}
+
+
+@functools.cache
+def _column_specs() -> dict[str, Columns]:
+    return {c.name: c for f in families() for c in f.columns}
+
+
+def column_spec(name: str) -> Columns | None:
+    """The declaration of the variable block ``name`` a family adds (``None``: no family declares it)."""
+    return _column_specs().get(name)
 
 
 def row_spec(name: str) -> Rows | None:

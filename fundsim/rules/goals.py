@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.model import Scenario
+from fundsim.rules.checking import selected
+from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
+from fundsim.rules.program import Block
 from fundsim.rules.rows import mask
 
 GOAL = Rows("goal", ("target",), "objective gained per EUR m the target is lowered (its shortfall's weight while "
@@ -35,4 +38,12 @@ def define_goals(a: Assembly) -> None:
     )
 
 
-FAMILY = register(RuleFamily("goals", (GOAL,), define_goals, order=110))
+def shortfalls_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> np.ndarray:
+    """Each target's shortfall for the EU cube ``eu`` (0 where the target is met)."""
+    goals = sc.objective.goals
+    targets = goals.targets if goals is not None else ()
+    return np.array([max(0.0, t.amount - float(eu[selected(t.selector, sc)].sum())) for t in targets])
+
+
+SHORTFALL = Columns("shortfall", "reduced cost of the shortfall against a goal", shortfalls_of)
+FAMILY = register(RuleFamily("goals", (GOAL,), define_goals, order=110, columns=(SHORTFALL,)))

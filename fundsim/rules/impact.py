@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.model import Scenario
+from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
+from fundsim.rules.program import Block
 from fundsim.rules.rows import unique_rows
 
 LINK = Rows("impact_link", ("priority", "region"),
@@ -62,6 +64,19 @@ def define_leverage(a: Assembly) -> None:
         a.cost += a.sc.objective.leverage.weight * a.cells.k
 
 
+def segments_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> np.ndarray:
+    """Money on each impact segment for the EU cube ``eu``, filled in order up to each segment's length."""
+    impact = sc.objective.impact
+    factor = 1.0 + sc.match_ratio[..., None] if impact is not None and impact.basis == "total" else 1.0
+    money = (factor * eu).sum(axis=(0, 3))  # (priority, region) on the impact basis
+    edges = np.array([0.0, *(impact.breakpoints if impact is not None else ())])
+    p, r, s = block.positions if block.positions is not None else np.unravel_index(np.arange(block.size),
+                                                                                    block.shape)
+    return np.clip(money[p, r] - edges[s], 0.0, upper)
+
+
+SEGMENTS = Columns("impact_segment", "diminishing returns: reduced cost of money on an impact segment of a priority "
+                   "× region cell (segment 0 first)", segments_of)
 # the impact segments are columns, so they come right after eu
-FAMILY = register(RuleFamily("impact", (LINK,), define_impact, order=10))
+FAMILY = register(RuleFamily("impact", (LINK,), define_impact, order=10, columns=(SEGMENTS,)))
 LEVERAGE = register(RuleFamily("leverage", (), define_leverage, order=20))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from fundsim.model import Selector
+from fundsim.model import Scenario, Selector
 from fundsim.rules.binaries import binaries, links
 from fundsim.rules.checking import Plan, Violation, eur
-from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
+from fundsim.rules.program import Block
+from fundsim.rules.rows import NONE
 
 COUNT = Rows("partnership_count", ("partnerships",),
              "objective gained per new partnership more allowed (integer rule: not reported)",
@@ -88,5 +90,17 @@ def check_partnerships(plan: Plan) -> list[Violation]:
     return found
 
 
+def partners_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> np.ndarray:
+    """1 for each candidate region that receives money for the partnership priorities (reaches its package,
+    when money may also reach candidates outside a partnership)."""
+    mp = sc.rules.mobility_partnerships
+    if mp is None:
+        return np.zeros(0)
+    counts = Selector(priorities=mp.priorities).vector("priority", sc.priority_ids)
+    money = eu[:, counts].sum(axis=(0, 1, 3))[[sc.region_ids.index(x) for x in mp.candidates]]
+    return (money > NONE if mp.only_partners else money >= mp.package - NONE).astype(float)
+
+
+PARTNERS = Columns("partnership", "reduced cost of a new mobility partnership", partners_of)
 FAMILY = register(RuleFamily("mobility_partnerships", (COUNT, PACKAGE, LINK), define_partnerships,
-                             check_partnerships, order=150))
+                             check_partnerships, order=150, columns=(PARTNERS,)))

@@ -9,9 +9,10 @@ import numpy as np
 
 from fundsim.model import Scenario, Selector
 
-__all__ = ["MONEY", "YES_NO", "Cells", "mask", "payment_profiles", "unique_rows"]
+__all__ = ["MONEY", "NONE", "YES_NO", "Cells", "mask", "payment_profiles", "unique_rows"]
 
 MONEY = "objective per EUR m"
+NONE = 1e-6  # EUR m: less money in a cell counts as none (an instrument funding it, a cell opened)
 YES_NO = "1 = yes, 0 = no"
 
 

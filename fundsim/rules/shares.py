@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.rows import MONEY
 
 TOTAL = Rows("total_eu_definition", (), "none: a definition (E is all EU money), not a rule", role="internal",
@@ -68,4 +68,6 @@ def share_rows(a: Assembly, spec: Rows, labels: tuple, members: np.ndarray, shar
     )
 
 
-FAMILY = register(RuleFamily("total_eu", (TOTAL,), None, order=55))
+TOTAL_COLUMN = Columns("total_eu", "reduced cost of the total EU commitment",
+                       lambda sc, eu, block, upper: np.array([eu.sum()]))
+FAMILY = register(RuleFamily("total_eu", (TOTAL,), None, order=55, columns=(TOTAL_COLUMN,)))
