@@ -6,6 +6,7 @@ and one after, and comparing them::
     python benchmarks/snapshot.py take before.json          # on the commit before the refactor
     python benchmarks/snapshot.py take after.json           # on the refactored tree
     python benchmarks/snapshot.py diff before.json after.json
+    python benchmarks/snapshot.py diff before.json after.json --rename .eu_share[=.share_of_eu[
 
 ``take`` solves every shipped scenario (the integer-rule one at a fixed gap), runs short seeded Monte Carlo
 runs in both modes, a sweep, a Morris study and the evaluators' comparison, and stores each figure under a
@@ -126,8 +127,16 @@ def _moved(a: float | str, b: float | str, rtol: float) -> bool:
     return not math.isclose(a, b, rel_tol=rtol, abs_tol=rtol)
 
 
-def diff(before: Path, after: Path, rtol: float) -> int:
-    a = json.loads(before.read_text(encoding="utf-8"))
+def _renamed(name: str, renames: list[tuple[str, str]]) -> str:
+    for old, new in renames:
+        name = name.replace(old, new)
+    return name
+
+
+def diff(before: Path, after: Path, rtol: float, renames: list[tuple[str, str]] | None = None) -> int:
+    """Compare two snapshots; ``renames`` (``old=new`` parts of names) map the names of the before side onto a
+    renaming made on purpose (e.g. the column ``eu_share`` → ``share_of_eu``), so that its figures still compare."""
+    a = {_renamed(k, renames or []): v for k, v in json.loads(before.read_text(encoding="utf-8")).items()}
     b = json.loads(after.read_text(encoding="utf-8"))
     only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
     moved = [k for k in sorted(set(a) & set(b)) if _moved(a[k], b[k], rtol)]
@@ -152,11 +161,16 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("before", type=Path)
     d.add_argument("after", type=Path)
     d.add_argument("--rtol", type=float, default=1e-6)
+    d.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
+                   help="a part of the before side's names renamed on purpose (repeat for several)")
     args = parser.parse_args(argv)
     if args.command == "take":
         take(args.out, args.parts)
         return 0
-    return diff(args.before, args.after, args.rtol)
+    renames = [tuple(r.split("=", 1)) for r in args.rename]
+    if any(len(r) != 2 for r in renames):
+        parser.error("--rename takes OLD=NEW")
+    return diff(args.before, args.after, args.rtol, renames)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

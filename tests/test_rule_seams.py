@@ -187,6 +187,20 @@ def test_a_bad_toy_entry_is_a_located_error(toy: RuleFamily, tmp_path: Path) -> 
     assert f"rules.{NAME}[0].max_share" in str(err.value)
 
 
+def test_each_family_states_its_part_of_the_scenario_format_and_its_docs() -> None:
+    doc = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    sections = [s for f in families() for s in f.sections]
+    assert {s.key for s in sections} == {"pillar_balance", "geographic_focus", "region_limits", "priority_limits",
+                                         "min_packages", "caps", "max_instruments_per_cell", "min_commitment",
+                                         "admin_cost", "mobility_partnerships"}
+    missing = [s.key for s in sections if s.doc not in doc]
+    assert not missing, f"docs/scenario-format.md lacks the documented line of {missing}"
+    from fundsim.scenario.schema import scenario_spec
+
+    rules = scenario_spec().model_fields["rules"].annotation
+    assert {s.key for s in sections} <= set(rules.model_fields)
+
+
 def test_a_family_is_registered_once() -> None:
     with registered(TOY), pytest.raises(ValueError, match="already registered"):
         register(TOY)

@@ -22,7 +22,7 @@ from fundsim.comparison.tables import text as _text
 from fundsim.errors import Problem
 from fundsim.model import Scenario
 from fundsim.results.inputs import AllocationFileError, check_file, refuse
-from fundsim.scenario.fields import suggest
+from fundsim.rules.fields import suggest
 
 __all__ = ["ALIASES", "SUFFIXES", "AllocationFileError", "Entry", "Reader", "Table", "check_path", "duplicates",
            "parse", "read_tables"]

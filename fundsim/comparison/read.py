@@ -69,7 +69,7 @@ from fundsim.errors import FundsimWarning, Problem
 from fundsim.model import Scenario
 from fundsim.results import Allocation, allocation_dataset, open_allocation
 from fundsim.results.inputs import as_path, wrong_type
-from fundsim.scenario.fields import suggest
+from fundsim.rules.fields import suggest
 from fundsim.solving import as_scenario
 
 __all__ = ["AllocationFileError", "read_allocation"]

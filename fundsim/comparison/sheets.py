@@ -22,7 +22,7 @@ from fundsim import limits
 from fundsim.comparison.tables import Table, text
 from fundsim.errors import Problem
 from fundsim.results.inputs import AllocationFileError, refuse
-from fundsim.scenario.fields import suggest
+from fundsim.rules.fields import suggest
 
 __all__ = ["read_xlsx"]
 

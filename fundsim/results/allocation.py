@@ -311,7 +311,7 @@ class Allocation:
                 f"objective <b>{a.get('objective'):.6g}</b>, solver {a.get('solver')} {a.get('solver_version')}</p>")
         fmt = {"float_format": lambda v: f"{v:,.2f}"}
         return (head + "<h5>By pillar (EUR m)</h5>" + self.by_pillar().to_html(**fmt)
-                + "<h5>By region group (EUR m)</h5>" + self.by_region_group().to_html(**fmt)
+                + "<h5>By region group (EUR m)</h5>" + self.by_group().to_html(**fmt)
                 + "<h5>Binding rules</h5>" + self.binding_rules().head(15).to_html(index=False, **fmt))
 
 

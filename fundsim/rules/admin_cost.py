@@ -3,10 +3,16 @@ fixed amount of administration in the objective."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated
 
+import numpy as np
+from pydantic import Field
+
+from fundsim import model as m
 from fundsim.rules.binaries import active, binaries, links
+from fundsim.rules.entries import Section
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
+from fundsim.rules.fields import Num
 from fundsim.rules.rows import unique_rows
 
 LINK = Rows("admin_link", ("instrument", "priority", "region", "year"),
@@ -33,4 +39,10 @@ def define_admin_cost(a: Assembly) -> None:
 
 CELLS = Columns("cell_active", "reduced cost of opening a priority × region cell (administrative cost)",
                 active((0, 3)))
-FAMILY = register(RuleFamily("admin_cost", (LINK,), define_admin_cost, order=140, columns=(CELLS,)))
+SECTION = Section(
+    "admin_cost", Annotated[Num, Field(ge=0, description="objective units per active priority × region cell")] | None,
+    None, lambda value, labels: None if value is None else m.AdminCost(value),
+    doc="| `admin_cost` | a number ≥ 0 | objective units per active cell | none | fixed administrative cost of "
+        "each priority × region cell that receives any EU money |")
+FAMILY = register(RuleFamily("admin_cost", (LINK,), define_admin_cost, order=140, columns=(CELLS,),
+                             sections=(SECTION,)))

@@ -4,9 +4,13 @@ stays between a minimum and a maximum, over the period or in each year."""
 from __future__ import annotations
 
 import numpy as np
+from pydantic import model_validator
 
+from fundsim import model as m
 from fundsim.rules.checking import Plan, Rule, Violation, selected
+from fundsim.rules.entries import Labels, Section, SliceSelector
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.fields import Amount, Id, MaxAmount, need_one
 from fundsim.rules.limits import bounds
 from fundsim.rules.rows import mask
 
@@ -62,4 +66,20 @@ def check_caps(plan: Plan) -> list[Violation]:
     return found
 
 
-FAMILY = register(RuleFamily("caps", (CAPS, ANNUAL), define_caps, check_caps, order=100))
+class CapSpec(SliceSelector):
+    id: Id
+    min: Amount | None = None
+    max: MaxAmount = None
+    per_year: bool = False
+
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
+
+
+def _build(value: list[CapSpec], labels: Labels) -> tuple[m.Cap, ...]:
+    return tuple(m.Cap(x.id, labels.selector(x, x.id), x.min, x.max, x.per_year) for x in value)
+
+
+SECTION = Section("caps", list[CapSpec], [], _build,
+                  doc="| `caps[]` | `id`, selector with `instruments` and `years`, `min`, `max` (EUR m), `per_year` "
+                      "(default `false`) | EU commitments in the slice, over the period or in each year |")
+FAMILY = register(RuleFamily("caps", (CAPS, ANNUAL), define_caps, check_caps, order=100, sections=(SECTION,)))

@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -32,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from fundsim.model import Scenario
+from fundsim.model import Rules, Scenario
+from fundsim.rules.entries import Section
 from fundsim.rules.program import Block, ProgramBuilder
 from fundsim.rules.rows import MONEY, Cells
 
@@ -193,6 +195,8 @@ class RuleFamily:
         e.g. an objective term)
     order : its place in the programme (rows are written in this order; 0–199 are fundsim's own)
     columns : the columns it adds beside the money, and how an allocation's money sets them
+    sections : its part of the scenario format, for fundsim's own families: each a key under ``rules:`` that is a
+        field of :class:`fundsim.model.Rules` (:class:`fundsim.rules.entries.Section`)
     entry : for a family registered from outside fundsim, the pydantic model of one entry of its list under
         ``rules:``; the loader validates it with located errors and keeps the entries in
         ``Scenario.rules.registered[name]``
@@ -207,6 +211,7 @@ class RuleFamily:
     check: Callable[[Plan], list[Violation]] | None = None
     order: int = 1000
     columns: tuple[Columns, ...] = ()
+    sections: tuple[Section, ...] = ()
     entry: type | None = None
     build: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
     doc: str = ""
@@ -222,6 +227,12 @@ def register(family: RuleFamily) -> RuleFamily:
     """
     if family.name in _FAMILIES:
         raise ValueError(f"a rule family named {family.name!r} is already registered")
+    own = {f.name for f in dataclasses.fields(Rules)} - {"registered"}
+    strange = sorted(s.key for s in family.sections if s.key not in own)
+    if strange:
+        raise ValueError(f"the rule family {family.name!r} declares sections {', '.join(strange)}, which are not "
+                         f"fields of fundsim.model.Rules; a family from outside fundsim declares its entries with "
+                         f"entry= (they are kept in Scenario.rules.of({family.name!r}))")
 
     taken = {r.name for f in _FAMILIES.values() for r in f.rows}
     clash = sorted(taken & {r.name for r in family.rows})

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import model_validator
 
+from fundsim import model as m
 from fundsim.rules.checking import Plan, Rule, Violation
+from fundsim.rules.entries import CellSelector, Labels, Noted, Section
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.fields import GroupRef, Id, MaxShare, RegionRef, Share, need_one
 from fundsim.rules.shares import ALL_EU, share_rows, total_column
 
 _DUAL = "objective gained per percentage point the focus regions' {} share of all EU money is {}"
@@ -45,5 +49,31 @@ def check_geographic_focus(plan: Plan) -> list[Violation]:
     return found
 
 
+class FocusSpec(Noted):
+    id: Id = "focus"
+    region_groups: list[GroupRef] = []
+    regions: list[RegionRef] = []
+    min_share: Share | None = None
+    max_share: MaxShare = None
+
+    @model_validator(mode="after")
+    def _check(self) -> FocusSpec:
+        if not self.region_groups and not self.regions:
+            raise ValueError("name the region_groups (or regions) the focus rule is about; neither is given")
+        return need_one(self, "min_share", "max_share")
+
+
+def _build(value: list[FocusSpec], labels: Labels) -> tuple[m.GeographicFocus, ...]:
+    out = []
+    for x in value:
+        regions = labels.regions_of(CellSelector(regions=x.regions, region_groups=x.region_groups))
+        out.append(m.GeographicFocus(x.id, frozenset() if regions is None else regions, x.min_share, x.max_share,
+                                     description=", ".join([*x.region_groups, *x.regions])))
+    return tuple(out)
+
+
+SECTION = Section("geographic_focus", list[FocusSpec], [], _build,
+                  doc="| `geographic_focus[]` | `id` (default `focus`), `region_groups`, `regions`, `min_share`, "
+                      "`max_share` | share of all EU commitments going to those regions (§21) |")
 FAMILY = register(RuleFamily("geographic_focus", (MIN_SHARE, MAX_SHARE), define_focus, check_geographic_focus,
-                             order=70))
+                             order=70, sections=(SECTION,)))

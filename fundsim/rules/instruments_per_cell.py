@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated
 
+import numpy as np
+from pydantic import Field
+
+from fundsim import model as m
 from fundsim.rules.binaries import instrument_lines
 from fundsim.rules.checking import Plan, Violation
+from fundsim.rules.entries import Section
 from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.fields import Whole
 from fundsim.rules.rows import unique_rows
 
 MAX = Rows("max_instruments", ("priority", "region"),
@@ -54,5 +60,11 @@ def check_max_instruments(plan: Plan) -> list[Violation]:
     return found
 
 
+SECTION = Section(
+    "max_instruments_per_cell",
+    Annotated[Whole, Field(ge=1, description="instruments per priority × region cell")] | None, None,
+    lambda value, labels: None if value is None else m.MaxInstrumentsPerCell(value),
+    doc="| `max_instruments_per_cell` | a whole number k ≥ 1 | instruments | none | at most k instruments fund any "
+        "priority × region cell over the whole period (any EU money counts) |")
 FAMILY = register(RuleFamily("max_instruments_per_cell", (MAX,), define_max_instruments, check_max_instruments,
-                             order=120))
+                             order=120, sections=(SECTION,)))

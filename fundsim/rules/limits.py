@@ -4,9 +4,13 @@ its minimum and maximum."""
 from __future__ import annotations
 
 import numpy as np
+from pydantic import model_validator
 
+from fundsim import model as m
 from fundsim.rules.checking import Plan, Rule, Violation
+from fundsim.rules.entries import Noted, Section
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.fields import Amount, MaxAmount, PriorityRef, RegionRef, need_one
 
 _DUAL = "objective gained per EUR m the {0}'s minimum is lowered or its maximum raised"
 REGION = Rows("region_limits", ("region",), _DUAL.format("region"), long_name="limits per region",
@@ -58,4 +62,41 @@ def check_limits(plan: Plan) -> list[Violation]:
     return found
 
 
-FAMILY = register(RuleFamily("limits", (REGION, PRIORITY), define_limits, check_limits, order=80))
+class RegionLimitSpec(Noted):
+    region: RegionRef
+    min: Amount | None = None
+    max: MaxAmount = None
+
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
+
+
+class PriorityLimitSpec(Noted):
+    priority: PriorityRef
+    min: Amount | None = None
+    max: MaxAmount = None
+
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
+
+
+def merged_limits(entries: list[tuple[str, float | None, float | None]]) -> tuple[m.Limit, ...]:
+    """One limit per label: several entries for one region (or priority) all hold, so the tightest
+    minimum and maximum are kept."""
+    merged: dict[str, tuple[float | None, float | None]] = {}
+    for label, lo, hi in entries:
+        old_lo, old_hi = merged.get(label, (None, None))
+        lo = lo if old_lo is None else old_lo if lo is None else max(lo, old_lo)
+        hi = hi if old_hi is None else old_hi if hi is None else min(hi, old_hi)
+        merged[label] = (lo, hi)
+    return tuple(m.Limit(label, lo, hi) for label, (lo, hi) in merged.items())
+
+
+REGION_SECTION = Section("region_limits", list[RegionLimitSpec], [],
+                         lambda value, labels: merged_limits([(x.region, x.min, x.max) for x in value]),
+                         doc="| `region_limits[]` | `region`, `min`, `max` (EUR m) | EU commitments to the region over "
+                             "the period |")
+PRIORITY_SECTION = Section("priority_limits", list[PriorityLimitSpec], [],
+                           lambda value, labels: merged_limits([(x.priority, x.min, x.max) for x in value]),
+                           doc="| `priority_limits[]` | `priority`, `min`, `max` (EUR m) | EU commitments to the "
+                               "priority over the period |")
+FAMILY = register(RuleFamily("limits", (REGION, PRIORITY), define_limits, check_limits, order=80,
+                             sections=(REGION_SECTION, PRIORITY_SECTION)))

@@ -3,11 +3,16 @@ with at least its minimum over the period."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
+from fundsim import model as m
 from fundsim.rules.binaries import instrument_lines, least
 from fundsim.rules.checking import Plan, Violation, eur
+from fundsim.rules.entries import Labels, Noted, Section, as_field
 from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.fields import Amount, InstrumentRef
 
 MIN = Rows("min_commitment", ("instrument", "priority", "region"),
            "objective gained per EUR m the minimum commitment is lowered (integer rule: not reported)",
@@ -56,4 +61,17 @@ def check_min_commitment(plan: Plan) -> list[Violation]:
             for t in map(tuple, np.argwhere(short))]
 
 
-FAMILY = register(RuleFamily("min_commitment", (MIN,), define_min_commitment, check_min_commitment, order=130))
+class MinCommitmentSpec(Noted):
+    amount: Amount = 0.0
+    by_instrument: dict[InstrumentRef, Amount] = {}
+
+
+def _build(value: MinCommitmentSpec | None, labels: Labels) -> m.MinCommitment | None:
+    return None if value is None else m.MinCommitment(value.amount, tuple(value.by_instrument.items()))
+
+
+SECTION = Section("min_commitment", Annotated[MinCommitmentSpec | None, as_field("amount")], None, _build,
+                  doc="| `min_commitment` | a number, or `amount` and `by_instrument` | EUR m | none | an instrument "
+                      "funds a priority in a region with nothing or at least the minimum, counted over the period |")
+FAMILY = register(RuleFamily("min_commitment", (MIN,), define_min_commitment, check_min_commitment, order=130,
+                             sections=(SECTION,)))

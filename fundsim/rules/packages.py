@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from fundsim import model as m
 from fundsim.model import Scenario, Selector
 from fundsim.rules.checking import Plan, Rule, Violation
+from fundsim.rules.entries import Labels, Noted, Section
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.fields import Amount, PillarRef, PriorityRef, RegionRef
 
 
 def package_labels(sc: Scenario) -> tuple[str, ...]:
@@ -60,4 +63,20 @@ def check_min_packages(plan: Plan) -> list[Violation]:
     return found
 
 
-FAMILY = register(RuleFamily("min_packages", (PACKAGE,), define_min_packages, check_min_packages, order=90))
+class PackageSpec(Noted):
+    region: RegionRef
+    amount: Amount
+    priorities: list[PriorityRef] | None = None
+    pillars: list[PillarRef] | None = None
+
+
+def _build(value: list[PackageSpec], labels: Labels) -> tuple[m.MinPackage, ...]:
+    return tuple(m.MinPackage(x.region, x.amount, labels.priorities_of(x)) for x in value)
+
+
+SECTION = Section("min_packages", list[PackageSpec], [], _build,
+                  doc="| `min_packages[]` | `region`, `amount` (EUR m), optional `priorities` / `pillars` | a "
+                      "mobility-partnership package (§11): at least `amount` to the region, counting only the listed "
+                      "priorities |")
+FAMILY = register(RuleFamily("min_packages", (PACKAGE,), define_min_packages, check_min_packages, order=90,
+                             sections=(SECTION,)))

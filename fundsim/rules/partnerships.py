@@ -3,12 +3,18 @@ package."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Annotated, Any
 
+import numpy as np
+from pydantic import Field, model_validator
+
+from fundsim import model as m
 from fundsim.model import Scenario, Selector
 from fundsim.rules.binaries import binaries, links
 from fundsim.rules.checking import Plan, Violation, eur
+from fundsim.rules.entries import Labels, Noted, Section
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
+from fundsim.rules.fields import Amount, Located, PillarRef, PriorityRef, RegionRef, Whole
 from fundsim.rules.program import Block
 from fundsim.rules.rows import NONE
 
@@ -102,5 +108,46 @@ def partners_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -
 
 
 PARTNERS = Columns("partnership", "reduced cost of a new mobility partnership", partners_of)
+class PartnershipsSpec(Noted):
+    candidates: Annotated[list[RegionRef], Field(min_length=1)]
+    max_new: Annotated[Whole, Field(ge=1, description="new partnerships at most")]
+    min_new: Annotated[Whole, Field(ge=0, description="new partnerships at least")] = 0
+    package: Amount
+    priorities: list[PriorityRef] | None = None
+    pillars: list[PillarRef] | None = None
+    only_partners: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> PartnershipsSpec:
+        first: dict[str, int] = {}
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        for n, x in enumerate(self.candidates):
+            if x in first:
+                problems.append((("candidates", n), f"the region {x!r} is a candidate twice (first as candidates"
+                                                    f"[{first[x]}]); name each candidate once"))
+            first.setdefault(x, n)
+        n = len(set(self.candidates))
+        if self.max_new > n:
+            problems.append((("max_new",), f"max_new ({self.max_new}) is larger than the number of candidates ({n}: "
+                                           f"{', '.join(dict.fromkeys(self.candidates))}); give at most {n}"))
+        if self.min_new > self.max_new:
+            problems.append((("min_new",), f"min_new ({self.min_new}) is larger than max_new ({self.max_new}); "
+                                           f"give a min_new of at most {self.max_new}"))
+        if problems:
+            raise Located(problems)
+        return self
+
+
+def _build(x: PartnershipsSpec | None, labels: Labels) -> m.MobilityPartnerships | None:
+    if x is None:
+        return None
+    return m.MobilityPartnerships(tuple(dict.fromkeys(x.candidates)), x.max_new, x.package, labels.priorities_of(x),
+                                  x.min_new, x.only_partners)
+
+
+SECTION = Section("mobility_partnerships", PartnershipsSpec | None, None, _build,
+                  doc="| `mobility_partnerships` | `candidates`, `max_new`, `package`, optional `min_new`, "
+                      "`priorities` / `pillars`, `only_partners` | EUR m for `package` | none | choose new mobility "
+                      "partnerships among candidate regions, each with a minimum package |")
 FAMILY = register(RuleFamily("mobility_partnerships", (COUNT, PACKAGE, LINK), define_partnerships,
-                             check_partnerships, order=150, columns=(PARTNERS,)))
+                             check_partnerships, order=150, columns=(PARTNERS,), sections=(SECTION,)))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import model_validator
 
+from fundsim import model as m
 from fundsim.rules.checking import Plan, Rule, Violation
+from fundsim.rules.entries import Labels, Noted, Section
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.fields import MaxShare, PillarRef, Share, need_one
 from fundsim.rules.shares import ALL_EU, share_rows, total_column
 
 _DUAL = "objective gained per percentage point the pillar's {} share of all EU money is {}"
@@ -43,5 +47,20 @@ def check_pillar_balance(plan: Plan) -> list[Violation]:
     return found
 
 
+class PillarBalanceSpec(Noted):
+    pillar: PillarRef
+    min_share: Share | None = None
+    max_share: MaxShare = None
+
+    _check = model_validator(mode="after")(lambda self: need_one(self, "min_share", "max_share"))
+
+
+def _build(value: list[PillarBalanceSpec], labels: Labels) -> tuple[m.PillarBalance, ...]:
+    return tuple(m.PillarBalance(x.pillar, x.min_share, x.max_share) for x in value)
+
+
+SECTION = Section("pillar_balance", list[PillarBalanceSpec], [], _build,
+                  doc="| `pillar_balance[]` | `pillar`, `min_share`, `max_share` | share of all EU commitments going "
+                      "to the pillar (16041/08 §4) |")
 FAMILY = register(RuleFamily("pillar_balance", (MIN_SHARE, MAX_SHARE), define_pillar_balance, check_pillar_balance,
-                             order=60))
+                             order=60, sections=(SECTION,)))

@@ -11,14 +11,9 @@ import numpy as np
 
 from fundsim import model as m
 from fundsim.errors import FundsimWarning
-from fundsim.scenario.schema import (
-    CellSelector,
-    CofinancingSpec,
-    InstrumentSpec,
-    ScenarioSpec,
-    SliceSelector,
-    WeightsSpec,
-)
+from fundsim.rules import families
+from fundsim.rules.entries import CellSelector, SliceSelector
+from fundsim.scenario.schema import CofinancingSpec, InstrumentSpec, ScenarioSpec, WeightsSpec
 
 __all__ = ["build_scenario", "spec_digest"]
 
@@ -128,62 +123,22 @@ def _weights(spec: WeightsSpec, sc: ScenarioSpec) -> np.ndarray:
     return w
 
 
-def _merged_limits(entries: list[tuple[str, float | None, float | None]]) -> tuple[m.Limit, ...]:
-    """One limit per label: several entries for one region (or priority) all hold, so the tightest
-    minimum and maximum are kept."""
-    merged: dict[str, tuple[float | None, float | None]] = {}
-    for label, lo, hi in entries:
-        old_lo, old_hi = merged.get(label, (None, None))
-        lo = lo if old_lo is None else old_lo if lo is None else max(lo, old_lo)
-        hi = hi if old_hi is None else old_hi if hi is None else min(hi, old_hi)
-        merged[label] = (lo, hi)
-    return tuple(m.Limit(label, lo, hi) for label, (lo, hi) in merged.items())
-
-
 def _rules(spec: ScenarioSpec, labels: _Labels) -> m.Rules:
-    r = spec.rules
-    return m.Rules(
-        pillar_balance=tuple(m.PillarBalance(x.pillar, x.min_share, x.max_share) for x in r.pillar_balance),
-        geographic_focus=tuple(
-            m.GeographicFocus(
-                x.id, _or_all(labels.regions_of(CellSelector(regions=x.regions, region_groups=x.region_groups)),
-                              frozenset()),
-                x.min_share, x.max_share, description=", ".join([*x.region_groups, *x.regions]),
-            )
-            for x in r.geographic_focus
-        ),
-        region_limits=_merged_limits([(x.region, x.min, x.max) for x in r.region_limits]),
-        priority_limits=_merged_limits([(x.priority, x.min, x.max) for x in r.priority_limits]),
-        min_packages=tuple(m.MinPackage(x.region, x.amount, labels.priorities_of(x)) for x in r.min_packages),
-        caps=tuple(m.Cap(x.id, labels.selector(x, x.id), x.min, x.max, x.per_year) for x in r.caps),
-        max_instruments_per_cell=(None if r.max_instruments_per_cell is None
-                                  else m.MaxInstrumentsPerCell(r.max_instruments_per_cell)),
-        min_commitment=(None if r.min_commitment is None
-                        else m.MinCommitment(r.min_commitment.amount, tuple(r.min_commitment.by_instrument.items()))),
-        admin_cost=None if r.admin_cost is None else m.AdminCost(r.admin_cost),
-        mobility_partnerships=_partnerships(spec, labels),
-        registered=_registered(spec),
-    )
+    """Each rule family's part of the file as the domain's rule objects (the families say how, see
+    :class:`fundsim.rules.entries.Section`), and the entries of families registered from outside fundsim."""
+    built = {section.key: section.build(getattr(spec.rules, section.key), labels)
+             for f in families() for section in f.sections}
+    return m.Rules(**built, registered=_registered(spec))
 
 
 def _registered(spec: ScenarioSpec) -> tuple[tuple[str, tuple[Any, ...]], ...]:
     """The entries of the rule families registered from outside fundsim, built into their domain objects."""
-    from fundsim.rules import families
-
     out = []
     for f in families():
         entries = tuple(getattr(spec.rules, f.name, None) or ()) if f.entry is not None else ()
         if entries:
             out.append((f.name, f.build(entries) if f.build is not None else entries))
     return tuple(out)
-
-
-def _partnerships(spec: ScenarioSpec, labels: _Labels) -> m.MobilityPartnerships | None:
-    x = spec.rules.mobility_partnerships
-    if x is None:
-        return None
-    return m.MobilityPartnerships(tuple(dict.fromkeys(x.candidates)), x.max_new, x.package, labels.priorities_of(x),
-                                  x.min_new, x.only_partners)
 
 
 def _objective(spec: ScenarioSpec, labels: _Labels) -> m.Objective:

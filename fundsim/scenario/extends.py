@@ -33,7 +33,7 @@ from typing import Any
 
 from fundsim.errors import FundsimWarning
 from fundsim.limits import current
-from fundsim.scenario.fields import NOTE_KEYS, show
+from fundsim.rules.fields import NOTE_KEYS, show
 from fundsim.scenario.files import (
     _MAX_VALUES,
     Key,

@@ -8,7 +8,6 @@ of a file is found in one pass. docs/scenario-format.md documents every field.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections import Counter
 from typing import Annotated, Any, Literal
@@ -22,28 +21,25 @@ from pydantic import (
     model_validator,
 )
 
-from fundsim.scenario.common import Noted
-from fundsim.scenario.fields import (
+from fundsim.rules import families
+from fundsim.rules.entries import CellSelector, Noted, SliceSelector
+from fundsim.rules.fields import (
     Amount,
     EuShare,
     GroupRef,
     Id,
-    InstrumentRef,
     Located,
     Num,
     PillarRef,
     PriorityRef,
     RegionRef,
     RegionYearSeries,
-    ScenarioYear,
     Share,
     SourceRef,
     Year,
     YearSeries,
     amount_number,
     collect_problems,
-    need_one,
-    not_below,
     show,
     suggest,
     unwrap_noted,
@@ -53,21 +49,6 @@ from fundsim.scenario.fields import (
 from fundsim.scenario.uncertainty_schema import UncertaintySpec
 
 __all__ = ["ScenarioSpec", "scenario_spec"]
-
-
-# ---- building blocks ---------------------------------------------------------------------------------
-class CellSelector(Noted):
-    """Priorities (or whole pillars) and regions (or whole region groups); empty means all."""
-
-    priorities: list[PriorityRef] | None = None
-    pillars: list[PillarRef] | None = None
-    regions: list[RegionRef] | None = None
-    region_groups: list[GroupRef] | None = None
-
-
-class SliceSelector(CellSelector):
-    instruments: list[InstrumentRef] | None = None
-    years: list[ScenarioYear] | None = None
 
 
 # ---- sections ----------------------------------------------------------------------------------------
@@ -218,127 +199,22 @@ class AbsorptionSpec(Noted):
     capacity: dict[RegionRef, YearSeries] = {}
 
 
-MaxShare = Annotated[Share | None, not_below("min_share", "max_share")]
-MaxAmount = Annotated[Amount | None, not_below("min", "max")]
+def _rules_model(families: tuple[Any, ...]) -> type[Noted]:
+    """The ``rules:`` section: one field per section of each rule family (fundsim's own), and a list of entries
+    for each family registered from outside fundsim."""
+    fields: dict[str, Any] = {}
+    for f in families:
+        for section in f.sections:
+            fields[section.key] = (section.annotation, section.default)
+    taken = sorted(f.name for f in families if f.entry is not None and f.name in fields)
+    if taken:
+        raise ValueError(f"registered rule families named like fundsim's own sections under rules: "
+                         f"{', '.join(taken)}; give them other names")
+    fields.update({f.name: (list[f.entry], []) for f in families if f.entry is not None})  # type: ignore[name-defined]
+    return create_model("RulesSpec", __base__=Noted, **fields)
 
 
-class PillarBalanceSpec(Noted):
-    pillar: PillarRef
-    min_share: Share | None = None
-    max_share: MaxShare = None
-
-    _check = model_validator(mode="after")(lambda self: need_one(self, "min_share", "max_share"))
-
-
-class FocusSpec(Noted):
-    id: Id = "focus"
-    region_groups: list[GroupRef] = []
-    regions: list[RegionRef] = []
-    min_share: Share | None = None
-    max_share: MaxShare = None
-
-    @model_validator(mode="after")
-    def _check(self) -> FocusSpec:
-        if not self.region_groups and not self.regions:
-            raise ValueError("name the region_groups (or regions) the focus rule is about; neither is given")
-        return need_one(self, "min_share", "max_share")
-
-
-class RegionLimitSpec(Noted):
-    region: RegionRef
-    min: Amount | None = None
-    max: MaxAmount = None
-
-    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
-
-
-class PriorityLimitSpec(Noted):
-    priority: PriorityRef
-    min: Amount | None = None
-    max: MaxAmount = None
-
-    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
-
-
-class PackageSpec(Noted):
-    region: RegionRef
-    amount: Amount
-    priorities: list[PriorityRef] | None = None
-    pillars: list[PillarRef] | None = None
-
-
-class CapSpec(SliceSelector):
-    id: Id
-    min: Amount | None = None
-    max: MaxAmount = None
-    per_year: bool = False
-
-    _check = model_validator(mode="after")(lambda self: need_one(self, "min", "max"))
-
-
-# ---- integer rules (readability and coherence, §8, §11, §26) -------------------------------------------
-def _as_field(name: str) -> BeforeValidator:
-    """Accept a plain number (or ``{value: x, assumption: …}``) for a mapping whose main field is ``name``."""
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, dict) and "value" in value:
-            return {name: value["value"], **{k: v for k, v in value.items() if k != "value"}}
-        return value if value is None or isinstance(value, dict) else {name: value}
-
-    return BeforeValidator(convert)
-
-
-class MinCommitmentSpec(Noted):
-    amount: Amount = 0.0
-    by_instrument: dict[InstrumentRef, Amount] = {}
-
-
-Whole = Annotated[int, BeforeValidator(unwrap_noted)]
-
-
-class PartnershipsSpec(Noted):
-    candidates: Annotated[list[RegionRef], Field(min_length=1)]
-    max_new: Annotated[Whole, Field(ge=1, description="new partnerships at most")]
-    min_new: Annotated[Whole, Field(ge=0, description="new partnerships at least")] = 0
-    package: Amount
-    priorities: list[PriorityRef] | None = None
-    pillars: list[PillarRef] | None = None
-    only_partners: bool = True
-
-    @model_validator(mode="after")
-    def _check(self) -> PartnershipsSpec:
-        first: dict[str, int] = {}
-        problems: list[tuple[tuple[Any, ...], str]] = []
-        for n, x in enumerate(self.candidates):
-            if x in first:
-                problems.append((("candidates", n), f"the region {x!r} is a candidate twice (first as candidates"
-                                                    f"[{first[x]}]); name each candidate once"))
-            first.setdefault(x, n)
-        n = len(set(self.candidates))
-        if self.max_new > n:
-            problems.append((("max_new",), f"max_new ({self.max_new}) is larger than the number of candidates ({n}: "
-                                           f"{', '.join(dict.fromkeys(self.candidates))}); give at most {n}"))
-        if self.min_new > self.max_new:
-            problems.append((("min_new",), f"min_new ({self.min_new}) is larger than max_new ({self.max_new}); "
-                                           f"give a min_new of at most {self.max_new}"))
-        if problems:
-            raise Located(problems)
-        return self
-
-
-class RulesSpec(Noted):
-    pillar_balance: list[PillarBalanceSpec] = []
-    geographic_focus: list[FocusSpec] = []
-    region_limits: list[RegionLimitSpec] = []
-    priority_limits: list[PriorityLimitSpec] = []
-    min_packages: list[PackageSpec] = []
-    caps: list[CapSpec] = []
-    max_instruments_per_cell: Annotated[Whole, Field(ge=1, description="instruments per priority × region cell")] \
-        | None = None
-    min_commitment: Annotated[MinCommitmentSpec | None, _as_field("amount")] = None
-    admin_cost: Annotated[Num, Field(ge=0, description="objective units per active priority × region cell")] \
-        | None = None
-    mobility_partnerships: PartnershipsSpec | None = None
+RulesSpec = _rules_model(families())  # the families registered when fundsim is imported: fundsim's own
 
 
 class CellWeightSpec(Noted):
@@ -442,26 +318,36 @@ class ScenarioSpec(Noted):
     match_sources: list[MatchSourceSpec] = []
     instruments: Annotated[list[InstrumentSpec], Field(min_length=1)]
     absorption: AbsorptionSpec = AbsorptionSpec()
-    rules: RulesSpec = RulesSpec()
+    rules: RulesSpec = RulesSpec()  # type: ignore[valid-type]
     objective: ObjectiveSpec = ObjectiveSpec(impact=ImpactSpec())
     uncertainty: UncertaintySpec | None = None
 
 
-@functools.cache
-def _with_families(entries: tuple[tuple[str, type], ...]) -> type[ScenarioSpec]:
-    taken = sorted(name for name, _ in entries if name in RulesSpec.model_fields)
-    if taken:
-        raise ValueError(f"registered rule families named like fundsim's own sections under rules: "
-                         f"{', '.join(taken)}; give them other names")
-    fields: dict[str, Any] = {name: (list[entry], []) for name, entry in entries}  # type: ignore[valid-type]
-    rules = create_model("RulesSpec", __base__=RulesSpec, **fields)
-    return create_model("ScenarioSpec", __base__=ScenarioSpec, rules=(rules, rules()))
+_MADE: dict[tuple[int, ...], tuple[tuple[Any, ...], type[ScenarioSpec]]] = {}
+
+
+def _with_families(registered: tuple[Any, ...]) -> type[ScenarioSpec]:
+    """The schema for another set of registered families, made once per set (the set is kept with it, so the
+    ids in the key stay those of these families)."""
+    key = tuple(map(id, registered))
+    if key not in _MADE:
+        rules = _rules_model(registered)
+        _MADE[key] = (registered, create_model("ScenarioSpec", __base__=ScenarioSpec, rules=(rules, rules())))
+    return _MADE[key][1]
 
 
 def scenario_spec() -> type[ScenarioSpec]:
-    """The schema of a scenario file: :class:`ScenarioSpec`, with a list under ``rules:`` for each rule family
-    registered from outside fundsim (``RuleFamily.entry``), validated with the same located errors."""
-    from fundsim.rules import families
+    """The schema of a scenario file: :class:`ScenarioSpec`, whose ``rules:`` section has one part per rule
+    family (each family states its own, :class:`fundsim.rules.entries.Section`), and a list under ``rules:`` for
+    each family registered from outside fundsim (``RuleFamily.entry``), validated with the same located errors.
 
-    entries = tuple((f.name, f.entry) for f in families() if f.entry is not None)
-    return _with_families(entries) if entries else ScenarioSpec
+    Examples
+    --------
+    >>> sorted(scenario_spec().model_fields["rules"].annotation.model_fields)[:3]
+    ['admin_cost', 'assumption', 'caps']
+    """
+    now = families()
+    return ScenarioSpec if now == _AT_IMPORT else _with_families(now)
+
+
+_AT_IMPORT = families()

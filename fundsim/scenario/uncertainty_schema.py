@@ -26,8 +26,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from fundsim.scenario.common import Noted
-from fundsim.scenario.fields import Id, Located, Num, show, suggest
+from fundsim.rules.entries import Noted
+from fundsim.rules.fields import Id, Located, Num, show, suggest
 
 __all__ = ["UncertaintySpec", "check_path", "outside_range", "support"]
 

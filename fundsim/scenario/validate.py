@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from fundsim.errors import Problem, ScenarioError
-from fundsim.scenario.fields import HINTS, ID_PATTERN, NOTE_KEYS, Located, show, suggest
+from fundsim.rules.fields import HINTS, ID_PATTERN, NOTE_KEYS, Located, show, suggest
 from fundsim.scenario.files import Origins, format_path
 from fundsim.scenario.schema import ScenarioSpec, scenario_spec
 
@@ -318,7 +318,7 @@ def _limits_cross(entries: list[Any], key: str, path: tuple[Any, ...], origins: 
 
 def _cross_checks(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
     """Checks across entries of a validated specification: repeated rule names, contradictory limits."""
-    r = spec.rules
+    r: Any = spec.rules  # its fields come from the rule families (fundsim.rules.entries.Section)
     found = _duplicates(r.caps, "id", ("rules", "caps"), "the cap id", "give each cap its own id", origins)
     found += _duplicates(r.geographic_focus, "id", ("rules", "geographic_focus"), "the focus rule id",
                          "give each focus rule its own id (the default id is 'focus')", origins)
@@ -346,10 +346,11 @@ def _cross_checks(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
 
 def _partnership_cross(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
     """Candidates for new mobility partnerships are regions without a partnership package already."""
-    mp = spec.rules.mobility_partnerships
+    rules: Any = spec.rules
+    mp = rules.mobility_partnerships
     if mp is None:
         return []
-    packaged = {x.region: n for n, x in enumerate(spec.rules.min_packages)}
+    packaged = {x.region: n for n, x in enumerate(rules.min_packages)}
     return [_located(origins, ("rules", "mobility_partnerships", "candidates", n),
                      f"{region!r} already has a partnership package (rules.min_packages[{packaged[region]}]); "
                      "candidates for new partnerships must be other regions; drop it from the candidates or "

@@ -30,7 +30,7 @@ from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
 from fundsim.montecarlo import MODES
 from fundsim.montecarlo.given import run_values
-from fundsim.scenario.fields import suggest
+from fundsim.rules.fields import suggest
 from fundsim.solvers import Capability
 from fundsim.solvers.backends import SolverLike, solver_choice
 from fundsim.solving import check_options, solve

@@ -16,7 +16,7 @@ import xarray as xr
 
 from fundsim.errors import ArgumentError
 from fundsim.model import Distribution, Scenario, UncertainParameter, Uncertainty
-from fundsim.scenario.fields import suggest
+from fundsim.rules.fields import suggest
 from fundsim.scenario.uncertainty_schema import check_path
 from fundsim.sensitivity.arguments import check_flag, study_arguments
 from fundsim.sensitivity.outputs import evaluate, parse_outputs

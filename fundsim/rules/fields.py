@@ -13,10 +13,38 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
 
 __all__ = [
-    "HINTS", "ID_PATTERN", "NOTE_KEYS", "REF_KINDS", "Amount", "EuShare", "GroupRef", "Id", "InstrumentRef", "Located",
-    "Num", "PillarRef", "PriorityRef", "RegionRef", "RegionYearSeries", "ScenarioYear", "Share", "SourceRef",
-    "Year", "YearSeries", "amount_number", "collect_problems", "need_one", "not_below", "show", "suggest",
-    "unwrap_noted", "year_key", "year_series",
+    "HINTS",
+    "ID_PATTERN",
+    "NOTE_KEYS",
+    "REF_KINDS",
+    "Amount",
+    "EuShare",
+    "GroupRef",
+    "Id",
+    "InstrumentRef",
+    "Located",
+    "MaxAmount",
+    "MaxShare",
+    "Num",
+    "PillarRef",
+    "PriorityRef",
+    "RegionRef",
+    "RegionYearSeries",
+    "ScenarioYear",
+    "Share",
+    "SourceRef",
+    "Whole",
+    "Year",
+    "YearSeries",
+    "amount_number",
+    "collect_problems",
+    "need_one",
+    "not_below",
+    "show",
+    "suggest",
+    "unwrap_noted",
+    "year_key",
+    "year_series",
 ]
 
 NOTE_KEYS = frozenset({"value", "source", "assumption", "note"})
@@ -265,3 +293,8 @@ def not_below(lo: str, hi: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+MaxShare = Annotated[Share | None, not_below("min_share", "max_share")]
+MaxAmount = Annotated[Amount | None, not_below("min", "max")]
+Whole = Annotated[int, BeforeValidator(unwrap_noted)]

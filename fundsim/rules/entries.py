@@ -1,0 +1,93 @@
+"""What every entry of a scenario file shares, and how a rule family states its part of the file.
+
+Every block of the schema (:mod:`fundsim.scenario.schema`, :mod:`fundsim.scenario.uncertainty_schema` and the
+rule families' entries) is a frozen pydantic model with no unknown keys and optional notes on provenance
+(:class:`Noted`). A rule family states its part of the scenario format as :class:`Section` values: the key
+under ``rules:``, the pydantic annotation of what the file gives there, its default, and how it becomes the
+domain's rule objects. The scenario loader builds the ``rules:`` section from the registered families.
+
+Examples
+--------
+>>> spec = Noted(assumption="generous on purpose")
+>>> spec.assumption
+'generous on purpose'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from fundsim.model import Selector
+from fundsim.rules.fields import GroupRef, InstrumentRef, PillarRef, PriorityRef, RegionRef, ScenarioYear
+
+__all__ = ["CellSelector", "Labels", "Noted", "Section", "SliceSelector", "Spec", "as_field"]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Noted(Spec):
+    source: str | None = Field(None, description="where a public figure comes from")
+    assumption: str | None = Field(None, description="what was assumed and why")
+    note: str | None = None
+
+
+class CellSelector(Noted):
+    """Priorities (or whole pillars) and regions (or whole region groups); empty means all."""
+
+    priorities: list[PriorityRef] | None = None
+    pillars: list[PillarRef] | None = None
+    regions: list[RegionRef] | None = None
+    region_groups: list[GroupRef] | None = None
+
+
+class SliceSelector(CellSelector):
+    instruments: list[InstrumentRef] | None = None
+    years: list[ScenarioYear] | None = None
+
+
+def as_field(name: str) -> BeforeValidator:
+    """Accept a plain number (or ``{value: x, assumption: …}``) for a mapping whose main field is ``name``."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict) and "value" in value:
+            return {name: value["value"], **{k: v for k, v in value.items() if k != "value"}}
+        return value if value is None or isinstance(value, dict) else {name: value}
+
+    return BeforeValidator(convert)
+
+
+class Labels(Protocol):
+    """What a section's ``build`` may ask of the scenario being made: pillars and region groups resolved into
+    priorities and regions (``None``: all)."""
+
+    def regions_of(self, sel: CellSelector) -> frozenset[str] | None: ...
+
+    def priorities_of(self, sel: Any) -> frozenset[str] | None: ...
+
+    def selector(self, sel: SliceSelector, label: str = "") -> Selector: ...
+
+
+@dataclass(frozen=True)
+class Section:
+    """A rule family's part of the scenario format: ``rules: <key>: …``.
+
+    Attributes
+    ----------
+    key : the key under ``rules:`` (also the field of :class:`fundsim.model.Rules` the built value goes to)
+    annotation : what the file may give there, as a pydantic annotation (``list[PillarBalanceSpec]``)
+    default : the value when the file gives none
+    build : ``build(value, labels)``, the validated value as the domain's rule objects
+    doc : the section of docs/scenario-format.md that documents it (a line of its table)
+    """
+
+    key: str
+    annotation: Any
+    default: Any
+    build: Callable[[Any, Labels], Any]
+    doc: str = ""
