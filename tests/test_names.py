@@ -69,3 +69,17 @@ def test_a_rule_dim_is_renamed_only_where_the_container_has_it_with_other_labels
     assert moved.dims == ("pillar_min_share_pillar",)  # pillar and pillar_rule both hold other labels
     assert unplaced("pillar_min_share", moved).dims == ("pillar",)
     assert rule_of("shadow_price_caps") == "caps" and rule_of("eu_by_year") is None
+
+
+def test_a_store_of_an_older_fundsim_is_not_resumed_into(tmp_path: Path) -> None:
+    import zarr
+
+    sc = fs.load_scenario(UNCERTAIN)
+    store = tmp_path / "run.zarr"
+    fs.simulate(sc, draws=8, seed=2, store=store, chunk_size=4)
+    group = zarr.open_group(str(store), mode="r+", zarr_format=2)
+    laid = str(group.attrs["store_variables"]).split(",")
+    group.attrs["store_variables"] = ",".join(v.replace("shadow_price_", "shadow_") for v in laid)
+    with pytest.raises(fs.OutputError) as err:
+        fs.simulate(sc, draws=8, seed=2, store=store, chunk_size=4)
+    assert "older fundsim" in str(err.value) and "'shadow_" in str(err.value)

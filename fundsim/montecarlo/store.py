@@ -32,7 +32,7 @@ import xarray as xr
 
 from fundsim.errors import ArgumentError
 from fundsim.outputs import STORE_MARKER, OutputError, is_fundsim_store, mark_store
-from fundsim.results.names import old_names
+from fundsim.results.names import is_old_name, old_names
 
 __all__ = ["RUN_KEYS", "ZarrStore", "open_run"]
 
@@ -111,6 +111,10 @@ class ZarrStore:
             shown = [f"{k}: store {attrs.get(k)!r}, asked {self.provenance.get(k)!r}" for k in RUN_KEYS
                      if str(attrs.get(k)) != str(self.provenance.get(k))]
             differ = f"holds another run ({', '.join(shown)})" if shown else ""
+            old = [v for v in str(attrs.get("store_variables", "")).split(",") if is_old_name(v)]
+            if old and not differ:
+                differ = (f"was written by an older fundsim, which named shadow prices {old[0]!r} (now "
+                          f"'shadow_price_…', see docs/architecture.md, 'Names'), so its draws cannot be resumed")
         if not differ:
             self._remove_partial_writes()
             self.created, self.replace = True, False

@@ -16,7 +16,7 @@ from fundsim.montecarlo import binding_frequency, summary, target_probabilities
 from fundsim.reporting.pages import Section, render
 from fundsim.results import Allocation
 from fundsim.results.names import shadow_prices_of
-from fundsim.rules import user_rule
+from fundsim.rules import families, user_rule
 
 __all__ = ["allocation_section", "comparison_section", "overview_section", "rules_section", "simulation_section"]
 
@@ -35,12 +35,30 @@ def overview_section(sc: Scenario) -> Section:
              "payment profile": ", ".join(map(str, i.payment_profile)),
              "decommitment window": i.decommitment_window} for i in sc.instruments]
     s.table(pd.DataFrame(rows), "Instruments over the whole horizon", index=False)
-    r = sc.rules
-    counts = {"pillar balance": len(r.pillar_balance), "geographic focus": len(r.geographic_focus),
-              "region limits": len(r.region_limits), "priority limits": len(r.priority_limits),
-              "minimum packages": len(r.min_packages), "caps": len(r.caps)}
-    s.table(pd.Series(counts, name="rules").to_frame(), "Rules by family")
+    s.table(pd.Series(rule_counts(sc), name="rules").to_frame(), "Rules by family")
     return s
+
+
+def rule_counts(sc: Scenario) -> dict[str, int]:
+    """How many rules of each section of the scenario's ``rules:`` (read from the rule families' declarations):
+    the entries of a list, 1 for a single rule that is set; sections with none are left out.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> rule_counts(fs.load_scenario("scenarios/tutorial.yaml"))
+    {'pillar balance': 1}
+    """
+    counts = {}
+    for f in families():
+        for section in f.sections:
+            value = getattr(sc.rules, section.key)
+            n = len(value) if isinstance(value, tuple) else int(value is not None)
+            if n:
+                counts[section.key.replace("_", " ")] = n
+        if f.entry is not None and sc.rules.of(f.name):
+            counts[f.name.replace("_", " ")] = len(sc.rules.of(f.name))
+    return counts
 
 
 def allocation_section(alloc: Allocation) -> Section:

@@ -29,8 +29,8 @@ import xarray as xr
 
 from fundsim.errors import ArgumentError
 
-__all__ = ["RANGING", "SHADOW_PRICE", "old_names", "placed", "ranging_name", "rule_of", "shadow_price_name",
-           "shadow_prices_of", "unplaced"]
+__all__ = ["RANGING", "SHADOW_PRICE", "is_old_name", "old_names", "placed", "ranging_name", "rule_of",
+           "shadow_price_name", "shadow_prices_of", "unplaced"]
 
 SHADOW_PRICE = "shadow_price_"
 RANGING = "ranging_"
@@ -82,10 +82,14 @@ def unplaced(rule: str, da: xr.DataArray) -> xr.DataArray:
     return da.rename({d: own(str(d)) for d in da.dims if own(str(d)) != d})
 
 
+def is_old_name(name: str) -> bool:
+    """Whether ``name`` is a shadow price as fundsim 0.1.0 stored it (``shadow_<rule>``)."""
+    return name.startswith(_OLD_SHADOW) and not name.startswith(SHADOW_PRICE)
+
+
 def old_names(data: xr.Dataset, what: str) -> None:
     """Refuse, with a clear message, a run stored with the names of an older fundsim (``shadow_<rule>``)."""
-    old = sorted(str(v) for v in data.data_vars
-                 if str(v).startswith(_OLD_SHADOW) and not str(v).startswith(SHADOW_PRICE))
+    old = sorted(str(v) for v in data.data_vars if is_old_name(str(v)))
     if old:
         raise ArgumentError(f"{what} was written by an older fundsim: its shadow prices are named {old[0]!r}"
                             f"{' …' if len(old) > 1 else ''} where fundsim now writes "
