@@ -28,6 +28,8 @@ class ArgumentError(FundsimError, ValueError):
 
     A ``ValueError``, so ``except ValueError`` still catches it.
 
+    Examples
+    --------
     >>> raise ArgumentError("draws must be at least 1, got 0")
     Traceback (most recent call last):
     ...
@@ -131,6 +133,8 @@ class CapabilityError(SolverError):
     have it. A :class:`SolverError` with ``status`` ``"unavailable"``, so code that catches solver errors
     (an allocation saved without its ranging) still catches it.
 
+    Examples
+    --------
     >>> raise CapabilityError("pulp", "ranging", ("highs",))
     Traceback (most recent call last):
     ...
