@@ -26,6 +26,8 @@ def label(name: str, units: str | None) -> str:
 def label_of(da: xr.DataArray, suffix: str = "") -> str:
     """A variable's axis label from its ``long_name`` (else its name), ``suffix`` and ``units`` attrs.
 
+    Examples
+    --------
     >>> import xarray as xr
     >>> label_of(xr.DataArray([1.0], name="eu", attrs={"long_name": "EU commitment", "units": "EUR m"}), ", 2010")
     'EU commitment, 2010 [EUR m]'

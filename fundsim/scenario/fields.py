@@ -56,6 +56,8 @@ def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str] | froze
             closest: bool = True) -> str:
     """Message naming the valid choices, with the closest one first when there is one (and ``closest``).
 
+    Examples
+    --------
     >>> suggest("north_afrika", {"north_africa", "east"}, "region")
     "unknown region 'north_afrika' (did you mean 'north_africa'?); valid regions are: east, north_africa"
     """

@@ -80,6 +80,8 @@ def _labels(sc: Scenario) -> dict[str, tuple[str, ...]]:
 def valid_outputs(sc: Scenario, mode: str = "reoptimise") -> list[str]:
     """Every output name a study of ``sc`` in ``mode`` can return.
 
+    Examples
+    --------
     >>> import fundsim as fs
     >>> valid_outputs(fs.load_scenario("scenarios/tutorial.yaml"))[:4]
     ['objective', 'cofin', 'decommitted', 'pillar:legal']
