@@ -433,6 +433,16 @@ def _years(value: list[int]) -> list[int]:
 
 
 class ScenarioSpec(Noted):
+    """A whole scenario file, validated (docs/scenario-format.md documents every field).
+
+    Examples
+    --------
+    >>> from fundsim.scenario.extends import read_tree
+    >>> spec = ScenarioSpec.model_validate(read_tree("scenarios/tutorial.yaml")[0])
+    >>> spec.name, [i.id for i in spec.instruments], spec.rules.pillar_balance[0].max_share
+    ('tutorial', ['tpma', 'enpi'], 0.25)
+    """
+
     name: str
     description: str = ""
     years: Annotated[list[Year], Field(min_length=1), AfterValidator(_years)]
@@ -460,7 +470,13 @@ def _with_families(entries: tuple[tuple[str, type], ...]) -> type[ScenarioSpec]:
 
 def scenario_spec() -> type[ScenarioSpec]:
     """The schema of a scenario file: :class:`ScenarioSpec`, with a list under ``rules:`` for each rule family
-    registered from outside fundsim (``RuleFamily.entry``), validated with the same located errors."""
+    registered from outside fundsim (``RuleFamily.entry``), validated with the same located errors.
+
+    Examples
+    --------
+    >>> scenario_spec() is ScenarioSpec  # no rule family registered from outside fundsim
+    True
+    """
     from fundsim.rules import families
 
     entries = tuple((f.name, f.entry) for f in families() if f.entry is not None)
