@@ -1,5 +1,5 @@
 """Every public function and class shows how it is called: a numpydoc ``Examples`` section with ``>>>`` lines,
-which ``pytest --doctest-modules fundsim`` runs (docs/architecture.md, issue 13, deliverable 9).
+which ``pytest --doctest-modules fundsim`` runs (``make test``; issue 13, deliverable 9).
 
 Public means named in a module's ``__all__`` and defined there, outside the packages' ``__init__.py`` (which
 only re-export) and outside the command-line commands (``@app.command``), whose ``--help`` is their
