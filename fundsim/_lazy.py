@@ -40,7 +40,15 @@ def origins(package: str, init_file: str) -> dict[str, str]:
 
 
 def attach(package: str, init_file: str) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
-    """The module-level ``__getattr__`` and ``__dir__`` of ``package`` (its ``__init__`` is ``init_file``)."""
+    """The module-level ``__getattr__`` and ``__dir__`` of ``package`` (its ``__init__`` is ``init_file``).
+
+    Examples
+    --------
+    >>> import fundsim.plots
+    >>> getattr_, dir_ = attach("fundsim.plots", fundsim.plots.__file__)
+    >>> getattr_("sweep_plot").__module__, "sweep_plot" in dir_()
+    ('fundsim.plots.sensitivity', True)
+    """
     where = origins(package, init_file)
 
     def __getattr__(name: str) -> object:

@@ -15,11 +15,28 @@ __all__ = ["ArgumentError", "CapabilityError", "FundsimError", "FundsimWarning",
 
 
 class FundsimWarning(UserWarning):
-    """A warning about a scenario or a result that is legal but probably not what was meant."""
+    """A warning about a scenario or a result that is legal but probably not what was meant.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("the envelope of 'tpma' is never used", FundsimWarning)
+    >>> caught[0].category.__name__, str(caught[0].message)
+    ('FundsimWarning', "the envelope of 'tpma' is never used")
+    """
 
 
 class FundsimError(Exception):
-    """Root of every fundsim exception."""
+    """Root of every fundsim exception.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> issubclass(fs.ScenarioError, FundsimError), issubclass(fs.InfeasibleError, FundsimError)
+    (True, True)
+    """
 
 
 class ArgumentError(FundsimError, ValueError):
@@ -28,6 +45,8 @@ class ArgumentError(FundsimError, ValueError):
 
     A ``ValueError``, so ``except ValueError`` still catches it.
 
+    Examples
+    --------
     >>> raise ArgumentError("draws must be at least 1, got 0")
     Traceback (most recent call last):
     ...
@@ -45,6 +64,11 @@ class Problem:
     line : 1-based line number where known
     path : field path such as ``instruments[2].cofinancing.max_eu_share``
     message : what is wrong and what would be valid
+
+    Examples
+    --------
+    >>> print(Problem("tutorial.yaml", 33, "instruments[0].cofinancing.max_eu_share", "must be in (0, 1], got 1.2"))
+    tutorial.yaml:33: instruments[0].cofinancing.max_eu_share: must be in (0, 1], got 1.2
     """
 
     file: str | None
@@ -60,7 +84,17 @@ class Problem:
 
 
 class ScenarioError(FundsimError, ValueError):
-    """A scenario file (or dict) is malformed; ``problems`` lists every problem found."""
+    """A scenario file (or dict) is malformed; ``problems`` lists every problem found.
+
+    Examples
+    --------
+    >>> err = ScenarioError([Problem(None, None, "years", "must not be empty")])
+    >>> print(err)
+    1 problem in the scenario:
+      - <scenario>: years: must not be empty
+    >>> isinstance(err, ValueError), err.problems[0].path
+    (True, 'years')
+    """
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems = tuple(problems)
@@ -113,7 +147,14 @@ class InfeasibleError(FundsimError):
 
 class SolverError(FundsimError):
     """The solver failed for a reason other than infeasibility (limits, numerical trouble); ``status`` says
-    how it stopped (``"limit"``, ``"unbounded"``, ``"error"``)."""
+    how it stopped (``"limit"``, ``"unbounded"``, ``"error"``).
+
+    Examples
+    --------
+    >>> err = SolverError("HiGHS stopped at its time limit", status="limit")
+    >>> err.status, str(err)
+    ('limit', 'HiGHS stopped at its time limit')
+    """
 
     def __init__(self, message: str, status: str = "error") -> None:
         self.message = message
@@ -131,6 +172,8 @@ class CapabilityError(SolverError):
     have it. A :class:`SolverError` with ``status`` ``"unavailable"``, so code that catches solver errors
     (an allocation saved without its ranging) still catches it.
 
+    Examples
+    --------
     >>> raise CapabilityError("pulp", "ranging", ("highs",))
     Traceback (most recent call last):
     ...

@@ -39,7 +39,13 @@ __all__ = ["DEFAULTS", "LimitError", "Limits", "check", "current", "file_kind", 
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """The limits in force. Every field is an upper bound; see the module docstring for how to raise one."""
+    """The limits in force. Every field is an upper bound; see the module docstring for how to raise one.
+
+    Examples
+    --------
+    >>> Limits().nesting_depth, Limits(nesting_depth=50).nesting_depth
+    (200, 50)
+    """
 
     file_bytes: int = 25_000_000
     """size of one allocation file read (bytes)"""
@@ -86,7 +92,14 @@ _override: list[dict[str, Any]] = []
 
 
 class LimitError(FundsimError, ValueError):
-    """An input is over one of fundsim's limits; ``name``, ``value`` and ``limit`` say which and by how much."""
+    """An input is over one of fundsim's limits; ``name``, ``value`` and ``limit`` say which and by how much.
+
+    Examples
+    --------
+    >>> err = LimitError("extends_chain", 40, 32, "an extends: chain of 40 files")
+    >>> err.name, err.limit, isinstance(err, ValueError)
+    ('extends_chain', 32, True)
+    """
 
     def __init__(self, name: str, value: Any, limit: Any, what: str = "") -> None:
         self.name, self.value, self.limit, self.what = name, value, limit, what
@@ -112,7 +125,13 @@ def _from_env(name: str, default: Any) -> Any:
 
 
 def current() -> Limits:
-    """The limits in force: the defaults, then the environment, then :func:`raised` blocks, innermost last."""
+    """The limits in force: the defaults, then the environment, then :func:`raised` blocks, innermost last.
+
+    Examples
+    --------
+    >>> current().labels
+    100000
+    """
     values = {f.name: _from_env(f.name, f.default) for f in dataclasses.fields(Limits)}
     for layer in _override:
         values.update(layer)
@@ -121,7 +140,16 @@ def current() -> Limits:
 
 @contextlib.contextmanager
 def raised(**limits: Any) -> Iterator[Limits]:
-    """Change limits for the duration of a ``with`` block (for this process)."""
+    """Change limits for the duration of a ``with`` block (for this process).
+
+    Examples
+    --------
+    >>> with raised(labels=10) as limits:
+    ...     limits.labels, current().labels
+    (10, 10)
+    >>> current().labels
+    100000
+    """
     unknown = set(limits) - {f.name for f in dataclasses.fields(Limits)}
     if unknown:
         raise TypeError(f"unknown limit {sorted(unknown)[0]!r}; the limits are "
@@ -134,7 +162,19 @@ def raised(**limits: Any) -> Iterator[Limits]:
 
 
 def check(name: str, value: Any, what: str = "") -> None:
-    """Raise :class:`LimitError` when ``value`` is above the limit ``name``."""
+    """Raise :class:`LimitError` when ``value`` is above the limit ``name``.
+
+    Examples
+    --------
+    >>> check("labels", 10)
+    >>> with raised(labels=5):
+    ...     check("labels", 10, "a list of 10 regions")
+    Traceback (most recent call last):
+    ...
+    fundsim.limits.LimitError: a list of 10 regions is above the limit labels = 5 \
+(how many ids one list or one allocation file may hold); raise it with FUNDSIM_LIMIT_LABELS \
+or fundsim.limits.raised(labels=...)
+    """
     limit = getattr(current(), name)
     if value > limit:
         raise LimitError(name, value, limit, what)
@@ -148,6 +188,8 @@ def file_kind(mode: int) -> str | None:
     """What a file of ``st_mode`` ``mode`` is when it is not a regular file ("a named pipe", "a device" …), else
     ``None``. fundsim reads regular files only: opening a named pipe waits for a writer, a device may never end.
 
+    Examples
+    --------
     >>> import os
     >>> file_kind(os.stat(".").st_mode)
     'a directory'

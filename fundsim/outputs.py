@@ -58,7 +58,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uf
 
 class OutputError(FundsimError, ValueError):
     """An output path fundsim refuses to write to; ``path`` is the path, ``reason`` what is wrong and what
-    would be valid."""
+    would be valid.
+
+    Examples
+    --------
+    >>> err = OutputError("out/plan.txt", "--out takes a path ending in .nc, .csv")
+    >>> print(err)
+    out/plan.txt: --out takes a path ending in .nc, .csv
+    >>> err.path, isinstance(err, ValueError)
+    ('out/plan.txt', True)
+    """
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = str(path)
@@ -75,6 +84,11 @@ def neutralise(value: Any) -> Any:
 
     A negative number written as a number stays a number; only *text* that starts with ``=``, ``+``,
     ``-``, ``@``, a tab or a line break is changed.
+
+    Examples
+    --------
+    >>> neutralise("@SUM(A1)"), neutralise("-1"), neutralise(-1.0)
+    ("'@SUM(A1)", "'-1", -1.0)
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
@@ -82,7 +96,15 @@ def neutralise(value: Any) -> Any:
 
 
 def neutral_frame(frame: Any) -> Any:
-    """A copy of a pandas DataFrame whose text cells, column names and index labels are neutralised."""
+    """A copy of a pandas DataFrame whose text cells, column names and index labels are neutralised.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"rule": ["=cmd()", "envelope"], "eur_m": [1.0, -2.0]})
+    >>> neutral_frame(frame)["rule"].tolist(), neutral_frame(frame)["eur_m"].tolist()
+    (["'=cmd()", 'envelope'], [1.0, -2.0])
+    """
     import pandas as pd
 
     out = frame.copy()
@@ -105,13 +127,33 @@ def _neutral_index(index: Any) -> Any:
 
 
 def is_fundsim_store(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a folder that fundsim made as a result store (it carries :data:`STORE_MARKER`)."""
+    """Whether ``path`` is a folder that fundsim made as a result store (it carries :data:`STORE_MARKER`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> is_fundsim_store(folder)
+    False
+    >>> mark_store(folder)
+    >>> is_fundsim_store(folder)
+    True
+    """
     p = Path(path)
     return p.is_dir() and (p / STORE_MARKER).is_file()
 
 
 def mark_store(path: str | os.PathLike[str], text: str = "") -> None:
-    """Mark the folder ``path`` as a fundsim store (written atomically)."""
+    """Mark the folder ``path`` as a fundsim store (written atomically).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> mark_store(folder, "a Monte Carlo run\\n")
+    >>> (folder / STORE_MARKER).read_text(), is_fundsim_store(folder)
+    ('a Monte Carlo run\\n', True)
+    """
     with atomic_file(Path(path) / STORE_MARKER) as tmp:
         tmp.write_text(text or "a result store written by fundsim; fundsim may replace or resume it\n",
                        encoding="utf-8")
@@ -152,6 +194,18 @@ def check_output(
 
     An existing regular file of the kind asked for may be replaced (as every command-line tool does), and
     a fundsim store may be resumed or replaced: that decision belongs to the store.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output(folder / "plan.csv", kinds=(".nc", ".csv")).name
+    'plan.csv'
+    >>> try:
+    ...     check_output(folder / "plan.txt", kinds=(".nc", ".csv"))
+    ... except OutputError as err:
+    ...     print(err.reason)
+    --out takes a path ending in .nc, .csv; this one ends in '.txt'
     """
     target = Path(path)
     kinds = tuple(kinds)
@@ -238,7 +292,17 @@ def _mode_for(target: Path) -> int:
 
 
 def write_csv(frame: Any, path: str | os.PathLike[str], *, index: bool = True) -> Path:
-    """Write the DataFrame ``frame`` to the CSV file ``path``: atomically, its text cells neutralised."""
+    """Write the DataFrame ``frame`` to the CSV file ``path``: atomically, its text cells neutralised.
+
+    Examples
+    --------
+    >>> import pandas as pd, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rules.csv"
+    >>> write_csv(pd.DataFrame({"rule": ["=1+2"]}), path, index=False).name
+    'rules.csv'
+    >>> path.read_text().splitlines()
+    ['rule', "'=1+2"]
+    """
     with atomic_file(path) as tmp:
         neutral_frame(frame).to_csv(tmp, index=index)
     return Path(path)
@@ -246,7 +310,16 @@ def write_csv(frame: Any, path: str | os.PathLike[str], *, index: bool = True) -
 
 def write_excel(path: str | os.PathLike[str], sheets: Iterable[tuple[str, Any, bool]]) -> Path:
     """Write an Excel workbook of ``(sheet name, DataFrame, write the index?)`` sheets to ``path``: atomically,
-    text cells neutralised, sheet names made legal (no ``[]:*?/\\``, at most 31 characters)."""
+    text cells neutralised, sheet names made legal (no ``[]:*?/\\``, at most 31 characters).
+
+    Examples
+    --------
+    >>> import pandas as pd, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.xlsx"
+    >>> _ = write_excel(path, [("eu/total", pd.DataFrame({"eur_m": [1.0]}), False)])
+    >>> pd.ExcelFile(path).sheet_names  # '/' is not allowed in a sheet name
+    ['eu_total']
+    """
     import pandas as pd
 
     with atomic_file(path) as tmp:

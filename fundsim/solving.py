@@ -45,7 +45,17 @@ file (.yaml, .yml or .toml)
 
 
 def check_options(options: Any, parameter: str = "options") -> dict[str, Any]:
-    """Solver options as a dict (``None``: none), else a ``TypeError`` naming ``parameter``."""
+    """Solver options as a dict (``None``: none), else a ``TypeError`` naming ``parameter``.
+
+    Examples
+    --------
+    >>> check_options(None), check_options({"time_limit": 60})
+    ({}, {'time_limit': 60})
+    >>> check_options([1])
+    Traceback (most recent call last):
+    ...
+    TypeError: options: got the list [1]; give a dict of solver options such as {'time_limit': 60}, or None
+    """
     if options is None:
         return {}
     if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):

@@ -69,6 +69,17 @@ def lp_point(lp: LinearProgram, sc: Scenario, eu: np.ndarray) -> np.ndarray:
     Binary columns of the integer rules are 1 where the money makes them so: an instrument funding a cell,
     an annual commitment made, a cell opened, a candidate receiving partnership money.
     Raises :class:`~fundsim.errors.FundsimError` for an LP with variable blocks this mapping does not know.
+
+    Examples
+    --------
+    >>> import numpy as np, fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> optimum = fs.solve(sc)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0], eu[0, 0, 1], eu[1, 1, 0], eu[1, 0, 1] = 5, 5, 10, 10
+    >>> x = lp_point(optimum.lp, sc, eu)
+    >>> x.shape, float(optimum.lp.c @ x)  # the plan's objective
+    ((21,), 115.0)
     """
     x = np.zeros(lp.num_col)
     inside = np.where(sc.eligible, eu, 0.0)
@@ -126,6 +137,19 @@ class Attribution:
         relaxation for rules, reduced cost for cells), ``a`` and ``b`` (the row's activity or the column's
         value for each allocation, EUR m), ``contribution`` (objective units), largest first
     residual : ``gap − Σ contributions`` (rounding only)
+
+    Examples
+    --------
+    >>> import numpy as np, fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> optimum = fs.solve(sc)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0], eu[0, 0, 1], eu[1, 1, 0], eu[1, 0, 1] = 5, 5, 10, 10
+    >>> at = attribute(optimum, sc, eu, optimum.data["eu"].values, ("spread", "optimum"))
+    >>> at
+    <Attribution 'optimum' − 'spread': gap 15 = absorption +10, pillar_max_share +5 …>
+    >>> at.objective_a, at.objective_b, at.gap, round(at.residual, 9)
+    (115.0, 130.0, 15.0, 0.0)
     """
 
     a: str
@@ -165,7 +189,19 @@ class Attribution:
 def attribute(optimum: Allocation, sc: Scenario, eu_a: np.ndarray, eu_b: np.ndarray, names: tuple[str, str]
               ) -> Attribution:
     """Split ``objective(b) − objective(a)`` with the duals of ``optimum`` (an :class:`Allocation` from a solve,
-    keeping its ``lp`` and ``result``). See the module text for what each term means."""
+    keeping its ``lp`` and ``result``). See the module text for what each term means.
+
+    Examples
+    --------
+    >>> import numpy as np, fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> optimum = fs.solve(sc)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0], eu[0, 0, 1], eu[1, 1, 0], eu[1, 0, 1] = 5, 5, 10, 10
+    >>> at = attribute(optimum, sc, eu, optimum.data["eu"].values, ("spread", "optimum"))
+    >>> at.terms[["name", "where", "price", "contribution"]].values.tolist()[0]
+    ['absorption', 'north_africa, 2009', 0.5, 5.0]
+    """
     lp, result = optimum.lp, optimum.result
     if lp is None or result is None:
         raise FundsimError("attribution needs an optimum that keeps its LP and solve result (from fs.solve)")

@@ -30,7 +30,16 @@ __all__ = ["Comparison", "ComparisonError", "compare"]
 
 
 class ComparisonError(FundsimError, ValueError):
-    """Allocations cannot be compared: no scenario, another scenario's labels, or names that clash."""
+    """Allocations cannot be compared: no scenario, another scenario's labels, or names that clash.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> fs.compare()
+    Traceback (most recent call last):
+    ...
+    fundsim.comparison.comparison.ComparisonError: nothing to compare: give at least one allocation
+    """
 
 
 def _is_optimum(alloc: Allocation, sc: Scenario) -> bool:
@@ -47,6 +56,24 @@ class Comparison:
     names : one name per allocation, in the order given
     allocations : the allocations
     eu : DataArray ``(allocation, instrument, priority, region, year)`` of EU commitments, EUR m
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "spread.csv"
+    >>> lines = ["instrument,priority,region,year,amount"] + [
+    ...     f"{i},{p},{r},{y},{eu}" for i, p, r, eu in [("tpma", "remittances", "north_africa", 5),
+    ...     ("tpma", "mobility", "eastern_partnership", 5), ("enpi", "return", "north_africa", 10),
+    ...     ("enpi", "mobility", "eastern_partnership", 10)] for y in (2009, 2010)]
+    >>> _ = path.write_text("\\n".join(lines))
+    >>> cmp = fs.compare(fs.solve(sc), fs.read_allocation(path, sc, name="spread"))
+    >>> cmp.names, cmp.objectives.to_dict()
+    (('optimum', 'spread'), {'optimum': 130.0, 'spread': 115.0})
+    >>> cmp.summary("pillar")["spread"].to_dict()
+    {'legal': 30.0, 'irregular': 20.0, 'development': 10.0}
+    >>> cmp.eu.dims
+    ('allocation', 'instrument', 'priority', 'region', 'year')
     """
 
     def __init__(self, scenario: Scenario, allocations: Sequence[Allocation], names: Sequence[str],

@@ -43,7 +43,17 @@ VALID = f"a {', '.join(SUFFIXES)} allocation file"
 
 @dataclass(frozen=True)
 class Entry:
-    """One amount read from a file: its cell of the cube, EU money, co-financing (NaN: by the rule), origin."""
+    """One amount read from a file: its cell of the cube, EU money, co-financing (NaN: by the rule), origin.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, fundsim as fs
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.csv"
+    >>> _ = path.write_text("instrument,priority,region,year,amount\\ntpma,remittances,north_africa,2009,7.5")
+    >>> entry = parse(read_tables(path, ".csv", None)[0], Reader(fs.load_scenario("scenarios/tutorial.yaml")))[0]
+    >>> entry.cell, entry.eu, entry.row  # (instrument, priority, region, year) positions; line 2 of the file
+    ((0, 2, 0, 0), 7.5, 2)
+    """
 
     cell: tuple[int, int, int, int]
     eu: float
@@ -79,7 +89,15 @@ def _amount(value: Any, what: str, blank: float | None) -> tuple[float | None, s
 
 @dataclass
 class Reader:
-    """Resolves labels against a scenario and collects problems; unknown labels are grouped by value."""
+    """Resolves labels against a scenario and collects problems; unknown labels are grouped by value.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> reader = Reader(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> reader.find("instrument", "TPMA"), reader.find("region", "sahel"), reader.problems
+    (0, None, [])
+    """
 
     sc: Scenario
     problems: list[Problem] = field(default_factory=list)
@@ -192,7 +210,21 @@ def _read_csv(path: Path) -> list[Table]:
 
 def check_path(path: Path, sheet: str | None) -> str:
     """The file's suffix, once the file exists, is a regular file within ``file_bytes`` and of a kind that can
-    be read (see :func:`fundsim.results.inputs.check_file`)."""
+    be read (see :func:`fundsim.results.inputs.check_file`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.csv"
+    >>> _ = path.write_text("instrument,priority,region,year,amount")
+    >>> check_path(path, None)
+    '.csv'
+    >>> try:
+    ...     check_path(path, "allocation")
+    ... except AllocationFileError as err:
+    ...     print(err.problems[0].message)
+    a .csv file has no sheets: leave sheet=None, or give an Excel file
+    """
     suffix = path.suffix.casefold()
     if suffix != ".nc":  # fundsim.results.open_allocation checks a NetCDF file
         check_file(path, VALID)
@@ -206,7 +238,19 @@ def check_path(path: Path, sheet: str | None) -> str:
 
 
 def read_tables(path: Path, suffix: str, sheet: str | None) -> list[Table]:
-    """The tables of a CSV file or workbook, once every cell keeps the limits (:func:`screen`)."""
+    """The tables of a CSV file or workbook, once every cell keeps the limits (:func:`screen`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.csv"
+    >>> _ = path.write_text("instrument,priority,region,year,amount\\ntpma,remittances,north_africa,2009,7.5")
+    >>> table = read_tables(path, ".csv", None)[0]
+    >>> table.header
+    ['instrument', 'priority', 'region', 'year', 'amount']
+    >>> table.rows
+    [(2, ['tpma', 'remittances', 'north_africa', '2009', '7.5'])]
+    """
     tables = _read_csv(path) if suffix == ".csv" else read_xlsx(path, sheet, GRID_SHEET)
     if not tables:
         raise refuse(path, "the file is empty: expected a first row naming the columns instrument, priority, "
@@ -320,7 +364,17 @@ def _parse_grid(table: Table, reader: Reader) -> list[Entry]:
 
 def parse(table: Table, reader: Reader) -> list[Entry]:
     """The entries of one table, by its layout (grid by the sheet name, long when it names a year or amount
-    column, wide when its headers include years)."""
+    column, wide when its headers include years).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, fundsim as fs
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.csv"
+    >>> _ = path.write_text("instrument,priority,region,2009,2010\\nenpi,return,north_africa,20,15")  # wide
+    >>> entries = parse(read_tables(path, ".csv", None)[0], Reader(fs.load_scenario("scenarios/tutorial.yaml")))
+    >>> [(e.cell, e.eu) for e in entries]
+    [((1, 1, 0, 0), 20.0), ((1, 1, 0, 1), 15.0)]
+    """
     if table.sheet is not None and GRID_SHEET.match(table.sheet):
         return _parse_grid(table, reader)
     cols = _columns(table, reader)
@@ -339,6 +393,18 @@ def parse(table: Table, reader: Reader) -> list[Entry]:
 
 
 def duplicates(entries: list[Entry]) -> list[Problem]:
+    """One problem per entry whose cell an earlier entry already gave, naming where it was first given.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, fundsim as fs
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.csv"
+    >>> _ = path.write_text("instrument,priority,region,year,amount\\nenpi,return,north_africa,2009,20\\n"
+    ...                     "ENPI,return,north_africa,2009,1")
+    >>> entries = parse(read_tables(path, ".csv", None)[0], Reader(fs.load_scenario("scenarios/tutorial.yaml")))
+    >>> print(duplicates(entries)[0].message.split(":")[0])
+    this instrument × priority × region × year is given again (first at line 2)
+    """
     seen: dict[tuple[int, int, int, int], Entry] = {}
     found = []
     for e in entries:

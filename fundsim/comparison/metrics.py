@@ -58,7 +58,16 @@ CUBE = ("instrument", "priority", "region", "year")
 
 # ---- reading an allocation --------------------------------------------------------------------------
 def cube(sc: Scenario, data: xr.Dataset, name: str = "eu") -> np.ndarray:
-    """The variable ``name`` of an allocation as a numpy cube in the scenario's label order."""
+    """The variable ``name`` of an allocation as a numpy cube in the scenario's label order.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu = cube(sc, fs.solve(sc).data)
+    >>> eu.shape, float(eu.sum())
+    ((2, 3, 2, 2), 60.0)
+    """
     da = data[name].transpose(*CUBE)
     return np.asarray(da.sel({d: list(c) for d, c in sc.coords().items()}).values, dtype=float)
 
@@ -70,7 +79,15 @@ def _share(part: np.ndarray | float, whole: float) -> np.ndarray | float:
 
 # ---- shares -----------------------------------------------------------------------------------------
 def pillar_shares(sc: Scenario, data: xr.Dataset) -> pd.Series:
-    """Per cent of EU commitments going to each pillar: ``100 · Σ_{p in pillar} eu / E``."""
+    """Per cent of EU commitments going to each pillar: ``100 · Σ_{p in pillar} eu / E``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> pillar_shares(sc, fs.solve(sc).data).round(2).to_dict()  # 10, 35 and 15 of 60
+    {'legal': 16.67, 'irregular': 58.33, 'development': 25.0}
+    """
     eu = cube(sc, data).sum(axis=(0, 2, 3))
     pillar_of = np.array(sc.priority_pillars)
     values = [eu[pillar_of == q].sum() for q in sc.pillar_ids]
@@ -78,7 +95,15 @@ def pillar_shares(sc: Scenario, data: xr.Dataset) -> pd.Series:
 
 
 def group_shares(sc: Scenario, data: xr.Dataset) -> pd.Series:
-    """Per cent of EU commitments going to each region group (south, east, …), groups in first-seen order."""
+    """Per cent of EU commitments going to each region group (south, east, …), groups in first-seen order.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> group_shares(sc, fs.solve(sc).data).round(2).to_dict()  # 50 and 10 of 60
+    {'south': 83.33, 'east': 16.67}
+    """
     eu = cube(sc, data).sum(axis=(0, 1, 3))
     group_of = np.array(sc.region_groups)
     groups = list(dict.fromkeys(sc.region_groups))
@@ -87,7 +112,17 @@ def group_shares(sc: Scenario, data: xr.Dataset) -> pd.Series:
 
 
 def focus_shares(sc: Scenario, data: xr.Dataset) -> pd.Series:
-    """Per cent of EU commitments going to the regions of each geographic-focus rule of the scenario (§21)."""
+    """Per cent of EU commitments going to the regions of each geographic-focus rule of the scenario (§21).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import GeographicFocus, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> east = GeographicFocus("east", frozenset({"eastern_partnership"}), min_share=0.1)
+    >>> focus_shares(sc.evolve(rules=Rules(geographic_focus=(east,))), fs.solve(sc).data).round(2).to_dict()
+    {'east': 16.67}
+    """
     eu = cube(sc, data).sum(axis=(0, 1, 3))
     rules = sc.rules.geographic_focus
     values = [eu[np.isin(sc.region_ids, list(f.regions))].sum() for f in rules]
@@ -101,6 +136,18 @@ def pillar_balance_distance(sc: Scenario, data: xr.Dataset) -> float:
     ``Σ_q max(0, 100·min_q − s_q, s_q − 100·max_q)`` over the rule's pillars, ``s_q`` the pillar's share in
     per cent: 0 when every pillar lies in its band. With bands 15–30 % and shares 10, 35 and 20 % it is
     5 + 5 + 0 = 10.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import PillarBalance, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> plan = fs.solve(sc).data
+    >>> pillar_balance_distance(sc, plan)  # development at 25 %, its maximum
+    0.0
+    >>> strict = sc.evolve(rules=Rules(pillar_balance=(PillarBalance("development", max_share=0.2),)))
+    >>> round(pillar_balance_distance(strict, plan), 6)  # 25 % against a maximum of 20 %
+    5.0
     """
     shares = pillar_shares(sc, data)
     total = 0.0
@@ -116,6 +163,14 @@ def herfindahl(sc: Scenario, data: xr.Dataset, dim: str) -> float:
     """Herfindahl concentration of EU money over ``dim`` (``"region"`` or ``"instrument"``): ``Σ_g (x_g/E)²``.
 
     From ``1/n`` (spread evenly over the n labels) to 1 (all in one). Shares 0.5, 0.3, 0.2 give 0.38.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> plan = fs.solve(sc).data
+    >>> round(herfindahl(sc, plan, "region"), 4), round(herfindahl(sc, plan, "instrument"), 4)  # 50:10, 20:40
+    (0.7222, 0.5556)
     """
     eu = cube(sc, data)
     by = eu.sum(axis=tuple(a for a, d in enumerate(CUBE) if d != dim))
@@ -125,7 +180,15 @@ def herfindahl(sc: Scenario, data: xr.Dataset, dim: str) -> float:
 
 # ---- money and coherence ----------------------------------------------------------------------------
 def leverage(sc: Scenario, data: xr.Dataset) -> float:
-    """Total cost per EUR of EU money: ``Σ total / Σ eu`` (1 without co-financing, 1.25 at an 80 % EU share)."""
+    """Total cost per EUR of EU money: ``Σ total / Σ eu`` (1 without co-financing, 1.25 at an 80 % EU share).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> round(leverage(sc, fs.solve(sc).data), 4)  # 65 of total cost for 60 of EU money
+    1.0833
+    """
     eu = float(cube(sc, data).sum())
     return float(cube(sc, data, "total").sum()) / eu if eu > 0 else float("nan")
 
@@ -136,26 +199,58 @@ def _cells(sc: Scenario, data: xr.Dataset) -> np.ndarray:
 
 
 def active_cells(sc: Scenario, data: xr.Dataset) -> int:
-    """Number of priority × region cells receiving EU money over the period."""
+    """Number of priority × region cells receiving EU money over the period.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> active_cells(sc, fs.solve(sc).data)  # remittances and return in North Africa, mobility in the East
+    3
+    """
     return int(_cells(sc, data).any(axis=0).sum())
 
 
 def instruments_per_cell(sc: Scenario, data: xr.Dataset) -> float:
-    """Mean number of instruments funding an active priority × region cell (1 = one instrument per cell)."""
+    """Mean number of instruments funding an active priority × region cell (1 = one instrument per cell).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> round(instruments_per_cell(sc, fs.solve(sc).data), 4)  # mobility in the East has both instruments
+    1.3333
+    """
     count = _cells(sc, data).sum(axis=0)
     active = count[count > 0]
     return float(active.mean()) if active.size else float("nan")
 
 
 def multi_instrument_share(sc: Scenario, data: xr.Dataset) -> float:
-    """Per cent of active priority × region cells funded by more than one instrument."""
+    """Per cent of active priority × region cells funded by more than one instrument.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> round(multi_instrument_share(sc, fs.solve(sc).data), 2)  # 1 cell of 3
+    33.33
+    """
     count = _cells(sc, data).sum(axis=0)
     active = count[count > 0]
     return float(100.0 * (active > 1).mean()) if active.size else float("nan")
 
 
 def average_commitment(sc: Scenario, data: xr.Dataset) -> float:
-    """Mean size of a commitment, ``E / (number of instrument × priority × region × year entries > 0)``."""
+    """Mean size of a commitment, ``E / (number of instrument × priority × region × year entries > 0)``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> round(average_commitment(sc, fs.solve(sc).data), 6)  # 60 over 6 instrument x priority x region x year entries
+    10.0
+    """
     eu = cube(sc, data)
     n = int((eu > ATOL).sum())
     return float(eu.sum()) / n if n else float("nan")
@@ -184,7 +279,16 @@ METRICS: tuple[tuple[str, str, Metric], ...] = (
 
 def metrics_table(sc: Scenario, data: xr.Dataset) -> pd.DataFrame:
     """Every metric of :data:`METRICS` for one allocation: rows ``metric`` (labelled, e.g.
-    ``"pillar share: legal"``), columns ``units`` and ``value``."""
+    ``"pillar share: legal"``), columns ``units`` and ``value``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> table = metrics_table(sc, fs.solve(sc).data)
+    >>> round(float(table.loc["co-financing", "value"]), 6), table.loc["pillar share: legal", "units"]
+    (5.0, '% of EU commitments')
+    """
     rows = []
     for name, units, fn in METRICS:
         value = fn(sc, data)

@@ -154,7 +154,20 @@ def _chosen(path: Path, names: list[str], sheet: str | None, grid: Any) -> list[
 
 def read_xlsx(path: Path, sheet: str | None, grid: Any) -> list[Table]:
     """The tables of a workbook: ``sheet``, else a sheet named ``allocation``, else every grid sheet (names
-    matching ``grid``, ``"<instrument> <year>"``), else the first sheet. See the module for what is refused."""
+    matching ``grid``, ``"<instrument> <year>"``), else the first sheet. See the module for what is refused.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, pandas as pd
+    >>> from fundsim.comparison.files import GRID_SHEET
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.xlsx"
+    >>> frame = pd.DataFrame({"instrument": ["tpma"], "priority": ["return"], "region": ["north_africa"],
+    ...                       "year": [2009], "amount": [5.0]})
+    >>> frame.to_excel(path, sheet_name="allocation", index=False)
+    >>> table = read_xlsx(path, None, GRID_SHEET)[0]
+    >>> table.sheet, table.rows
+    ('allocation', [(2, ['tpma', 'return', 'north_africa', 2009, 5])])
+    """
     has_formulas = _check_archive(path)  # before openpyxl opens it
     values = _open(path, True)
     formulas = _open(path, False) if has_formulas else None  # read twice only when there are formulas

@@ -18,7 +18,13 @@ MAX_CELL_PROBLEMS = 20
 
 
 def text(value: Any) -> str:
-    """A cell as stripped text; numbers that are whole print without ``.0`` (Excel stores 2009 as 2009.0)."""
+    """A cell as stripped text; numbers that are whole print without ``.0`` (Excel stores 2009 as 2009.0).
+
+    Examples
+    --------
+    >>> text(2009.0), text("  tpma "), text(None), text(7.5)
+    ('2009', 'tpma', '', '7.5')
+    """
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -27,12 +33,30 @@ def text(value: Any) -> str:
 
 
 def show(value: Any) -> str:
+    """A cell as messages quote it: its :func:`text`, in quotes.
+
+    Examples
+    --------
+    >>> show(2009.0)
+    "'2009'"
+    """
     return repr(text(value))
 
 
 @dataclass
 class Table:
-    """One table of a file: its header, its rows (with the file line or sheet row of each) and its origin."""
+    """One table of a file: its header, its rows (with the file line or sheet row of each) and its origin.
+
+    Examples
+    --------
+    >>> table = Table("plan.xlsx", "allocation", ["instrument", "amount"], [(2, ["tpma", "ten"])])
+    >>> table.ref(2, 1)
+    'B2'
+    >>> print(table.problem(2, 1, "'ten' is not a number"))
+    plan.xlsx: allocation!B2 (amount): 'ten' is not a number
+    >>> print(Table("plan.csv", None, ["instrument", "amount"], []).problem(2, 1, "'ten' is not a number"))
+    plan.csv:2: column 'amount': 'ten' is not a number
+    """
 
     file: str
     sheet: str | None
@@ -82,7 +106,15 @@ def _cell_problem(value: Any, lim: limits.Limits) -> str:
 def screen(table: Table) -> list[Problem]:
     """The cells of ``table`` (header included) that break a limit: over ``cell_chars`` characters, holding a
     NUL character, or an integer of more than ``integer_digits`` digits. At most :data:`MAX_CELL_PROBLEMS`
-    cells are named."""
+    cells are named.
+
+    Examples
+    --------
+    >>> table = Table("plan.csv", None, ["instrument", "amount"], [(2, ["tpma", "1" * 30])])
+    >>> problem = screen(table)[0]
+    >>> problem.line, problem.path, problem.message.split(" (")[0]
+    (2, "column 'amount'", 'an integer of 30 digits is above the limit integer_digits = 18')
+    """
     lim, found = limits.current(), []
     for row, cells in [(table.header_row, table.header), *table.rows]:
         for col, value in enumerate(cells):

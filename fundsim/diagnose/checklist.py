@@ -157,7 +157,20 @@ def _shares(sc: Scenario) -> list[tuple[str, np.ndarray, float | None, float | N
 
 def check_pillar_minimums_total(sc: Scenario) -> list[str]:
     """Minimum pillar shares that add up to more than all EU money (files reject this; objects made by hand
-    or by ``evolve`` may not)."""
+    or by ``evolve`` may not).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import PillarBalance, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> check_pillar_minimums_total(sc)
+    []
+    >>> rules = Rules(pillar_balance=(PillarBalance("legal", min_share=0.6),
+    ...                               PillarBalance("development", min_share=0.5)))
+    >>> print(check_pillar_minimums_total(sc.evolve(rules=rules))[0][:87])
+    the minimum pillar shares add up to 110.0% of all EU money (legal 60%, development 50%)
+    """
     mins = [(r.pillar, r.min_share) for r in sc.rules.pillar_balance if r.min_share]
     total = sum(s for _, s in mins)
     if total <= 1 + 1e-9:
@@ -168,7 +181,20 @@ def check_pillar_minimums_total(sc: Scenario) -> list[str]:
 
 
 def check_share_rules_fundable(sc: Scenario) -> list[str]:
-    """Minimum shares of pillars or focus regions no instrument may fund: only spending nothing keeps them."""
+    """Minimum shares of pillars or focus regions no instrument may fund: only spending nothing keeps them.
+
+    Examples
+    --------
+    >>> import dataclasses, fundsim as fs
+    >>> from fundsim.model import PillarBalance, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> tpma, enpi = sc.instruments
+    >>> no_remittances = dataclasses.replace(tpma, priorities=frozenset({"mobility", "return"}))
+    >>> variant = sc.evolve(instruments=(no_remittances, enpi),
+    ...                     rules=Rules(pillar_balance=(PillarBalance("development", min_share=0.1),)))
+    >>> print(check_share_rules_fundable(variant)[0])
+    the pillar 'development' must receive at least 10% of EU money but no instrument may fund any of its priorities
+    """
     found = []
     for r in sc.rules.pillar_balance:
         members = frozenset(p.id for p in sc.priorities if p.pillar == r.pillar)
@@ -183,7 +209,19 @@ def check_share_rules_fundable(sc: Scenario) -> list[str]:
 
 
 def check_minimums_reachable(sc: Scenario) -> list[str]:
-    """A minimum (region, priority, package, cap, per-year cap) above all the money that can reach its slice."""
+    """A minimum (region, priority, package, cap, per-year cap) above all the money that can reach its slice.
+
+    Examples
+    --------
+    >>> import textwrap, fundsim as fs
+    >>> from fundsim.model import Limit, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> found = check_minimums_reachable(sc.evolve(rules=Rules(region_limits=(Limit("north_africa", min=80.0),))))
+    >>> print(textwrap.fill(found[0], 100))
+    the region 'north_africa' needs at least EUR 80.0 m but at most EUR 50.0 m can reach it (usable
+    envelopes of the eligible instruments, co-financing capacity of their match sources, absorption
+    capacity)
+    """
     found = []
     for low in _minimums(sc):
         most = _reachable(sc, low.cube)
@@ -194,7 +232,18 @@ def check_minimums_reachable(sc: Scenario) -> list[str]:
 
 
 def check_minimum_within_maximum(sc: Scenario) -> list[str]:
-    """A minimum on a slice that lies inside the slice of a smaller maximum."""
+    """A minimum on a slice that lies inside the slice of a smaller maximum.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import Cap, Limit, Rules, Selector
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> cap = Cap("small", Selector(regions=frozenset({"north_africa"})), max=20.0)
+    >>> variant = sc.evolve(rules=Rules(region_limits=(Limit("north_africa", min=30.0),), caps=(cap,)))
+    >>> print(check_minimum_within_maximum(variant)[0].split(" on ")[0])
+    the region 'north_africa' needs at least EUR 30.0 m but the cap 'small' allows at most EUR 20.0 m
+    """
     found = []
     highs = _maximums(sc)
     for low in _minimums(sc):
@@ -212,6 +261,18 @@ def check_minimums_against_shares(sc: Scenario) -> list[str]:
 
     With ``q`` the share rule's money and ``n`` the rest, ``q ≤ β·(q + n)`` gives ``q ≤ β/(1-β)·n`` and
     ``q ≥ β·(q + n)`` gives ``n ≤ (1-β)/β·q``; ``n`` and ``q`` are at most what can reach their slices.
+
+    Examples
+    --------
+    >>> import textwrap, fundsim as fs
+    >>> from fundsim.model import Limit, PillarBalance, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> rules = Rules(pillar_balance=(PillarBalance("development", max_share=0.25),),
+    ...               priority_limits=(Limit("remittances", min=30.0),))
+    >>> print(textwrap.fill(check_minimums_against_shares(sc.evolve(rules=rules))[0], 100))
+    the priority 'remittances' needs at least EUR 30.0 m, all of it in the pillar 'development', but the
+    maximum share of 25% allows at most EUR 20.0 m there (25% of all EU money, the rest being at most
+    EUR 60.0 m)
     """
     found = []
     lows = [low for low in _minimums(sc) if low.cube.any()]
@@ -235,7 +296,17 @@ def check_minimums_against_shares(sc: Scenario) -> list[str]:
 
 def check_minimums_together(sc: Scenario) -> list[str]:
     """Minimums of different regions (limits and packages), or of different priorities, that together need
-    more than can reach all of them."""
+    more than can reach all of them.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import Limit, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> limits = (Limit("north_africa", min=35.0), Limit("eastern_partnership", min=30.0))
+    >>> check_minimums_together(sc.evolve(rules=Rules(region_limits=limits)))[0].split(" but ")[0]
+    'the minimums of the regions add up to EUR 65.0 m (north_africa 35.0 + eastern_partnership 30.0)'
+    """
     found = []
     by_region: dict[str, float] = {}
     for x in sc.rules.region_limits:

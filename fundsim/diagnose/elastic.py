@@ -44,7 +44,19 @@ _DINKELBACH_STEPS = 30
 @dataclass(frozen=True)
 class Relaxation:
     """One rule row given way: ``block``'s element ``index``, its ``side`` (``"lower"`` or ``"upper"``)
-    moved from ``current`` to ``repaired`` (EUR m, or a share between 0 and 1 for share rules)."""
+    moved from ``current`` to ``repaired`` (EUR m, or a share between 0 and 1 for share rules).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.model import Limit, MinPackage, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> tight = sc.evolve(rules=Rules(priority_limits=(Limit("mobility", min=70.0),),
+    ...                              min_packages=(MinPackage("eastern_partnership", 70.0),)))
+    >>> r = relax(fs.assemble(tight), rounds=1)[0][0]
+    >>> r.block.name, r.index, r.side, r.current, r.repaired
+    ('envelope', 1, 'upper', 10.0, 20.0)
+    """
 
     block: Block
     index: int
@@ -63,7 +75,13 @@ class _Slacks:
 
 
 def relaxable(name: str) -> bool:
-    """Whether the row block ``name`` states a rule the user may relax (its family declares a repair)."""
+    """Whether the row block ``name`` states a rule the user may relax (its family declares a repair).
+
+    Examples
+    --------
+    >>> relaxable("envelope"), relaxable("total_eu_definition")
+    (True, False)
+    """
     spec = row_spec(name)
     return spec is not None and spec.repair is not None
 
@@ -89,6 +107,14 @@ def elastic_program(lp: LinearProgram) -> tuple[LinearProgram, _Slacks]:
 
     The original objective is dropped; column bounds, integrality and the registry are kept, and the slack
     columns are registered as block ``slack``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> elastic, slacks = elastic_program(lp)
+    >>> elastic.sense, list(elastic.variables), elastic.num_col - lp.num_col  # one slack per finite rule bound
+    ('min', ['eu', 'total_eu', 'slack'], 9)
     """
     rows, signs = _rule_rows(lp)
     n = len(rows)

@@ -41,6 +41,18 @@ class Repair:
     units : ``"EUR m"`` or ``"share of all EU commitments"``
     text : the repair in words, e.g. ``"raise the usable envelope of 'enpi' in 2010 from EUR 20.0 m by
         EUR 5.0 m to EUR 25.0 m"``
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.diagnose import diagnose
+    >>> from fundsim.model import Limit, MinPackage, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> tight = sc.evolve(rules=Rules(priority_limits=(Limit("mobility", min=70.0),),
+    ...                              min_packages=(MinPackage("eastern_partnership", 70.0),)))
+    >>> first = diagnose(tight, alternatives=1).repairs[0][0]
+    >>> first.rule, first.where, first.change, first.units
+    ('envelope', {'instrument': 'tpma', 'year': 2010}, 10.0, 'EUR m')
     """
 
     rule: str
@@ -142,7 +154,19 @@ def _labels(r: Relaxation) -> dict[str, Any]:
 
 def describe(r: Relaxation) -> Repair:
     """A relaxation in the rules' words, e.g. ``"lower the minimum share of the pillar 'legal' from 90 % to
-    83.3 %"`` or ``"raise the usable envelope of 'enpi' in 2010 from EUR 20.0 m by EUR 5.0 m to EUR 25.0 m"``."""
+    83.3 %"`` or ``"raise the usable envelope of 'enpi' in 2010 from EUR 20.0 m by EUR 5.0 m to EUR 25.0 m"``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.diagnose.elastic import relax
+    >>> from fundsim.model import Limit, MinPackage, Rules
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> tight = sc.evolve(rules=Rules(priority_limits=(Limit("mobility", min=70.0),),
+    ...                              min_packages=(MinPackage("eastern_partnership", 70.0),)))
+    >>> print(describe(relax(fs.assemble(tight), rounds=1)[0][0]).text)
+    raise the usable envelope of 'tpma' in 2010 from EUR 10.0 m by EUR 10.0 m to EUR 20.0 m
+    """
     where = _labels(r)
     subject = _repair_of(r.block.name).words(where, r.side)
     verb = "lower" if r.repaired < r.current else "raise"

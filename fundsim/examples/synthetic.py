@@ -304,6 +304,14 @@ def synthetic_spec(n_regions: int, n_instruments: int, n_priorities: int, n_year
     Returns
     -------
     dict shaped like a scenario file; build it with :func:`fundsim.scenario_from_dict`
+
+    Examples
+    --------
+    >>> spec = synthetic_spec(4, 2, 3, 2, seed=0)
+    >>> spec["name"], len(spec["regions"]), spec["years"]
+    ('synthetic-4x2x3x2-seed0', 4, [2009, 2010])
+    >>> synthetic_spec(4, 2, 3, 2, seed=0) == spec  # the same arguments give the same mapping
+    True
     """
     return spec_and_plan(n_regions, n_instruments, n_priorities, n_years, seed)[0]
 
@@ -346,5 +354,13 @@ def spec_and_plan(n_regions: int, n_instruments: int, n_priorities: int, n_years
 
 def synthetic_scenario(n_regions: int, n_instruments: int, n_priorities: int, n_years: int,
                        seed: int = 0) -> Scenario:
-    """The :class:`~fundsim.model.Scenario` of :func:`synthetic_spec` with the same arguments."""
+    """The :class:`~fundsim.model.Scenario` of :func:`synthetic_spec` with the same arguments.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = synthetic_scenario(4, 2, 3, 2)
+    >>> sc.instrument_ids, len(sc.region_ids), fs.solve(sc).data.attrs["status"]
+    (('i01', 'i02'), 4, 'optimal')
+    """
     return scenario_from_dict(synthetic_spec(n_regions, n_instruments, n_priorities, n_years, seed))

@@ -24,7 +24,18 @@ __all__ = ["Cells", "assemble", "define_eu"]
 
 
 def define_eu(b: ProgramBuilder, sc: Scenario) -> Cells:
-    """Columns ``eu[i,p,r,y] ≥ 0`` for eligible cells only."""
+    """Columns ``eu[i,p,r,y] ≥ 0`` for eligible cells only.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder(sense="max")
+    >>> cells = define_eu(b, sc)
+    >>> cells.n == int(sc.eligible.sum()), b.build().variables["eu"].dims
+    (True, ('instrument', 'priority', 'region', 'year'))
+    """
     i, p, r, y = np.nonzero(sc.eligible)
     block = b.add_variables(
         "eu", ("instrument", "priority", "region", "year"), tuple(map(tuple, sc.coords().values())),

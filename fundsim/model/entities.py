@@ -24,7 +24,14 @@ __all__ = [
 
 
 def frozen_array(values: object, dtype: type = float) -> np.ndarray:
-    """Return a read-only float array copy of ``values``."""
+    """Return a read-only float array copy of ``values``.
+
+    Examples
+    --------
+    >>> arr = frozen_array([1, 2.5])
+    >>> arr.tolist(), arr.flags.writeable
+    ([1.0, 2.5], False)
+    """
     arr: np.ndarray = np.array(values, dtype=dtype)
     arr.flags.writeable = False
     return arr
@@ -32,7 +39,13 @@ def frozen_array(values: object, dtype: type = float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Pillar:
-    """A component of the Global Approach (16041/08 §4), e.g. legal migration & mobility."""
+    """A component of the Global Approach (16041/08 §4), e.g. legal migration & mobility.
+
+    Examples
+    --------
+    >>> Pillar("legal", "Legal migration and mobility").id
+    'legal'
+    """
 
     id: str
     name: str
@@ -40,7 +53,13 @@ class Pillar:
 
 @dataclass(frozen=True)
 class Region:
-    """A geographic unit funds go to; ``group`` is its focus area (south, east, south_east, other)."""
+    """A geographic unit funds go to; ``group`` is its focus area (south, east, south_east, other).
+
+    Examples
+    --------
+    >>> Region("north_africa", "North Africa", "south", ("Morocco", "Tunisia")).group
+    'south'
+    """
 
     id: str
     name: str
@@ -50,7 +69,13 @@ class Region:
 
 @dataclass(frozen=True)
 class Priority:
-    """A thematic priority, belonging to one pillar."""
+    """A thematic priority, belonging to one pillar.
+
+    Examples
+    --------
+    >>> Priority("return", "Voluntary return and reintegration", pillar="irregular").pillar
+    'irregular'
+    """
 
     id: str
     name: str
@@ -63,6 +88,12 @@ class MatchSource:
 
     ``capacity`` has shape ``(year,)`` for a source shared by all regions, or ``(region, year)`` when
     ``per_region`` is true (e.g. partner countries raise their own match). ``inf`` means unlimited.
+
+    Examples
+    --------
+    >>> source = MatchSource("member_states", "EU member states", False, frozen_array([100, 100]))
+    >>> source.capacity.tolist()
+    [100.0, 100.0]
     """
 
     id: str
@@ -76,6 +107,12 @@ class CofinancingException:
     """A different maximum EU share (and optionally match source) for some priorities and/or regions.
 
     ``None`` for ``priorities`` or ``regions`` means every one.
+
+    Examples
+    --------
+    >>> exc = CofinancingException(0.5, priorities=frozenset({"return"}))
+    >>> exc.applies(("mobility", "return"), ("north_africa",)).tolist()
+    [[False], [True]]
     """
 
     max_eu_share: float
@@ -97,6 +134,13 @@ class CofinancingRule:
     A commitment ``eu`` to a cell whose maximum EU share is ``s`` mobilises
     ``cofin = eu * (1 - s) / s`` from the match source, so that ``eu = s * (eu + cofin)``.
     Exceptions are applied in order; a later one wins where two overlap.
+
+    Examples
+    --------
+    >>> rule = CofinancingRule(0.8, "member_states", (CofinancingException(0.5, priorities=frozenset({"return"})),))
+    >>> share, source = rule.resolve(("mobility", "return"), ("north_africa",))
+    >>> share.tolist(), source.tolist()
+    ([[0.8], [0.5]], [['member_states'], ['member_states']])
     """
 
     max_eu_share: float = 1.0
@@ -130,6 +174,13 @@ class Instrument:
         and pillars)
     payment_profile : share of a commitment paid in the commitment year, the next year, …; sums to 1
     decommitment_window : money not paid by year n + window is decommitted (n+2 rule: 2)
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> tpma = fs.load_scenario("scenarios/tutorial.yaml").instruments[0]
+    >>> tpma.id, tpma.usable.tolist(), sorted(tpma.priorities), tpma.cofinancing.max_eu_share
+    ('tpma', [10.0, 10.0], ['mobility', 'remittances', 'return'], 0.8)
     """
 
     id: str

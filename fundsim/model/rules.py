@@ -39,7 +39,13 @@ _PLURAL = {"instrument": "instruments", "priority": "priorities", "region": "reg
 
 @dataclass(frozen=True)
 class Selector:
-    """A slice of the allocation: ``None`` on a dimension means every label on it."""
+    """A slice of the allocation: ``None`` on a dimension means every label on it.
+
+    Examples
+    --------
+    >>> Selector(regions=frozenset({"north_africa"})).vector("region", ("north_africa", "eastern_partnership")).tolist()
+    [True, False]
+    """
 
     instruments: frozenset[str] | None = None
     priorities: frozenset[str] | None = None
@@ -57,7 +63,13 @@ class Selector:
 
 @dataclass(frozen=True)
 class PillarBalance:
-    """Share of all EU commitments going to one pillar stays within [min_share, max_share] (§4)."""
+    """Share of all EU commitments going to one pillar stays within [min_share, max_share] (§4).
+
+    Examples
+    --------
+    >>> PillarBalance("development", max_share=0.25).max_share
+    0.25
+    """
 
     pillar: str
     min_share: float | None = None
@@ -66,7 +78,13 @@ class PillarBalance:
 
 @dataclass(frozen=True)
 class GeographicFocus:
-    """At least ``min_share`` (at most ``max_share``) of EU commitments go to ``regions`` (§21)."""
+    """At least ``min_share`` (at most ``max_share``) of EU commitments go to ``regions`` (§21).
+
+    Examples
+    --------
+    >>> GeographicFocus("south", frozenset({"north_africa"}), min_share=0.4).min_share
+    0.4
+    """
 
     id: str
     regions: frozenset[str]
@@ -77,7 +95,13 @@ class GeographicFocus:
 
 @dataclass(frozen=True)
 class Limit:
-    """EU commitments over the period to one region or one priority stay within [min, max] EUR m."""
+    """EU commitments over the period to one region or one priority stay within [min, max] EUR m.
+
+    Examples
+    --------
+    >>> Limit("north_africa", max=50.0).max
+    50.0
+    """
 
     label: str
     min: float | None = None
@@ -89,6 +113,11 @@ class MinPackage:
     """A mobility-partnership region receives at least ``amount`` EUR m over the period (§11).
 
     ``priorities`` restricts what counts towards the package (``None``: every priority).
+
+    Examples
+    --------
+    >>> MinPackage("eastern_partnership", 10.0).amount
+    10.0
     """
 
     region: str
@@ -98,7 +127,13 @@ class MinPackage:
 
 @dataclass(frozen=True)
 class Cap:
-    """EU commitments in a slice stay within [min, max] EUR m, over the period or in each year."""
+    """EU commitments in a slice stay within [min, max] EUR m, over the period or in each year.
+
+    Examples
+    --------
+    >>> Cap("tpma_east", Selector(instruments=frozenset({"tpma"})), max=5.0, per_year=True).per_year
+    True
+    """
 
     id: str
     selector: Selector
@@ -224,6 +259,13 @@ class Rules:
 
     ``registered`` holds the entries of rule families registered from outside fundsim
     (:func:`fundsim.rules.register`), as ``(family, entries)`` pairs; read them with :meth:`of`.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> rules = fs.load_scenario("scenarios/tutorial.yaml").rules
+    >>> rules.pillar_balance, rules.integer
+    ((PillarBalance(pillar='development', min_share=None, max_share=0.25),), False)
     """
 
     pillar_balance: tuple[PillarBalance, ...] = ()
@@ -263,6 +305,13 @@ class ImpactTerm:
     earns ``weights[p, r] * slopes[k]`` per EUR m on segment k; segment k runs from
     ``breakpoints[k-1]`` to ``breakpoints[k]`` (0 and infinity at the ends). Slopes never rise, so
     the impact curve is concave and a maximising LP fills the segments in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> term = ImpactTerm(np.ones((3, 2)), breakpoints=(10.0,), slopes=(1.0, 0.5), basis="eu")
+    >>> term.slopes, term.weights.shape
+    ((1.0, 0.5), (3, 2))
     """
 
     weights: np.ndarray
@@ -274,14 +323,26 @@ class ImpactTerm:
 
 @dataclass(frozen=True)
 class LeverageTerm:
-    """Rewards co-financing mobilised: ``weight`` objective units per EUR m of match."""
+    """Rewards co-financing mobilised: ``weight`` objective units per EUR m of match.
+
+    Examples
+    --------
+    >>> LeverageTerm(0.5).weight
+    0.5
+    """
 
     weight: float = 1.0
 
 
 @dataclass(frozen=True)
 class Target:
-    """A goal: at least ``amount`` EUR m of EU commitments in a slice; each EUR m short costs ``weight``."""
+    """A goal: at least ``amount`` EUR m of EU commitments in a slice; each EUR m short costs ``weight``.
+
+    Examples
+    --------
+    >>> Target("east", Selector(regions=frozenset({"eastern_partnership"})), amount=15.0).weight
+    1.0
+    """
 
     id: str
     selector: Selector
@@ -291,7 +352,14 @@ class Target:
 
 @dataclass(frozen=True)
 class GoalTerm:
-    """Goal programming: weighted shortfall against targets, subtracted from the objective."""
+    """Goal programming: weighted shortfall against targets, subtracted from the objective.
+
+    Examples
+    --------
+    >>> goals = GoalTerm((Target("east", Selector(regions=frozenset({"eastern_partnership"})), amount=15.0),))
+    >>> [t.id for t in goals.targets]
+    ['east']
+    """
 
     targets: tuple[Target, ...]
     weight: float = 1.0
@@ -300,7 +368,13 @@ class GoalTerm:
 @dataclass(frozen=True)
 class Objective:
     """What "best" means. With only goals, the LP minimises the weighted shortfall; otherwise it
-    maximises ``impact + leverage - goals``."""
+    maximises ``impact + leverage - goals``.
+
+    Examples
+    --------
+    >>> Objective(leverage=LeverageTerm()).sense, Objective(goals=GoalTerm(())).sense
+    ('max', 'min')
+    """
 
     impact: ImpactTerm | None = None
     leverage: LeverageTerm | None = None

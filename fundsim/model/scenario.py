@@ -27,6 +27,13 @@ class Absorption:
     ``after_horizon`` says how payments falling due after the last scenario year are treated:
     ``"last_year"`` caps each later year at the last year's capacity (so late commitments do not escape
     the rule), ``"unlimited"`` leaves them uncapped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> absorption = Absorption(np.array([[25.0, 20.0]]), basis="eu")
+    >>> absorption.extended(2).tolist()
+    [[25.0, 20.0, 20.0, 20.0]]
     """
 
     capacity: np.ndarray
@@ -46,6 +53,19 @@ class Scenario:
 
     Build one with :func:`fundsim.load_scenario` (files) or :func:`fundsim.scenario_from_dict`.
     ``spec`` is the validated, merged specification it came from, and ``digest`` a hash of it.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> sc.name, sc.years, sc.instrument_ids, sc.region_groups
+    ('tutorial', (2009, 2010), ('tpma', 'enpi'), ('south', 'east'))
+    >>> sc.eligible.shape, int(sc.eligible.sum())
+    ((2, 3, 2, 2), 20)
+    >>> sc.match_ratio[0, 0].round(6).tolist()  # TPMA pays 80 %: 0.25 of match per EUR m
+    [0.25, 0.25]
+    >>> sc.evolve(name="variant").name, sc.name
+    ('variant', 'tutorial')
     """
 
     name: str

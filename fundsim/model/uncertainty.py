@@ -23,6 +23,8 @@ def check_seed(seed: object, name: str = "seed") -> int:
     """``seed`` as the whole number a run uses and records, or ValueError naming ``name``: a seed of 1.5 would
     run as 1 and be recorded as 1.5, so no float, text or boolean is taken.
 
+    Examples
+    --------
     >>> check_seed(7)
     7
     >>> check_seed(1.5)
@@ -48,6 +50,13 @@ class Distribution:
     Parameters by kind: ``normal`` (mean, sd, optional low/high: truncated); ``lognormal`` (median,
     sigma of the log); ``uniform`` (low, high); ``triangular`` and ``pert`` (low, mode, high);
     ``discrete`` (values, probabilities).
+
+    Examples
+    --------
+    >>> Distribution("uniform", low=0.5, high=1.5).ppf([0.25, 0.5]).tolist()
+    [0.75, 1.0]
+    >>> Distribution("discrete", values=(0.8, 1.0, 1.2), probabilities=(0.25, 0.5, 0.25)).mean_value()
+    1.0
     """
 
     kind: str
@@ -103,7 +112,13 @@ class Distribution:
 
 @dataclass(frozen=True)
 class Factor:
-    """A common shock (e.g. ``financial_crisis``): every parameter naming it moves with the same uniform."""
+    """A common shock (e.g. ``financial_crisis``): every parameter naming it moves with the same uniform.
+
+    Examples
+    --------
+    >>> Factor("financial_crisis", "budgets and co-financing fall together").id
+    'financial_crisis'
+    """
 
     id: str
     description: str = ""
@@ -120,6 +135,13 @@ class UncertainParameter:
     ``objective.impact.weights.<priority>.<region>``.
     ``mode`` ``"multiplicative"`` multiplies the scenario's value by the draw; ``"absolute"`` replaces
     it. A parameter with a ``factor`` takes that factor's uniform instead of its own.
+
+    Examples
+    --------
+    >>> lognormal = Distribution("lognormal", median=1, sigma=0.15)
+    >>> p = UncertainParameter("tpma_envelope", "instruments.tpma.envelope", lognormal)
+    >>> p.mode, p.factor
+    ('multiplicative', None)
     """
 
     id: str
@@ -136,6 +158,15 @@ class Uncertainty:
     ``sources`` are the independent columns of the unit hypercube: factors first, then parameters
     without a factor. ``correlation`` (a Spearman rank-correlation matrix over ``sources``, or ``None``)
     is imposed by a Gaussian copula.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> unc = fs.load_scenario("scenarios/tutorial-uncertain.yaml").uncertainty
+    >>> unc.sources
+    ('financial_crisis', 'north_africa_absorption', 'remittance_value')
+    >>> [unc.column_of(p) for p in unc.parameters]
+    [0, 0, 1, 2]
     """
 
     parameters: tuple[UncertainParameter, ...] = ()

@@ -13,6 +13,15 @@ def shadow_price_bars(alloc: Allocation, top: int = 15, ax: Any = None) -> Any:
     """The ``top`` largest shadow prices (by size) as horizontal bars, labelled by rule and place.
 
     Prices per EUR m and per percentage point are shown on one axis; the label says which.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> ax = shadow_price_bars(fs.solve("scenarios/tutorial.yaml"), top=3)
+    >>> ax.get_title(loc="left"), [t.get_text() for t in ax.get_yticklabels()]
+    ('tutorial: largest shadow prices', ['envelope: enpi, 2009', 'envelope: tpma, 2010', 'envelope: tpma, 2009'])
     """
     if ax is None:
         import matplotlib.pyplot as plt

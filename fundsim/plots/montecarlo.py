@@ -15,7 +15,18 @@ __all__ = ["binding_bars", "distribution", "fan_chart", "shadow_price_box"]
 
 
 def distribution(run: xr.Dataset, name: str = "objective", bins: int = 40, ax: Any = None) -> Any:
-    """Histogram of a scalar output over the draws, with its 5 %, 50 % and 95 % quantiles marked."""
+    """Histogram of a scalar output over the draws, with its 5 %, 50 % and 95 % quantiles marked.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> run = fs.simulate(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), draws=8, seed=7)
+    >>> ax = distribution(run, bins=5)
+    >>> ax.get_xlabel(), ax.get_title()
+    ('optimal objective [objective units]', 'tutorial-uncertain: 8 draws')
+    """
     ax = new_axes(ax)
     da = run[name]
     values = da.values.astype(float)
@@ -31,7 +42,18 @@ def distribution(run: xr.Dataset, name: str = "objective", bins: int = 40, ax: A
 
 
 def fan_chart(run: xr.Dataset, name: str = "eu_by_year", dim: str = "year", ax: Any = None) -> Any:
-    """Median and 5–95 % / 25–75 % bands of an output over a dimension (years by default)."""
+    """Median and 5–95 % / 25–75 % bands of an output over a dimension (years by default).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> run = fs.simulate(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), draws=8, seed=7)
+    >>> ax = fan_chart(run, "eu_by_year")
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('year', 'EU commitments by year [EUR m]')
+    """
     ax = new_axes(ax)
     da = run[name]
     q = da.quantile([0.05, 0.25, 0.5, 0.75, 0.95], dim="draw")
@@ -46,7 +68,17 @@ def fan_chart(run: xr.Dataset, name: str = "eu_by_year", dim: str = "year", ax: 
 
 
 def binding_bars(run: xr.Dataset, top: int = 15, ax: Any = None) -> Any:
-    """How often each rule binds, as horizontal bars (share of the optimal draws)."""
+    """How often each rule binds, as horizontal bars (share of the optimal draws).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> run = fs.simulate(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), draws=8, seed=7)
+    >>> binding_bars(run, top=5).get_xlabel()
+    'share of the optimal draws in which the rule binds'
+    """
     from fundsim.montecarlo.summaries import binding_frequency
 
     ax = new_axes(ax)
@@ -60,7 +92,20 @@ def binding_bars(run: xr.Dataset, top: int = 15, ax: Any = None) -> Any:
 
 def shadow_price_box(run: xr.Dataset, rule: str, top: int = 12, ax: Any = None) -> Any:
     """Distribution of a rule's shadow price over the draws, one box for each of the ``top`` labels of the
-    rule with the largest mean absolute price (labels where the rule never binds are left out)."""
+    rule with the largest mean absolute price (labels where the rule never binds are left out).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> run = fs.simulate(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), draws=8, seed=7)
+    >>> ax = shadow_price_box(run, "absorption")
+    >>> ax.get_xlabel()
+    'shadow price: absorption capacity (payments) [objective per EUR m]'
+    >>> sorted(t.get_text() for t in ax.get_yticklabels())  # the Eastern Partnership has no absorption rule
+    ['north_africa, 2009', 'north_africa, 2010']
+    """
     ax = new_axes(ax)
     da = run[shadow_price_name(rule)]
     flat = da.stack(label=[d for d in da.dims if d != "draw"]) if da.ndim > 1 else da.expand_dims(label=[rule], axis=1)

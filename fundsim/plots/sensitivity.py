@@ -27,7 +27,17 @@ def _one_output(ds: xr.Dataset, output: str | None) -> str:
 
 def tornado_chart(table: pd.DataFrame, top: int = 15, ax: Any = None) -> Any:
     """Bars from the output at each input's low quantile to its high one, around the base value; the
-    largest swing on top. ``table`` is :func:`fundsim.sensitivity.tornado`'s DataFrame."""
+    largest swing on top. ``table`` is :func:`fundsim.sensitivity.tornado`'s DataFrame.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> ax = tornado_chart(fs.sensitivity.tornado(fs.load_scenario("scenarios/tutorial-uncertain.yaml")), top=2)
+    >>> ax.get_xlabel(), len(ax.get_yticklabels())
+    ('optimal objective [objective units]', 2)
+    """
     ax = new_axes(ax)
     rows = table.head(top).iloc[::-1]
     base = table.attrs["base"]
@@ -46,7 +56,19 @@ def tornado_chart(table: pd.DataFrame, top: int = 15, ax: Any = None) -> Any:
 
 
 def sobol_bars(study: xr.Dataset, output: str | None = None, ax: Any = None) -> Any:
-    """First-order and total Sobol' indices of one output, with their confidence intervals as error bars."""
+    """First-order and total Sobol' indices of one output, with their confidence intervals as error bars.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> risky = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> study = fs.sensitivity.sobol(risky, n=8, ignore_correlation=True)
+    >>> ax = sobol_bars(study)
+    >>> ax.get_ylabel(), ax.get_title()
+    ("Sobol' index [share of the output's variance]", "optimal objective: Sobol' indices (n = 8)")
+    """
     ax = new_axes(ax)
     output = _one_output(study, output)
     si = study["indices"].sel(output=output)
@@ -63,7 +85,18 @@ def sobol_bars(study: xr.Dataset, output: str | None = None, ax: Any = None) -> 
 
 
 def morris_scatter(study: xr.Dataset, output: str | None = None, ax: Any = None) -> Any:
-    """Each input on the Morris plane: mean absolute elementary effect μ* against its spread σ."""
+    """Each input on the Morris plane: mean absolute elementary effect μ* against its spread σ.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> study = fs.sensitivity.morris(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), trajectories=4,
+    ...                               ignore_correlation=True)
+    >>> morris_scatter(study).get_title()
+    'optimal objective: Morris screening'
+    """
     ax = new_axes(ax)
     output = _one_output(study, output)
     mi = study["indices"].sel(output=output)
@@ -79,7 +112,18 @@ def morris_scatter(study: xr.Dataset, output: str | None = None, ax: Any = None)
 
 
 def sweep_plot(study: xr.Dataset, name: str = "objective", ax: Any = None) -> Any:
-    """A sweep's output against the swept value (infeasible points leave a gap)."""
+    """A sweep's output against the swept value (infeasible points leave a gap).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> ax = sweep_plot(fs.sensitivity.sweep(sc, "instruments.tpma.envelope", [0.5, 1.0, 1.5], relative=True))
+    >>> ax.lines[0].get_ydata().tolist(), ax.get_ylabel()
+    ([110.0, 130.0, 147.5], 'optimal objective [objective units]')
+    """
     ax = new_axes(ax)
     da = study[name]
     if da.dims != ("value",):

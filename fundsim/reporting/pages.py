@@ -33,7 +33,14 @@ nav ul { columns: 2; }
 
 @dataclass(frozen=True)
 class Figure:
-    """A matplotlib figure's PNG, with an id (for links and tests) and a caption."""
+    """A matplotlib figure's PNG, with an id (for links and tests) and a caption.
+
+    Examples
+    --------
+    >>> fig = Figure("fig-objective", "Distribution of the objective", b"PNG bytes")
+    >>> fig.id, fig.caption
+    ('fig-objective', 'Distribution of the objective')
+    """
 
     id: str
     caption: str
@@ -42,7 +49,17 @@ class Figure:
 
 @dataclass
 class Section:
-    """A titled part of the page: ``parts`` are HTML fragments in order."""
+    """A titled part of the page: ``parts`` are HTML fragments in order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> section = Section("notes", "Notes")
+    >>> section.text("a < b")
+    >>> section.table(pd.DataFrame({"eu": [20.0]}, index=["tpma"]), "EU money")
+    >>> len(section.parts), section.html().splitlines()[:2]
+    (2, ['<section id="notes"><h2>Notes</h2>', '<p>a &lt; b</p>'])
+    """
 
     id: str
     title: str
@@ -66,7 +83,17 @@ class Section:
 
 def render(fig_id: str, caption: str, draw: Any) -> Figure:
     """Call ``draw(ax)`` on a fresh Axes (or ``draw()`` returning Axes) and keep the PNG; the figure is
-    closed so that long reports do not pile up open figures."""
+    closed so that long reports do not pile up open figures.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig = render("fig-empty", "An empty figure", lambda: plt.subplots(figsize=(2, 1))[1])
+    >>> fig.id, fig.png[1:4]
+    ('fig-empty', b'PNG')
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -82,6 +109,16 @@ def render(fig_id: str, caption: str, draw: Any) -> Figure:
 
 
 def figure_html(fig: Figure) -> str:
+    """A figure as an HTML ``<figure>``: its PNG embedded as a ``data:`` URI, its caption escaped.
+
+    Examples
+    --------
+    >>> print(figure_html(Figure("fig-x", "EU money <by pillar>", b"PNG")).replace("><", ">\\n<"))
+    <figure id="fig-x">
+    <img alt="EU money &lt;by pillar&gt;" src="data:image/png;base64,UE5H">
+    <figcaption>EU money &lt;by pillar&gt;</figcaption>
+    </figure>
+    """
     data = base64.b64encode(fig.png).decode("ascii")
     caption = html.escape(fig.caption)
     return (f'<figure id="{fig.id}"><img alt="{caption}" src="data:image/png;base64,{data}">'
@@ -89,7 +126,16 @@ def figure_html(fig: Figure) -> str:
 
 
 def table_html(frame: pd.DataFrame, caption: str, *, index: bool = True, digits: int = 4) -> str:
-    """A DataFrame as an HTML table under its caption (a sentence when the table is empty)."""
+    """A DataFrame as an HTML table under its caption (a sentence when the table is empty).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table_html(pd.DataFrame(), "Binding rules")
+    '<p><em>Binding rules: none.</em></p>'
+    >>> "<td>1.23</td>" in table_html(pd.DataFrame({"eu": [1.23456]}, index=["tpma"]), "EU money", digits=3)
+    True
+    """
     if frame.empty:
         return f"<p><em>{html.escape(caption)}: none.</em></p>"
     body = frame.to_html(index=index, float_format=lambda v: f"{v:,.{digits}g}", border=0, escape=True)
@@ -97,7 +143,16 @@ def table_html(frame: pd.DataFrame, caption: str, *, index: bool = True, digits:
 
 
 def page(title: str, meta: dict[str, Any], sections: list[Section]) -> str:
-    """The whole document: title, a metadata table, a table of contents and the sections."""
+    """The whole document: title, a metadata table, a table of contents and the sections.
+
+    Examples
+    --------
+    >>> section = Section("notes", "Notes")
+    >>> section.text("Solved with HiGHS.")
+    >>> html = page("Tutorial report", {"scenario": "tutorial"}, [section])
+    >>> html.startswith("<!DOCTYPE html>"), '<li><a href="#notes">Notes</a></li>' in html
+    (True, True)
+    """
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in meta.items())
     toc = "".join(f'<li><a href="#{s.id}">{html.escape(s.title)}</a></li>' for s in sections)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -22,7 +22,15 @@ __all__ = ["allocation_section", "comparison_section", "overview_section", "rule
 
 
 def overview_section(sc: Scenario) -> Section:
-    """What the scenario holds: its horizon, instruments with their money, and its rules."""
+    """What the scenario holds: its horizon, instruments with their money, and its rules.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> section = overview_section(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> section.title, section.parts[1].split(";")[0]
+    ('Scenario: tutorial', '<p>2 years (2009–2010), 2 instruments, 3 priorities in 3 pillars, 2 regions')
+    """
     s = Section("scenario", f"Scenario: {sc.name}")
     if sc.description:
         s.text(sc.description)
@@ -63,7 +71,17 @@ def rule_counts(sc: Scenario) -> dict[str, int]:
 
 def allocation_section(alloc: Allocation) -> Section:
     """The allocation's headline numbers, its totals by pillar, region group, instrument and year, and
-    its figures (stacked bars, flows instrument → pillar → region group)."""
+    its figures (stacked bars, flows instrument → pillar → region group).
+
+    Examples
+    --------
+    >>> import re, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> section = allocation_section(fs.solve("scenarios/tutorial.yaml"))
+    >>> re.findall(r'<figure id="([^"]+)"', section.html())
+    ['fig-allocation-pillar', 'fig-allocation-group', 'fig-allocation-flow']
+    """
     s = Section("allocation", "Allocation")
     a = alloc.data.attrs
     eu, cofin = float(alloc.data["eu"].sum()), float(alloc.data["cofin"].sum())
@@ -82,7 +100,17 @@ def allocation_section(alloc: Allocation) -> Section:
 
 
 def rules_section(alloc: Allocation, top: int = 30) -> Section:
-    """The binding rules, largest shadow price first, with a bar chart of the largest."""
+    """The binding rules, largest shadow price first, with a bar chart of the largest.
+
+    Examples
+    --------
+    >>> import re, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> section = rules_section(fs.solve("scenarios/tutorial.yaml"), top=3)
+    >>> "The 3 largest of 7 binding rules" in section.html()
+    True
+    """
     s = Section("binding-rules", "Binding rules and shadow prices")
     s.text("A shadow price is the change of the objective per unit of relaxation of a rule (per EUR m, or per "
            "percentage point for share rules) at the optimum; rules with no price do not bind. "
@@ -96,7 +124,17 @@ def rules_section(alloc: Allocation, top: int = 30) -> Section:
 
 def comparison_section(comparison: Comparison) -> Section:
     """Objectives and gaps, metrics, rule violations and the attribution of each allocation's gap to the
-    optimum, with bars by pillar and a heatmap of differences for each allocation against the first."""
+    optimum, with bars by pillar and a heatmap of differences for each allocation against the first.
+
+    Examples
+    --------
+    >>> import re, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> section = comparison_section(fs.compare(fs.solve("scenarios/tutorial.yaml")))
+    >>> section.id, re.findall(r'<figure id="(fig-[^"]+)"', section.html())
+    ('comparison', ['fig-comparison-pillar', 'fig-comparison-group'])
+    """
     s = Section("comparison", "Comparison of allocations")
     s.table(comparison.gap, "Objective and gap to the optimum")
     s.table(comparison.metrics, "Metrics (see fundsim.comparison.metrics for definitions)")
@@ -118,7 +156,17 @@ def comparison_section(comparison: Comparison) -> Section:
 
 def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
     """A Monte Carlo run's provenance, summary statistics, how often rules bind, the probability of meeting
-    targets, and its figures."""
+    targets, and its figures.
+
+    Examples
+    --------
+    >>> import re, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fundsim as fs
+    >>> run = fs.simulate(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), draws=8, seed=7)
+    >>> re.findall(r'<figure id="([^"]+)"', simulation_section(run).html())
+    ['fig-mc-distribution', 'fig-mc-fan', 'fig-mc-binding', 'fig-mc-shadow']
+    """
     s = Section("monte-carlo", "Monte Carlo")
     a = run.attrs
     keys = ("mode", "draws", "design", "seed", "scenario", "scenario_hash", "wall_seconds", "fundsim_version")

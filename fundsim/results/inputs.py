@@ -46,7 +46,18 @@ STUDIES = {"sweep": "sensitivity sweep", "tornado": "sensitivity tornado", "sobo
 
 class AllocationFileError(FundsimError, ValueError):
     """An allocation file cannot be read; ``problems`` lists every problem found (file, row or cell, what
-    is wrong and what would be valid)."""
+    is wrong and what would be valid).
+
+    Examples
+    --------
+    >>> from fundsim.errors import Problem
+    >>> err = AllocationFileError([Problem("plan.csv", 3, "eu", "must be a number, got 'ten'")])
+    >>> print(err)
+    1 problem in the allocation file plan.csv:
+      - plan.csv:3: eu: must be a number, got 'ten'
+    >>> isinstance(err, ValueError)
+    True
+    """
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems = tuple(problems)
@@ -79,12 +90,24 @@ def _got(value: Any) -> str:
 
 
 def wrong_type(parameter: str, value: Any, accepts: str) -> TypeError:
-    """``TypeError("<parameter>: got <what>; give <accepts>")`` for a public function to raise."""
+    """``TypeError("<parameter>: got <what>; give <accepts>")`` for a public function to raise.
+
+    Examples
+    --------
+    >>> print(wrong_type("draws", "ten", "a whole number"))
+    draws: got the str 'ten'; give a whole number
+    """
     return TypeError(f"{parameter}: got {_got(value)}; give {accepts}")
 
 
 def as_path(value: Any, parameter: str = "path") -> Path:
-    """``value`` as a :class:`~pathlib.Path` when it is a ``str`` or ``os.PathLike``, else a ``TypeError``."""
+    """``value`` as a :class:`~pathlib.Path` when it is a ``str`` or ``os.PathLike``, else a ``TypeError``.
+
+    Examples
+    --------
+    >>> as_path("out/plan.nc").name
+    'plan.nc'
+    """
     if isinstance(value, str | os.PathLike):
         return Path(value)
     raise wrong_type(parameter, value, "a path (a str or pathlib.Path)")
@@ -96,6 +119,20 @@ def check_file(path: Path, valid: str) -> int:
 
     Checked with ``os.stat`` before anything opens the file: opening a named pipe waits for a writer.
     ``valid`` says what would be valid (e.g. "a .csv, .xlsx, .xlsm or .nc allocation file").
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "plan.csv").write_text("instrument,eu")
+    13
+    >>> check_file(folder / "plan.csv", "a .csv allocation file")
+    13
+    >>> try:
+    ...     check_file(folder, "a .csv allocation file")
+    ... except AllocationFileError as err:
+    ...     print(err.problems[0].message)
+    this is a folder, not a file: give the path of a .csv allocation file
     """
     try:
         info = os.stat(path)
@@ -140,7 +177,17 @@ def _what_it_is(ds: xr.Dataset) -> str | None:
 def recognise(ds: xr.Dataset, path: Path | str) -> None:
     """Raise :class:`AllocationFileError` saying what ``ds`` is unless it is an allocation fundsim wrote:
     the variables ``eu``, ``cofin``, ``total``, ``payments``, ``eligible`` over labelled
-    ``instrument × priority × region × year``, each dimension within the limit ``labels``."""
+    ``instrument × priority × region × year``, each dimension within the limit ``labels``.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> try:
+    ...     recognise(xr.Dataset({"objective": ("draw", [1.0, 2.0])}), "run.nc")
+    ... except AllocationFileError as err:
+    ...     print(err.problems[0].message.split(", not")[0])
+    this is a Monte Carlo run written by 'fundsim simulate' (it has a draw dimension of 2 draws)
+    """
     other = _what_it_is(ds)
     if other is not None:
         raise refuse(path, f"{other}; {WRITE_ONE}")
@@ -163,7 +210,16 @@ def recognise(ds: xr.Dataset, path: Path | str) -> None:
 
 def open_stored(path: Path) -> xr.Dataset:
     """The dataset of an allocation fundsim saved to NetCDF, loaded into memory once :func:`check_file` and
-    :func:`recognise` accept it."""
+    :func:`recognise` accept it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, fundsim as fs
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.nc"
+    >>> _ = fs.solve("scenarios/tutorial.yaml").save(path)
+    >>> float(open_stored(path)["eu"].sum())
+    60.0
+    """
     if path.suffix.casefold() in (".csv", ".xlsx", ".xlsm"):
         raise refuse(path, "this opens the NetCDF (.nc) files fundsim writes; read a CSV or Excel allocation "
                      "with fs.read_allocation(path, scenario)")

@@ -46,7 +46,18 @@ INTERVAL = ("low", "value", "high")  # the last dim of every ranging variable
 
 def block_array(block: Block, flat: np.ndarray, *, fill: float = np.nan, units: str | None = None,
                 long_name: str | None = None) -> xr.DataArray:
-    """The part of ``flat`` that belongs to ``block``, as a labelled DataArray."""
+    """The part of ``flat`` that belongs to ``block``, as a labelled DataArray.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> used = block_array(lp.constraints["envelope"], result.row_activity, units="EUR m")
+    >>> used.dims, used.values.tolist(), used.attrs["units"]
+    (('instrument', 'year'), [[10.0, 10.0], [20.0, 20.0]], 'EUR m')
+    """
     return xr.DataArray(
         block.dense(flat, fill),
         dims=block.dims,
@@ -60,7 +71,22 @@ def block_array(block: Block, flat: np.ndarray, *, fill: float = np.nan, units: 
 def decision_arrays(lp: LinearProgram, result: SolveResult) -> dict[str, xr.DataArray]:
     """The integer decisions of a mixed-integer programme (instrument active in a cell, cell open, region
     chosen as a mobility partnership), one labelled 0/1 array per block (NaN where no decision exists, e.g.
-    regions that are not candidates); empty for a pure LP."""
+    regions that are not candidates); empty for a pure LP.
+
+    Examples
+    --------
+    >>> import dataclasses, numpy as np, fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> from fundsim.solvers.mip import solve_mip
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> decision_arrays(fs.assemble(sc), HighsSolver().solve(fs.assemble(sc)))  # a pure LP has none
+    {}
+    >>> rules = dataclasses.replace(sc.rules, max_instruments_per_cell=fs.model.MaxInstrumentsPerCell(1))
+    >>> lp = fs.assemble(sc.evolve(rules=rules))
+    >>> active = decision_arrays(lp, solve_mip(HighsSolver(), lp))["instrument_active"]
+    >>> active.dims, int(np.nansum(active))
+    (('instrument', 'priority', 'region'), 4)
+    """
     if lp.integrality is None:
         return {}
     x = np.round(np.asarray(result.x, float))
@@ -75,6 +101,15 @@ def relaxation_duals(lp: LinearProgram, result: SolveResult) -> np.ndarray:
     row (``min ≤ … ≤ max``, also ``min == max``) is relaxed on the side that binds, the one whose
     relaxation improves the objective, so its price has the sign of improvement: ≥ 0 when maximising,
     ≤ 0 when minimising. Equality rows keep ∂objective/∂bound.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> relax = relaxation_duals(lp, HighsSolver().solve(lp))
+    >>> float(relax[lp.constraints["absorption"].start]), float(relax[lp.constraints["pillar_max_share"].start])
+    (0.5, 1.0)
     """
     dual = np.asarray(result.row_dual, float)
     out = dual.copy()
@@ -90,13 +125,33 @@ def relaxation_duals(lp: LinearProgram, result: SolveResult) -> np.ndarray:
 
 def share_bases(lp: LinearProgram, block: Block, x: np.ndarray) -> np.ndarray:
     """The base ``B`` of each row of a share rule in the plan ``x`` (EUR m): the money its share is taken of,
-    all EU money ``E`` for the pillar balance and the focus, a region's money for a share of a region."""
+    all EU money ``E`` for the pillar balance and the focus, a region's money for a share of a region.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> share_bases(lp, lp.constraints["pillar_max_share"], HighsSolver().solve(lp).x).tolist()  # all EU money
+    [60.0]
+    """
     return np.asarray(share_base(block, lp.num_col) @ np.asarray(x, float))
 
 
 def in_reported_units(lp: LinearProgram, relax: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Per-row prices ``relax`` (objective per EUR m of a row) as fundsim reports them: money rules as they are,
-    share rules per percentage point of their base in the plan ``x`` (``0.01·B`` EUR m, row by row)."""
+    share rules per percentage point of their base in the plan ``x`` (``0.01·B`` EUR m, row by row).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> row = lp.constraints["pillar_max_share"].start
+    >>> round(float(in_reported_units(lp, relaxation_duals(lp, result), result.x)[row]), 6)  # 1 per EUR m x 0.6 EUR m
+    0.6
+    """
     out = np.array(relax, float)
     for block in lp.constraints.values():
         if block.per_point:
@@ -110,6 +165,17 @@ def shadow_prices(lp: LinearProgram, result: SolveResult) -> xr.Dataset:
     Money rules are in objective units per EUR m of relaxation; share rules (pillar balance, focus) per
     percentage point of the share, ``0.01 · B`` EUR m at the optimum's base ``B`` of each row (all EU money
     ``E`` for the shares of all EU money).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> prices = shadow_prices(lp, HighsSolver().solve(lp))
+    >>> list(prices.data_vars)
+    ['envelope', 'match_capacity', 'absorption', 'pillar_max_share']
+    >>> prices["envelope"].values.tolist(), prices["pillar_max_share"].attrs["units"]
+    ([[1.75, 1.75], [1.75, 1.75]], 'objective per percentage point')
     """
     relax = in_reported_units(lp, relaxation_duals(lp, result), result.x)
     data_vars, coords = {}, {}
@@ -130,6 +196,15 @@ def rebased_solver(lp: LinearProgram, result: SolveResult) -> RangingSolver:
 
     Re-solving from the kept basis takes no simplex iteration (about 12 ms on the reference scenario,
     mostly loading and factorising), which is why ranging is computed on demand, not at every solve.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> solver = rebased_solver(lp, HighsSolver().solve(lp))
+    >>> type(solver).__name__, sorted(solver.ranging())[-2:]
+    ('HighsSolver', ['row_bound_up_objective', 'row_status'])
     """
     if lp.integrality is not None and np.any(lp.integrality):
         raise SolverError("no ranging for a scenario with integer rules: shadow prices and their intervals are "
@@ -152,6 +227,16 @@ def row_sides(lp: LinearProgram, raw: dict[str, np.ndarray], activity: np.ndarra
 
     A binding row's binding side; for a non-binding row the finite bound nearer its activity (a ``≤``
     row's maximum, a ``≥`` row's minimum).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> raw = rebased_solver(lp, result).ranging()
+    >>> row_sides(lp, raw, result.row_activity).tolist()  # every rule of the tutorial is a maximum
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
     """
     lower, upper, status = lp.row_lower, lp.row_upper, raw["row_status"]
     nearer_upper = np.isfinite(upper) & (~np.isfinite(lower) | (upper - activity <= activity - lower))
@@ -163,6 +248,16 @@ def row_ranges(lp: LinearProgram, raw: dict[str, np.ndarray], activity: np.ndarr
 
     A binding row gets HiGHS's ``row_bound`` interval, that of the optimal basis. A non-binding row's
     price 0 holds from its activity outwards.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> ranges = row_ranges(lp, rebased_solver(lp, result).ranging(), result.row_activity)
+    >>> ranges[lp.constraints["absorption"].start].tolist()  # North Africa 2009: [low, value, high]
+    [10.0, 25.0, 30.0]
     """
     side, basic = row_sides(lp, raw, activity), raw["row_status"] == 0
     low = np.where(basic, np.where(side > 0, activity, -np.inf), raw["row_bound_dn"])
@@ -173,7 +268,19 @@ def row_ranges(lp: LinearProgram, raw: dict[str, np.ndarray], activity: np.ndarr
 def exact_row_ranges(solver: RangingSolver, lp: LinearProgram, raw: dict[str, np.ndarray], activity: np.ndarray,
                      rows: np.ndarray) -> np.ndarray:
     """Like :func:`row_ranges` for ``rows``, but the whole interval over which the duals stay optimal
-    (:func:`~fundsim.results.ranging.face_row_ranging`), not only the optimal basis's."""
+    (:func:`~fundsim.results.ranging.face_row_ranging`), not only the optimal basis's.
+
+    Examples
+    --------
+    >>> import numpy as np, fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> solver = rebased_solver(lp, result)
+    >>> rows = np.arange(lp.constraints["absorption"].start, lp.constraints["absorption"].start + 2)
+    >>> exact_row_ranges(solver, lp, solver.ranging(), result.row_activity, rows).tolist()
+    [[5.0, 25.0, 30.0], [5.0, 25.0, 30.0]]
+    """
     side = row_sides(lp, raw, activity)[rows]
     low, high = face_row_ranging(solver, rows, side)
     return np.column_stack([low, np.where(side > 0, lp.row_upper[rows], lp.row_lower[rows]), high])
@@ -194,19 +301,48 @@ def _as_share(lp: LinearProgram, block: Block, rows: np.ndarray, ranges: np.ndar
 
 
 def total_commitment(lp: LinearProgram, result: SolveResult) -> float:
-    """``E``, the total EU commitment at the optimum (0 when the LP has no share rule)."""
+    """``E``, the total EU commitment at the optimum (0 when the LP has no share rule).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> total_commitment(lp, HighsSolver().solve(lp))
+    60.0
+    """
     return float(result.x[lp.variables["total_eu"].start]) if "total_eu" in lp.variables else 0.0
 
 
 def in_user_units(lp: LinearProgram, result: SolveResult, name: str, rows: np.ndarray,
                   ranges: np.ndarray) -> np.ndarray:
     """Ranges of ``rows`` of rule family ``name`` (row units) as the user writes the rule: EUR m, or percent
-    for share rules (see :func:`_as_share`)."""
+    for share rules (see :func:`_as_share`).
+
+    Examples
+    --------
+    >>> import numpy as np, fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> row = lp.constraints["pillar_max_share"].start  # the row sum(remittances) - 0.25 E <= 0, ranged [0, 0, 5]
+    >>> in_user_units(lp, result, "pillar_max_share", np.array([row]), np.array([[0.0, 0.0, 5.0]])).round(2).tolist()
+    [[25.0, 25.0, 33.33]]
+    """
     block = lp.constraints[name]
     return _as_share(lp, block, rows, ranges, np.asarray(result.x, float)) if block.per_point else ranges
 
 
 def range_units(block: Block) -> str:
+    """The units ranging reports a rule's bound in: ``"%"`` for share rules, else ``"EUR m"``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> range_units(lp.constraints["pillar_max_share"]), range_units(lp.constraints["envelope"])
+    ('%', 'EUR m')
+    """
     return "%" if block.per_point else "EUR m"
 
 
@@ -224,7 +360,18 @@ def _labelled(dims: tuple[str, ...], coords: tuple[tuple, ...], dense: np.ndarra
 
 def rule_ranges(lp: LinearProgram, result: SolveResult, ranges: np.ndarray) -> dict[str, xr.DataArray]:
     """Per rule family, the interval of its bound over which its shadow price holds, as the user writes it,
-    from per-row ``ranges`` (:func:`row_ranges`)."""
+    from per-row ``ranges`` (:func:`row_ranges`).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> ranges = rule_ranges(lp, result, row_ranges(lp, rebased_solver(lp, result).ranging(), result.row_activity))
+    >>> ranges["absorption"].dims, ranges["absorption"].sel(region="north_africa", year=2009).values.tolist()
+    (('region', 'year', 'interval'), [10.0, 25.0, 30.0])
+    """
     out = {}
     for name, block in lp.constraints.items():
         if not user_rule(name):
@@ -238,7 +385,15 @@ def rule_ranges(lp: LinearProgram, result: SolveResult, ranges: np.ndarray) -> d
 
 
 def row_index(lp: LinearProgram, name: str) -> xr.DataArray:
-    """The LP row of each rule of family ``name``, labelled by the rule's dims (NaN where no rule)."""
+    """The LP row of each rule of family ``name``, labelled by the rule's dims (NaN where no rule).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> row_index(lp, "absorption").values.tolist()  # no absorption rule in the Eastern Partnership
+    [[6.0, 7.0], [nan, nan]]
+    """
     block = lp.constraints[name]
     return block_array(block, np.arange(lp.num_row, dtype=float))
 
@@ -250,6 +405,16 @@ class CostParameter:
     ``directions[:, k]`` is ``∂c/∂value[k]``: the LP's costs are ``Σ_k value[k]·directions[:, k]`` summed
     over every parameter (:func:`cost_parameters` builds them so). ``positions`` place the elements on
     ``dims`` (``None``: dense in C order); NaN in ``value`` marks an element that cannot be ranged.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> weights = cost_parameters(sc, fs.assemble(sc))[0]
+    >>> weights.name, weights.dims, weights.directions.shape
+    ('impact_weight', ('priority', 'region'), (21, 6))
+    >>> weights.dense(weights.value).tolist()
+    [[1.0, 1.5], [2.0, 1.0], [3.0, 1.0]]
     """
 
     name: str
@@ -348,7 +513,20 @@ def cost_parameters(sc: Scenario, lp: LinearProgram) -> list[CostParameter]:
 
 def weight_ranges(params: list[CostParameter], low: np.ndarray, high: np.ndarray) -> dict[str, xr.DataArray]:
     """Per objective parameter, the interval of each value over which the allocation stays optimal, from the
-    steps ``low``/``high`` along the parameters' directions (stacked in order)."""
+    steps ``low``/``high`` along the parameters' directions (stacked in order).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> from fundsim.results.ranging import cost_ranging
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> lp = fs.assemble(sc)
+    >>> params = cost_parameters(sc, lp)
+    >>> low, high = cost_ranging(rebased_solver(lp, HighsSolver().solve(lp)), stacked_directions(params, lp.num_col))
+    >>> weight_ranges(params, low, high)["impact_weight"].sel(priority="remittances", region="north_africa").values
+    array([ 2.,  3., inf])
+    """
     out, first = {}, 0
     for p in params:
         k = slice(first, first + len(p.value))
@@ -360,7 +538,16 @@ def weight_ranges(params: list[CostParameter], low: np.ndarray, high: np.ndarray
 
 
 def stacked_directions(params: list[CostParameter], num_col: int) -> sp.csc_matrix:
-    """All parameters' directions side by side (an empty matrix when there is none)."""
+    """All parameters' directions side by side (an empty matrix when there is none).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> lp = fs.assemble(sc)
+    >>> stacked_directions(cost_parameters(sc, lp), lp.num_col).shape, stacked_directions([], lp.num_col).shape
+    ((21, 6), (21, 0))
+    """
     return sp.hstack([p.directions for p in params], format="csc") if params else sp.csc_matrix((num_col, 0))
 
 
@@ -416,6 +603,15 @@ def exact_rule_intervals(lp: LinearProgram, result: SolveResult, picks: list[tup
 
     The whole interval over which the shadow prices stay optimal (:func:`exact_row_ranges`), for a few
     rules: two LPs each, where :func:`ranging_dataset` with ``exact=True`` ranges them all.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> row = lp.constraints["absorption"].start + 1  # North Africa, 2010
+    >>> exact_rule_intervals(lp, HighsSolver().solve(lp), [("absorption", row)]).tolist()
+    [[5.0, 25.0, 30.0]]
     """
     if not picks:
         return np.zeros((0, 3))
@@ -429,7 +625,18 @@ def exact_rule_intervals(lp: LinearProgram, result: SolveResult, picks: list[tup
 def exact_weight_intervals(sc: Scenario, lp: LinearProgram, result: SolveResult,
                            picks: list[tuple[CostParameter, int]]) -> np.ndarray:
     """Exact ``[low, value, high]`` for some objective weights, each given as (parameter, element): the whole
-    interval over which the allocation stays optimal (:func:`~fundsim.results.ranging.face_cost_ranging`)."""
+    interval over which the allocation stays optimal (:func:`~fundsim.results.ranging.face_cost_ranging`).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> lp = fs.assemble(sc)
+    >>> weights = cost_parameters(sc, lp)[0]  # element 0: mobility in North Africa
+    >>> exact_weight_intervals(sc, lp, HighsSolver().solve(lp), [(weights, 0)]).tolist()
+    [[-inf, 1.0, 2.0]]
+    """
     if not picks:
         return np.zeros((0, 3))
     solver = rebased_solver(lp, result)

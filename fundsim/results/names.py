@@ -38,22 +38,47 @@ _OLD_SHADOW = "shadow_"  # Monte Carlo runs of fundsim 0.1.0 named a shadow pric
 
 
 def shadow_price_name(rule: str) -> str:
-    """The name of a rule's shadow price where kinds mix: ``shadow_price_<rule>``."""
+    """The name of a rule's shadow price where kinds mix: ``shadow_price_<rule>``.
+
+    Examples
+    --------
+    >>> shadow_price_name("absorption")
+    'shadow_price_absorption'
+    """
     return f"{SHADOW_PRICE}{rule}"
 
 
 def ranging_name(rule: str) -> str:
-    """The name of a rule's ranging interval where kinds mix: ``ranging_<rule>``."""
+    """The name of a rule's ranging interval where kinds mix: ``ranging_<rule>``.
+
+    Examples
+    --------
+    >>> ranging_name("absorption")
+    'ranging_absorption'
+    """
     return f"{RANGING}{rule}"
 
 
 def rule_of(name: str) -> str | None:
-    """The rule a stored shadow price is of (``None`` for any other variable)."""
+    """The rule a stored shadow price is of (``None`` for any other variable).
+
+    Examples
+    --------
+    >>> rule_of("shadow_price_absorption"), rule_of("ranging_absorption")
+    ('absorption', None)
+    """
     return name.removeprefix(SHADOW_PRICE) if name.startswith(SHADOW_PRICE) else None
 
 
 def shadow_prices_of(data: xr.Dataset) -> dict[str, xr.DataArray]:
-    """The shadow prices stored in ``data``, by rule."""
+    """The shadow prices stored in ``data``, by rule.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> sorted(shadow_prices_of(xr.Dataset({"shadow_price_envelope": 1.75, "objective": 130.0})))
+    ['envelope']
+    """
     return {rule: data[name] for name in map(str, data.data_vars) if (rule := rule_of(name)) is not None}
 
 
@@ -63,7 +88,18 @@ def _same(a: Any, b: Any) -> bool:
 
 def placed(container: xr.Dataset | Mapping[str, Any], rule: str, da: xr.DataArray) -> xr.DataArray:
     """``da`` (a rule's values on the rule's own dims) with each dim renamed where ``container`` already has it
-    with other labels: ``<dim>_rule``, or ``<rule>_<dim>`` when that is taken too."""
+    with other labels: ``<dim>_rule``, or ``<rule>_<dim>`` when that is taken too.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = xr.Dataset(coords={"pillar": ["legal", "irregular", "development"]})
+    >>> da = xr.DataArray([0.6], dims=["pillar"], coords={"pillar": ["development"]})
+    >>> placed(ds, "pillar_max_share", da).dims  # the container's 'pillar' has other labels
+    ('pillar_rule',)
+    >>> placed(xr.Dataset(), "pillar_max_share", da).dims
+    ('pillar',)
+    """
     coords = container.coords if isinstance(container, xr.Dataset) else container
     renames = {}
     for dim in map(str, da.dims):
@@ -76,19 +112,44 @@ def placed(container: xr.Dataset | Mapping[str, Any], rule: str, da: xr.DataArra
 
 
 def unplaced(rule: str, da: xr.DataArray) -> xr.DataArray:
-    """The inverse of :func:`placed`: the rule's values on its own dims again."""
+    """The inverse of :func:`placed`: the rule's values on its own dims again.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> da = xr.DataArray([0.6], dims=["pillar_rule"], coords={"pillar_rule": ["development"]})
+    >>> unplaced("pillar_max_share", da).dims
+    ('pillar',)
+    """
     def own(dim: str) -> str:
         return dim.removesuffix("_rule") if dim.endswith("_rule") else dim.removeprefix(f"{rule}_")
     return da.rename({d: own(str(d)) for d in da.dims if own(str(d)) != d})
 
 
 def is_old_name(name: str) -> bool:
-    """Whether ``name`` is a shadow price as fundsim 0.1.0 stored it (``shadow_<rule>``)."""
+    """Whether ``name`` is a shadow price as fundsim 0.1.0 stored it (``shadow_<rule>``).
+
+    Examples
+    --------
+    >>> is_old_name("shadow_envelope"), is_old_name("shadow_price_envelope"), is_old_name("objective")
+    (True, False, False)
+    """
     return name.startswith(_OLD_SHADOW) and not name.startswith(SHADOW_PRICE)
 
 
 def old_names(data: xr.Dataset, what: str) -> None:
-    """Refuse, with a clear message, a run stored with the names of an older fundsim (``shadow_<rule>``)."""
+    """Refuse, with a clear message, a run stored with the names of an older fundsim (``shadow_<rule>``).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> old_names(xr.Dataset({"shadow_price_envelope": 1.75}), "run.nc")  # today's names: nothing to say
+    >>> try:
+    ...     old_names(xr.Dataset({"shadow_envelope": 1.75}), "run.nc")
+    ... except ValueError as err:
+    ...     print(str(err)[:61])
+    run.nc was written by an older fundsim: its shadow prices are
+    """
     old = sorted(str(v) for v in data.data_vars if is_old_name(str(v)))
     if old:
         raise ArgumentError(f"{what} was written by an older fundsim: its shadow prices are named {old[0]!r}"

@@ -28,10 +28,26 @@ __all__ = ["CellSelector", "Labels", "Noted", "Section", "SliceSelector", "Spec"
 
 
 class Spec(BaseModel):
+    """A block of the scenario file: unknown keys are refused and a validated block never changes.
+
+    Examples
+    --------
+    >>> Spec.model_config["extra"], Spec.model_config["frozen"]
+    ('forbid', True)
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Noted(Spec):
+    """A block that may say where its figures come from: ``source``, ``assumption`` and ``note``.
+
+    Examples
+    --------
+    >>> Noted(source="16041/08 §26").source
+    '16041/08 §26'
+    """
+
     source: str | None = Field(None, description="where a public figure comes from")
     assumption: str | None = Field(None, description="what was assumed and why")
     note: str | None = None

@@ -84,6 +84,8 @@ def suggest(given: object, valid: list[str] | tuple[str, ...] | set[str] | froze
             closest: bool = True) -> str:
     """Message naming the valid choices, with the closest one first when there is one (and ``closest``).
 
+    Examples
+    --------
     >>> suggest("north_afrika", {"north_africa", "east"}, "region")
     "unknown region 'north_afrika' (did you mean 'north_africa'?); valid regions are: east, north_africa"
     """
@@ -99,6 +101,12 @@ class Located(ValueError):
     Raised by validators that can tell *where* inside a value (or, from a model validator, in which
     field) a problem lies; :mod:`fundsim.scenario.validate` turns each entry into its own Problem with
     the path and line of that spot. An empty relative path means the value itself.
+
+    Examples
+    --------
+    >>> err = Located([(("envelope", 2009), "must be a number"), ((), "needs an id")])
+    >>> err.problems[0], str(err)
+    ((('envelope', 2009), 'must be a number'), 'must be a number; needs an id')
     """
 
     def __init__(self, problems: list[tuple[tuple[Any, ...], str]] | tuple[tuple[tuple[Any, ...], str], ...]):
@@ -110,7 +118,13 @@ class Located(ValueError):
 
 
 def show(value: Any) -> str:
-    """A value as a message quotes it: numbers plainly (0.25, not 0.25000000000000006), the rest by repr."""
+    """A value as a message quotes it: numbers plainly (0.25, not 0.25000000000000006), the rest by repr.
+
+    Examples
+    --------
+    >>> show(0.25000000000000006), show([1, 2.5]), show("tpma")
+    ('0.25', '[1, 2.5]', "'tpma'")
+    """
     if isinstance(value, float) and not isinstance(value, bool):
         return f"{value:g}" if math.isfinite(value) else str(value)
     if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
@@ -129,7 +143,18 @@ def _is_noted(value: Any) -> bool:
 
 
 def unwrap_noted(value: Any) -> Any:
-    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected."""
+    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected.
+
+    Examples
+    --------
+    >>> unwrap_noted({"value": 380, "source": "COM(2008) 611"}), unwrap_noted(380)
+    (380, 380)
+    >>> try:
+    ...     unwrap_noted({"valeu": 380})
+    ... except Located as err:
+    ...     print(err.problems[0][1].split(";")[0])
+    unknown key 'valeu' (did you mean 'value'?) in a number with provenance
+    """
     if isinstance(value, dict):
         extra = sorted((k for k in value if k not in NOTE_KEYS), key=str)
         keys = sorted(NOTE_KEYS)
@@ -192,7 +217,19 @@ def _years_text(years: Any) -> str:
 
 
 def year_key(key: Any, info: ValidationInfo) -> int:
-    """A year used as a mapping key (an int in YAML, a string in TOML), checked against the scenario years."""
+    """A year used as a mapping key (an int in YAML, a string in TOML), checked against the scenario years.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> info = SimpleNamespace(context={"year": {2009, 2010}})  # what pydantic's ValidationInfo carries
+    >>> year_key("2009", info)  # TOML keys are strings
+    2009
+    >>> year_key(2011, info)
+    Traceback (most recent call last):
+    ...
+    ValueError: year 2011 is not a scenario year; the years are 2009, 2010
+    """
     year: int | None = None
     if isinstance(key, int) and not isinstance(key, bool):
         year = key
@@ -208,6 +245,17 @@ def year_key(key: Any, info: ValidationInfo) -> int:
 
 
 def amount_number(value: Any, what: str, unit: str = "EUR million") -> float:
+    """``value`` (plain or with its provenance) as a finite number ≥ 0, else a ValueError naming ``what``.
+
+    Examples
+    --------
+    >>> amount_number({"value": 3, "assumption": "a third of the envelope"}, "the envelope")
+    3.0
+    >>> amount_number("ten", "the envelope")
+    Traceback (most recent call last):
+    ...
+    ValueError: the envelope must be a number, got 'ten'
+    """
     value = unwrap_noted(value)
     if value is None:
         raise ValueError(f"{what} must be a number, got nothing (an empty value)")
@@ -219,7 +267,16 @@ def amount_number(value: Any, what: str, unit: str = "EUR million") -> float:
 
 
 def collect_problems(items: Any, check: Any) -> dict[Any, Any]:
-    """Run ``check(key, value)`` over a mapping, gathering every :class:`Located` problem before raising."""
+    """Run ``check(key, value)`` over a mapping, gathering every :class:`Located` problem before raising.
+
+    Examples
+    --------
+    >>> try:
+    ...     collect_problems([("tpma", 10), ("enpi", "x")], lambda k, v: (k, amount_number(v, f"the envelope of {k}")))
+    ... except Located as err:
+    ...     print(err.problems)
+    ((('enpi',), "the envelope of enpi must be a number, got 'x'"),)
+    """
     out: dict[Any, Any] = {}
     problems: list[tuple[tuple[Any, ...], str]] = []
     for k, v in items:
@@ -237,7 +294,15 @@ def collect_problems(items: Any, check: Any) -> dict[Any, Any]:
 
 
 def year_series(value: Any, info: ValidationInfo) -> dict[int, float] | float:
-    """A number (same every year) or a mapping year → number."""
+    """A number (same every year) or a mapping year → number.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> info = SimpleNamespace(context={"year": {2009, 2010}})
+    >>> year_series({2009: 10, "2010": {"value": 12, "source": "COM(2008) 611"}}, info), year_series(5, info)
+    ({2009: 10.0, 2010: 12.0}, 5.0)
+    """
     if isinstance(value, dict) and not _is_noted(value):
         return collect_problems(value.items(),
                                 lambda k, v: (year_key(k, info), amount_number(v, f"the amount for {k}")))
@@ -277,13 +342,35 @@ ScenarioYear = Annotated[Year, AfterValidator(_scenario_year)]
 
 
 def need_one(spec: Any, lo: str, hi: str) -> Any:
+    """``spec`` once at least one of its fields ``lo`` and ``hi`` is given, else a ValueError saying so.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> need_one(SimpleNamespace(min=None, max=None), "min", "max")
+    Traceback (most recent call last):
+    ...
+    ValueError: give min, max or both; neither is given
+    """
     if getattr(spec, lo) is None and getattr(spec, hi) is None:
         raise ValueError(f"give {lo}, {hi} or both; neither is given")
     return spec
 
 
 def not_below(lo: str, hi: str) -> AfterValidator:
-    """Check, on the ``hi`` field, that it is not below the (earlier declared) ``lo`` field."""
+    """Check, on the ``hi`` field, that it is not below the (earlier declared) ``lo`` field.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> check = not_below("min", "max").func
+    >>> check(20, SimpleNamespace(data={"min": 10}))
+    20
+    >>> check(5, SimpleNamespace(data={"min": 10}))
+    Traceback (most recent call last):
+    ...
+    ValueError: max (5) is below min (10); give a max of at least 10, or lower min
+    """
 
     def check(value: Any, info: ValidationInfo) -> Any:
         low = info.data.get(lo)

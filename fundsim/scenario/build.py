@@ -19,7 +19,17 @@ __all__ = ["build_scenario", "spec_digest"]
 
 
 def spec_digest(spec: ScenarioSpec) -> str:
-    """A stable hash of the validated specification (first 16 hex digits of SHA-256)."""
+    """A stable hash of the validated specification (first 16 hex digits of SHA-256).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.scenario.extends import read_tree
+    >>> from fundsim.scenario.validate import validate_spec
+    >>> digest = spec_digest(validate_spec(*read_tree("scenarios/tutorial.yaml")))
+    >>> len(digest), digest == fs.load_scenario("scenarios/tutorial.yaml").digest
+    (16, True)
+    """
     text = json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -191,7 +201,16 @@ def _uncertainty(spec: ScenarioSpec) -> m.Uncertainty | None:
 def build_scenario(
     spec: ScenarioSpec, provenance: tuple = (), source_file: str | None = None
 ) -> m.Scenario:
-    """Make the domain scenario from a validated specification."""
+    """Make the domain scenario from a validated specification.
+
+    Examples
+    --------
+    >>> from fundsim.scenario.extends import read_tree
+    >>> from fundsim.scenario.validate import validate_spec
+    >>> sc = build_scenario(validate_spec(*read_tree("scenarios/tutorial.yaml")), source_file="scenarios/tutorial.yaml")
+    >>> sc.name, sc.instrument_ids, sc.instruments[1].usable.tolist()  # ENPI: 20 a year
+    ('tutorial', ('tpma', 'enpi'), [20.0, 20.0])
+    """
     labels = _Labels(spec)
     all_p = frozenset(p.id for p in spec.priorities)
     all_r = frozenset(labels.regions)

@@ -183,7 +183,16 @@ def _labels(base: dict[str, Any], over: dict[str, Any]) -> dict[str, dict[Any, N
 
 def merge(base: dict[str, Any], over: dict[str, Any], base_origins: Origins, origins: Origins,
           file: str) -> tuple[dict[str, Any], Origins]:
-    """Merge the overlay ``over`` (read from ``file``) into ``base``; return the data and each path's origin."""
+    """Merge the overlay ``over`` (read from ``file``) into ``base``; return the data and each path's origin.
+
+    Examples
+    --------
+    >>> base = {"name": "base", "years": [2012, 2013], "absorption": {"capacity": {"south": 30}}}
+    >>> over = {"name": "variant", "absorption": {"capacity": {"east": 10}}}
+    >>> merged, origins = merge(base, over, {}, {("name",): ("variant.yaml", 1)}, "variant.yaml")
+    >>> merged["name"], merged["absorption"], origins[("name",)]
+    ('variant', {'capacity': {'south': 30, 'east': 10}}, ('variant.yaml', 1))
+    """
     merger = _Merger(_labels(base, over), base_origins, origins, file)
     merged = merger.mapping(base, over, (), ())
     out: Origins = dict(base_origins)
@@ -216,7 +225,16 @@ def _origins_for_merge(merged: Any, over: Any, origins: Origins) -> Origins:
 
 
 def read_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
-    """Read a scenario file, following ``extends:``; return the merged data and each path's origin."""
+    """Read a scenario file, following ``extends:``; return the merged data and each path's origin.
+
+    Examples
+    --------
+    >>> data, origins = read_tree("scenarios/tutorial-uncertain.yaml")
+    >>> data["name"], data["years"], "uncertainty" in data
+    ('tutorial-uncertain', [2009, 2010], True)
+    >>> origins[("name",)], origins[("years",)]  # each value where it was written
+    (('scenarios/tutorial-uncertain.yaml', 5), ('scenarios/tutorial.yaml', 14))
+    """
     path = Path(path)
     data, origins = read_file(path)
     if "extends" not in data:

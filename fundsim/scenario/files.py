@@ -40,7 +40,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def format_path(path: Key) -> str:
-    """``("instruments", 2, "envelope")`` → ``instruments[2].envelope``."""
+    """``("instruments", 2, "envelope")`` → ``instruments[2].envelope``.
+
+    Examples
+    --------
+    >>> format_path(("instruments", 2, "envelope"))
+    'instruments[2].envelope'
+    """
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else (
@@ -49,11 +55,26 @@ def format_path(path: Key) -> str:
 
 
 def problem(file: str | None, line: int | None, path: Key, message: str) -> ScenarioError:
+    """The :class:`~fundsim.errors.ScenarioError` of one problem at ``file``, ``line`` and the field ``path``.
+
+    Examples
+    --------
+    >>> print(problem("tutorial.yaml", 14, ("years",), "must not be empty"))
+    1 problem in the scenario:
+      - tutorial.yaml:14: years: must not be empty
+    """
     return ScenarioError([Problem(file, line, format_path(path), message)])
 
 
 def over_limit(name: str, value: Any, what: str, where: tuple[str | None, int | None, Key]) -> ScenarioError:
-    """The problem of an input over the limit ``name`` of :mod:`fundsim.limits`, at (file, line, path)."""
+    """The problem of an input over the limit ``name`` of :mod:`fundsim.limits`, at (file, line, path).
+
+    Examples
+    --------
+    >>> err = over_limit("labels", 10**6, "a list of 1,000,000 regions", ("big.yaml", 4, ("regions",)))
+    >>> err.problems[0].path, err.problems[0].message.split(" (")[0]
+    ('regions', 'a list of 1,000,000 regions is above the limit labels = 100000')
+    """
     limit = getattr(current(), name)
     return problem(*where, str(LimitError(name, value, limit, what)))
 
@@ -62,6 +83,14 @@ def special_file(path: Path) -> str | None:
     """What ``path`` is when it is not a regular file ("no such file", "a named pipe" …), else ``None``.
 
     Looked up without opening the file: opening a named pipe waits for a writer, and a device may never end.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> special_file(Path("scenarios")), special_file(Path("nowhere.yaml"))
+    ('a directory', 'no such file')
+    >>> print(special_file(Path("scenarios/tutorial.yaml")))  # a regular file
+    None
     """
     try:
         mode = path.stat().st_mode
@@ -300,7 +329,20 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
 
 
 def bound_tree(data: Any, file: str | None, lines: dict[Key, int], limits: Limits) -> None:
-    """The limits on nesting, list entries and integer digits, over read data, in one pass without recursion."""
+    """The limits on nesting, list entries and integer digits, over read data, in one pass without recursion.
+
+    Examples
+    --------
+    >>> from fundsim.limits import current, raised
+    >>> from fundsim.errors import ScenarioError
+    >>> bound_tree({"years": [2009, 2010]}, "t.yaml", {}, current())
+    >>> try:
+    ...     with raised(nesting_depth=2):
+    ...         bound_tree({"years": [[[2009]]]}, "t.yaml", {}, current())
+    ... except ScenarioError as err:
+    ...     print(err.problems[0].path, err.problems[0].message.split(" (")[0])
+    years[0][0] a value nested 3 deep is above the limit nesting_depth = 2
+    """
     stack: list[tuple[Any, Key]] = [(data, ())]
     count = 0
     while stack:
@@ -347,7 +389,15 @@ def _read_text(path: Path) -> str:
 
 
 def read_file(path: Path) -> tuple[Any, Origins]:
-    """Read one YAML or TOML scenario file (without following ``extends:``): its data and each path's origin."""
+    """Read one YAML or TOML scenario file (without following ``extends:``): its data and each path's origin.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> data, origins = read_file(Path("scenarios/tutorial.yaml"))
+    >>> data["name"], origins[("name",)]
+    ('tutorial', ('scenarios/tutorial.yaml', 12))
+    """
     origins: Origins = {}
     kind = special_file(path)
     if kind == "no such file":

@@ -309,6 +309,16 @@ def _years(value: list[int]) -> list[int]:
 
 
 class ScenarioSpec(Noted):
+    """A whole scenario file, validated (docs/scenario-format.md documents every field).
+
+    Examples
+    --------
+    >>> from fundsim.scenario.extends import read_tree
+    >>> spec = ScenarioSpec.model_validate(read_tree("scenarios/tutorial.yaml")[0])
+    >>> spec.name, [i.id for i in spec.instruments], spec.rules.pillar_balance[0].max_share
+    ('tutorial', ['tpma', 'enpi'], 0.25)
+    """
+
     name: str
     description: str = ""
     years: Annotated[list[Year], Field(min_length=1), AfterValidator(_years)]
@@ -343,6 +353,8 @@ def scenario_spec() -> type[ScenarioSpec]:
 
     Examples
     --------
+    >>> scenario_spec() is ScenarioSpec  # no rule family registered from outside fundsim
+    True
     >>> sorted(scenario_spec().model_fields["rules"].annotation.model_fields)[:3]
     ['admin_cost', 'assumption', 'caps']
     """

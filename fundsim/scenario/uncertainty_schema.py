@@ -76,7 +76,18 @@ class DistributionSpec(Noted):
 
 
 def check_path(path: str, context: dict[str, Any]) -> str:
-    """Check an uncertain parameter's path against the scenario's ids; return it or raise ValueError."""
+    """Check an uncertain parameter's path against the scenario's ids; return it or raise ValueError.
+
+    Examples
+    --------
+    >>> check_path("instruments.tpma.envelope", {"instrument": {"tpma", "enpi"}})
+    'instruments.tpma.envelope'
+    >>> try:
+    ...     check_path("instruments.tmpa.envelope", {"instrument": {"tpma", "enpi"}})
+    ... except ValueError as err:
+    ...     print(str(err).split(";")[0])
+    in path 'instruments.tmpa.envelope': unknown instrument 'tmpa' (did you mean 'tpma'?)
+    """
     parts = path.split(".")
     forms = ("instruments.<id>.envelope, instruments.<id>.payment_delay, match_sources.<id>.capacity, "
              "absorption.capacity[.<region>], objective.impact.weights[.<priority>[.<region>]]")
@@ -130,7 +141,15 @@ class ParameterSpec(Noted):
 
 
 def support(d: DistributionSpec) -> tuple[float, float]:
-    """The least and the most a distribution can draw (infinite where unbounded)."""
+    """The least and the most a distribution can draw (infinite where unbounded).
+
+    Examples
+    --------
+    >>> from fundsim.scenario.uncertainty_schema import DistributionSpec
+    >>> uniform = DistributionSpec(kind="uniform", low=0.5, high=1.0)
+    >>> support(uniform), support(DistributionSpec(kind="lognormal", median=1, sigma=0.1))
+    ((0.5, 1.0), (0.0, inf))
+    """
     if d.kind == "discrete":
         return min(d.values or [0.0]), max(d.values or [0.0])
     if d.kind == "lognormal":
@@ -140,7 +159,19 @@ def support(d: DistributionSpec) -> tuple[float, float]:
 
 
 def outside_range(d: DistributionSpec, path: str, mode: str, high: float) -> str:
-    """Why draws of ``d`` could leave [0, high], what the parameter at ``path`` may hold ("" if they cannot)."""
+    """Why draws of ``d`` could leave [0, high], what the parameter at ``path`` may hold ("" if they cannot).
+
+    Examples
+    --------
+    >>> import math
+    >>> from fundsim.scenario.uncertainty_schema import DistributionSpec
+    >>> uniform = DistributionSpec(kind="uniform", low=0.5, high=1.0)
+    >>> outside_range(uniform, "absorption.capacity", "multiplicative", math.inf)
+    ''
+    >>> normal = DistributionSpec(kind="normal", mean=1.0, sd=0.2)
+    >>> outside_range(normal, "absorption.capacity", "multiplicative", math.inf).split(", but")[0]
+    'the normal distribution on absorption.capacity can draw from -inf to inf'
+    """
     lo, hi = support(d)
     if lo >= 0 and hi <= high:
         return ""
@@ -183,6 +214,17 @@ class CorrelationSpec(Noted):
 
 
 class UncertaintySpec(Noted):
+    """The ``uncertainty:`` section of a scenario file: factors, uncertain parameters and their correlation.
+
+    Examples
+    --------
+    >>> uniform = {"kind": "uniform", "low": 0.6, "high": 1}
+    >>> spec = UncertaintySpec.model_validate({"parameters": [
+    ...     {"id": "absorption", "path": "absorption.capacity", "distribution": uniform}]})
+    >>> spec.parameters[0].mode, spec.parameters[0].distribution.kind
+    ('multiplicative', 'uniform')
+    """
+
     factors: list[FactorSpec] = Field(default_factory=list)
     parameters: Annotated[list[ParameterSpec], Field(min_length=1)]
     correlation: CorrelationSpec | None = None

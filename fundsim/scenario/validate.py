@@ -267,7 +267,23 @@ def _sorted(problems: list[Problem], origins: Origins) -> list[Problem]:
 
 
 def validate_spec(raw: dict[str, Any], origins: Origins) -> ScenarioSpec:
-    """Validate raw scenario data; raise :class:`ScenarioError` listing every problem found."""
+    """Validate raw scenario data; raise :class:`ScenarioError` listing every problem found.
+
+    Examples
+    --------
+    >>> from fundsim.scenario.extends import read_tree
+    >>> spec = validate_spec(*read_tree("scenarios/tutorial.yaml"))
+    >>> type(spec).__name__, spec.name, spec.years
+    ('ScenarioSpec', 'tutorial', [2009, 2010])
+    >>> validate_spec({"name": "empty", "years": [2009]}, {})
+    Traceback (most recent call last):
+    ...
+    fundsim.errors.ScenarioError: 4 problems in the scenario:
+      - <scenario>: pillars: required field missing; give a list of entries, each with id
+      - <scenario>: regions: required field missing; give a list of entries, each with id, group
+      - <scenario>: priorities: required field missing; give a list of entries, each with id, pillar
+      - <scenario>: instruments: required field missing; give a list of entries, each with id, envelope
+    """
     if not isinstance(raw, dict):
         raise ScenarioError([_located(origins, (), f"a scenario is a mapping of sections, got {show(raw)}")])
     context, problems = _context(raw, origins)

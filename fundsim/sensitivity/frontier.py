@@ -455,6 +455,15 @@ class Frontier:
         ``starts_binding``, ``stops_binding``, ``prices_change`` (the shadow prices that move most there),
         ``eu``, ``cofin``,
         ``eu_by_pillar`` and ``eu_by_group``; ``attrs["feasible_from"]`` is the smallest feasible ``t``
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> frontier = fs.sensitivity.budget_frontier(fs.load_scenario("scenarios/tutorial.yaml"), lo=0.5, hi=1.5)
+    >>> frontier.data["t"].values.round(4).tolist(), frontier.breakpoints.round(4).tolist()
+    ([0.5, 0.8333, 1.5], [0.8333])
+    >>> frontier.value(1.0), frontier.feasible_from, frontier.table().columns[:3].tolist()
+    (130.0, 0.5, ['kind', 'objective', 'slope_left'])
     """
 
     data: xr.Dataset

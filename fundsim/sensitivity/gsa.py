@@ -122,6 +122,8 @@ def salib_seed(seed: object) -> int:
     """``seed`` as SALib takes it (NumPy's legacy seeding: a whole number from 0 to 2**32 - 1), or
     :class:`~fundsim.errors.ArgumentError` saying what would be valid (a seed of 1.5 would run as 1).
 
+    Examples
+    --------
     >>> salib_seed(7)
     7
     >>> salib_seed(2**32)

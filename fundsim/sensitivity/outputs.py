@@ -52,7 +52,18 @@ LABELLED = ("pillar", "region", "group", "instrument")
 
 @dataclass(frozen=True)
 class Output:
-    """A scalar output: ``name`` as asked for, its ``kind`` (``objective``, ``pillar`` …) and ``label``."""
+    """A scalar output: ``name`` as asked for, its ``kind`` (``objective``, ``pillar`` …) and ``label``.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> objective, north_africa = parse_outputs(sc, ["objective", "region:north_africa"])
+    >>> north_africa.kind, north_africa.label, north_africa.units, north_africa.long_name("reoptimise")
+    ('region', 'north_africa', 'EUR m', 'EU commitments: region north_africa')
+    >>> objective.units, objective.long_name("stress")
+    ('objective units', "objective of the plan under the point's numbers")
+    """
 
     name: str
     kind: str
@@ -80,6 +91,8 @@ def _labels(sc: Scenario) -> dict[str, tuple[str, ...]]:
 def valid_outputs(sc: Scenario, mode: str = "reoptimise") -> list[str]:
     """Every output name a study of ``sc`` in ``mode`` can return.
 
+    Examples
+    --------
     >>> import fundsim as fs
     >>> valid_outputs(fs.load_scenario("scenarios/tutorial.yaml"))[:4]
     ['objective', 'cofin', 'decommitted', 'pillar:legal']
@@ -156,6 +169,15 @@ def output_values(run: xr.Dataset, sc: Scenario, outputs: tuple[Output, ...]) ->
     """The outputs over the run's points: one variable per output, named as asked, with units and long name.
 
     ``run`` holds per-point results from :func:`fundsim.montecarlo.given.run_values` (or ``fs.simulate``).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> risky = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> outputs = parse_outputs(risky, ["objective", "region:north_africa"])
+    >>> values = output_values(fs.simulate(risky, draws=4, seed=7), risky, outputs)
+    >>> list(values.data_vars), values["region:north_africa"].dims, values["region:north_africa"].attrs["units"]
+    (['objective', 'region:north_africa'], ('draw',), 'EUR m')
     """
     mode = "stress" if "realised_objective" in run else "reoptimise"
     data = {}
@@ -172,7 +194,17 @@ def output_values(run: xr.Dataset, sc: Scenario, outputs: tuple[Output, ...]) ->
 
 
 def output_matrix(values: xr.Dataset, outputs: tuple[Output, ...]) -> np.ndarray:
-    """``(point, output)`` matrix of the outputs' values."""
+    """``(point, output)`` matrix of the outputs' values.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> risky = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> outputs = parse_outputs(risky, ["objective", "region:north_africa"])
+    >>> values = output_values(fs.simulate(risky, draws=4, seed=7), risky, outputs)
+    >>> output_matrix(values, outputs).shape  # (point, output)
+    (4, 2)
+    """
     return np.stack([values[o.name].values for o in outputs], axis=1)
 
 

@@ -95,6 +95,16 @@ def objective_values(sc: Scenario, lp: LinearProgram, x: np.ndarray,
 
     Shares are ``nan`` when nothing is committed; ``impact`` is ``nan`` without an impact term and
     ``pillar_balance`` without target shares.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> alloc = fs.solve(sc)
+    >>> {k: round(v, 4) for k, v in objective_values(sc, alloc.lp, alloc.result.x).items()}
+    {'impact': 130.0, 'leverage': 5.0, 'regional_concentration': 0.8333, 'pillar_balance': 0.0}
+    >>> round(objective_values(sc, alloc.lp, alloc.result.x, pillar_targets={"legal": 0.5})["pillar_balance"], 4)
+    0.3333
     """
     block = lp.variables["eu"]
     i, p, r, _ = block.positions  # type: ignore[misc]
@@ -580,6 +590,16 @@ class ParetoFront:
     data : xarray.Dataset over ``point``: one variable per objective (``attrs["sense"]`` says which way is
         better), ``epsilon_<name>`` for the bounded ones, ``eu``, ``eu_by_pillar``, ``eu_by_group``
     payoff : the payoff table: row k holds every objective's value when objective k is optimised first
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> front = fs.sensitivity.pareto_front(sc, ("impact", "regional_concentration"), points=3)
+    >>> len(front), front.objectives
+    (3, ('impact', 'regional_concentration'))
+    >>> front.table()["impact"].round(4).tolist(), front.allocation(2).objective
+    ([130.0, 125.0, 120.0], 120.0)
     """
 
     data: xr.Dataset

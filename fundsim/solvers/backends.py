@@ -54,7 +54,13 @@ def program_kind(lp: LinearProgram) -> Capability:
 
 
 def display_name(name: str) -> str:
-    """A backend's name as messages write it: ``"HiGHS"`` for ``"highs"``, any other as it is."""
+    """A backend's name as messages write it: ``"HiGHS"`` for ``"highs"``, any other as it is.
+
+    Examples
+    --------
+    >>> display_name("highs"), display_name("pulp")
+    ('HiGHS', 'pulp')
+    """
     return "HiGHS" if name == "highs" else name
 
 

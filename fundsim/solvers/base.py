@@ -20,7 +20,16 @@ __all__ = ["Capability", "InPlaceSolver", "RangingSolver", "SolveResult", "Solve
 
 
 class Status(enum.Enum):
-    """Outcome of a solve, independent of the backend."""
+    """Outcome of a solve, independent of the backend.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> fs.solve("scenarios/tutorial.yaml").result.status
+    <Status.OPTIMAL: 'optimal'>
+    >>> Status("limit")
+    <Status.LIMIT: 'limit'>
+    """
 
     OPTIMAL = "optimal"
     INFEASIBLE = "infeasible"
@@ -52,6 +61,14 @@ class Capability(enum.Enum):
       incumbent if asked (see :class:`~fundsim.solvers.highs.HighsSolver`).
 
     The values are the words error messages use.
+
+    Examples
+    --------
+    >>> from fundsim.solvers import HighsSolver, PulpSolver
+    >>> Capability.RANGING in HighsSolver.capabilities, Capability.RANGING in PulpSolver.capabilities
+    (True, False)
+    >>> Capability.IN_PLACE.value
+    'in-place updates'
     """
 
     LP = "LP"
@@ -68,7 +85,17 @@ class Capability(enum.Enum):
 
 @dataclass(eq=False)
 class SolveResult:
-    """Raw result of a solve: flat vectors, in the LP's column and row order."""
+    """Raw result of a solve: flat vectors, in the LP's column and row order.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> result.status.value, round(result.objective, 6), result.x.shape, result.row_dual.shape
+    ('optimal', 130.0, (21,), (10,))
+    """
 
     status: Status
     objective: float
@@ -91,6 +118,16 @@ class Solver(Protocol):
 
     ``precision`` is the relative accuracy of the values a solve returns: a caller that turns an optimum
     into a bound of the next solve (the ε-constraints of a Pareto front) relaxes it by this much.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> solver = HighsSolver({"time_limit": 60})
+    >>> solver.name, HighsSolver.is_available(), solver.options["time_limit"]
+    ('highs', True, 60)
+    >>> round(solver.solve(fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))).objective, 6)
+    130.0
     """
 
     name: ClassVar[str]
@@ -107,7 +144,20 @@ class Solver(Protocol):
 
 
 class InPlaceSolver(Solver, Protocol):
-    """A backend with :attr:`Capability.IN_PLACE`: change the loaded LP, then ``solve()`` it as changed."""
+    """A backend with :attr:`Capability.IN_PLACE`: change the loaded LP, then ``solve()`` it as changed.
+
+    Examples
+    --------
+    >>> import numpy as np, fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> solver = HighsSolver()
+    >>> solver.load(lp)
+    >>> rows = np.arange(lp.constraints["absorption"].start, lp.constraints["absorption"].stop)
+    >>> solver.change_row_bounds(rows, lp.row_lower[rows], lp.row_upper[rows] + 1)  # North Africa absorbs 1 more
+    >>> round(solver.solve().objective, 6)  # twice the shadow price of 0.5
+    131.0
+    """
 
     def load(self, lp: LinearProgram) -> None: ...
 
@@ -127,7 +177,19 @@ class InPlaceSolver(Solver, Protocol):
 
 
 class RangingSolver(InPlaceSolver, Protocol):
-    """A backend with :attr:`Capability.RANGING`: the raw data of LP ranging, from the last optimal basis."""
+    """A backend with :attr:`Capability.RANGING`: the raw data of LP ranging, from the last optimal basis.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> solver = HighsSolver()
+    >>> solver.load(fs.assemble(fs.load_scenario("scenarios/tutorial.yaml")))
+    >>> round(solver.solve().objective, 6)
+    130.0
+    >>> sorted(solver.ranging())[:3]
+    ['col_bound_dn', 'col_bound_dn_objective', 'col_bound_up']
+    """
 
     def set_basis(self, basis: Any) -> None: ...
 

@@ -24,7 +24,16 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def stop_on_signal(h: Any) -> Iterator[Callable[[], bool]]:
     """For the block, turn SIGINT and SIGTERM into a request that the ``highspy.Highs`` object ``h`` stop;
     yield a function that tells whether a signal came. Outside the main thread (where Python cannot set
-    signal handlers) the block runs unchanged."""
+    signal handlers) the block runs unchanged.
+
+    Examples
+    --------
+    >>> import highspy
+    >>> h = highspy.Highs()
+    >>> with stop_on_signal(h) as stopped:
+    ...     stopped()  # no Ctrl-C came during the block
+    False
+    """
     came: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield lambda: False

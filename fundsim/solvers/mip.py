@@ -51,7 +51,18 @@ def fixed_lp(lp: LinearProgram, x: np.ndarray) -> LinearProgram:
 
 
 def integer_only_rows(lp: LinearProgram) -> np.ndarray:
-    """Boolean per row: every nonzero of the row is on an integer column (a rule on decisions alone)."""
+    """Boolean per row: every nonzero of the row is on an integer column (a rule on decisions alone).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from fundsim.lp import LinearProgram
+    >>> A = sp.csr_matrix([[1.0, -5.0], [0.0, 1.0]])  # x <= 5 y (mixed), y <= 1 (on y alone)
+    >>> lp = LinearProgram("max", np.array([1.0, -1.0]), A, np.full(2, -np.inf), np.array([0.0, 1.0]), np.zeros(2),
+    ...                    np.full(2, np.inf), {}, {}, integrality=np.array([0, 1]))
+    >>> integer_only_rows(lp).tolist()
+    [False, True]
+    """
     if lp.integrality is None:
         return np.zeros(lp.num_row, dtype=bool)
     pattern = sp.csr_matrix((np.ones(lp.A.nnz), lp.A.indices, lp.A.indptr), shape=lp.A.shape)

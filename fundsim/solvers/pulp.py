@@ -130,6 +130,14 @@ class PulpModel:
     variables : the PuLP variable of each column, in column order
     constraints : the PuLP constraints, in the order they were added
     rows : for each PuLP constraint, the index of the LP row it stands for
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> model = build_problem(lp)
+    >>> len(model.variables) == lp.num_col, len(model.constraints), model.rows.tolist() == list(range(lp.num_row))
+    (True, 10, True)
     """
 
     problem: Any
@@ -236,6 +244,16 @@ def orient_duals(lp: LinearProgram, x: np.ndarray, raw: np.ndarray) -> tuple[np.
     Of ``raw`` and ``-raw``, the one whose row duals and reduced costs ``c - Aᵀy`` agree with the
     primal ``x`` (complementary slackness) is kept. Returns ``(row_dual, col_dual, violation)``, the last
     the Σ|dual| left on inactive bounds relative to Σ|dual| (0 for exact duals).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.solvers import HighsSolver
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> result = HighsSolver().solve(lp)
+    >>> row_dual, col_dual, violation = orient_duals(lp, result.x, -result.row_dual)  # duals of the other sign
+    >>> bool((row_dual == result.row_dual).all()), violation
+    (True, 0.0)
     """
     activity = lp.A @ x
     row_tol = DUAL_TOLERANCE * (1.0 + abs(lp.A) @ np.abs(x))
