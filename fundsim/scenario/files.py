@@ -66,8 +66,10 @@ def problem(file: str | None, line: int | None, path: Key, message: str) -> Scen
     return ScenarioError([Problem(file, line, format_path(path), message)])
 
 
-def over_limit(name: str, value: Any, what: str, where: tuple[str | None, int | None, Key]) -> ScenarioError:
-    """The problem of an input over the limit ``name`` of :mod:`fundsim.limits`, at (file, line, path).
+def over_limit(name: str, value: Any, what: str, where: tuple[str | None, int | None, Key],
+               limits: Limits | None = None) -> ScenarioError:
+    """The problem of an input over the limit ``name`` of ``limits`` (default: the limits in force,
+    :mod:`fundsim.limits`), at (file, line, path).
 
     Examples
     --------
@@ -75,7 +77,7 @@ def over_limit(name: str, value: Any, what: str, where: tuple[str | None, int | 
     >>> err.problems[0].path, err.problems[0].message.split(" (")[0]
     ('regions', 'a list of 1,000,000 regions is above the limit labels = 100000')
     """
-    limit = getattr(current(), name)
+    limit = getattr(limits if limits is not None else current(), name)
     return problem(*where, str(LimitError(name, value, limit, what)))
 
 
@@ -149,13 +151,14 @@ class _YamlReader:
         entries, an integer with too many digits; each before it is read."""
         where = (self.file, node.start_mark.line + 1, path)
         if len(path) > self.limits.nesting_depth:
-            raise over_limit("nesting_depth", len(path), f"a value nested {len(path)} deep", where)
+            raise over_limit("nesting_depth", len(path), f"a value nested {len(path)} deep", where, self.limits)
         if isinstance(node, yaml.SequenceNode) and len(node.value) > self.limits.labels:
-            raise over_limit("labels", len(node.value), f"a list of {len(node.value):,} entries", where)
+            raise over_limit("labels", len(node.value), f"a list of {len(node.value):,} entries", where,
+                             self.limits)
         if isinstance(node, yaml.ScalarNode) and node.tag == _YAML_TAG + "int":
             digits = sum(c.isalnum() for c in node.value.removeprefix("0x").removeprefix("0o").removeprefix("0b"))
             if digits > self.limits.integer_digits:
-                raise over_limit("integer_digits", digits, f"an integer of {digits} digits", where)
+                raise over_limit("integer_digits", digits, f"an integer of {digits} digits", where, self.limits)
 
     def _mapping(self, node: yaml.MappingNode, path: Key) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -213,7 +216,8 @@ class _Loader(yaml.SafeLoader):
         try:
             if self.depth - 1 > self.limits.nesting_depth:
                 where = (self.file, self.peek_event().start_mark.line + 1, ())
-                raise over_limit("nesting_depth", self.depth - 1, f"a value nested {self.depth - 1} deep", where)
+                raise over_limit("nesting_depth", self.depth - 1, f"a value nested {self.depth - 1} deep", where,
+                                 self.limits)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -308,12 +312,12 @@ def _read_toml(path: Path, text: str, origins: Origins) -> Any:
         if limits.nesting_depth > DEFAULTS.nesting_depth:  # it reads the default depth, but maybe not more
             raise problem(str(path), None, (), _TOO_DEEP_FOR_PYTHON.format(limits.nesting_depth)) from None
         raise over_limit("nesting_depth", limits.nesting_depth + 1, "the depth of nesting",
-                         (str(path), None, ())) from None
+                         (str(path), None, ()), limits) from None
     except ValueError:  # an integer beyond Python's digits for a conversion
         digits = re.search(rf"\d{{{limits.integer_digits + 1},}}", text)
         line = text.count("\n", 0, digits.start()) + 1 if digits else None
         raise over_limit("integer_digits", len(digits.group()) if digits else limits.integer_digits + 1,
-                         "an integer with more digits than the limit", (str(path), line, ())) from None
+                         "an integer with more digits than the limit", (str(path), line, ()), limits) from None
     lines = _toml_lines(text)
     bound_tree(data, str(path), lines, limits)
 
@@ -342,6 +346,12 @@ def bound_tree(data: Any, file: str | None, lines: dict[Key, int], limits: Limit
     ... except ScenarioError as err:
     ...     print(err.problems[0].path, err.problems[0].message.split(" (")[0])
     years[0][0] a value nested 3 deep is above the limit nesting_depth = 2
+    >>> from fundsim.limits import Limits
+    >>> try:  # limits given outright are the ones the message names
+    ...     bound_tree({"years": [[[2009]]]}, "t.yaml", {}, Limits(nesting_depth=2))
+    ... except ScenarioError as err:
+    ...     print(err.problems[0].message.split(" (")[0])
+    a value nested 3 deep is above the limit nesting_depth = 2
     """
     stack: list[tuple[Any, Key]] = [(data, ())]
     count = 0
@@ -352,12 +362,12 @@ def bound_tree(data: Any, file: str | None, lines: dict[Key, int], limits: Limit
         if count > _MAX_VALUES:  # shared parts of a Python mapping count each time they are met, as aliases do
             raise problem(*where, f"the scenario holds more than {_MAX_VALUES:,} values; a scenario is far smaller")
         if len(path) > limits.nesting_depth:
-            raise over_limit("nesting_depth", len(path), f"a value nested {len(path)} deep", where)
+            raise over_limit("nesting_depth", len(path), f"a value nested {len(path)} deep", where, limits)
         if isinstance(value, list) and len(value) > limits.labels:
-            raise over_limit("labels", len(value), f"a list of {len(value):,} entries", where)
+            raise over_limit("labels", len(value), f"a list of {len(value):,} entries", where, limits)
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limits.integer_digits:
             digits = len(str(abs(value)))
-            raise over_limit("integer_digits", digits, f"an integer of {digits} digits", where)
+            raise over_limit("integer_digits", digits, f"an integer of {digits} digits", where, limits)
         items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
         stack.extend((v, (*path, k)) for k, v in items)
 
