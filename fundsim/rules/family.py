@@ -48,6 +48,8 @@ __all__ = [
     "Role",
     "Rows",
     "RuleFamily",
+    "Target",
+    "column_spec",
     "families",
     "register",
     "registered",
