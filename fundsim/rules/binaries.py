@@ -16,8 +16,19 @@ from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.program import Block, ProgramBuilder
 from fundsim.rules.rows import MONEY, NONE, YES_NO, Cells, mask, payment_profiles, unique_rows
 
-__all__ = ["ACTIVE", "FAMILY", "LINK", "Lines", "active", "binaries", "cell_upper", "instrument_lines", "least", "links",
-           "upper_of"]
+__all__ = [
+    "ACTIVE",
+    "FAMILY",
+    "LINK",
+    "Lines",
+    "active",
+    "binaries",
+    "cell_upper",
+    "instrument_lines",
+    "least",
+    "links",
+    "upper_of",
+]
 
 LINK = Rows("instrument_link", ("instrument", "priority", "region", "year"),
             "none reported: an integer rule's link (EU money only where the instrument is active)", role="link",
