@@ -36,7 +36,7 @@ def check_cofinancing(plan: Plan) -> list[Violation]:
     >>> plan = Plan(sc, eu, cofin, eu + cofin, eu, None, None, rtol=1e-7, atol=1e-6)
     >>> [(v.value, round(v.limit, 9), round(v.size, 9)) for v in check_cofinancing(plan)]
     [(1.0, 2.5, 1.5)]
-    >>> print(check_cofinancing(plan)[0].message[:71])
+    >>> print(check_cofinancing(plan)[0].message.split(" (")[0])
     co-financing: the EU share of tpma for remittances in north_africa in 2009 is 90.9%
     """
     sc, found = plan.sc, []

@@ -99,6 +99,15 @@ class Located(ValueError):
     Raised by validators that can tell *where* inside a value (or, from a model validator, in which
     field) a problem lies; :mod:`fundsim.scenario.validate` turns each entry into its own Problem with
     the path and line of that spot. An empty relative path means the value itself.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> exc = Located([(("max_new",), "max_new (3) is larger than 2"), ((), "and another")])
+    >>> str(exc), exc.problems[0][0]
+    ('max_new (3) is larger than 2; and another', ('max_new',))
+    >>> pickle.loads(pickle.dumps(exc)).problems == exc.problems
+    True
     """
 
     def __init__(self, problems: list[tuple[tuple[Any, ...], str]] | tuple[tuple[tuple[Any, ...], str], ...]):
@@ -110,7 +119,13 @@ class Located(ValueError):
 
 
 def show(value: Any) -> str:
-    """A value as a message quotes it: numbers plainly (0.25, not 0.25000000000000006), the rest by repr."""
+    """A value as a message quotes it: numbers plainly (0.25, not 0.25000000000000006), the rest by repr.
+
+    Examples
+    --------
+    >>> show(0.1 + 0.2), show([1, 2.5]), show("north_afrika")
+    ('0.3', '[1, 2.5]', "'north_afrika'")
+    """
     if isinstance(value, float) and not isinstance(value, bool):
         return f"{value:g}" if math.isfinite(value) else str(value)
     if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
@@ -129,7 +144,18 @@ def _is_noted(value: Any) -> bool:
 
 
 def unwrap_noted(value: Any) -> Any:
-    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected."""
+    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected.
+
+    Examples
+    --------
+    >>> unwrap_noted({"value": 25, "assumption": "limited administrative capacity"}), unwrap_noted(4.5)
+    (25, 4.5)
+    >>> try:
+    ...     unwrap_noted(True)
+    ... except ValueError as exc:
+    ...     print(exc)
+    expected a number, got the boolean True (YAML reads yes/no/on/off as booleans)
+    """
     if isinstance(value, dict):
         extra = sorted((k for k in value if k not in NOTE_KEYS), key=str)
         keys = sorted(NOTE_KEYS)
@@ -192,7 +218,22 @@ def _years_text(years: Any) -> str:
 
 
 def year_key(key: Any, info: ValidationInfo) -> int:
-    """A year used as a mapping key (an int in YAML, a string in TOML), checked against the scenario years."""
+    """A year used as a mapping key (an int in YAML, a string in TOML), checked against the scenario years.
+
+    Examples
+    --------
+    ``info`` is pydantic's validation info; only its ``context`` is read:
+
+    >>> from types import SimpleNamespace
+    >>> info = SimpleNamespace(context={"year": (2009, 2010)})
+    >>> year_key("2010", info), year_key(2009, info)
+    (2010, 2009)
+    >>> try:
+    ...     year_key(2011, info)
+    ... except ValueError as exc:
+    ...     print(exc)
+    year 2011 is not a scenario year; the years are 2009, 2010
+    """
     year: int | None = None
     if isinstance(key, int) and not isinstance(key, bool):
         year = key
@@ -208,6 +249,18 @@ def year_key(key: Any, info: ValidationInfo) -> int:
 
 
 def amount_number(value: Any, what: str, unit: str = "EUR million") -> float:
+    """An amount of money (or ``{value: x, source: …}``): a finite number ≥ 0, or a message naming ``what``.
+
+    Examples
+    --------
+    >>> amount_number({"value": 12, "source": "budget"}, "the envelope")
+    12.0
+    >>> try:
+    ...     amount_number(-1, "the envelope")
+    ... except ValueError as exc:
+    ...     print(exc)
+    the envelope must be a finite number ≥ 0 (EUR million), got -1
+    """
     value = unwrap_noted(value)
     if value is None:
         raise ValueError(f"{what} must be a number, got nothing (an empty value)")
@@ -219,7 +272,18 @@ def amount_number(value: Any, what: str, unit: str = "EUR million") -> float:
 
 
 def collect_problems(items: Any, check: Any) -> dict[Any, Any]:
-    """Run ``check(key, value)`` over a mapping, gathering every :class:`Located` problem before raising."""
+    """Run ``check(key, value)`` over a mapping, gathering every :class:`Located` problem before raising.
+
+    Examples
+    --------
+    >>> try:
+    ...     collect_problems({"a": 1, "b": "x", "c": -2}.items(), lambda k, v: (k, amount_number(v, k)))
+    ... except Located as exc:
+    ...     for path, message in exc.problems:
+    ...         print(path, message)
+    ('b',) b must be a number, got 'x'
+    ('c',) c must be a finite number ≥ 0 (EUR million), got -2
+    """
     out: dict[Any, Any] = {}
     problems: list[tuple[tuple[Any, ...], str]] = []
     for k, v in items:
@@ -237,7 +301,15 @@ def collect_problems(items: Any, check: Any) -> dict[Any, Any]:
 
 
 def year_series(value: Any, info: ValidationInfo) -> dict[int, float] | float:
-    """A number (same every year) or a mapping year → number."""
+    """A number (same every year) or a mapping year → number.
+
+    Examples
+    --------
+    >>> from pydantic import TypeAdapter
+    >>> series = TypeAdapter(YearSeries)
+    >>> series.validate_python({2009: 10, "2010": 5}, context={"year": (2009, 2010)}), series.validate_python(20)
+    ({2009: 10.0, 2010: 5.0}, 20.0)
+    """
     if isinstance(value, dict) and not _is_noted(value):
         return collect_problems(value.items(),
                                 lambda k, v: (year_key(k, info), amount_number(v, f"the amount for {k}")))
@@ -277,13 +349,43 @@ ScenarioYear = Annotated[Year, AfterValidator(_scenario_year)]
 
 
 def need_one(spec: Any, lo: str, hi: str) -> Any:
+    """Check that a rule entry gives at least one of its bounds ``lo`` and ``hi``; returns the entry.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> need_one(SimpleNamespace(min=1.0, max=None), "min", "max").min
+    1.0
+    >>> try:
+    ...     need_one(SimpleNamespace(min=None, max=None), "min", "max")
+    ... except ValueError as exc:
+    ...     print(exc)
+    give min, max or both; neither is given
+    """
     if getattr(spec, lo) is None and getattr(spec, hi) is None:
         raise ValueError(f"give {lo}, {hi} or both; neither is given")
     return spec
 
 
 def not_below(lo: str, hi: str) -> AfterValidator:
-    """Check, on the ``hi`` field, that it is not below the (earlier declared) ``lo`` field."""
+    """Check, on the ``hi`` field, that it is not below the (earlier declared) ``lo`` field.
+
+    Examples
+    --------
+    ``MaxAmount`` is a maximum checked against the ``min`` declared before it:
+
+    >>> from pydantic import BaseModel
+    >>> class Band(BaseModel):
+    ...     min: Amount | None = None
+    ...     max: MaxAmount = None
+    >>> Band(min=5, max=10).max
+    10.0
+    >>> try:
+    ...     Band(min=5, max=2)
+    ... except ValueError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, max (2) is below min (5); give a max of at least 5, or lower min
+    """
 
     def check(value: Any, info: ValidationInfo) -> Any:
         low = info.data.get(lo)
