@@ -9,6 +9,8 @@ from fundsim.rules.checking import Plan, Rule, Violation
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.rows import payment_profiles
 
+__all__ = ["ABSORPTION", "AFTER", "FAMILY", "check_absorption", "define_absorption"]
+
 ABSORPTION = Rows("absorption", ("region", "year"),
                   "objective gained per EUR m more absorption capacity of the region in that year",
                   long_name="absorption capacity (payments)",
@@ -29,6 +31,19 @@ def define_absorption(a: Assembly) -> None:
     ``absorption_after_horizon[region, year]``) unless the scenario says ``after_horizon: unlimited``.
     When no payment profile ever rises, those rows are implied by the last year's and are left out:
     what falls due in year T+t is then at most what fell due in year T, termwise.
+
+    Examples
+    --------
+    North Africa absorbs 25 a year; the Eastern Partnership has no capacity and gets no row. Every payment
+    profile is ``[1.0]``, so nothing falls due after 2010 and there is no block after the horizon:
+
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> block = lp.constraints["absorption"]
+    >>> block.positions, lp.row_upper[block.start:block.stop]
+    ((array([0, 0]), array([0, 1])), array([25., 25.]))
+    >>> "absorption_after_horizon" in lp.constraints
+    False
     """
     sc, cells, b = a.sc, a.cells, a.b
     profile = payment_profiles(sc)
@@ -76,7 +91,22 @@ def check_absorption(plan: Plan) -> list[Violation]:
     of EU money or of total cost (EU + co-financing) by the absorption basis, stay within capacity.
 
     Years after the last scenario year are held to the last year's capacity when the scenario's
-    ``after_horizon`` is ``"last_year"``."""
+    ``after_horizon`` is ``"last_year"``.
+
+    Examples
+    --------
+    EUR 30 m paid to North Africa in 2009 (profile ``[1.0]``: paid in the year committed), 5 above its capacity:
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.rules import Plan
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0, 0], eu[1, 1, 0, 0] = 10.0, 20.0  # tpma remittances and enpi return, north_africa, 2009
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit, v.size) for v in check_absorption(plan)]
+    [({'region': 'north_africa', 'year': 2009}, 30.0, 25.0, 5.0)]
+    """
     sc, found = plan.sc, []
     total = sc.absorption.basis == "total"
     money = (plan.total if total else plan.eu).sum(axis=1)  # (instrument, region, year)

@@ -15,6 +15,8 @@ from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.fields import Num
 from fundsim.rules.rows import unique_rows
 
+__all__ = ["CELLS", "FAMILY", "LINK", "SECTION", "define_admin_cost"]
+
 LINK = Rows("admin_link", ("instrument", "priority", "region", "year"),
             "none reported: an integer rule's link (EU money only in active cells)", role="link",
             long_name="EU money only in active cells")
@@ -25,6 +27,22 @@ def define_admin_cost(a: Assembly) -> None:
 
     ``z[p,r]`` (block ``cell_active``) says the priority × region cell receives EU money; each active cell
     costs ``cost`` objective units of administration.
+
+    Examples
+    --------
+    An administrative cost of 2 per active cell: one binary per priority × region cell (6), each costing 2 in the
+    maximised objective, and one link row per eligible cell (20):
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["admin_cost"] = 2
+    >>> lp = fs.assemble(fs.scenario_from_dict(raw))
+    >>> z = lp.variables["cell_active"]
+    >>> z.size, lp.c[z.start:z.stop], lp.constraints["admin_link"].size
+    (6, array([-2., -2., -2., -2., -2., -2.]), 20)
     """
     sc, cells = a.sc, a.cells
     rule = sc.rules.admin_cost

@@ -16,7 +16,19 @@ from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.program import Block, ProgramBuilder
 from fundsim.rules.rows import MONEY, NONE, YES_NO, Cells, mask, payment_profiles, unique_rows
 
-__all__ = ["Lines", "active", "binaries", "cell_upper", "instrument_lines", "links", "upper_of"]
+__all__ = [
+    "ACTIVE",
+    "FAMILY",
+    "LINK",
+    "Lines",
+    "active",
+    "binaries",
+    "cell_upper",
+    "instrument_lines",
+    "least",
+    "links",
+    "upper_of",
+]
 
 LINK = Rows("instrument_link", ("instrument", "priority", "region", "year"),
             "none reported: an integer rule's link (EU money only where the instrument is active)", role="link",
@@ -56,6 +68,30 @@ def cell_upper(sc: Scenario, cells: Cells) -> np.ndarray:
     ``U = min(usable[i,y], min_l cap[r,y+l]/(profile[i,l]·f), match[m,y]/k, max of each limit or cap on
     the cell)``: every other cell at zero, each rule that counts the cell with a positive coefficient
     bounds it. ``U`` is finite because the usable envelope is.
+
+    Examples
+    --------
+    Every cell is bounded by its instrument's usable envelope (TPMA 10, ENPI 20 a year; North Africa's 25 binds
+    neither alone); a cap of 4 on ENPI in the East bounds those cells by 4:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> sorted(set(cell_upper(sc, define_eu(b, sc)).tolist()))
+    [10.0, 20.0]
+    >>> raw["rules"]["caps"] = [{"id": "enpi_east", "instruments": ["enpi"], "regions": ["eastern_partnership"],
+    ...                          "max": 4}]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> b = ProgramBuilder()
+    >>> sorted(set(cell_upper(sc, define_eu(b, sc)).tolist()))
+    [4.0, 10.0, 20.0]
     """
     usable = np.stack([ins.usable for ins in sc.instruments])
     upper = np.minimum(usable[cells.i, cells.y], np.minimum(_match_upper(sc, cells), _rule_upper(sc, cells)))
@@ -70,7 +106,21 @@ def cell_upper(sc: Scenario, cells: Cells) -> np.ndarray:
 
 
 def upper_of(a: Assembly) -> np.ndarray:
-    """:func:`cell_upper` of the assembly's cells, computed once."""
+    """:func:`cell_upper` of the assembly's cells, computed once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))  # the tutorial's 20 eligible cells
+    >>> upper_of(a) is upper_of(a), upper_of(a)[a.cells.i == 0].max().item()  # computed once; TPMA: 10
+    (True, 10.0)
+    """
     upper: np.ndarray = a.once("cell_upper", lambda a: cell_upper(a.sc, a.cells))
     return upper
 
@@ -78,13 +128,52 @@ def upper_of(a: Assembly) -> np.ndarray:
 def binaries(b: ProgramBuilder, name: str, dims: tuple[str, ...], coords: tuple[tuple, ...],
              positions: tuple[np.ndarray, ...], long_name: str, *, upper: float | np.ndarray = 1.0,
              cost: float = 0.0) -> Block:
-    """Register binary columns (0/1)."""
+    """Register binary columns (0/1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))  # the tutorial's 20 eligible cells
+    >>> block = binaries(b, "region_open", ("region",), (sc.region_ids,), (np.arange(2),), "region gets money")
+    >>> lp = b.build()
+    >>> block.start, lp.integrality[block.start:block.stop].tolist(), lp.col_upper[block.start:block.stop]
+    (20, [1, 1], array([1., 1.]))
+    """
     return b.add_variables(name, dims, coords, len(positions[0]), positions=positions, upper=upper, cost=cost,
                            units=YES_NO, long_name=long_name, binary=True)
 
 
 def links(a: Assembly, spec: Rows, use: np.ndarray, z_col: np.ndarray, side: str) -> None:
-    """``eu[c] - U[c]·z ≤ 0`` (side ``le``) or ``≥ 0`` (``ge``) for the cells ``use``, one row each."""
+    """``eu[c] - U[c]·z ≤ 0`` (side ``le``) or ``≥ 0`` (``ge``) for the cells ``use``, one row each.
+
+    Examples
+    --------
+    Money in North Africa only when its binary is 1: ``eu[c] - U[c]·z ≤ 0`` for its ten cells (U = 10 for TPMA):
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))  # the tutorial's 20 eligible cells
+    >>> z = binaries(b, "region_open", ("region",), (sc.region_ids,), (np.arange(2),), "region gets money")
+    >>> from fundsim.rules import Rows
+    >>> north = a.cells.r == 0
+    >>> spec = Rows("open_link", ("instrument", "priority", "region", "year"), "none", role="link")
+    >>> links(a, spec, north, np.full(10, z.start), "le")
+    >>> lp = b.build()
+    >>> row = lp.constraints["open_link"].start
+    >>> lp.constraints["open_link"].size, lp.A[row].toarray()[0, [a.cells.col[north][0], z.start]]
+    (10, array([  1., -10.]))
+    """
     sc, cells = a.sc, a.cells
     coef = upper_of(a)
     n = int(use.sum())
@@ -100,14 +189,46 @@ def links(a: Assembly, spec: Rows, use: np.ndarray, z_col: np.ndarray, side: str
 @dataclass(frozen=True, eq=False)
 class Lines:
     """The binaries ``z[i,p,r]``, "instrument i funds priority p in region r" (block ``instrument_active``),
-    and for each eligible cell the column of its line's binary (-1: the cell's line has none)."""
+    and for each eligible cell the column of its line's binary (-1: the cell's line has none).
+
+    Examples
+    --------
+    With at most one instrument per priority × region cell, the four cells both instruments may fund (mobility and
+    return, in each region) get a binary per instrument; remittances, TPMA's alone, get none:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> raw["rules"]["max_instruments_per_cell"] = 1
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> b = ProgramBuilder()
+    >>> lines = instrument_lines(Assembly(b, sc, define_eu(b, sc), np.zeros(20)))
+    >>> lines.block.size, int((lines.col < 0).sum())  # 8 lines; the 4 remittances cells have none
+    (8, 4)
+    """
 
     block: Block
     col: np.ndarray
 
 
 def least(sc: Scenario) -> np.ndarray:
-    """Minimum commitment of each instrument over the period, EUR m (0: none)."""
+    """Minimum commitment of each instrument over the period, EUR m (0: none).
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["min_commitment"] = {"amount": 5, "by_instrument": {"enpi": 8}}
+    >>> least(fs.scenario_from_dict(raw))  # tpma, enpi
+    array([5., 8.])
+    """
     rule = sc.rules.min_commitment
     return np.zeros(len(sc.instruments)) if rule is None else rule.minimum(sc.instrument_ids)
 
@@ -143,14 +264,62 @@ def _define_lines(a: Assembly) -> Lines | None:
 
 
 def instrument_lines(a: Assembly) -> Lines | None:
-    """The instrument lines of the assembly, made the first time a rule on instruments asks for them."""
+    """The instrument lines of the assembly, made the first time a rule on instruments asks for them.
+
+    Examples
+    --------
+    The tutorial has no rule on instruments, so no lines; with a minimum commitment every one of the 10 lines
+    (instrument × priority × region) gets one, each linking its two years of money:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> instrument_lines(Assembly(b, sc, define_eu(b, sc), np.zeros(20))) is None
+    True
+    >>> raw["rules"]["min_commitment"] = 5
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> b = ProgramBuilder()
+    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))
+    >>> lines = instrument_lines(a)
+    >>> lines is instrument_lines(a), lines.block.size, b.constraints["instrument_link"].size
+    (True, 10, 20)
+    """
     lines: Lines | None = a.once("instrument_lines", _define_lines)
     return lines
 
 
 def active(axes: tuple[int, ...]) -> Callable[[Scenario, np.ndarray, Block, np.ndarray], np.ndarray]:
     """The values of binaries that say "money here": 1 where the EU cube summed over ``axes`` holds more than
-    nothing, at the block's positions."""
+    nothing, at the block's positions.
+
+    Examples
+    --------
+    The administrative cost's binaries ``z[p,r]`` (block ``cell_active``) are 1 where any instrument in any year
+    puts money in the priority × region cell:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["admin_cost"] = 2
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> block = fs.assemble(sc).variables["cell_active"]
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[1, 0, 1, 1] = 3.0  # enpi, mobility, eastern_partnership, 2010
+    >>> values = active((0, 3))(sc, eu, block, np.ones(block.size))
+    >>> values.reshape(3, 2)  # priority × region
+    array([[0., 1.],
+           [0., 0.],
+           [0., 0.]])
+    """
     def point(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> np.ndarray:
         money = eu.sum(axis=axes) if axes else eu
         pos = block.positions if block.positions is not None else np.unravel_index(np.arange(block.size),

@@ -14,6 +14,8 @@ from fundsim.rules.fields import Amount, Id, MaxAmount, need_one
 from fundsim.rules.limits import bounds
 from fundsim.rules.rows import mask
 
+__all__ = ["ANNUAL", "CAPS", "FAMILY", "SECTION", "CapSpec", "check_caps", "define_caps"]
+
 CAPS = Rows("caps", ("cap",), "objective gained per EUR m the cap's minimum is lowered or its maximum raised",
             long_name="caps on slices", repair=Repair("the {bound} of the cap {cap!r}", section="caps", dim="cap"))
 ANNUAL = Rows("annual_caps", ("annual_cap", "year"),
@@ -24,7 +26,29 @@ ANNUAL = Rows("annual_caps", ("annual_cap", "year"),
 
 
 def define_caps(a: Assembly) -> None:
-    """``min_c ≤ Σ_{cells in slice c} eu ≤ max_c`` over the period, or in each year for ``per_year`` caps."""
+    """``min_c ≤ Σ_{cells in slice c} eu ≤ max_c`` over the period, or in each year for ``per_year`` caps.
+
+    Examples
+    --------
+    ENPI in the East has 4 eligible cells (mobility and return, two years); TPMA has 6 in each year (three
+    priorities, two regions):
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["caps"] = [
+    ...     {"id": "enpi_east", "instruments": ["enpi"], "regions": ["eastern_partnership"], "max": 4},
+    ...     {"id": "tpma_yearly", "instruments": ["tpma"], "min": 2, "per_year": True}]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> lp = fs.assemble(sc)
+    >>> caps, annual = lp.constraints["caps"], lp.constraints["annual_caps"]
+    >>> caps.coords, lp.row_upper[caps.start:caps.stop], lp.A[caps.start].nnz
+    ((('enpi_east',),), array([4.]), 4)
+    >>> annual.coords, lp.row_lower[annual.start:annual.stop], lp.A[annual.start:annual.stop].getnnz(1).tolist()
+    ((('tpma_yearly',), (2009, 2010)), array([2., 2.]), [6, 6])
+    """
     sc, cells, b = a.sc, a.cells, a.b
     for per_year, spec in ((False, CAPS), (True, ANNUAL)):
         caps = [c for c in sc.rules.caps if c.per_year == per_year]
@@ -49,7 +73,29 @@ def define_caps(a: Assembly) -> None:
 
 
 def check_caps(plan: Plan) -> list[Violation]:
-    """``min ≤ Σ_{slice} eu ≤ max`` over the period, or in each year of the slice for ``per_year`` caps."""
+    """``min ≤ Σ_{slice} eu ≤ max`` over the period, or in each year of the slice for ``per_year`` caps.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["caps"] = [
+    ...     {"id": "enpi_east", "instruments": ["enpi"], "regions": ["eastern_partnership"], "max": 4},
+    ...     {"id": "tpma_yearly", "instruments": ["tpma"], "min": 2, "per_year": True}]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> from fundsim.rules import Plan
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[1, 0, 1, :] = 3.0  # enpi, mobility, eastern_partnership, 3 each year
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> for v in check_caps(plan):
+    ...     print(v.labels, v.value, v.limit)
+    {'cap': 'enpi_east'} 6.0 4.0
+    {'annual_cap': 'tpma_yearly', 'year': 2009} 0.0 2.0
+    {'annual_cap': 'tpma_yearly', 'year': 2010} 0.0 2.0
+    """
     sc, found = plan.sc, []
     for cap in sc.rules.caps:
         money = np.where(selected(cap.selector, sc), plan.eu, 0.0)
@@ -67,6 +113,16 @@ def check_caps(plan: Plan) -> list[Violation]:
 
 
 class CapSpec(SliceSelector):
+    """One entry of ``rules: caps:``: a slice of the allocation (a selector) whose EU money stays between ``min`` and
+    ``max`` (EUR m), over the period or, with ``per_year``, in each year.
+
+    Examples
+    --------
+    >>> spec = CapSpec.model_validate({"id": "enpi_east", "instruments": ["enpi"], "max": 4})
+    >>> spec.max, spec.min, spec.per_year
+    (4.0, None, False)
+    """
+
     id: Id
     min: Amount | None = None
     max: MaxAmount = None

@@ -64,7 +64,13 @@ class Violation:
 
 @dataclass(frozen=True)
 class Rule:
-    """What a bound check is about: the family, the rule in words (the message's start) and the labels."""
+    """What a bound check is about: the family, the rule in words (the message's start) and the labels.
+
+    Examples
+    --------
+    >>> Rule("caps", "caps", {"cap": "enpi_east"}).words
+    'caps'
+    """
 
     family: str
     words: str
@@ -72,13 +78,39 @@ class Rule:
 
 
 def eur(value: float) -> str:
-    """``EUR 12.000 m``: an amount in a violation message."""
+    """``EUR 12.000 m``: an amount in a violation message.
+
+    Examples
+    --------
+    >>> eur(12), eur(0.0004)
+    ('EUR 12.000 m', 'EUR 0.000 m')
+    """
     return f"EUR {value:.3f} m"
 
 
 @dataclass(frozen=True, eq=False)
 class Plan:
-    """An allocation's numbers as plain arrays in the scenario's label order, and the tolerance."""
+    """An allocation's numbers as plain arrays in the scenario's label order, and the tolerance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu = np.zeros((2, 3, 2, 2))  # instrument × priority × region × year, in the scenario's label order
+    >>> plan = Plan(sc, eu, eu, eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> plan.cell(0, 2, 0, 0)
+    'tpma for remittances in north_africa in 2009'
+    >>> plan.labels(1, 0, 1)
+    {'instrument': 'enpi', 'priority': 'mobility', 'region': 'eastern_partnership'}
+    >>> round(float(plan.slack(10.0)), 12)  # 1e-6 + 1e-7·10
+    2e-06
+    >>> [v.message for v in plan.outside(Rule("caps", "caps", {"cap": "c"}), "commitments are", 12.0, None, 10.0)]
+    ['caps: commitments are EUR 12.000 m, above the maximum of EUR 10.000 m (by 2.000)']
+    >>> found = plan.outside_share(Rule("caps", "caps"), "the slice gets", 30.0, 60.0, (None, 0.25))
+    >>> [(v.limit, v.size) for v in found]  # 30 of 60 against at most 25 % (15)
+    [(15.0, 15.0)]
+    """
 
     sc: Scenario
     eu: np.ndarray
@@ -142,7 +174,18 @@ class Plan:
 
 # ---- what the scenario says, recomputed from the domain objects --------------------------------------
 def eligible(sc: Scenario) -> np.ndarray:
-    """Boolean cube: the instrument funds the priority and the region and has usable money that year."""
+    """Boolean cube: the instrument funds the priority and the region and has usable money that year.
+
+    Examples
+    --------
+    ENPI may not fund remittances; every other instrument × priority × region × year cell is eligible (20 of 24):
+
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> cube = eligible(sc)
+    >>> int(cube.sum()), bool(cube[1, 2].any())
+    (20, False)
+    """
     out = np.zeros((len(sc.instruments), len(sc.priorities), len(sc.regions), len(sc.years)), dtype=bool)
     for n, ins in enumerate(sc.instruments):
         p = np.isin(sc.priority_ids, list(ins.priorities))
@@ -152,7 +195,16 @@ def eligible(sc: Scenario) -> np.ndarray:
 
 
 def cofinancing_rule(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum EU share and match source per (instrument, priority, region); later exceptions win."""
+    """Maximum EU share and match source per (instrument, priority, region); later exceptions win.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> share, source = cofinancing_rule(sc)
+    >>> share[:, 0, 0], source[:, 0, 0]  # tpma, enpi for mobility in north_africa
+    (array([0.8, 1. ]), array(['member_states', None], dtype=object))
+    """
     shape = (len(sc.instruments), len(sc.priorities), len(sc.regions))
     share = np.empty(shape)
     source = np.empty(shape, dtype=object)
@@ -170,7 +222,24 @@ def cofinancing_rule(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 def paid(sc: Scenario, money: np.ndarray) -> np.ndarray:
-    """Money falling due per (instrument, priority, region, year) under each instrument's payment profile."""
+    """Money falling due per (instrument, priority, region, year) under each instrument's payment profile.
+
+    Examples
+    --------
+    TPMA paying half in the year committed and half the next, EUR 10 m committed in 2009 falls due 5 and 5:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["instruments"][0]["payment_profile"] = [0.5, 0.5]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0, 0] = 10.0  # tpma, remittances, north_africa, 2009
+    >>> paid(sc, eu)[0, 2, 0]
+    array([5., 5.])
+    """
     ny = len(sc.years)
     out = np.zeros_like(money)
     for n, ins in enumerate(sc.instruments):
@@ -180,6 +249,16 @@ def paid(sc: Scenario, money: np.ndarray) -> np.ndarray:
 
 
 def selected(sel: Selector, sc: Scenario) -> np.ndarray:
-    """Boolean cube of the cells a selector names (eligible or not)."""
+    """Boolean cube of the cells a selector names (eligible or not).
+
+    Examples
+    --------
+    >>> from fundsim.model import Selector
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> cube = selected(Selector(instruments=frozenset({"enpi"})), sc)
+    >>> cube.shape, int(cube.sum())  # ENPI's 3 priorities × 2 regions × 2 years, remittances included
+    ((2, 3, 2, 2), 12)
+    """
     v = [sel.vector(dim, tuple(labels)) for dim, labels in zip(CUBE, sc.coords().values(), strict=True)]
     return v[0][:, None, None, None] & v[1][None, :, None, None] & v[2][None, None, :, None] & v[3]

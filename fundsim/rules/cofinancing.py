@@ -9,6 +9,8 @@ import numpy as np
 from fundsim.rules.checking import Plan, Violation, cofinancing_rule, eur
 from fundsim.rules.family import RuleFamily, register
 
+__all__ = ["FAMILY", "check_cofinancing"]
+
 
 def _violation(plan: Plan, t: tuple, value: float, limit: float, message: str) -> Violation:
     return Violation("cofinancing", "co-financing", plan.labels(*t), value, limit, abs(limit - value), "EUR m",
@@ -19,7 +21,24 @@ def check_cofinancing(plan: Plan) -> list[Violation]:
     """``eu ≤ s·(eu + cofin)``, i.e. ``cofin ≥ eu·(1 - s)/s``, and ``total = eu + cofin`` in every cell.
 
     A maximum EU share allows more co-financing than the minimum; with ``exact_cofinancing`` the
-    co-financing must be exactly the rule's rate, as fundsim plans it."""
+    co-financing must be exactly the rule's rate, as fundsim plans it.
+
+    Examples
+    --------
+    TPMA funds at most 80 % of a cell, so its EUR 10 m need 10·0.2/0.8 = 2.5 of co-financing; 1 is short by 1.5:
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.rules import Plan
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu, cofin = np.zeros((2, 3, 2, 2)), np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0, 0], cofin[0, 2, 0, 0] = 10.0, 1.0  # tpma, remittances, north_africa, 2009
+    >>> plan = Plan(sc, eu, cofin, eu + cofin, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.value, round(v.limit, 9), round(v.size, 9)) for v in check_cofinancing(plan)]
+    [(1.0, 2.5, 1.5)]
+    >>> print(check_cofinancing(plan)[0].message.split(" (")[0])
+    co-financing: the EU share of tpma for remittances in north_africa in 2009 is 90.9%
+    """
     sc, found = plan.sc, []
     share, _ = cofinancing_rule(sc)
     s = share[..., None]

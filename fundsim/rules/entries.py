@@ -54,7 +54,14 @@ class Noted(Spec):
 
 
 class CellSelector(Noted):
-    """Priorities (or whole pillars) and regions (or whole region groups); empty means all."""
+    """Priorities (or whole pillars) and regions (or whole region groups); empty means all.
+
+    Examples
+    --------
+    >>> sel = CellSelector.model_validate({"pillars": ["legal"], "region_groups": ["south"]})
+    >>> sel.pillars, sel.region_groups, sel.priorities
+    (['legal'], ['south'], None)
+    """
 
     priorities: list[PriorityRef] | None = None
     pillars: list[PillarRef] | None = None
@@ -63,12 +70,35 @@ class CellSelector(Noted):
 
 
 class SliceSelector(CellSelector):
+    """A cell selector that also names instruments and years: a slice of the allocation (caps, goal targets); empty
+    means all.
+
+    Examples
+    --------
+    References are checked against the scenario's ids when the validation context names them:
+
+    >>> SliceSelector.model_validate({"instruments": ["enpi"], "years": [2009]}).years
+    [2009]
+    >>> try:
+    ...     SliceSelector.model_validate({"years": [2011]}, context={"year": (2009, 2010)})
+    ... except ValueError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, year 2011 is not a scenario year; the years are 2009, 2010
+    """
+
     instruments: list[InstrumentRef] | None = None
     years: list[ScenarioYear] | None = None
 
 
 def as_field(name: str) -> BeforeValidator:
-    """Accept a plain number (or ``{value: x, assumption: …}``) for a mapping whose main field is ``name``."""
+    """Accept a plain number (or ``{value: x, assumption: …}``) for a mapping whose main field is ``name``.
+
+    Examples
+    --------
+    >>> convert = as_field("amount").func
+    >>> convert(5), convert({"value": 5, "source": "§26"}), convert({"amount": 5})
+    ({'amount': 5}, {'amount': 5, 'source': '§26'}, {'amount': 5})
+    """
 
     def convert(value: Any) -> Any:
         if isinstance(value, dict) and "value" in value:
@@ -80,7 +110,21 @@ def as_field(name: str) -> BeforeValidator:
 
 class Labels(Protocol):
     """What a section's ``build`` may ask of the scenario being made: pillars and region groups resolved into
-    priorities and regions (``None``: all)."""
+    priorities and regions (``None``: all).
+
+    Examples
+    --------
+    The loader is one: a focus rule's region group ``south`` becomes its regions when the scenario is built:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["geographic_focus"] = [{"id": "south", "region_groups": ["south"], "min_share": 0.5}]
+    >>> fs.scenario_from_dict(raw).rules.geographic_focus[0].regions
+    frozenset({'north_africa'})
+    """
 
     def regions_of(self, sel: CellSelector) -> frozenset[str] | None: ...
 
@@ -100,6 +144,14 @@ class Section:
     default : the value when the file gives none
     build : ``build(value, labels)``, the validated value as the domain's rule objects
     doc : the section of docs/scenario-format.md that documents it (a line of its table)
+
+    Examples
+    --------
+    >>> from fundsim.rules.pillar_balance import SECTION, PillarBalanceSpec
+    >>> SECTION.key, SECTION.default
+    ('pillar_balance', [])
+    >>> SECTION.build([PillarBalanceSpec(pillar="development", max_share=0.25)], None)
+    (PillarBalance(pillar='development', min_share=None, max_share=0.25),)
     """
 
     key: str

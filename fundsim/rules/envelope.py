@@ -8,6 +8,8 @@ from fundsim.rules.checking import Plan, Rule, Violation
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.rows import unique_rows
 
+__all__ = ["ENVELOPE", "FAMILY", "check_envelope", "define_envelope"]
+
 ENVELOPE = Rows("envelope", ("instrument", "year"),
                 "objective gained per EUR m more of the instrument's usable envelope in that year",
                 long_name="usable envelope",
@@ -15,7 +17,18 @@ ENVELOPE = Rows("envelope", ("instrument", "year"),
 
 
 def define_envelope(a: Assembly) -> None:
-    """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]`` — an instrument cannot commit more than its usable envelope."""
+    """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]`` — an instrument cannot commit more than its usable envelope.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> block = lp.constraints["envelope"]
+    >>> block.coords
+    (('tpma', 'enpi'), (2009, 2010))
+    >>> lp.row_upper[block.start:block.stop]  # TPMA 10 a year, ENPI 20 a year
+    array([10., 10., 20., 20.])
+    """
     sc, cells = a.sc, a.cells
     (ki, ky), row = unique_rows((cells.i, cells.y), (len(sc.instruments), len(sc.years)))
     usable = np.stack([ins.usable for ins in sc.instruments])[ki, ky]
@@ -27,7 +40,23 @@ def define_envelope(a: Assembly) -> None:
 
 
 def check_envelope(plan: Plan) -> list[Violation]:
-    """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]``."""
+    """``Σ_{p,r} eu[i,p,r,y] ≤ usable[i,y]``.
+
+    Examples
+    --------
+    TPMA commits 12 in 2009 against its usable envelope of 10:
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.rules import Plan
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu = np.zeros((2, 3, 2, 2))  # instrument × priority × region × year
+    >>> eu[0, 0, 1, 0] = 12.0  # tpma, mobility, eastern_partnership, 2009
+    >>> zero = np.zeros_like(eu)
+    >>> plan = Plan(sc, eu, zero, eu, zero, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit, v.size) for v in check_envelope(plan)]
+    [({'instrument': 'tpma', 'year': 2009}, 12.0, 10.0, 2.0)]
+    """
     sc, found = plan.sc, []
     committed = plan.eu.sum(axis=(1, 2))
     for n, ins in enumerate(sc.instruments):

@@ -48,6 +48,8 @@ __all__ = [
     "Role",
     "Rows",
     "RuleFamily",
+    "Target",
+    "column_spec",
     "families",
     "register",
     "registered",
@@ -82,6 +84,13 @@ class Repair:
         name a function of the scenario giving each entry's label (see :data:`Repair.labels`)
     lower, upper : the entry's fields that move when the lower or the upper side gives way
     labels : for ``rule``: the labels of the entries in order, when they are not an attribute
+
+    Examples
+    --------
+    >>> row_spec("envelope").repair.words({"instrument": "enpi", "year": 2010}, "upper")
+    "the usable envelope of 'enpi' in 2010"
+    >>> row_spec("region_limits").repair.words({"region": "north_africa"}, "lower")
+    "the minimum for the region 'north_africa'"
     """
 
     subject: str
@@ -114,6 +123,14 @@ class Rows:
         of each row is in the block (:func:`fundsim.rules.program.share_base`)
     repair : how diagnosis relaxes it; ``None`` keeps it hard
     row_unit : the unit of one unit of relaxation of a row (``"objective per EUR m"`` for rows written in money)
+
+    Examples
+    --------
+    >>> rows = Rows("east_share", ("region",), "objective gained per point", share_of="the region's EU money")
+    >>> rows.unit, rows.ranged, rows.reported
+    ('objective per percentage point', True, True)
+    >>> row_spec("total_eu_definition").reported  # a definition, not a rule
+    False
     """
 
     name: str
@@ -152,6 +169,18 @@ class Columns:
     point : ``point(sc, eu, block, upper)``, the values the columns take for an allocation's EU money ``eu``
         (the cube over instrument × priority × region × year, eligible cells only), at their best given that
         money; ``upper`` holds the block's column bounds
+
+    Examples
+    --------
+    The column ``E`` is all EU money, whatever the allocation (here 15 + 35):
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0, 0], eu[1, 1, 0, 1] = 15.0, 35.0
+    >>> column_spec("total_eu").point(sc, eu, None, np.array([np.inf]))
+    array([50.])
     """
 
     name: str
@@ -166,6 +195,18 @@ class Assembly:
     ``cost`` is the objective coefficient of each cell's ``eu`` (objective terms add to it in place). The
     aggregate column ``E`` and the integer rules' shared pieces are made on first use, so the first family that
     needs one creates it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))
+    >>> a.cells.n, a.once("answer", lambda a: [42]) is a.once("answer", lambda a: [0])
+    (20, True)
     """
 
     b: ProgramBuilder
@@ -203,6 +244,14 @@ class RuleFamily:
     build : turns the validated entries into domain objects, frozen dataclasses (default: the validated entries
         themselves, frozen pydantic models)
     doc : its section of the scenario format, in Markdown
+
+    Examples
+    --------
+    >>> from fundsim.rules.envelope import FAMILY
+    >>> FAMILY.order, [r.name for r in FAMILY.rows], FAMILY.check.__name__
+    (30, ['envelope'], 'check_envelope')
+    >>> RuleFamily("toy_rule", (), None).order  # a family from outside fundsim comes after fundsim's own
+    1000
     """
 
     name: str
@@ -224,6 +273,18 @@ def register(family: RuleFamily) -> RuleFamily:
     """Add a family to the registry (a module's ``FAMILY = register(RuleFamily(...))``); returns it.
 
     Raises ``ValueError`` when a family of that name, or a row block of the same name, is already registered.
+
+    Examples
+    --------
+    >>> toy = RuleFamily("toy_rule", (Rows("toy_rows", ("region",), "objective gained per EUR m"),), None)
+    >>> register(toy) is toy, row_spec("toy_rows").dims
+    (True, ('region',))
+    >>> unregister("toy_rule")
+    >>> try:
+    ...     register(RuleFamily("envelope", (), None))
+    ... except ValueError as exc:
+    ...     print(exc)
+    a rule family named 'envelope' is already registered
     """
     if family.name in _FAMILIES:
         raise ValueError(f"a rule family named {family.name!r} is already registered")
@@ -246,7 +307,16 @@ def register(family: RuleFamily) -> RuleFamily:
 
 
 def unregister(name: str) -> None:
-    """Remove a registered family (for tests that register one of their own)."""
+    """Remove a registered family (for tests that register one of their own).
+
+    Examples
+    --------
+    >>> toy = RuleFamily("toy_rule", (Rows("toy_rows", ("region",), "objective gained per EUR m"),), None)
+    >>> _ = register(toy)
+    >>> unregister("toy_rule")
+    >>> row_spec("toy_rows") is None, "toy_rule" in [f.name for f in families()]
+    (True, False)
+    """
     _FAMILIES.pop(name, None)
     _row_specs.cache_clear()
     _column_specs.cache_clear()
@@ -254,7 +324,17 @@ def unregister(name: str) -> None:
 
 @contextmanager
 def registered(family: RuleFamily) -> Iterator[RuleFamily]:
-    """``with registered(family):`` the family is in the registry for the block, and removed after."""
+    """``with registered(family):`` the family is in the registry for the block, and removed after.
+
+    Examples
+    --------
+    >>> toy = RuleFamily("toy_rule", (Rows("toy_rows", ("region",), "objective gained per EUR m"),), None)
+    >>> with registered(toy):
+    ...     print(row_spec("toy_rows").dual)
+    objective gained per EUR m
+    >>> row_spec("toy_rows") is None
+    True
+    """
     register(family)
     try:
         yield family
@@ -264,7 +344,13 @@ def registered(family: RuleFamily) -> Iterator[RuleFamily]:
 
 def families() -> tuple[RuleFamily, ...]:
     """Every registered family, in the order its rows are written (fundsim's own are registered when
-    :mod:`fundsim.rules` is first imported, which importing any of its modules does)."""
+    :mod:`fundsim.rules` is first imported, which importing any of its modules does).
+
+    Examples
+    --------
+    >>> [f.name for f in families()][:5]  # the impact term's columns first, then the envelopes (order 10, 20, 30 …)
+    ['impact', 'leverage', 'envelope', 'cofinancing', 'match_capacity']
+    """
     return tuple(sorted(_FAMILIES.values(), key=lambda f: (f.order, f.name)))
 
 
@@ -279,25 +365,53 @@ def _column_specs() -> dict[str, Columns]:
 
 
 def column_spec(name: str) -> Columns | None:
-    """The declaration of the variable block ``name`` a family adds (``None``: no family declares it)."""
+    """The declaration of the variable block ``name`` a family adds (``None``: no family declares it).
+
+    Examples
+    --------
+    >>> column_spec("shortfall").words
+    'reduced cost of the shortfall against a goal'
+    >>> column_spec("eu") is None  # the money itself is no family's
+    True
+    """
     return _column_specs().get(name)
 
 
 def row_spec(name: str) -> Rows | None:
-    """The declaration of the row block ``name`` (``None`` for a block no family declares)."""
+    """The declaration of the row block ``name`` (``None`` for a block no family declares).
+
+    Examples
+    --------
+    >>> row_spec("absorption").dims, row_spec("absorption").role
+    (('region', 'year'), 'rule')
+    >>> row_spec("no_such_block") is None
+    True
+    """
     return _row_specs().get(name)
 
 
 
 def reported(name: str) -> bool:
     """Whether the shadow prices of row block ``name`` are reported (every block but definitions; a block no
-    family declares, such as one a study adds, is reported)."""
+    family declares, such as one a study adds, is reported).
+
+    Examples
+    --------
+    >>> reported("envelope"), reported("total_eu_definition"), reported("a_study_block")
+    (True, False, True)
+    """
     spec = row_spec(name)
     return spec is None or spec.reported
 
 
 def user_rule(name: str) -> bool:
     """Whether row block ``name`` states a user's rule (not a definition or a link): it is ranged, counted in
-    binding summaries and the frontier; a block no family declares counts as one."""
+    binding summaries and the frontier; a block no family declares counts as one.
+
+    Examples
+    --------
+    >>> user_rule("envelope"), user_rule("impact_link"), user_rule("total_eu_definition")
+    (True, False, False)
+    """
     spec = row_spec(name)
     return spec is None or spec.ranged

@@ -12,6 +12,8 @@ from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.fields import GroupRef, Id, MaxShare, RegionRef, Share, need_one
 from fundsim.rules.shares import ALL_EU, share_rows, total_column
 
+__all__ = ["FAMILY", "MAX_SHARE", "MIN_SHARE", "SECTION", "FocusSpec", "check_geographic_focus", "define_focus"]
+
 _DUAL = "objective gained per percentage point the focus regions' {} share of all EU money is {}"
 MIN_SHARE = Rows("focus_min_share", ("focus",), _DUAL.format("minimum", "lowered"),
                  long_name="minimum share to the focus regions", share_of=ALL_EU,
@@ -24,7 +26,20 @@ MAX_SHARE = Rows("focus_max_share", ("focus",), _DUAL.format("maximum", "raised"
 
 
 def define_focus(a: Assembly) -> None:
-    """``Σ_{r in focus regions} eu ≥ min_share·E`` (and ``≤ max_share·E``) (16041/08 §21)."""
+    """``Σ_{r in focus regions} eu ≥ min_share·E`` (and ``≤ max_share·E``) (16041/08 §21).
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["geographic_focus"] = [{"id": "south", "region_groups": ["south"], "min_share": 0.5}]
+    >>> lp = fs.assemble(fs.scenario_from_dict(raw))
+    >>> block = lp.constraints["focus_min_share"]
+    >>> block.coords, block.share, lp.row_lower[block.start:block.stop]
+    ((('south',),), array([0.5]), array([0.]))
+    """
     sc, cells = a.sc, a.cells
     rules = sc.rules.geographic_focus
     if not rules:
@@ -37,7 +52,26 @@ def define_focus(a: Assembly) -> None:
 
 
 def check_geographic_focus(plan: Plan) -> list[Violation]:
-    """``min_share·E ≤ Σ_{r in focus} eu ≤ max_share·E``."""
+    """``min_share·E ≤ Σ_{r in focus} eu ≤ max_share·E``.
+
+    Examples
+    --------
+    Half of all EU money must go south (North Africa); all 10 go east, 5 short:
+
+    >>> import pathlib
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> import numpy as np
+    >>> from fundsim.rules import Plan
+    >>> raw["rules"]["geographic_focus"] = [{"id": "south", "region_groups": ["south"], "min_share": 0.5}]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[1, 0, 1, 0] = 10.0  # enpi, mobility, eastern_partnership, 2009
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit, v.size) for v in check_geographic_focus(plan)]
+    [({'focus': 'south'}, 0.0, 5.0, 5.0)]
+    """
     sc, found = plan.sc, []
     total = float(plan.eu.sum())
     for rule in sc.rules.geographic_focus:
@@ -50,6 +84,20 @@ def check_geographic_focus(plan: Plan) -> list[Violation]:
 
 
 class FocusSpec(Noted):
+    """One entry of ``rules: geographic_focus:``: the focus regions (or region groups) and their minimum and/or
+    maximum share of all EU money.
+
+    Examples
+    --------
+    >>> FocusSpec.model_validate({"region_groups": ["south"], "min_share": 0.5}).id
+    'focus'
+    >>> try:
+    ...     FocusSpec.model_validate({"min_share": 0.5})
+    ... except ValueError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, name the region_groups (or regions) the focus rule is about; neither is given
+    """
+
     id: Id = "focus"
     region_groups: list[GroupRef] = []
     regions: list[RegionRef] = []

@@ -11,12 +11,35 @@ from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.program import Block
 from fundsim.rules.rows import mask
 
+__all__ = ["FAMILY", "GOAL", "SHORTFALL", "define_goals", "shortfalls_of"]
+
 GOAL = Rows("goal", ("target",), "objective gained per EUR m the target is lowered (its shortfall's weight while "
             "short)", long_name="target (goal programming)")
 
 
 def define_goals(a: Assembly) -> None:
-    """``Σ_{cells in target t} eu + shortfall_t ≥ amount_t``; each EUR m short costs ``weight·weight_t``."""
+    """``Σ_{cells in target t} eu + shortfall_t ≥ amount_t``; each EUR m short costs ``weight·weight_t``.
+
+    Examples
+    --------
+    A target of 12 for the East, each EUR m short costing 2 (the objective is maximised, so the cost is -2); its
+    row counts the East's ten eligible cells and the shortfall:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["objective"]["goals"] = {"targets": [{"id": "east", "regions": ["eastern_partnership"], "amount": 12,
+    ...                                           "weight": 2}]}
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> lp = fs.assemble(sc)
+    >>> short, goal = lp.variables["shortfall"], lp.constraints["goal"]
+    >>> short.coords, lp.c[short.start:short.stop]
+    ((('east',),), array([-2.]))
+    >>> lp.row_lower[goal.start:goal.stop], lp.A[goal.start].nnz
+    (array([12.]), 11)
+    """
     sc, cells, b = a.sc, a.cells, a.b
     goals = sc.objective.goals
     if goals is None:
@@ -39,7 +62,24 @@ def define_goals(a: Assembly) -> None:
 
 
 def shortfalls_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> np.ndarray:
-    """Each target's shortfall for the EU cube ``eu`` (0 where the target is met)."""
+    """Each target's shortfall for the EU cube ``eu`` (0 where the target is met).
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["objective"]["goals"] = {"targets": [{"id": "east", "regions": ["eastern_partnership"], "amount": 12,
+    ...                                           "weight": 2}]}
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> lp = fs.assemble(sc)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[1, 0, 1, 0] = 5.0  # enpi, mobility, eastern_partnership, 2009: 7 short of 12
+    >>> shortfalls_of(sc, eu, lp.variables["shortfall"], np.array([np.inf]))
+    array([7.])
+    """
     goals = sc.objective.goals
     targets = goals.targets if goals is not None else ()
     return np.array([max(0.0, t.amount - float(eu[selected(t.selector, sc)].sum())) for t in targets])

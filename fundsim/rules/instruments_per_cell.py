@@ -15,6 +15,8 @@ from fundsim.rules.family import Assembly, Rows, RuleFamily, register
 from fundsim.rules.fields import Whole
 from fundsim.rules.rows import unique_rows
 
+__all__ = ["FAMILY", "MAX", "SECTION", "check_max_instruments", "define_max_instruments"]
+
 MAX = Rows("max_instruments", ("priority", "region"),
            "objective gained per instrument more allowed in the priority × region cell (integer rule: not reported)",
            long_name="at most k instruments per priority and region", row_unit="objective per instrument")
@@ -24,6 +26,23 @@ def define_max_instruments(a: Assembly) -> None:
     """``Σ_i z[i,p,r] ≤ k``: at most k instruments fund a priority in a region over the period (§26).
 
     Only priority × region cells that more than k instruments may fund get a row.
+
+    Examples
+    --------
+    Both instruments may fund mobility and return in both regions, so those four cells get a row counting two
+    binaries, at most 1; remittances (TPMA's alone) get none:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["max_instruments_per_cell"] = 1
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> lp = fs.assemble(sc)
+    >>> block = lp.constraints["max_instruments"]
+    >>> block.positions, lp.row_upper[block.start:block.stop], lp.A[block.start:block.stop].getnnz(1).tolist()
+    ((array([0, 0, 1, 1]), array([0, 1, 0, 1])), array([1., 1., 1., 1.]), [2, 2, 2, 2])
     """
     sc = a.sc
     rule = sc.rules.max_instruments_per_cell
@@ -44,7 +63,24 @@ def define_max_instruments(a: Assembly) -> None:
 
 
 def check_max_instruments(plan: Plan) -> list[Violation]:
-    """At most k instruments fund each priority × region cell over the period (any EU money counts)."""
+    """At most k instruments fund each priority × region cell over the period (any EU money counts).
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["max_instruments_per_cell"] = 1
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> from fundsim.rules import Plan
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[:, 0, 1, 0] = 3.0  # both instruments fund mobility in the eastern_partnership in 2009
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit, v.unit) for v in check_max_instruments(plan)]
+    [({'priority': 'mobility', 'region': 'eastern_partnership'}, 2.0, 1.0, 'count')]
+    """
     sc, rule = plan.sc, plan.sc.rules.max_instruments_per_cell
     if rule is None:
         return []

@@ -9,6 +9,8 @@ from fundsim.rules.checking import Plan, Rule, Violation, cofinancing_rule
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.rows import unique_rows
 
+__all__ = ["FAMILY", "MATCH", "PARTNER", "check_match_capacity", "define_match_capacity"]
+
 MATCH = Rows("match_capacity", ("source", "year"),
              "objective gained per EUR m more co-financing capacity of the match source in that year",
              long_name="co-financing capacity of the match source",
@@ -26,6 +28,20 @@ def define_match_capacity(a: Assembly) -> None:
 
     Co-financing is mobilised at the rule's rate, ``cofin = k·eu``, so it needs no columns of its own;
     it is aggregated at the level the capacity applies (source × year, or source × region × year).
+
+    Examples
+    --------
+    TPMA's cells draw ``k = (1 - 0.8)/0.8 = 0.25`` per EUR m from the member states, capacity 100 a year; ENPI
+    asks for no co-financing and has no coefficient:
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> block = lp.constraints["match_capacity"]
+    >>> block.coords, lp.row_upper[block.start:block.stop]
+    ((('member_states',), (2009, 2010)), array([100., 100.]))
+    >>> np.unique(lp.A[block.start:block.stop].data), lp.A[block.start].nnz  # 3 priorities × 2 regions
+    (array([0.25]), 6)
     """
     sc, cells = a.sc, a.cells
     source = sc.match_source_index[cells.i, cells.p, cells.r]
@@ -57,7 +73,20 @@ def define_match_capacity(a: Assembly) -> None:
 
 
 def check_match_capacity(plan: Plan) -> list[Violation]:
-    """``Σ cofin ≤ capacity[m, y]`` over the cells whose match source is m (per region-year for partners)."""
+    """``Σ cofin ≤ capacity[m, y]`` over the cells whose match source is m (per region-year for partners).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.rules import Plan
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu, cofin = np.zeros((2, 3, 2, 2)), np.zeros((2, 3, 2, 2))
+    >>> eu[0, 0, 0, 1], cofin[0, 0, 0, 1] = 10.0, 120.0  # tpma, mobility, north_africa, 2010
+    >>> plan = Plan(sc, eu, cofin, eu + cofin, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit) for v in check_match_capacity(plan)]
+    [({'source': 'member_states', 'year': 2010}, 120.0, 100.0)]
+    """
     sc, found = plan.sc, []
     _, source = cofinancing_rule(sc)
     for m in sc.match_sources:

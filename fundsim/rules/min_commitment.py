@@ -14,6 +14,8 @@ from fundsim.rules.entries import Labels, Noted, Section, as_field
 from fundsim.rules.family import Assembly, Rows, RuleFamily, register
 from fundsim.rules.fields import Amount, InstrumentRef
 
+__all__ = ["FAMILY", "MIN", "SECTION", "MinCommitmentSpec", "check_min_commitment", "define_min_commitment"]
+
 MIN = Rows("min_commitment", ("instrument", "priority", "region"),
            "objective gained per EUR m the minimum commitment is lowered (integer rule: not reported)",
            long_name="minimum commitment of an instrument to a priority in a region")
@@ -23,6 +25,23 @@ def define_min_commitment(a: Assembly) -> None:
     """``Σ_y eu[i,p,r,y] ≥ m_i·z[i,p,r]``: an instrument funds a priority in a region with 0 or at least m_i.
 
     The minimum holds for the line's total over the period; how it is spread over the years is free.
+
+    Examples
+    --------
+    A minimum of 5 gives each of the 10 lines (TPMA's 3 priorities and ENPI's 2, in two regions) a row: its two
+    years of money and ``-5`` on its binary:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["min_commitment"] = 5
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> lp = fs.assemble(sc)
+    >>> block = lp.constraints["min_commitment"]
+    >>> block.size, float(lp.row_lower[block.start]), sorted(lp.A[block.start].data.tolist())
+    (10, 0.0, [-5.0, 1.0, 1.0])
     """
     sc, cells = a.sc, a.cells
     smallest = least(sc)
@@ -47,7 +66,26 @@ def define_min_commitment(a: Assembly) -> None:
 
 
 def check_min_commitment(plan: Plan) -> list[Violation]:
-    """An instrument funds a priority in a region with 0 or at least its minimum commitment over the period."""
+    """An instrument funds a priority in a region with 0 or at least its minimum commitment over the period.
+
+    Examples
+    --------
+    EUR 2 m from TPMA to mobility in the East over the period: more than nothing, 3 short of the minimum:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["min_commitment"] = 5
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> from fundsim.rules import Plan
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 0, 1, :] = 1.0  # tpma, mobility, eastern_partnership, 1 each year
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit, v.size) for v in check_min_commitment(plan)]
+    [({'instrument': 'tpma', 'priority': 'mobility', 'region': 'eastern_partnership'}, 2.0, 5.0, 3.0)]
+    """
     sc, rule = plan.sc, plan.sc.rules.min_commitment
     if rule is None:
         return []
@@ -62,6 +100,25 @@ def check_min_commitment(plan: Plan) -> list[Violation]:
 
 
 class MinCommitmentSpec(Noted):
+    """``rules: min_commitment:``: the least an instrument commits to a priority in a region over the period when it
+    commits anything (``amount``, EUR m; ``by_instrument`` for its own).
+
+    Examples
+    --------
+    >>> MinCommitmentSpec.model_validate({"amount": 5, "by_instrument": {"enpi": 8}}).by_instrument
+    {'enpi': 8.0}
+
+    A plain number is the ``amount`` (the section's annotation reads it so):
+
+    >>> import pathlib
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["min_commitment"] = 5
+    >>> fs.scenario_from_dict(raw).rules.min_commitment
+    MinCommitment(amount=5.0, by_instrument=())
+    """
+
     amount: Amount = 0.0
     by_instrument: dict[InstrumentRef, Amount] = {}
 

@@ -12,9 +12,26 @@ from fundsim.rules.entries import Labels, Noted, Section
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.fields import Amount, PillarRef, PriorityRef, RegionRef
 
+__all__ = ["FAMILY", "PACKAGE", "SECTION", "PackageSpec", "check_min_packages", "define_min_packages", "package_labels"]
+
 
 def package_labels(sc: Scenario) -> tuple[str, ...]:
-    """One label per minimum package: the region id, numbered where a region has more than one."""
+    """One label per minimum package: the region id, numbered where a region has more than one.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["min_packages"] = [{"region": "north_africa", "amount": 10, "priorities": ["return"]},
+    ...                                 {"region": "north_africa", "amount": 5},
+    ...                                 {"region": "eastern_partnership", "amount": 8, "pillars": ["legal"]}]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> package_labels(sc)
+    ('north_africa#1', 'north_africa#2', 'eastern_partnership')
+    """
     regions = [x.region for x in sc.rules.min_packages]
     seen: dict[str, int] = {}
     labels = []
@@ -34,6 +51,25 @@ def define_min_packages(a: Assembly) -> None:
     """``Σ_{i,p in package,y} eu[i,p,r,y] ≥ amount`` for mobility-partnership regions (16041/08 §11).
 
     Rows are labelled by package: the region's id, or ``region#n`` when a region has several packages.
+
+    Examples
+    --------
+    Return in North Africa has 4 eligible cells (two instruments, two years), North Africa 10 (TPMA's 3
+    priorities and ENPI's 2, two years), the legal pillar (mobility) in the East 4:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["min_packages"] = [{"region": "north_africa", "amount": 10, "priorities": ["return"]},
+    ...                                 {"region": "north_africa", "amount": 5},
+    ...                                 {"region": "eastern_partnership", "amount": 8, "pillars": ["legal"]}]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> lp = fs.assemble(sc)
+    >>> block = lp.constraints["min_package"]
+    >>> lp.row_lower[block.start:block.stop], lp.A[block.start:block.stop].getnnz(axis=1).tolist()
+    (array([10.,  5.,  8.]), [4, 10, 4])
     """
     sc, cells = a.sc, a.cells
     packs = sc.rules.min_packages
@@ -51,7 +87,29 @@ def define_min_packages(a: Assembly) -> None:
 
 
 def check_min_packages(plan: Plan) -> list[Violation]:
-    """``Σ_{i, p in package, y} eu[i,p,r,y] ≥ amount`` for each package's region."""
+    """``Σ_{i, p in package, y} eu[i,p,r,y] ≥ amount`` for each package's region.
+
+    Examples
+    --------
+    EUR 6 m for return in North Africa meets its second package (5, any priority) but not its first (10, return);
+    the East gets nothing of its 8:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["min_packages"] = [{"region": "north_africa", "amount": 10, "priorities": ["return"]},
+    ...                                 {"region": "north_africa", "amount": 5},
+    ...                                 {"region": "eastern_partnership", "amount": 8, "pillars": ["legal"]}]
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> from fundsim.rules import Plan
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[1, 1, 0, 0] = 6.0  # enpi, return, north_africa, 2009
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels["package"], v.value, v.limit) for v in check_min_packages(plan)]
+    [('north_africa#1', 6.0, 10.0), ('eastern_partnership', 0.0, 8.0)]
+    """
     sc, found = plan.sc, []
     for pack, label in zip(sc.rules.min_packages, package_labels(sc), strict=True):
         counts = Selector(priorities=pack.priorities).vector("priority", sc.priority_ids)
@@ -64,6 +122,17 @@ def check_min_packages(plan: Plan) -> list[Violation]:
 
 
 class PackageSpec(Noted):
+    """One entry of ``rules: min_packages:``: at least ``amount`` (EUR m) to the region over the period, counting only
+    the listed priorities (or pillars; none listed: all).
+
+    Examples
+    --------
+    >>> spec = PackageSpec.model_validate({"region": "north_africa", "amount": {"value": 10, "source": "§11"},
+    ...                                    "priorities": ["return"]})
+    >>> spec.amount, spec.priorities, spec.pillars
+    (10.0, ['return'], None)
+    """
+
     region: RegionRef
     amount: Amount
     priorities: list[PriorityRef] | None = None

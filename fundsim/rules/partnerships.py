@@ -18,6 +18,19 @@ from fundsim.rules.fields import Amount, Located, PillarRef, PriorityRef, Region
 from fundsim.rules.program import Block
 from fundsim.rules.rows import NONE
 
+__all__ = [
+    "COUNT",
+    "FAMILY",
+    "LINK",
+    "PACKAGE",
+    "PARTNERS",
+    "SECTION",
+    "PartnershipsSpec",
+    "check_partnerships",
+    "define_partnerships",
+    "partners_of",
+]
+
 COUNT = Rows("partnership_count", ("partnerships",),
              "objective gained per new partnership more allowed (integer rule: not reported)",
              long_name="number of new mobility partnerships", row_unit="objective per partnership")
@@ -35,6 +48,26 @@ def define_partnerships(a: Assembly) -> None:
 
     ``u[r]`` (block ``partnership``) chooses candidate r for a new mobility partnership. With
     ``only_partners``, also ``eu[i,p,r,y] ≤ U·u[r]`` for the package priorities of each candidate.
+
+    Examples
+    --------
+    Two candidates, at most one new partnership, a package of 10 for mobility: each candidate's package row holds
+    its four mobility cells (two instruments, two years) and ``-10`` on its binary:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["mobility_partnerships"] = {"candidates": ["north_africa", "eastern_partnership"], "max_new": 1,
+    ...                                          "package": 10, "priorities": ["mobility"]}
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> lp = fs.assemble(sc)
+    >>> count, package = lp.constraints["partnership_count"], lp.constraints["partnership_package"]
+    >>> lp.row_upper[count.start:count.stop], lp.variables["partnership"].size
+    (array([1.]), 2)
+    >>> sorted(lp.A[package.start].data.tolist()), lp.constraints["partnership_link"].size
+    ([-10.0, 1.0, 1.0, 1.0, 1.0], 8)
     """
     sc, cells, b = a.sc, a.cells, a.b
     mp = sc.rules.mobility_partnerships
@@ -65,7 +98,27 @@ def check_partnerships(plan: Plan) -> list[Violation]:
     """At most ``max_new`` (at least ``min_new``) candidates are partners, each with its package.
 
     With ``only_partners`` every candidate receiving money for the package priorities is a partner;
-    otherwise the candidates whose package is reached may be taken as the partners."""
+    otherwise the candidates whose package is reached may be taken as the partners.
+
+    Examples
+    --------
+    Mobility money in both candidates makes two partners where one is allowed, and the East's 3 miss the package:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["mobility_partnerships"] = {"candidates": ["north_africa", "eastern_partnership"], "max_new": 1,
+    ...                                          "package": 10, "priorities": ["mobility"]}
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> from fundsim.rules import Plan
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 0, :, 0] = 12.0, 3.0  # tpma, mobility, 2009: north_africa 12, eastern_partnership 3
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit) for v in check_partnerships(plan)]
+    [({'partnerships': 'new'}, 2.0, 1.0), ({'region': 'eastern_partnership'}, 3.0, 10.0)]
+    """
     sc, mp = plan.sc, plan.sc.rules.mobility_partnerships
     if mp is None:
         return []
@@ -98,7 +151,24 @@ def check_partnerships(plan: Plan) -> list[Violation]:
 
 def partners_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> np.ndarray:
     """1 for each candidate region that receives money for the partnership priorities (reaches its package,
-    when money may also reach candidates outside a partnership)."""
+    when money may also reach candidates outside a partnership).
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["rules"]["mobility_partnerships"] = {"candidates": ["north_africa", "eastern_partnership"], "max_new": 1,
+    ...                                          "package": 10, "priorities": ["mobility"]}
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 0, 0, 0] = 12.0  # tpma, mobility, north_africa, 2009
+    >>> block = fs.assemble(sc).variables["partnership"]
+    >>> partners_of(sc, eu, block, np.ones(2))  # north_africa, eastern_partnership
+    array([1., 0.])
+    """
     mp = sc.rules.mobility_partnerships
     if mp is None:
         return np.zeros(0)
@@ -109,6 +179,21 @@ def partners_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -
 
 PARTNERS = Columns("partnership", "reduced cost of a new mobility partnership", partners_of)
 class PartnershipsSpec(Noted):
+    """``rules: mobility_partnerships:``: the candidate regions, how many new partnerships (``min_new`` to ``max_new``),
+    and the package each partner receives (EUR m) for the listed priorities.
+
+    Examples
+    --------
+    >>> spec = PartnershipsSpec.model_validate({"candidates": ["north_africa"], "max_new": 1, "package": 10})
+    >>> spec.min_new, spec.only_partners
+    (0, True)
+    >>> try:
+    ...     PartnershipsSpec.model_validate({"candidates": ["north_africa"], "max_new": 2, "package": 10})
+    ... except ValueError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, max_new (2) is larger than the number of candidates (1: north_africa); give at most 1
+    """
+
     candidates: Annotated[list[RegionRef], Field(min_length=1)]
     max_new: Annotated[Whole, Field(ge=1, description="new partnerships at most")]
     min_new: Annotated[Whole, Field(ge=0, description="new partnerships at least")] = 0

@@ -9,10 +9,28 @@ import numpy as np
 from fundsim.rules.checking import Plan, Violation, eur, paid
 from fundsim.rules.family import RuleFamily, register
 
+__all__ = ["FAMILY", "check_payments"]
+
 
 def check_payments(plan: Plan) -> list[Violation]:
     """Payments follow each instrument's profile: ``pay[y] = Σ_l profile[l]·eu[y - l]``; each
-    commitment is paid in full within the years or after the horizon."""
+    commitment is paid in full within the years or after the horizon.
+
+    Examples
+    --------
+    The tutorial's instruments pay each commitment in full in its own year (profile ``[1.0]``), so EUR 5 m
+    committed in 2009 with nothing paid is a violation of 5:
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.rules import Plan
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[1, 0, 1, 0] = 5.0  # enpi, mobility, eastern_partnership, 2009
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, np.zeros_like(eu), None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels["year"], v.value, v.limit) for v in check_payments(plan)]
+    [(2009, 0.0, 5.0)]
+    """
     sc, found = plan.sc, []
     expected = paid(sc, plan.eu)
     for idx in np.argwhere(np.abs(plan.payments - expected) > plan.slack(expected)):

@@ -12,6 +12,16 @@ from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.fields import MaxShare, PillarRef, Share, need_one
 from fundsim.rules.shares import ALL_EU, share_rows, total_column
 
+__all__ = [
+    "FAMILY",
+    "MAX_SHARE",
+    "MIN_SHARE",
+    "SECTION",
+    "PillarBalanceSpec",
+    "check_pillar_balance",
+    "define_pillar_balance",
+]
+
 _DUAL = "objective gained per percentage point the pillar's {} share of all EU money is {}"
 MIN_SHARE = Rows("pillar_min_share", ("pillar",), _DUAL.format("minimum", "lowered"), long_name="minimum pillar share",
                  share_of=ALL_EU, repair=Repair("the minimum share of the pillar {pillar!r}", section="pillar_balance",
@@ -22,7 +32,20 @@ MAX_SHARE = Rows("pillar_max_share", ("pillar",), _DUAL.format("maximum", "raise
 
 
 def define_pillar_balance(a: Assembly) -> None:
-    """``Σ_{p in pillar q} eu ≥ min_share_q·E`` and ``≤ max_share_q·E`` (16041/08 §4: balanced pillars)."""
+    """``Σ_{p in pillar q} eu ≥ min_share_q·E`` and ``≤ max_share_q·E`` (16041/08 §4: balanced pillars).
+
+    Examples
+    --------
+    The tutorial caps the development pillar at 25 % and sets no minimum:
+
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> block = lp.constraints["pillar_max_share"]
+    >>> block.coords, block.share, lp.row_upper[block.start:block.stop]
+    ((('development',),), array([0.25]), array([0.]))
+    >>> "pillar_min_share" in lp.constraints
+    False
+    """
     sc, cells = a.sc, a.cells
     rules = sc.rules.pillar_balance
     if not rules:
@@ -36,7 +59,22 @@ def define_pillar_balance(a: Assembly) -> None:
 
 
 def check_pillar_balance(plan: Plan) -> list[Violation]:
-    """``min_share·E ≤ Σ_{p in pillar} eu ≤ max_share·E`` with ``E`` all EU commitments."""
+    """``min_share·E ≤ Σ_{p in pillar} eu ≤ max_share·E`` with ``E`` all EU commitments.
+
+    Examples
+    --------
+    Development (remittances) gets 10 of 20, twice its maximum of 25 % (5):
+
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.rules import Plan
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 2, 0, 0], eu[1, 1, 0, 0] = 10.0, 10.0  # tpma remittances, enpi return; north_africa, 2009
+    >>> plan = Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=1e-7, atol=1e-6)
+    >>> [(v.labels, v.value, v.limit, v.size) for v in check_pillar_balance(plan)]
+    [({'pillar': 'development'}, 10.0, 5.0, 5.0)]
+    """
     sc, found = plan.sc, []
     total = float(plan.eu.sum())
     pillar_of = np.array([p.pillar for p in sc.priorities])
@@ -48,6 +86,19 @@ def check_pillar_balance(plan: Plan) -> list[Violation]:
 
 
 class PillarBalanceSpec(Noted):
+    """One entry of ``rules: pillar_balance:``: a pillar's minimum and/or maximum share of all EU money.
+
+    Examples
+    --------
+    >>> PillarBalanceSpec.model_validate({"pillar": "development", "max_share": 0.25}).max_share
+    0.25
+    >>> try:
+    ...     PillarBalanceSpec.model_validate({"pillar": "development"})
+    ... except ValueError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, give min_share, max_share or both; neither is given
+    """
+
     pillar: PillarRef
     min_share: Share | None = None
     max_share: MaxShare = None

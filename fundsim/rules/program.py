@@ -59,7 +59,7 @@ class Block:
         part = np.asarray(flat)[self.start : self.stop]
         if self.positions is None:
             return part.reshape(self.shape)
-        out = np.full(self.shape, fill)
+        out = np.full(self.shape, fill, dtype=float)  # an integer fill must not make the values integers
         out[self.positions] = part
         return out
 

@@ -13,6 +13,8 @@ import numpy as np
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.rows import MONEY
 
+__all__ = ["ALL_EU", "FAMILY", "TOTAL", "TOTAL_COLUMN", "share_rows", "total_column"]
+
 TOTAL = Rows("total_eu_definition", (), "none: a definition (E is all EU money), not a rule", role="internal",
              long_name="definition of E")
 ALL_EU = "all EU commitments"
@@ -31,7 +33,23 @@ def _define_total(a: Assembly) -> int:
 
 
 def total_column(a: Assembly) -> int:
-    """The column of ``E``, all EU money, made the first time a rule asks for it."""
+    """The column of ``E``, all EU money, made the first time a rule asks for it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))  # the tutorial's 20 eligible cells
+    >>> total_column(a), total_column(a)  # the column after the 20 cells, made on first use only
+    (20, 20)
+    >>> b.constraints["total_eu_definition"].size
+    1
+    """
     col: int = a.once("total_eu", _define_total)
     return col
 
@@ -43,6 +61,29 @@ def share_rows(a: Assembly, spec: Rows, labels: tuple, members: np.ndarray, shar
 
     ``members[g, cell]`` says which cells count for group g; ``base`` gives ``B_g`` as triplets ``(g, column,
     coefficient)`` over all groups (default: ``E`` for every group).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules import Assembly
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> b = ProgramBuilder()
+    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))  # the tutorial's 20 eligible cells
+    >>> east = Rows("east_share", ("region",), "objective gained per point", share_of=ALL_EU)
+    >>> members = (a.cells.r == 1)[None, :]  # the Eastern Partnership's cells
+    >>> share_rows(a, east, ("eastern_partnership",), members, [0.1], "ge")
+    >>> lp = b.build()
+    >>> block = lp.constraints["east_share"]
+    >>> block.share, lp.row_lower[block.start:block.stop], lp.row_upper[block.start:block.stop]
+    (array([0.1]), array([0.]), array([inf]))
+
+    Its row holds +1 on the region's ten cells (TPMA 3 priorities, ENPI 2, over 2 years) and -0.1 on ``E``:
+
+    >>> np.unique(lp.A[block.start].data, return_counts=True)
+    (array([-0.1,  1. ]), array([ 1, 10]))
     """
     groups = [g for g, s in enumerate(shares) if s is not None]
     if not groups:
