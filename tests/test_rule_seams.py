@@ -279,3 +279,10 @@ def test_the_seam_check_finds_what_it_looks_for() -> None:
     assert branches_on_families('R = frozenset({"envelope", "caps", "min_package"})', names)
     assert not branches_on_families('if parts[0] == "envelope": pass', names)  # a scenario path, not a family
     assert not branches_on_families('U = {"envelope": "EUR m per year", "payment_delay": "share"}', names)
+
+
+def test_a_block_laid_out_with_an_integer_fill_keeps_its_fractions() -> None:
+    from fundsim.rules.program import Block
+
+    block = Block("x", ("cell",), (("a", "b", "c"),), 0, 2, positions=(np.array([0, 2]),))
+    assert block.dense(np.array([1.025, 2.5]), fill=0).tolist() == [1.025, 0.0, 2.5]
