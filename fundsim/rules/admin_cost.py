@@ -7,6 +7,7 @@ import numpy as np
 
 from fundsim.rules.binaries import binaries, links
 from fundsim.rules.family import Assembly, Rows, RuleFamily, register
+from fundsim.rules.program import Header
 from fundsim.rules.rows import unique_rows
 
 LINK = Rows("admin_link", ("instrument", "priority", "region", "year"),
@@ -26,8 +27,8 @@ def define_admin_cost(a: Assembly) -> None:
         return
     (cp, cr), z_of = unique_rows((cells.p, cells.r), (len(sc.priorities), len(sc.regions)))
     sign = -1.0 if sc.objective.sense == "max" else 1.0
-    block = binaries(a.b, "cell_active", ("priority", "region"), (sc.priority_ids, sc.region_ids), (cp, cr),
-                     "priority × region cell receives EU money", cost=sign * rule.cost)
+    block = binaries(a.b, Header("cell_active", ("priority", "region"), (sc.priority_ids, sc.region_ids), (cp, cr),
+                                 long_name="priority × region cell receives EU money"), cost=sign * rule.cost)
     links(a, LINK, np.ones(cells.n, bool), block.start + z_of, "le")
 
 
