@@ -22,6 +22,7 @@ import pytest
 import fundsim as fs
 from fundsim.diagnose import diagnose
 from fundsim.model import Limit, MaxInstrumentsPerCell, MinPackage, PillarBalance, Rules
+from fundsim.montecarlo import Evaluation
 from fundsim.sensitivity import budget_frontier, morris, pareto_front, sobol, sweep, tornado
 from fundsim.solvers import (
     BACKENDS,
@@ -149,7 +150,7 @@ def test_wrong_kinds_of_solver() -> None:
     with pytest.raises(TypeError, match="solver: got None; give a backend name"):
         solver_choice(None)  # type: ignore[arg-type]
     with pytest.raises(fs.ArgumentError, match="unknown solver 'gurobo'; available solvers are: highs, pulp"):
-        fs.simulate(UNCERTAIN, draws=2, solver="gurobo")
+        fs.simulate(UNCERTAIN, draws=2, evaluation=Evaluation(solver="gurobo"))
 
 
 # ---- every entry point on PuLP where it has the capability ------------------------------------------------
@@ -176,19 +177,19 @@ def test_a_clean_interrupt_with_pulp_is_refused_by_name(tutorial: fs.Scenario) -
 
 def test_simulate(uncertain: fs.Scenario) -> None:
     highs = fs.simulate(uncertain, draws=6, seed=3)
-    cbc = fs.simulate(uncertain, draws=6, seed=3, solver="pulp")
+    cbc = fs.simulate(uncertain, draws=6, seed=3, evaluation=Evaluation(solver="pulp"))
     assert cbc.attrs["solver"] == "pulp" and cbc.attrs["solver_version"].endswith("PULP_CBC_CMD")
     assert set(cbc["status"].values) == {"optimal"}
     np.testing.assert_allclose(cbc["objective"], highs["objective"], rtol=RTOL)
 
 
 def test_sweep(tutorial: fs.Scenario) -> None:
-    cbc = sweep(tutorial, "absorption.capacity.north_africa", [15, 30], solver="pulp")
+    cbc = sweep(tutorial, "absorption.capacity.north_africa", [15, 30], evaluation=Evaluation(solver="pulp"))
     np.testing.assert_allclose(cbc["objective"], [120.0, 135.0], rtol=RTOL)
 
 
 def test_tornado(uncertain: fs.Scenario) -> None:
-    highs, cbc = tornado(uncertain), tornado(uncertain, solver="pulp")
+    highs, cbc = tornado(uncertain), tornado(uncertain, evaluation=Evaluation(solver="pulp"))
     assert cbc["input"].tolist() == highs["input"].tolist()
     np.testing.assert_allclose(cbc[["output_low", "output_high"]], highs[["output_low", "output_high"]], rtol=RTOL)
 
@@ -198,7 +199,7 @@ def test_sobol_and_morris(uncertain: fs.Scenario) -> None:
     bootstrap confidence intervals resample at random and are left out)."""
     for study, kwargs in ((sobol, {"n": 4}), (morris, {"trajectories": 2})):
         highs = study(uncertain, ignore_correlation=True, **kwargs)
-        cbc = study(uncertain, ignore_correlation=True, solver="pulp", **kwargs)
+        cbc = study(uncertain, ignore_correlation=True, evaluation=Evaluation(solver="pulp"), **kwargs)
         np.testing.assert_array_equal(cbc["sample"], highs["sample"])
         np.testing.assert_allclose(cbc["output_value"], highs["output_value"], rtol=RTOL)
         estimates = [str(i) for i in highs["index"].values if not str(i).endswith("_conf")]

@@ -230,7 +230,7 @@ def simulate(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from fundsim.montecarlo import Interrupted, binding_frequency, summary
+    from fundsim.montecarlo import Evaluation, Interrupted, Storage, binding_frequency, summary
     from fundsim.montecarlo import simulate as run_simulation
     from fundsim.montecarlo.executors import ProcessExecutor
     from fundsim.outputs import OutputError, atomic_file, check_output
@@ -256,9 +256,10 @@ def simulate(
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as bar:
             task = bar.add_task(escape(f"{mode} {sc.name}"), total=draws)
-            run = run_simulation(sc, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
-                                 plan=the_plan, executor=executor, store=store, force=force,
-                                 on_chunk=lambda n: bar.advance(task, n), solver=solver)
+            how = Evaluation(mode, plan=the_plan, solver=solver, executor=executor, chunk_size=chunk_size)
+            run = run_simulation(sc, draws, seed=seed, design=design, evaluation=how,
+                                 storage=None if store is None else Storage(store, force=force),
+                                 progress=lambda n: bar.advance(task, n))
     except Interrupted as exc:
         raise fail(f"interrupted: {exc.chunks_kept} of {exc.n_chunks} chunks ({exc.draws_kept:,} draws) kept in "
                    f"{exc.store}; run the same command again to resume" if exc.store is not None else

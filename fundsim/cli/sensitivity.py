@@ -121,6 +121,7 @@ def sweep(
     out_file: Path = OUT,
 ) -> None:
     """One-at-a-time sweep: the optimum at each value of one number (warm re-solves)."""
+    from fundsim.montecarlo import Evaluation
     from fundsim.sensitivity import sweep as run_sweep
 
     _check_out(out_file, scenario)
@@ -128,7 +129,7 @@ def sweep(
     grid = _values(values, start, stop, num)
     study = _run(f"sweeping {path} over {len(grid)} values",
                  lambda: run_sweep(sc, path, grid, relative=relative, outputs=_outputs(outputs),
-                                   solver=solver))
+                                   evaluation=Evaluation(solver=solver)))
     scalars = [str(v) for v in study.data_vars if study[v].dims == ("value",) and study[v].dtype.kind == "f"]
     frame = study[scalars].to_dataframe()
     if "status" in study:
@@ -148,11 +149,13 @@ def tornado(
     out_file: Path = OUT,
 ) -> None:
     """Each declared uncertainty at its low and high quantile, ranked by the swing of an output."""
+    from fundsim.montecarlo import Evaluation
     from fundsim.sensitivity import tornado as run_tornado
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high, solver=solver))
+    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high,
+                                                             evaluation=Evaluation(solver=solver)))
     print_frame(table.set_index("input"), f"{sc.name}: swing of {output} (base {table.attrs.get('base', 0):,.4g})")
     _write(out_file, table)
 
@@ -170,6 +173,7 @@ def sobol(
     out_file: Path = OUT,
 ) -> None:
     """Sobol' indices (S1, ST with confidence intervals) of outputs over the declared uncertainties."""
+    from fundsim.montecarlo import Evaluation
     from fundsim.sensitivity import sobol as run_sobol
 
     _check_out(out_file, scenario)
@@ -177,7 +181,7 @@ def sobol(
     study = _run(f"Sobol' study, n = {n}", lambda: run_sobol(sc, n, _outputs(outputs) or "objective",
                                                              second_order=second_order, seed=seed,
                                                              ignore_correlation=ignore_correlation,
-                                                             solver=solver))
+                                                             evaluation=Evaluation(solver=solver)))
     _print_indices(study, f"{sc.name}: Sobol' indices")
     _write(out_file, study)
 
@@ -195,13 +199,14 @@ def morris(
     out_file: Path = OUT,
 ) -> None:
     """Morris elementary effects (mu*, sigma) of outputs over the declared uncertainties."""
+    from fundsim.montecarlo import Evaluation
     from fundsim.sensitivity import morris as run_morris
 
     _check_out(out_file, scenario)
     sc = load(scenario)
     study = _run(f"Morris screening, {trajectories} trajectories",
                  lambda: run_morris(sc, trajectories, _outputs(outputs) or "objective", levels=levels, seed=seed,
-                                    ignore_correlation=ignore_correlation, solver=solver))
+                                    ignore_correlation=ignore_correlation, evaluation=Evaluation(solver=solver)))
     _print_indices(study, f"{sc.name}: Morris indices")
     _write(out_file, study)
 
