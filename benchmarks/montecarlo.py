@@ -18,9 +18,9 @@ part            what is timed
                 beforehand; (c) ``fs.simulate`` sequential, as a user calls it (its one-time setup, assembly
                 and a cold solve of the base, included)
 ``workers``     ``fs.simulate`` on ``ProcessExecutor(2)`` against ``ProcessExecutor(1)`` (reference)
-``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference; best of
-                three runs), and its steps timed apart (design, parameter values, drawn numbers, payment
-                loop, the rest)
+``stress``      ``fs.simulate`` in stress mode (``Evaluation("stress")``) of 100,000 draws, random and Sobol designs
+                (reference; best of three runs), and its steps timed apart (design, parameter values, drawn
+                numbers, payment loop, the rest)
 ``memory``      RSS before and peak during stress and re-optimise runs written to a Zarr store, each in a
                 fresh process (the peak is reset after the set-up through ``/proc/self/clear_refs``)
 ``profile``     one re-optimised draw split into scenario_of_draw, assemble, HiGHS runs, the rest of
