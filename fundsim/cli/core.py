@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 from rich.text import Text
@@ -233,6 +233,7 @@ def simulate(
     from fundsim.montecarlo import Evaluation, Interrupted, Storage, binding_frequency, summary
     from fundsim.montecarlo import simulate as run_simulation
     from fundsim.montecarlo.executors import ProcessExecutor
+    from fundsim.montecarlo.options import DesignName, Mode
     from fundsim.outputs import OutputError, atomic_file, check_output
     from fundsim.scenario.extends import read_tree
 
@@ -256,8 +257,9 @@ def simulate(
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as bar:
             task = bar.add_task(escape(f"{mode} {sc.name}"), total=draws)
-            how = Evaluation(mode, plan=the_plan, solver=solver, executor=executor, chunk_size=chunk_size)
-            run = run_simulation(sc, draws, seed=seed, design=design, evaluation=how,
+            how = Evaluation(cast("Mode", mode), plan=the_plan, solver=solver, executor=executor,
+                             chunk_size=chunk_size)  # the options are checked when made: cast for mypy alone
+            run = run_simulation(sc, draws, seed=seed, design=cast("DesignName", design), evaluation=how,
                                  storage=None if store is None else Storage(store, force=force),
                                  progress=lambda n: bar.advance(task, n))
     except Interrupted as exc:

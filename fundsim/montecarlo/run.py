@@ -409,7 +409,7 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, seed: int = 
         return _with_progress(scenario, sampling, how, storage)
     size = (10_000 if how.mode == "stress" else 100) if how.chunk_size is None else how.chunk_size
     how = dataclasses.replace(how, chunk_size=size)
-    target = None if storage is None else check_store(storage.path, _inputs(scenario, how.plan))
+    target = None if storage is None else check_store(Path(storage.path), _inputs(scenario, how.plan))
     check_memory(scenario, sampling.draws, how, design=sampling.design, in_memory=target is None,
                  workers=workers_of(how.executor))
     work = _work(scenario, how)
