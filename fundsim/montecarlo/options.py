@@ -130,7 +130,7 @@ class Sampling:
         return parameter_values(unc, unit_design(self.design, self.draws, len(unc.sources), self.seed, start, stop))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a plan holds arrays: an evaluation is itself, not equal to another
 class Evaluation:
     """What is done at each draw or point, by which solver, where and in what chunks.
 

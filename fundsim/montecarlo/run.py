@@ -140,12 +140,12 @@ def _own_plan_losses(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> np.
 def _reoptimised(sc: Scenario, numbers: DrawnNumbers, ids: np.ndarray, work: _Work) -> xr.Dataset:
     keep = work.keep_allocations
     out = _worker(sc, keep or work.decommitment, work.solver).solve_draws(numbers, ids)  # losses stress each plan
-    if work.decommitment:
-        out["lost_to_decommitment"] = ("draw", _own_plan_losses(sc, out["eu"].values, numbers),
-                                       {"units": "EUR m", "long_name": "EU money the re-optimised plan loses to "
-                                                                        "decommitment (not paid by n + window)"})
-        return out if keep else out.drop_vars("eu", errors="ignore")
-    return out
+    if not work.decommitment:
+        return out
+    out["lost_to_decommitment"] = ("draw", _own_plan_losses(sc, out["eu"].values, numbers),
+                                   {"units": "EUR m", "long_name": "EU money the re-optimised plan loses to "
+                                                                    "decommitment (not paid by n + window)"})
+    return out if keep else out.drop_vars("eu", errors="ignore")
 
 
 def _stressed(sc: Scenario, plan: np.ndarray, numbers: DrawnNumbers, ids: np.ndarray, study: bool) -> xr.Dataset:
@@ -174,13 +174,14 @@ def _chunk_task(task: _Task) -> xr.Dataset:
                              parameter_path=("parameter", [p.path for p in unc.parameters]))
 
 
-def _work(sc: Scenario, how: Evaluation, **study: bool) -> _Work:
-    """The chunks' work for ``how``: its solver (which must give duals) and, in stress mode, its plan's cube."""
+def _work(sc: Scenario, how: Evaluation, *, study: bool = False, decommitment: bool = False) -> _Work:
+    """The chunks' work for ``how``: its solver (which must give duals) and, in stress mode, its plan's cube;
+    ``study`` and ``decommitment`` as in :class:`_Work`."""
     from fundsim.solving import check_options
 
     choice = solver_choice(how.solver, check_options(how.options), needs=[Capability.DUALS])
     cube = _plan_cube(sc, how.plan) if how.mode == "stress" else None
-    return _Work(cube, bool(how.keep_allocations), choice, **study)
+    return _Work(cube, bool(how.keep_allocations), choice, study, decommitment)
 
 
 def run_chunk(sc: Scenario, sampling: Sampling, start: int, stop: int, evaluation: Evaluation | None = None

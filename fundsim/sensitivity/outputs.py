@@ -154,7 +154,7 @@ def _labelled(run: xr.Dataset, sc: Scenario, out: Output, mode: str) -> xr.DataA
 def output_values(run: xr.Dataset, sc: Scenario, outputs: tuple[Output, ...]) -> xr.Dataset:
     """The outputs over the run's points: one variable per output, named as asked, with units and long name.
 
-    ``run`` holds per-point results from :func:`fundsim.montecarlo.given.run_values` (or ``fs.simulate``).
+    ``run`` holds per-point results from :func:`fundsim.montecarlo.run_values` (or ``fs.simulate``).
     """
     mode = "stress" if "realised_objective" in run else "reoptimise"
     data = {}

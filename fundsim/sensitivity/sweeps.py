@@ -1,7 +1,7 @@
 """One-at-a-time sweeps: one number of the scenario over a list of values, each point a warm re-solve.
 
 A sweep is a design whose rows are the swept values: the scenario gets one uncertain parameter at the
-swept path and the points run through the Monte Carlo machinery (:func:`fundsim.montecarlo.given.run_values`,
+swept path and the points run through the Monte Carlo machinery (:func:`fundsim.montecarlo.run_values`,
 the warm :class:`~fundsim.montecarlo.reoptimise.Reoptimiser`). Every other number stays at the scenario's
 own (nominal) value; its declared uncertainties play no part.
 """
