@@ -18,9 +18,9 @@ part            what is timed
                 beforehand; (c) ``fs.simulate`` sequential, as a user calls it (its one-time setup, assembly
                 and a cold solve of the base, included)
 ``workers``     ``fs.simulate`` on ``ProcessExecutor(2)`` against ``ProcessExecutor(1)`` (reference)
-``stress``      ``fs.simulate(mode="stress")`` of 100,000 draws, random and Sobol designs (reference; best of
-                three runs), and its steps timed apart (design, parameter values, drawn numbers, payment
-                loop, the rest)
+``stress``      ``fs.simulate`` in stress mode (``Evaluation("stress")``) of 100,000 draws, random and Sobol designs
+                (reference; best of three runs), and its steps timed apart (design, parameter values, drawn
+                numbers, payment loop, the rest)
 ``memory``      RSS before and peak during stress and re-optimise runs written to a Zarr store, each in a
                 fresh process (the peak is reset after the set-up through ``/proc/self/clear_refs``)
 ``profile``     one re-optimised draw split into scenario_of_draw, assemble, HiGHS runs, the rest of
@@ -68,6 +68,7 @@ from pulp_model import build_pulp
 
 import fundsim as fs
 from fundsim.examples import synthetic_spec
+from fundsim.montecarlo import Evaluation, Storage
 from fundsim.montecarlo.design import parameter_values, unit_design
 from fundsim.montecarlo.executors import ProcessExecutor
 from fundsim.montecarlo.numbers import DrawnNumbers, drawn_numbers, scenario_of_draw
@@ -341,7 +342,7 @@ def drive_fundsim(dr: Draws) -> dict[str, Any]:
     setup = time.perf_counter() - start
     gc.collect()
     start = time.perf_counter()
-    run = fs.simulate(dr.sc, draws=dr.n, seed=SEED, executor="sequential")
+    run = fs.simulate(dr.sc, draws=dr.n, seed=SEED, evaluation=Evaluation(executor="sequential"))
     wall = time.perf_counter() - start
     return {"draws_per_s": dr.n / wall, "steady_draws_per_s": dr.n / max(wall - setup, 1e-9), "setup_s": setup,
             "objectives": run["objective"].values.astype(float), "rebuilt": int(run["rebuilt"].values.sum()),
@@ -390,7 +391,7 @@ def part_workers(sc: fs.Scenario, quick: bool) -> list[dict[str, Any]]:
     for workers in (1, 2):
         gc.collect()
         start = time.perf_counter()
-        run = fs.simulate(sc, draws=n, seed=SEED, executor=ProcessExecutor(workers))
+        run = fs.simulate(sc, draws=n, seed=SEED, evaluation=Evaluation(executor=ProcessExecutor(workers)))
         wall = time.perf_counter() - start
         objs[workers] = run["objective"].values.astype(float)
         rows.append({"workers": workers, "draws": n, "wall_s": wall, "draws_per_s": n / wall})
@@ -413,8 +414,8 @@ def part_stress(sc: fs.Scenario) -> list[dict[str, Any]]:
         for _ in range(STRESS_REPEATS):
             gc.collect()
             start = time.perf_counter()
-            fs.simulate(sc, draws=STRESS_DRAWS, mode="stress", plan=plan, design=design, seed=SEED,
-                        executor="sequential")
+            fs.simulate(sc, draws=STRESS_DRAWS, design=design, seed=SEED,
+                        evaluation=Evaluation("stress", plan=plan, executor="sequential"))
             walls.append(time.perf_counter() - start)
         wall = min(walls)
         rows.append({"design": design, "draws": STRESS_DRAWS, "wall_s": wall, "draws_per_s": STRESS_DRAWS / wall,
@@ -487,8 +488,8 @@ def memory_child(mode: str, draws: int) -> None:
     reset = _reset_peak()
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        run = fs.simulate(sc, draws=draws, mode=mode, plan=plan, seed=SEED, executor="sequential",
-                          store=Path(tmp) / "x.zarr")
+        run = fs.simulate(sc, draws=draws, seed=SEED, evaluation=Evaluation(mode, plan=plan, executor="sequential"),
+                          storage=Storage(Path(tmp) / "x.zarr"))
         wall = time.perf_counter() - start
         if run.sizes["draw"] != draws:
             raise RuntimeError(f"the store holds {run.sizes['draw']} draws, not {draws}")

@@ -44,7 +44,7 @@ from cases import SCENARIOS, write_rows
 import fundsim as fs
 from fundsim import sensitivity
 from fundsim.model import frozen_array
-from fundsim.montecarlo import drawn_numbers, parameter_values, scenario_of_draw
+from fundsim.montecarlo import Evaluation, drawn_numbers, parameter_values, scenario_of_draw
 
 REFERENCE = SCENARIOS / "gam-2008-uncertain.yaml"
 OUTPUTS = ["objective", "pillar:legal_migration", "pillar:irregular_migration"]
@@ -76,7 +76,7 @@ def bench_sweep(sc: fs.Scenario, points: int, cold_points: int, executor: str) -
     factors = np.linspace(0.8, 1.1, points)
     began = time.perf_counter()
     study = sensitivity.sweep(sc, "instruments.enpi.envelope", factors, relative=True, outputs=OUTPUTS,
-                              executor=executor)
+                              evaluation=Evaluation(executor=executor))
     seconds = time.perf_counter() - began
     pick = np.linspace(0, points - 1, cold_points).round().astype(int)
     cold, objectives = _cold([_with_envelope(sc, "enpi", float(factors[k])) for k in pick])
@@ -87,7 +87,8 @@ def bench_sweep(sc: fs.Scenario, points: int, cold_points: int, executor: str) -
 
 def bench_sobol(sc: fs.Scenario, n: int, cold_points: int, executor: str) -> dict[str, Any]:
     began = time.perf_counter()
-    study = sensitivity.sobol(sc, n=n, outputs=OUTPUTS, ignore_correlation=True, executor=executor)
+    study = sensitivity.sobol(sc, n=n, outputs=OUTPUTS, ignore_correlation=True,
+                              evaluation=Evaluation(executor=executor))
     seconds = time.perf_counter() - began
     evaluations = study.sizes["evaluation"]
     pick = np.linspace(0, evaluations - 1, cold_points).round().astype(int)

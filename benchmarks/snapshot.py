@@ -74,13 +74,13 @@ def _solves(figures: dict[str, float | str]) -> None:
 
 def _runs(figures: dict[str, float | str]) -> None:
     import fundsim as fs
-    from fundsim.montecarlo import binding_frequency, summary
+    from fundsim.montecarlo import Evaluation, binding_frequency, summary
 
     for stem in ("tutorial-uncertain", "gam-2008-uncertain"):
         sc = fs.load_scenario(SCENARIOS / f"{stem}.yaml")
         for mode in ("reoptimise", "stress"):
             plan = fs.solve(sc) if mode == "stress" else None
-            run = fs.simulate(sc, 40, mode=mode, seed=11, plan=plan)
+            run = fs.simulate(sc, 40, seed=11, evaluation=Evaluation(mode, plan=plan))
             _flatten(f"simulate[{stem},{mode}].summary", summary(run), figures)
             if mode == "reoptimise":
                 freq = binding_frequency(run).set_index("rule")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import fundsim as fs
+from fundsim.montecarlo import Evaluation
 from fundsim.solving import as_scenario
 
 TUTORIAL = "scenarios/tutorial.yaml"
@@ -109,7 +110,8 @@ def test_sensitivity_arguments(sc: fs.Scenario) -> None:
     uncertain = fs.load_scenario(UNCERTAIN)
     sweep, path = fs.sensitivity.sweep, "instruments.tpma.envelope"
     _raises(lambda: sweep(sc, path, [1.0], outputs=3), "outputs", "the int 3", "an output name such as 'objective'")
-    _raises(lambda: sweep(sc, path, [1.0], mode="stress", plan=3), "plan", "the int 3", "a fundsim.Allocation")
+    _raises(lambda: sweep(sc, path, [1.0],
+                          evaluation=Evaluation("stress", plan=3)), "plan", "the int 3", "a fundsim.Allocation")
     _raises(lambda: sweep(sc, path, [1.0], relative="yes"), "relative", "the str 'yes'", "True or False")
     _raises(lambda: fs.sensitivity.tornado(uncertain, output=None), "output", "None", "one output name")
     _raises(lambda: fs.sensitivity.tornado(uncertain, low="5%"), "low", "the str '5%'", "a number")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 import fundsim as fs
+from fundsim.montecarlo import Evaluation
 from fundsim.reporting.sections import simulation_section
 
 UNCERTAIN = Path(__file__).resolve().parents[1] / "scenarios" / "tutorial-uncertain.yaml"
@@ -52,7 +53,7 @@ def test_the_report_counts_binding_among_the_optimal_draws(tmp_path: Path) -> No
     path = tmp_path / "tight.yaml"
     path.write_text(f"extends: {UNCERTAIN}\nname: tight\nrules:\n  region_limits:\n"
                     "    - {region: north_africa, min: 45}\n", encoding="utf-8")
-    run = fs.simulate(fs.load_scenario(path), draws=60, seed=3, chunk_size=16)
+    run = fs.simulate(fs.load_scenario(path), draws=60, seed=3, evaluation=Evaluation(chunk_size=16))
     infeasible = float(np.mean(run["status"].values != "optimal"))
     assert infeasible == 0.25  # 15 of the 60 draws cannot give North Africa its 45
     tables = Tables("".join(simulation_section(run).parts)).tables

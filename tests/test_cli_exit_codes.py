@@ -187,13 +187,13 @@ def test_an_interrupted_simulation_keeps_its_store_and_resumes(tmp_path: Path,
 
     real = montecarlo.simulate
 
-    def stopped_after_the_first_chunk(*args: Any, on_chunk: Callable[[int], None], **kwargs: Any) -> Any:
+    def stopped_after_the_first_chunk(*args: Any, progress: Callable[[int], None], **kwargs: Any) -> Any:
         def chunk_done(n: int) -> None:
-            on_chunk(n)
+            progress(n)
             if n:  # the first call counts the draws already in the store, none
                 raise KeyboardInterrupt
 
-        return real(*args, on_chunk=chunk_done, **kwargs)
+        return real(*args, progress=chunk_done, **kwargs)
 
     store = tmp_path / "run.zarr"
     args = ("simulate", UNCERTAIN, "--draws", "6", "--chunk-size", "3", "--out", store)

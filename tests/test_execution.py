@@ -15,6 +15,7 @@ import pytest
 import xarray as xr
 
 import fundsim as fs
+from fundsim.montecarlo import Evaluation, Storage
 from fundsim.montecarlo.executors import ProcessExecutor, SequentialExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,9 +45,10 @@ def dask_client():  # type: ignore[no-untyped-def]
 
 
 def test_sequential_pool_and_dask_agree_bit_for_bit(scenario: fs.Scenario, dask_client) -> None:  # type: ignore[no-untyped-def]
-    reference = fs.simulate(scenario, draws=24, seed=11, chunk_size=24, executor="sequential")
-    with_pool = fs.simulate(scenario, draws=24, seed=11, chunk_size=5, executor=ProcessExecutor(2))
-    on_dask = fs.simulate(scenario, draws=24, seed=11, chunk_size=7, executor=dask_client)
+    reference = fs.simulate(scenario, draws=24, seed=11, evaluation=Evaluation(executor="sequential", chunk_size=24))
+    with_pool = fs.simulate(scenario, draws=24, seed=11,
+                            evaluation=Evaluation(executor=ProcessExecutor(2), chunk_size=5))
+    on_dask = fs.simulate(scenario, draws=24, seed=11, evaluation=Evaluation(executor=dask_client, chunk_size=7))
     same(reference, with_pool)
     same(reference, on_dask)
     assert with_pool.attrs["executor"] == "processes" and on_dask.attrs["executor"] == "dask"
@@ -54,15 +56,19 @@ def test_sequential_pool_and_dask_agree_bit_for_bit(scenario: fs.Scenario, dask_
 
 def test_stress_mode_agrees_across_executors(scenario: fs.Scenario, dask_client) -> None:  # type: ignore[no-untyped-def]
     plan = fs.solve(scenario)
-    kwargs = {"draws": 3000, "mode": "stress", "plan": plan, "seed": 4, "design": "lhs"}
-    reference = fs.simulate(scenario, chunk_size=3000, executor="sequential", **kwargs)
-    same(reference, fs.simulate(scenario, chunk_size=700, executor=ProcessExecutor(2), **kwargs))
-    same(reference, fs.simulate(scenario, chunk_size=1000, executor=dask_client, **kwargs))
+    def stress(executor: object, chunk_size: int) -> xr.Dataset:
+        how = Evaluation("stress", plan=plan, executor=executor, chunk_size=chunk_size)
+        return fs.simulate(scenario, draws=3000, seed=4, design="lhs", evaluation=how)
+
+    reference = stress("sequential", 3000)
+    same(reference, stress(ProcessExecutor(2), 700))
+    same(reference, stress(dask_client, 1000))
 
 
 def test_a_zarr_store_holds_the_same_run(scenario: fs.Scenario, tmp_path: Path) -> None:
-    memory = fs.simulate(scenario, draws=30, seed=2, chunk_size=8, executor="sequential")
-    stored = fs.simulate(scenario, draws=30, seed=2, chunk_size=8, executor="sequential", store=tmp_path / "r.zarr")
+    memory = fs.simulate(scenario, draws=30, seed=2, evaluation=Evaluation(executor="sequential", chunk_size=8))
+    stored = fs.simulate(scenario, draws=30, seed=2, evaluation=Evaluation(executor="sequential", chunk_size=8),
+                         storage=Storage(tmp_path / "r.zarr"))
     assert bool(stored["chunk_done"].all())
     for name in memory.data_vars:
         xr.testing.assert_equal(memory[name].load(), stored[name].load())
@@ -70,15 +76,19 @@ def test_a_zarr_store_holds_the_same_run(scenario: fs.Scenario, tmp_path: Path) 
 
 
 def test_a_store_refuses_another_run(scenario: fs.Scenario, tmp_path: Path) -> None:
-    fs.simulate(scenario, draws=6, seed=1, chunk_size=3, executor="sequential", store=tmp_path / "r.zarr")
+    fs.simulate(scenario, draws=6, seed=1, evaluation=Evaluation(executor="sequential", chunk_size=3),
+                storage=Storage(tmp_path / "r.zarr"))
     with pytest.raises(ValueError, match=r"holds another run \(seed: store 1, asked 2\)"):
-        fs.simulate(scenario, draws=6, seed=2, chunk_size=3, executor="sequential", store=tmp_path / "r.zarr")
+        fs.simulate(scenario, draws=6, seed=2, evaluation=Evaluation(executor="sequential", chunk_size=3),
+                    storage=Storage(tmp_path / "r.zarr"))
 
 
 KILLED_RUN = """
 import sys, fundsim as fs
+from fundsim.montecarlo import Evaluation, Storage
 sc = fs.load_scenario(sys.argv[1])
-fs.simulate(sc, draws=int(sys.argv[2]), seed=5, chunk_size=4, executor="sequential", store=sys.argv[3])
+how = Evaluation(executor="sequential", chunk_size=4)
+fs.simulate(sc, draws=int(sys.argv[2]), seed=5, evaluation=how, storage=Storage(sys.argv[3]))
 """
 
 
@@ -109,12 +119,12 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_numbers(tmp_path: Path) -
     seen = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        resumed = fs.simulate(sc, draws=draws, seed=5, chunk_size=4, executor="sequential", store=store,
-                              on_chunk=seen.append)
+        resumed = fs.simulate(sc, draws=draws, seed=5, evaluation=Evaluation(executor="sequential", chunk_size=4),
+                              storage=Storage(store), progress=seen.append)
     assert not [w for w in caught if "partial" in str(w.message)], "the half-written file was not cleared"
     assert not list(store.rglob("*.partial"))
     assert seen[0] >= 8  # the finished chunks were counted, not run again
-    uninterrupted = fs.simulate(sc, draws=draws, seed=5, chunk_size=4, executor="sequential")
+    uninterrupted = fs.simulate(sc, draws=draws, seed=5, evaluation=Evaluation(executor="sequential", chunk_size=4))
     for name in uninterrupted.data_vars:
         xr.testing.assert_equal(uninterrupted[name], resumed[name].load())
 
@@ -132,7 +142,8 @@ def test_sequential_executor_runs_in_order() -> None:
 
 def test_unknown_executor() -> None:
     with pytest.raises(ValueError, match=r"use 'sequential', 'processes', a dask\.distributed\.Client"):
-        fs.simulate(fs.load_scenario(ROOT / "scenarios" / "tutorial-uncertain.yaml"), draws=2, executor="gpu")
+        fs.simulate(fs.load_scenario(ROOT / "scenarios" / "tutorial-uncertain.yaml"), draws=2,
+                    evaluation=Evaluation(executor="gpu"))
 
 
 def test_draws_sifting_cannot_decide_are_solved_cold_with_the_same_answers(
@@ -142,8 +153,8 @@ def test_draws_sifting_cannot_decide_are_solved_cold_with_the_same_answers(
     from fundsim.solvers.sifting import Sifting
 
     monkeypatch.setattr(Sifting, "solve", lambda self, lp: None)
-    run = fs.simulate(scenario, draws=12, seed=8, chunk_size=12, executor="sequential")
-    same(run, fs.simulate(scenario, draws=12, seed=8, chunk_size=5, executor="sequential"))
+    run = fs.simulate(scenario, draws=12, seed=8, evaluation=Evaluation(executor="sequential", chunk_size=12))
+    same(run, fs.simulate(scenario, draws=12, seed=8, evaluation=Evaluation(executor="sequential", chunk_size=5)))
     values = fs.montecarlo.parameter_values(scenario.uncertainty, fs.montecarlo.unit_design(
         "random", 12, len(scenario.uncertainty.sources), 8))
     numbers = fs.montecarlo.drawn_numbers(scenario, values)

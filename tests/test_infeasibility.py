@@ -22,7 +22,7 @@ import fundsim as fs
 from fundsim.diagnose import Diagnosis, Repair, diagnose, repair
 from fundsim.diagnose.elastic import relax
 from fundsim.diagnose.repairs import apply_repairs
-from fundsim.rules.program import ProgramBuilder
+from fundsim.rules.program import Entries, Header, ProgramBuilder, ShareRows
 
 Spec = dict[str, Any]
 
@@ -254,16 +254,20 @@ def test_share_repairs_are_minimal_in_share_terms() -> None:
     share 1/3); the largest share is at the other (8/18): the repair must say 8/18, not 1/3.
     """
     b = ProgramBuilder(sense="max")
-    eu = b.add_variables("eu", ("cell",), (("q", "n"),), 2, lower=np.array([0.0, 1.0]), upper=np.array([np.inf, 10.0]))
-    total = b.add_variables("total_eu", (), (), 1).start
+    eu = b.add_variables(Header("eu", ("cell",), (("q", "n"),)), 2, lower=np.array([0.0, 1.0]),
+                         upper=np.array([np.inf, 10.0]))
+    total = b.add_variables(Header("total_eu"), 1).start
     slope = 7.5 / 9
-    b.add_constraints("total_eu_definition", (), (), np.zeros(3, int), np.array([0, 1, total]),
-                      np.array([-1.0, -1.0, 1.0]), np.zeros(1), np.zeros(1), kind="eq")
-    b.add_constraints("segment", (), (), np.zeros(2, int), np.array([eu.start, eu.start + 1]),
-                      np.array([1.0, -slope]), np.array([0.5 - slope]), np.array([0.5 - slope]), kind="eq")
-    b.add_constraints("pillar_min_share", ("pillar",), (("legal",),), np.zeros(2, int), np.array([eu.start, total]),
-                      np.array([1.0, -0.5]), np.zeros(1), np.full(1, np.inf), kind="ge", share=np.array([0.5]),
-                      base=(np.zeros(1), np.array([total]), np.ones(1)))
+    b.add_constraints(Header("total_eu_definition"), Entries(np.zeros(3, int), np.array([0, 1, total]),
+                                                             np.array([-1.0, -1.0, 1.0])),
+                      np.zeros(1), np.zeros(1), kind="eq")
+    b.add_constraints(Header("segment"), Entries(np.zeros(2, int), np.array([eu.start, eu.start + 1]),
+                                                 np.array([1.0, -slope])),
+                      np.array([0.5 - slope]), np.array([0.5 - slope]), kind="eq")
+    b.add_constraints(Header("pillar_min_share", ("pillar",), (("legal",),)),
+                      Entries(np.zeros(2, int), np.array([eu.start, total]), np.array([1.0, -0.5])),
+                      np.zeros(1), np.full(1, np.inf), kind="ge",
+                      share=ShareRows(np.array([0.5]), (np.zeros(1), np.array([total]), np.ones(1))))
     lp = b.build()
     ((only,),) = relax(lp, rounds=1)
     assert (only.block.name, only.side, only.current) == ("pillar_min_share", "lower", 0.5)
@@ -274,10 +278,11 @@ def test_rules_kept_hard_that_conflict_are_named() -> None:
     """Rows that are not rules (definitions, links) never give way: when they alone conflict, no repair exists
     and the diagnosis says which blocks were kept."""
     b = ProgramBuilder(sense="max")
-    col = b.add_variables("eu", ("cell",), (("a",),), 1, upper=1.0).start
-    b.add_constraints("envelope", ("instrument",), (("x",),), np.zeros(1, int), np.array([col]), np.ones(1),
+    col = b.add_variables(Header("eu", ("cell",), (("a",),)), 1, upper=1.0).start
+    b.add_constraints(Header("envelope", ("instrument",), (("x",),)), Entries(np.zeros(1, int), np.array([col]),
+                                                                              np.ones(1)),
                       np.full(1, -np.inf), np.ones(1), kind="le")
-    b.add_constraints("impact_link", (), (), np.zeros(1, int), np.array([col]), np.ones(1), np.full(1, 2.0),
+    b.add_constraints(Header("impact_link"), Entries(np.zeros(1, int), np.array([col]), np.ones(1)), np.full(1, 2.0),
                       np.full(1, np.inf), kind="ge")
     lp = b.build()
     message = r"even with every envelope, capacity, limit, cap and share relaxed .* \(impact_link\) conflict"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fundsim as fs
-from fundsim.rules.program import LinearProgram, ProgramBuilder
+from fundsim.rules.program import Entries, Header, LinearProgram, ProgramBuilder
 from fundsim.solvers import HighsSolver, names, write_program
 from fundsim.solvers.export import _LP_UNSAFE, LP_NAME_LENGTH
 
@@ -72,10 +72,10 @@ def test_names_carry_the_rule_and_the_labels(tmp_path: Path) -> None:
 def test_offset_ranges_and_integers_survive(tmp_path: Path) -> None:
     """max 5a + 4b + 7 with a ranged row and integer columns: integer optimum 27 (LP relaxation 28)."""
     b = ProgramBuilder(sense="max")
-    b.add_variables("n", ("item",), (("a", "b"),), 2, cost=np.array([5.0, 4.0]))
-    b.add_constraints("capacity", ("resource",), (("wood", "labour"),), np.array([0, 0, 1, 1]),
-                      np.array([0, 1, 0, 1]), np.array([6.0, 4.0, 1.0, 2.0]), np.array([1.0, -np.inf]),
-                      np.array([24.0, 6.0]), kind="range")
+    b.add_variables(Header("n", ("item",), (("a", "b"),)), 2, cost=np.array([5.0, 4.0]))
+    b.add_constraints(Header("capacity", ("resource",), (("wood", "labour"),)),
+                      Entries(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([6.0, 4.0, 1.0, 2.0])),
+                      np.array([1.0, -np.inf]), np.array([24.0, 6.0]), kind="range")
     lp = b.build()
     lp.offset = 7.0
     assert HighsSolver().solve(lp).objective == pytest.approx(28.0)
@@ -91,10 +91,10 @@ def test_awkward_labels_are_made_legal_and_unique(tmp_path: Path) -> None:
     """Spaces, hyphens, brackets, a leading digit, labels that collide once sanitised, and an overlong name."""
     labels = ("north africa", "a-b", "a_b", "x[1]", "9lives", "é", "L" * 300)
     b = ProgramBuilder(sense="min")
-    b.add_variables("flow", ("label",), (labels,), len(labels), lower=1.0, cost=1.0)
+    b.add_variables(Header("flow", ("label",), (labels,)), len(labels), lower=1.0, cost=1.0)
     n = len(labels)
-    b.add_constraints("2nd rule", ("label",), (labels,), np.arange(n), np.arange(n), np.ones(n), np.full(n, 2.0),
-                      np.full(n, np.inf), kind="ge")
+    b.add_constraints(Header("2nd rule", ("label",), (labels,)), Entries(np.arange(n), np.arange(n), np.ones(n)),
+                      np.full(n, 2.0), np.full(n, np.inf), kind="ge")
     lp = b.build()
     cols, rows = names(lp, "mps")
     assert cols[0] == "flow[north_africa]" and rows[1] == "2nd_rule[a-b]"

@@ -25,6 +25,8 @@ from fundsim.model.uncertainty import KINDS
 from fundsim.montecarlo import (
     DESIGNS,
     MODES,
+    Evaluation,
+    Sampling,
     drawn_numbers,
     parameter_values,
     run_chunk,
@@ -104,7 +106,8 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize("design", DESIGNS)
 def test_numbers_do_not_depend_on_the_chunking(uncertain: Scenario, design: str) -> None:
     n = 15
-    runs = [fs.simulate(uncertain, draws=n, seed=11, design=design, chunk_size=c) for c in (1, 7, n)]
+    runs = [fs.simulate(uncertain, draws=n, seed=11, design=design, evaluation=Evaluation(chunk_size=c)) for c in (1, 7,
+                        n)]
     reference = numbers_only(runs[0])
     assert {"objective", "parameter_value", "eu_by_pillar", "eu_by_group", "eu_by_instrument", "eu_by_year", "cofin",
             "shadow_price_envelope", "shadow_price_absorption"} <= set(reference.data_vars)
@@ -117,8 +120,8 @@ def test_numbers_do_not_depend_on_the_chunking(uncertain: Scenario, design: str)
 def test_a_chunk_run_alone_gives_the_same_draws(uncertain: Scenario, design: str) -> None:
     """A chunk computed on its own (a fresh worker, as on a cluster node) gives the run's draws."""
     n, seed = 12, 5
-    run = fs.simulate(uncertain, draws=n, seed=seed, design=design, chunk_size=n)
-    part = run_chunk(uncertain, design, seed, n, 4, 9)
+    run = fs.simulate(uncertain, draws=n, seed=seed, design=design, evaluation=Evaluation(chunk_size=n))
+    part = run_chunk(uncertain, Sampling(n, seed, design), 4, 9)
     np.testing.assert_array_equal(part["draw"].values, np.arange(4, 9))
     np.testing.assert_allclose(part["objective"].values, run["objective"].values[4:9], rtol=1e-9)
     np.testing.assert_allclose(part["eu_by_pillar"].values.sum(axis=1),
@@ -167,8 +170,8 @@ def test_random_design_is_uniform_and_independent() -> None:
 
 def test_random_design_does_not_depend_on_the_number_of_draws(uncertain: Scenario) -> None:
     np.testing.assert_array_equal(unit_design("random", 5, 3, 8), unit_design("random", 40, 3, 8)[:5])
-    short = fs.simulate(uncertain, draws=4, seed=8, chunk_size=4)
-    long = fs.simulate(uncertain, draws=10, seed=8, chunk_size=3)
+    short = fs.simulate(uncertain, draws=4, seed=8, evaluation=Evaluation(chunk_size=4))
+    long = fs.simulate(uncertain, draws=10, seed=8, evaluation=Evaluation(chunk_size=3))
     np.testing.assert_array_equal(short["objective"].values, long["objective"].values[:4])
 
 
@@ -191,13 +194,13 @@ def test_design_rows_outside_the_run_are_refused(start: int, stop: int) -> None:
 def test_different_seeds_give_different_draws(uncertain: Scenario, design: str) -> None:
     a, b = unit_design(design, 16, 3, 1), unit_design(design, 16, 3, 2)
     assert not np.isin(a, b).any(), "two seeds share a uniform"
-    run_a = fs.simulate(uncertain, draws=8, seed=1, design=design, chunk_size=8)
-    run_b = fs.simulate(uncertain, draws=8, seed=2, design=design, chunk_size=8)
+    run_a = fs.simulate(uncertain, draws=8, seed=1, design=design, evaluation=Evaluation(chunk_size=8))
+    run_b = fs.simulate(uncertain, draws=8, seed=2, design=design, evaluation=Evaluation(chunk_size=8))
     assert not np.array_equal(run_a["objective"].values, run_b["objective"].values)
 
 
 def test_a_run_holds_its_drawn_parameter_values(uncertain: Scenario) -> None:
-    run = fs.simulate(uncertain, draws=6, seed=4, chunk_size=4)
+    run = fs.simulate(uncertain, draws=6, seed=4, evaluation=Evaluation(chunk_size=4))
     assert run["parameter_value"].dims == ("draw", "parameter")
     assert uncertain.uncertainty is not None
     assert list(run["parameter"].values) == [p.id for p in uncertain.uncertainty.parameters]
@@ -209,7 +212,8 @@ def test_a_run_holds_its_drawn_parameter_values(uncertain: Scenario) -> None:
 @pytest.mark.parametrize("design", ["random", "sobol"])
 def test_reoptimised_draws_equal_cold_solves(uncertain: Scenario, design: str) -> None:
     n, seed = 12, 21
-    run = fs.simulate(uncertain, draws=n, seed=seed, design=design, chunk_size=5, keep_allocations=True)
+    run = fs.simulate(uncertain, draws=n, seed=seed, design=design,
+                      evaluation=Evaluation(keep_allocations=True, chunk_size=5))
     values = values_of(uncertain, n, seed, design)
     np.testing.assert_array_equal(run["parameter_value"].values, values)
     numbers = drawn_numbers(uncertain, values)
@@ -264,7 +268,7 @@ def one_cell() -> Scenario:
 def test_closed_form_lognormal_envelope(design: str) -> None:
     sc, n = one_cell(), 2000
     assert fs.solve(sc).objective == pytest.approx(20.0)
-    run = fs.simulate(sc, draws=n, seed=17, design=design, chunk_size=500)
+    run = fs.simulate(sc, draws=n, seed=17, design=design, evaluation=Evaluation(chunk_size=500))
     obj = run["objective"].values
     np.testing.assert_allclose(obj, 20 * values_of(sc, n, 17, design)[:, 0], rtol=1e-9)
     mean = 20 * np.exp(SIGMA**2 / 2)
@@ -286,7 +290,7 @@ def test_infeasible_draws_are_recorded(tmp_path: Path) -> None:
                     "    - {region: north_africa, min: 45}\n", encoding="utf-8")
     sc = fs.load_scenario(path)
     n, seed = 60, 3
-    run = fs.simulate(sc, draws=n, seed=seed, chunk_size=16)
+    run = fs.simulate(sc, draws=n, seed=seed, evaluation=Evaluation(chunk_size=16))
     status = run["status"].values
     infeasible, optimal = status == "infeasible", status == "optimal"
     assert infeasible.any() and optimal.any(), set(status)
@@ -339,7 +343,7 @@ def test_binding_frequency_of_a_run_with_infeasible_draws(tmp_path: Path) -> Non
     path = tmp_path / "tight.yaml"
     path.write_text(f"extends: {UNCERTAIN}\nname: tight\nrules:\n  region_limits:\n"
                     "    - {region: north_africa, min: 45}\n", encoding="utf-8")
-    run = fs.simulate(fs.load_scenario(path), draws=60, seed=3, chunk_size=16)
+    run = fs.simulate(fs.load_scenario(path), draws=60, seed=3, evaluation=Evaluation(chunk_size=16))
     optimal = run["status"].values == "optimal"
     table = fs.montecarlo.binding_frequency(run)
     assert len(table) and set(table["infeasible_share"]) == {1 - optimal.mean()} and 0 < optimal.mean() < 1
@@ -437,7 +441,7 @@ def test_a_valid_rank_correlation_matrix_never_crashes_a_run() -> None:
         sc = with_uncertainty(parameters, correlation={"between": ["a", "b", "c"], "matrix": matrix})
     except fs.ScenarioError:
         return  # refusing the matrix with a message is fine too
-    run = fs.simulate(sc, draws=5, chunk_size=5)
+    run = fs.simulate(sc, draws=5, evaluation=Evaluation(chunk_size=5))
     assert set(run["status"].values) == {"optimal"}
 
 
@@ -641,7 +645,7 @@ def test_draws_that_change_the_lp_structure() -> None:
     n, seed = 7, 3
     values = values_of(sc, n, seed)
     assert set(values[:, 0]) == {0.0, 1.0} and values[-1, 0] == 1.0  # both kinds of draw, money in the last
-    runs = [fs.simulate(sc, draws=n, seed=seed, chunk_size=c) for c in (1, n)]
+    runs = [fs.simulate(sc, draws=n, seed=seed, evaluation=Evaluation(chunk_size=c)) for c in (1, n)]
     xr.testing.assert_identical(numbers_only(runs[0]), numbers_only(runs[1]))
     numbers = drawn_numbers(sc, values)
     for d in range(n):
@@ -837,7 +841,7 @@ def test_simulate_needs_uncertainty() -> None:
 
 def test_simulate_unknown_mode(uncertain: Scenario) -> None:
     with pytest.raises(ValueError, match="unknown mode 'optimise'") as info:
-        fs.simulate(uncertain, draws=3, mode="optimise")
+        fs.simulate(uncertain, draws=3, evaluation=Evaluation("optimise"))
     assert all(m in str(info.value) for m in MODES)
 
 
@@ -847,16 +851,21 @@ def test_simulate_unknown_design(uncertain: Scenario) -> None:
     assert all(d in str(info.value) for d in DESIGNS)
 
 
-@pytest.mark.parametrize(("draws", "chunk_size"), [(0, 10), (-3, 10), (5, -1)])
-def test_simulate_needs_draws(uncertain: Scenario, draws: int, chunk_size: int) -> None:
+@pytest.mark.parametrize("draws", [0, -3])
+def test_simulate_needs_draws(uncertain: Scenario, draws: int) -> None:
     with pytest.raises(ValueError, match="at least 1") as info:
-        fs.simulate(uncertain, draws=draws, chunk_size=chunk_size)
+        fs.simulate(uncertain, draws=draws)
     assert str(draws) in str(info.value)
+
+
+def test_chunks_have_a_draw_at_least() -> None:
+    with pytest.raises(ValueError, match="chunk_size must be a whole number of at least 1, got -1"):
+        Evaluation(chunk_size=-1)
 
 
 @pytest.mark.parametrize("design", DESIGNS)
 def test_provenance(uncertain: Scenario, design: str) -> None:
-    run = fs.simulate(uncertain, draws=3, seed=42, design=design, chunk_size=2)
+    run = fs.simulate(uncertain, draws=3, seed=42, design=design, evaluation=Evaluation(chunk_size=2))
     attrs = run.attrs
     assert attrs["scenario_hash"] == uncertain.digest and attrs["scenario"] == "tutorial-uncertain"
     assert (attrs["seed"], attrs["design"], attrs["draws"], attrs["mode"]) == (42, design, 3, "reoptimise")
@@ -873,7 +882,7 @@ def test_a_mixed_integer_scenario_is_re_optimised_as_such() -> None:
     data = copy.deepcopy(fs.load_scenario(UNCERTAIN).spec)
     data.setdefault("rules", {})["max_instruments_per_cell"] = 1
     sc = fs.scenario_from_dict(data)
-    run = fs.simulate(sc, draws=4, seed=5, executor="sequential")
+    run = fs.simulate(sc, draws=4, seed=5, evaluation=Evaluation(executor="sequential"))
     values = values_of(sc, 4, 5)
     numbers = drawn_numbers(sc, values)
     for d in range(4):

@@ -27,7 +27,7 @@ from openpyxl import Workbook
 import fundsim as fs
 from fundsim.comparison import AllocationFileError, read_allocation
 from fundsim.examples.synthetic import GROUP_ODDS, GROUPS, synthetic_spec
-from fundsim.montecarlo import DrawnNumbers, drawn_numbers, scenario_of_draw
+from fundsim.montecarlo import DrawnNumbers, Evaluation, drawn_numbers, scenario_of_draw
 from fundsim.montecarlo.reoptimise import Reoptimiser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,7 +176,7 @@ def test_a_plan_under_a_draw_worked_by_hand() -> None:
     sc = fs.scenario_from_dict(TWO_BY_TWO)
     eu = np.zeros(sc.eligible.shape)
     eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 1, 1, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 0.5, 20.0
-    run = fs.simulate(sc, draws=2, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
+    run = fs.simulate(sc, draws=2, evaluation=Evaluation("stress", plan=fs.results.allocation_dataset(sc, eu)))
     np.testing.assert_allclose(run["envelope_excess"].sel(instrument="i"), [[1.5, 5.0]] * 2, atol=1e-12)
     np.testing.assert_allclose(run["cofin_shortfall"], 2.125, atol=1e-12)
     np.testing.assert_allclose(run["lost_by_region"], [[6.0, 0.0]] * 2, atol=1e-12)
@@ -202,7 +202,7 @@ def test_the_realised_objective_of_a_plan_worked_by_hand(weights: dict[str, Any]
     sc = fs.scenario_from_dict(spec)
     eu = np.zeros(sc.eligible.shape)
     eu[0, 0, 0, 0], eu[0, 1, 0, 0], eu[0, 1, 1, 0], eu[0, 0, 1, 1] = 12.0, 4.0, 0.5, 20.0
-    run = fs.simulate(sc, draws=2, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
+    run = fs.simulate(sc, draws=2, evaluation=Evaluation("stress", plan=fs.results.allocation_dataset(sc, eu)))
     np.testing.assert_allclose(run["realised_objective"], expected, rtol=1e-12)
 
 
@@ -211,7 +211,7 @@ def test_every_money_output_of_a_stress_run_is_labelled_in_eur_m() -> None:
     sc = fs.scenario_from_dict(TWO_BY_TWO)
     eu = np.zeros(sc.eligible.shape)
     eu[0, 0, 0, 0] = 12.0
-    run = fs.simulate(sc, draws=1, mode="stress", plan=fs.results.allocation_dataset(sc, eu))
+    run = fs.simulate(sc, draws=1, evaluation=Evaluation("stress", plan=fs.results.allocation_dataset(sc, eu)))
     labels = {name: (run[name].attrs.get("units"), run[name].attrs.get("long_name")) for name in STRESS_LABELS}
     assert labels == STRESS_LABELS
     assert run["realised_objective"].dims == ("draw",) and run["envelope_excess"].dims == ("draw", "instrument", "year")
@@ -323,7 +323,7 @@ def test_rebuilt_marks_exactly_the_draws_with_another_structure() -> None:
 def test_rebuilt_through_simulate_follows_the_drawn_money() -> None:
     sc = tutorial([{"id": "t", "path": "instruments.tpma.envelope",
                     "distribution": {"kind": "discrete", "values": [0.0, 1.0], "probabilities": [0.5, 0.5]}}])
-    run = fs.simulate(sc, draws=12, seed=3, chunk_size=5, executor="sequential")
+    run = fs.simulate(sc, draws=12, seed=3, evaluation=Evaluation(executor="sequential", chunk_size=5))
     zero = run["parameter_value"].values[:, 0] == 0.0
     assert zero.any() and not zero.all()
     np.testing.assert_array_equal(run["rebuilt"].values, zero)

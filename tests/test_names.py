@@ -11,6 +11,7 @@ import pytest
 import xarray as xr
 
 import fundsim as fs
+from fundsim.montecarlo import Evaluation, Storage
 from fundsim.montecarlo.store import open_run
 from fundsim.results.names import placed, rule_of, shadow_price_name, unplaced
 
@@ -76,10 +77,10 @@ def test_a_store_of_an_older_fundsim_is_not_resumed_into(tmp_path: Path) -> None
 
     sc = fs.load_scenario(UNCERTAIN)
     store = tmp_path / "run.zarr"
-    fs.simulate(sc, draws=8, seed=2, store=store, chunk_size=4)
+    fs.simulate(sc, draws=8, seed=2, evaluation=Evaluation(chunk_size=4), storage=Storage(store))
     group = zarr.open_group(str(store), mode="r+", zarr_format=2)
     laid = str(group.attrs["store_variables"]).split(",")
     group.attrs["store_variables"] = ",".join(v.replace("shadow_price_", "shadow_") for v in laid)
     with pytest.raises(fs.OutputError) as err:
-        fs.simulate(sc, draws=8, seed=2, store=store, chunk_size=4)
+        fs.simulate(sc, draws=8, seed=2, evaluation=Evaluation(chunk_size=4), storage=Storage(store))
     assert "older fundsim" in str(err.value) and "'shadow_" in str(err.value)

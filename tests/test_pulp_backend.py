@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from test_properties import scenarios as random_specs
 
 import fundsim as fs
-from fundsim.rules.program import LinearProgram, ProgramBuilder
+from fundsim.rules.program import Entries, Header, LinearProgram, ProgramBuilder
 from fundsim.solvers import BACKENDS, Capability, HighsSolver, PulpSolver, SolveResult, Status, get_solver
 from fundsim.solvers.pulp import _status, available_solvers
 
@@ -179,8 +179,8 @@ def test_reference_duals_match_finite_differences(reference: fs.Scenario, backen
 # ---- statuses, empty and infeasible programs -----------------------------------------------------------------
 def _one_column(lower: float, upper: float, cost: float = 1.0, row_upper: float = np.inf) -> LinearProgram:
     b = ProgramBuilder(sense="max")
-    b.add_variables("x", (), (), 1, lower=lower, upper=upper, cost=cost)
-    b.add_constraints("cap", (), (), np.array([0]), np.array([0]), np.array([1.0]), np.array([-np.inf]),
+    b.add_variables(Header("x"), 1, lower=lower, upper=upper, cost=cost)
+    b.add_constraints(Header("cap"), Entries(np.array([0]), np.array([0]), np.array([1.0])), np.array([-np.inf]),
                       np.array([row_upper]))
     return b.build()
 
@@ -228,8 +228,9 @@ def test_infeasible_scenarios_and_empty_rows(tutorial: fs.Scenario) -> None:
 def test_ranged_rows_and_the_offset() -> None:
     """A ranged row binding on either side gives one dual, of the sign of that side; the offset is added."""
     b = ProgramBuilder(sense="max")
-    b.add_variables("x", ("k",), (("a", "b"),), 2, upper=10.0, cost=np.array([1.0, -1.0]))
-    b.add_constraints("band", ("k",), (("a", "b"),), np.array([0, 1]), np.array([0, 1]), np.array([1.0, 1.0]),
+    b.add_variables(Header("x", ("k",), (("a", "b"),)), 2, upper=10.0, cost=np.array([1.0, -1.0]))
+    b.add_constraints(Header("band", ("k",), (("a", "b"),)), Entries(np.array([0, 1]), np.array([0, 1]),
+                                                                     np.array([1.0, 1.0])),
                       np.array([2.0, 3.0]), np.array([4.0, 5.0]), kind="range")
     lp = b.build()
     lp.offset = 7.0
@@ -244,10 +245,10 @@ def test_ranged_rows_and_the_offset() -> None:
 def _knapsack(integer: bool) -> LinearProgram:
     """max 5a + 4b s.t. 6a + 4b ≤ 24, a + 2b ≤ 6: LP optimum 21 at (3, 1.5), integer optimum 20 at (4, 0)."""
     b = ProgramBuilder(sense="max")
-    b.add_variables("n", ("item",), (("a", "b"),), 2, cost=np.array([5.0, 4.0]))
-    b.add_constraints("capacity", ("resource",), (("wood", "labour"),), np.array([0, 0, 1, 1]),
-                      np.array([0, 1, 0, 1]), np.array([6.0, 4.0, 1.0, 2.0]), np.full(2, -np.inf),
-                      np.array([24.0, 6.0]))
+    b.add_variables(Header("n", ("item",), (("a", "b"),)), 2, cost=np.array([5.0, 4.0]))
+    b.add_constraints(Header("capacity", ("resource",), (("wood", "labour"),)),
+                      Entries(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([6.0, 4.0, 1.0, 2.0])),
+                      np.full(2, -np.inf), np.array([24.0, 6.0]))
     lp = b.build()
     lp.integrality = np.array([1, 1], np.int32) if integer else None
     return lp

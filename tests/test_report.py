@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import fundsim as fs
 from fundsim.cli import EXIT_BAD_INPUT, app
 from fundsim.comparison import read_allocation
+from fundsim.montecarlo import Evaluation, Storage
 from fundsim.reporting import report
 
 GAM = "scenarios/gam-2008.yaml"
@@ -69,7 +70,7 @@ def gam() -> fs.Scenario:
 @pytest.fixture(scope="module")
 def full_page(gam: fs.Scenario) -> Page:
     sc_mc = fs.load_scenario("scenarios/gam-2008-uncertain.yaml")
-    run = fs.simulate(sc_mc, draws=8, seed=1, executor="sequential")
+    run = fs.simulate(sc_mc, draws=8, seed=1, evaluation=Evaluation(executor="sequential"))
     return Page(report(gam, compare=[read_allocation(AS_PROGRAMMED, gam)], simulation=run))
 
 
@@ -106,7 +107,7 @@ def test_sections_for_comparison_and_simulation_only_when_given(gam: fs.Scenario
 def test_the_cli_writes_the_report(tmp_path: Path) -> None:
     sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
     run_path = tmp_path / "run.zarr"
-    fs.simulate(sc, draws=6, seed=2, executor="sequential", store=run_path)
+    fs.simulate(sc, draws=6, seed=2, evaluation=Evaluation(executor="sequential"), storage=Storage(run_path))
     out = tmp_path / "report.html"
     result = CliRunner().invoke(app, ["report", "scenarios/tutorial-uncertain.yaml", "--out", str(out),
                                       "--simulation", str(run_path)])

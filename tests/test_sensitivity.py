@@ -20,6 +20,7 @@ import fundsim as fs
 import fundsim.plots.sensitivity as fps
 from fundsim import sensitivity
 from fundsim.model import frozen_array
+from fundsim.montecarlo import Evaluation
 from fundsim.montecarlo.executors import ProcessExecutor
 from fundsim.sensitivity import gsa
 
@@ -108,7 +109,8 @@ def test_relative_sweep_points_equal_individual_solves(tutorial: fs.Scenario) ->
     # to remittances and North Africa's capacity is met exactly; an envelope price of 2.5 and one of 3 are
     # then both right (one-sided derivatives), and a warm and a cold solve may report either
     factors = [0.6, 0.8, 1.0, 1.3]
-    study = sensitivity.sweep(tutorial, "instruments.tpma.envelope", factors, relative=True, keep_allocations=True)
+    study = sensitivity.sweep(tutorial, "instruments.tpma.envelope", factors, relative=True,
+                              evaluation=Evaluation(keep_allocations=True))
     assert study["value"].values.tolist() == factors and study["value"].attrs["units"] == "× nominal"
     for k, f in enumerate(factors):
         _assert_point_equals_solve(study, k, fs.solve(_with_envelope(tutorial, "tpma", f)))
@@ -116,7 +118,8 @@ def test_relative_sweep_points_equal_individual_solves(tutorial: fs.Scenario) ->
 
 def test_absolute_sweep_points_equal_individual_solves(tutorial: fs.Scenario) -> None:
     caps = range(10, 40, 7)
-    study = sensitivity.sweep(tutorial, "absorption.capacity.north_africa", caps, keep_allocations=True)
+    study = sensitivity.sweep(tutorial, "absorption.capacity.north_africa", caps,
+                              evaluation=Evaluation(keep_allocations=True))
     assert study["value"].attrs["units"] == "EUR m per year"
     # with North Africa's capacity short, money for return is worth the same in 2009 and 2010 (the capacity
     # caps payments each year, whatever the year's mix): the year split is one of many optima, so the
@@ -151,8 +154,9 @@ def test_stress_sweep_counts_decommitted_money_by_hand(tutorial: fs.Scenario) ->
     # With capacity 10: 2009's 25 is paid 10 + 10 + 5 by 2011; 2010's 25 gets 0 + 5 + 10 by 2012: 10 lost.
     # With capacity 5: 2009's gets 5 + 5 + 5 by 2011 (10 lost); 2010's waits behind it and gets 5 in 2012
     # (20 lost): 30 lost. Earliest deadline first.
-    study = sensitivity.sweep(tutorial, "absorption.capacity.north_africa", [25, 10, 5], mode="stress",
-                              outputs=["decommitted", "region:north_africa", "objective"])
+    study = sensitivity.sweep(tutorial, "absorption.capacity.north_africa", [25, 10, 5],
+                              outputs=["decommitted", "region:north_africa", "objective"],
+                              evaluation=Evaluation("stress"))
     np.testing.assert_allclose(study["decommitted"].values, [0.0, 10.0, 30.0], atol=1e-9)
     np.testing.assert_allclose(study["region:north_africa"].values, [50.0, 40.0, 20.0], atol=1e-9)
     assert study["region:north_africa"].attrs["long_name"] == "EU money finally spent: region north_africa"
@@ -272,7 +276,7 @@ def test_morris_statistics_are_per_unit_of_probability(levels: int) -> None:
 def test_sobol_gives_the_same_numbers_on_a_process_pool(linear: fs.Scenario) -> None:
     serial = sensitivity.sobol(linear, n=32, seed=5)
     with ProcessExecutor(2) as pool:
-        pooled = sensitivity.sobol(linear, n=32, seed=5, executor=pool)
+        pooled = sensitivity.sobol(linear, n=32, seed=5, evaluation=Evaluation(executor=pool))
     np.testing.assert_allclose(pooled["indices"].values, serial["indices"].values, atol=1e-12)
 
 
@@ -306,11 +310,15 @@ def test_bad_sweep_paths_say_what_is_valid(uncertain: fs.Scenario, path: str, wo
     ({"path": "instruments.tpma.envelope", "values": [-1.0]}, "must not be negative"),
     ({"path": "instruments.tpma.envelope", "values": []}, "non-empty"),
     ({"path": "instruments.tpma.envelope", "values": ["a"]}, "must be numbers"),
-    ({"path": "instruments.tpma.envelope", "values": [1.0], "mode": "fast"}, "unknown mode 'fast'"),
 ])
 def test_bad_sweep_values_are_explained(tutorial: fs.Scenario, kwargs: dict, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         sensitivity.sweep(tutorial, **kwargs)
+
+
+def test_a_sweep_in_an_unknown_mode_is_refused(tutorial: fs.Scenario) -> None:
+    with pytest.raises(ValueError, match="unknown mode 'fast'; the modes are: reoptimise, stress"):
+        sensitivity.sweep(tutorial, "instruments.tpma.envelope", [1.0], evaluation=Evaluation("fast"))  # type: ignore[arg-type]
 
 
 def test_bad_outputs_list_the_valid_ones(uncertain: fs.Scenario) -> None:

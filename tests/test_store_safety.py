@@ -18,14 +18,14 @@ from typer.testing import CliRunner
 
 import fundsim as fs
 from fundsim.cli import EXIT_BAD_INPUT, app
-from fundsim.montecarlo import Interrupted
+from fundsim.montecarlo import Evaluation, Interrupted, Storage
 from fundsim.montecarlo import checks as mc_checks
 from fundsim.montecarlo.store import ZarrStore
 from fundsim.outputs import STORE_MARKER, OutputError
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = "scenarios/tutorial-uncertain.yaml"
-RUN = {"draws": 12, "seed": 3, "chunk_size": 3, "executor": "sequential"}  # four chunks of three draws
+RUN = {"draws": 12, "seed": 3, "evaluation": Evaluation(executor="sequential", chunk_size=3)}  # four chunks of three
 runner = CliRunner()
 
 
@@ -68,7 +68,7 @@ def test_a_folder_fundsim_did_not_make_is_left_intact(scenario: fs.Scenario, tmp
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     assert "is not a fundsim store" in result.output and "computed in" not in result.output
     with pytest.raises(OutputError, match="never empties a folder it did not make"):
-        fs.simulate(scenario, store=folder, **RUN)
+        fs.simulate(scenario, **RUN, storage=Storage(folder))
     assert files_of(folder) == before
 
 
@@ -92,11 +92,11 @@ def test_a_store_of_another_run_is_replaced_only_with_force(tmp_path: Path) -> N
 def test_a_store_whose_run_cannot_be_read_needs_force(scenario: fs.Scenario, clean: xr.Dataset,
                                                       tmp_path: Path) -> None:
     store = tmp_path / "run.zarr"
-    fs.simulate(scenario, store=store, **RUN)
+    fs.simulate(scenario, **RUN, storage=Storage(store))
     (store / ".zattrs").write_text("{not json")
     with pytest.raises(OutputError, match="which run it holds is unknown; --force"):
-        fs.simulate(scenario, store=store, **RUN)
-    equal_to_clean(fs.simulate(scenario, store=store, force=True, **RUN), clean)
+        fs.simulate(scenario, **RUN, storage=Storage(store))
+    equal_to_clean(fs.simulate(scenario, **RUN, storage=Storage(store, force=True)), clean)
 
 
 def test_outputs_are_checked_before_any_work(tmp_path: Path) -> None:
@@ -162,13 +162,13 @@ def test_a_deleted_chunk_file_is_found_recomputed_and_reported(clean: xr.Dataset
 
 def test_a_flipped_chunk_file_is_recomputed(scenario: fs.Scenario, clean: xr.Dataset, tmp_path: Path) -> None:
     store = tmp_path / "run.zarr"
-    fs.simulate(scenario, store=store, **RUN)
+    fs.simulate(scenario, **RUN, storage=Storage(store))
     chunk = store / "eu_by_region" / "2.0"
     data = bytearray(chunk.read_bytes())
     for at in range(len(data) // 2, len(data)):
         data[at] ^= 0xFF
     chunk.write_bytes(bytes(data))
-    run = fs.simulate(scenario, store=store, **RUN)
+    run = fs.simulate(scenario, **RUN, storage=Storage(store))
     assert run.attrs["chunks_recomputed"] == 1 and run.attrs["draws_computed"] == 3
     equal_to_clean(run, clean)
 
@@ -181,10 +181,10 @@ def test_deleted_chunk_marks_mean_not_done(scenario: fs.Scenario, clean: xr.Data
     import shutil
 
     store = tmp_path / "run.zarr"
-    fs.simulate(scenario, store=store, **RUN)
+    fs.simulate(scenario, **RUN, storage=Storage(store))
     target = store / what
     shutil.rmtree(target) if target.is_dir() else target.unlink()
-    run = fs.simulate(scenario, store=store, **RUN)
+    run = fs.simulate(scenario, **RUN, storage=Storage(store))
     assert run.attrs["chunks_recomputed"] == 4 and run.attrs["draws_computed"] == 12
     assert bool(run["chunk_done"].all())
     equal_to_clean(run, clean)
@@ -195,9 +195,9 @@ def test_a_store_missing_a_variable_is_laid_out_again(scenario: fs.Scenario, cle
     import shutil
 
     store = tmp_path / "run.zarr"
-    fs.simulate(scenario, store=store, **RUN)
+    fs.simulate(scenario, **RUN, storage=Storage(store))
     shutil.rmtree(store / "cofin")
-    run = fs.simulate(scenario, store=store, **RUN)
+    run = fs.simulate(scenario, **RUN, storage=Storage(store))
     assert run.attrs["draws_computed"] == 12
     equal_to_clean(run, clean)
 
@@ -207,15 +207,15 @@ def test_a_draw_without_a_result_is_never_reported_complete(scenario: fs.Scenari
     """A chunk written with a draw lost (its digest consistent with the loss): the run is refused, the chunk
     unmarked, and the next run computes it again."""
     store = tmp_path / "run.zarr"
-    fs.simulate(scenario, store=store, **RUN)
+    fs.simulate(scenario, **RUN, storage=Storage(store))
     lost = xr.Dataset({"objective": ("draw", np.array([np.nan]))})
     lost.to_zarr(store, region={"draw": slice(4, 5)}, zarr_format=2, consolidated=False)
     disk = ZarrStore(store, dict(xr.open_zarr(store, consolidated=False).attrs), [(0, 3), (3, 6), (6, 9), (9, 12)])
     forged = xr.Dataset({"chunk_digest": ("chunk", np.array([disk.digest(3, 6)], dtype="<U32"))})
     forged.to_zarr(store, region={"chunk": slice(1, 2)}, zarr_format=2, consolidated=False)
     with pytest.raises(OutputError, match="1 draws have no result in the store"):
-        fs.simulate(scenario, store=store, **RUN)
-    run = fs.simulate(scenario, store=store, **RUN)
+        fs.simulate(scenario, **RUN, storage=Storage(store))
+    run = fs.simulate(scenario, **RUN, storage=Storage(store))
     assert run.attrs["draws_computed"] == 3
     equal_to_clean(run, clean)
 
@@ -239,10 +239,10 @@ def test_an_interrupted_run_keeps_its_chunks_and_resumes_to_the_same_numbers(
             raise KeyboardInterrupt
 
     with pytest.raises(Interrupted) as stopped:
-        fs.simulate(scenario, store=store, on_chunk=stop_after_two, **RUN)
+        fs.simulate(scenario, **RUN, storage=Storage(store), progress=stop_after_two)
     assert (stopped.value.chunks_kept, stopped.value.n_chunks, stopped.value.draws_kept) == (2, 4, 6)
     assert xr.open_zarr(store, consolidated=False)["chunk_done"].values.tolist() == [True, True, False, False]
-    resumed = fs.simulate(scenario, store=store, **RUN)
+    resumed = fs.simulate(scenario, **RUN, storage=Storage(store))
     assert resumed.attrs["draws_computed"] == 6 and resumed.attrs["chunks_recomputed"] == 0
     equal_to_clean(resumed, clean)
 
@@ -343,13 +343,13 @@ def test_a_run_that_would_not_fit_in_memory_is_refused(monkeypatch: pytest.Monke
                  "50.0 MB of memory available", "a .zarr store", "fewer draws", "memory_share = 0.8"):
         assert part in text, part
     sc = fs.load_scenario(ROOT / TUTORIAL)  # a store holds only the chunks in flight: the same run fits
-    mc_checks.check_memory(sc, 2_000_000, "stress", "random", False, 10_000, in_memory=False, workers=2)
+    mc_checks.check_memory(sc, 2_000_000, Evaluation("stress", chunk_size=10_000), in_memory=False, workers=2)
 
 
 @pytest.mark.parametrize("mode", ["reoptimise", "stress"])
 def test_the_memory_estimate_is_on_the_high_side_of_what_a_draw_takes(scenario: fs.Scenario, mode: str) -> None:
-    run = fs.simulate(scenario, draws=40, mode=mode, plan=fs.solve(scenario) if mode == "stress" else None,
-                      executor="sequential")
+    plan = fs.solve(scenario) if mode == "stress" else None
+    run = fs.simulate(scenario, draws=40, evaluation=Evaluation(mode, plan=plan, executor="sequential"))
     taken = sum(v.nbytes for v in run.data_vars.values() if "draw" in v.dims) / 40
     estimate = mc_checks.per_draw_bytes(scenario, mode, keep_allocations=False)
     assert taken <= estimate <= 4 * taken

@@ -10,6 +10,7 @@ import pytest
 import xarray as xr
 
 import fundsim as fs
+from fundsim.montecarlo import Evaluation
 
 
 def one_cell(window: int, capacity: float, profile: list[float] | None = None,
@@ -41,7 +42,7 @@ def test_decommitment_by_hand(window: int, lost: float) -> None:
     """30 committed in 2009, paid at once, but the region absorbs 10 a year (and 10 in later years):
     10 is paid in 2009, 10 more each later year until the deadline 2009 + window; the rest is lost."""
     sc = fs.scenario_from_dict(one_cell(window, 10.0))
-    run = fs.simulate(sc, draws=3, mode="stress", plan=plan_of(sc, {2009: 30.0}), seed=1)
+    run = fs.simulate(sc, draws=3, seed=1, evaluation=Evaluation("stress", plan=plan_of(sc, {2009: 30.0})))
     np.testing.assert_allclose(run["lost_to_decommitment"], lost)
     np.testing.assert_allclose(run["spent_by_region"].sel(region="r"), 30.0 - lost)
     np.testing.assert_allclose(run["envelope_excess"], 0.0)
@@ -53,11 +54,11 @@ def test_oldest_deadline_is_paid_first() -> None:
     at last year's capacity. Nothing is lost. With window 0 each cohort must be paid in its own year:
     each pays 10 and loses 5, 10 in all."""
     sc = fs.scenario_from_dict(one_cell(1, 10.0, years=(2009, 2010)))
-    run = fs.simulate(sc, draws=2, mode="stress", plan=plan_of(sc, {2009: 15.0, 2010: 15.0}))
+    run = fs.simulate(sc, draws=2, evaluation=Evaluation("stress", plan=plan_of(sc, {2009: 15.0, 2010: 15.0})))
     np.testing.assert_allclose(run["lost_to_decommitment"], 0.0)
     assert float(run["payment_backlog"][0]) == pytest.approx(5 + 10)  # waiting at the end of 2009 and of 2010
     sc0 = fs.scenario_from_dict(one_cell(0, 10.0, years=(2009, 2010)))
-    run0 = fs.simulate(sc0, draws=2, mode="stress", plan=plan_of(sc0, {2009: 15.0, 2010: 15.0}))
+    run0 = fs.simulate(sc0, draws=2, evaluation=Evaluation("stress", plan=plan_of(sc0, {2009: 15.0, 2010: 15.0})))
     np.testing.assert_allclose(run0["lost_to_decommitment"], 10.0)
 
 
@@ -70,7 +71,7 @@ def test_envelope_excess_and_cofinancing_shortfall() -> None:
          "distribution": {"kind": "discrete", "values": [12.0], "probabilities": [1.0]}},
     ]
     sc = fs.scenario_from_dict(spec)
-    run = fs.simulate(sc, draws=2, mode="stress", plan=plan_of(sc, {2009: 20.0}))
+    run = fs.simulate(sc, draws=2, evaluation=Evaluation("stress", plan=plan_of(sc, {2009: 20.0})))
     # usable halves to 15, the plan commits 20; at a 50 % EU share 20 needs 20 of match, the source has 12
     np.testing.assert_allclose(run["envelope_excess"].sel(instrument="i", year=2009), 5.0)
     np.testing.assert_allclose(run["cofin_shortfall"], 8.0)
@@ -79,7 +80,7 @@ def test_envelope_excess_and_cofinancing_shortfall() -> None:
 def test_realised_objective_follows_the_drawn_weights() -> None:
     sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
     alloc = fs.solve(sc)
-    run = fs.simulate(sc, draws=400, mode="stress", plan=alloc, seed=3)
+    run = fs.simulate(sc, draws=400, seed=3, evaluation=Evaluation("stress", plan=alloc))
     remittances = float(alloc.data["eu"].sel(priority="remittances", region="north_africa").sum())
     weight = run["parameter_value"].sel(parameter="remittance_value")
     expected = alloc.objective + 3.0 * remittances * (weight - 1.0)  # base weight 3 per EUR m
@@ -90,18 +91,18 @@ def test_plan_from_a_file_and_chunking_give_the_same_numbers(tmp_path: Path) -> 
     sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
     alloc = fs.solve(sc)
     path = alloc.save(tmp_path / "plan.nc")
-    a = fs.simulate(sc, draws=500, mode="stress", plan=alloc, seed=5, chunk_size=500)
-    b = fs.simulate(sc, draws=500, mode="stress", plan=path, seed=5, chunk_size=37)
+    a = fs.simulate(sc, draws=500, seed=5, evaluation=Evaluation("stress", plan=alloc, chunk_size=500))
+    b = fs.simulate(sc, draws=500, seed=5, evaluation=Evaluation("stress", plan=path, chunk_size=37))
     xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
 
 
 def test_stress_errors() -> None:
     sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
     with pytest.raises(ValueError, match="stress mode needs a plan"):
-        fs.simulate(sc, draws=2, mode="stress")
+        fs.simulate(sc, draws=2, evaluation=Evaluation("stress"))
     other = fs.solve(fs.load_scenario("scenarios/gam-2008.yaml"))
     with pytest.raises(ValueError, match="the plan does not match scenario 'tutorial-uncertain'"):
-        fs.simulate(sc, draws=2, mode="stress", plan=other)
+        fs.simulate(sc, draws=2, evaluation=Evaluation("stress", plan=other))
 
 
 def test_probability_of_meeting_targets() -> None:
@@ -113,7 +114,8 @@ def test_probability_of_meeting_targets() -> None:
     spec["rules"] = {"region_limits": [{"region": "r", "min": 25}],
                      "pillar_balance": [{"pillar": "q", "min_share": 0.5}]}
     sc = fs.scenario_from_dict(spec)
-    run = fs.simulate(sc, draws=4096, mode="stress", plan=plan_of(sc, {2009: 30.0}), design="sobol", seed=0)
+    run = fs.simulate(sc, draws=4096, design="sobol", seed=0,
+                      evaluation=Evaluation("stress", plan=plan_of(sc, {2009: 30.0})))
     table = fs.montecarlo.target_probabilities(run, sc).set_index("label")
     assert table.loc["r", "probability"] == pytest.approx(0.7, abs=0.01)
     assert table.loc["q", "probability"] == 1.0
@@ -130,7 +132,7 @@ def test_a_payment_delay_slips_money_past_the_deadline(window: int, lost: float)
                                                                                    "values": [0.5],
                                                                                    "probabilities": [1.0]}})
     sc = fs.scenario_from_dict(spec)
-    run = fs.simulate(sc, draws=2, mode="stress", plan=plan_of(sc, {2009: 30.0}))
+    run = fs.simulate(sc, draws=2, evaluation=Evaluation("stress", plan=plan_of(sc, {2009: 30.0})))
     np.testing.assert_allclose(run["lost_to_decommitment"], lost)
 
 
@@ -240,7 +242,7 @@ def test_the_realised_objective_scores_the_plan_as_compare_does() -> None:
     plan = fs.solve(sc)
     eu = plan.data["eu"].transpose("instrument", "priority", "region", "year").values
     assert plan.objective == pytest.approx(objective_value(sc, eu))
-    run = fs.simulate(sc, draws=8, seed=3, mode="stress", plan=plan, executor="sequential")
+    run = fs.simulate(sc, draws=8, seed=3, evaluation=Evaluation("stress", plan=plan, executor="sequential"))
     numbers = drawn_numbers(sc, run["parameter_value"].values)
     realised = run["realised_objective"].values
     assert len(np.unique(np.round(realised, 9))) > 1, "the drawn weights move the objective"

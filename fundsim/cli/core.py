@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 from rich.text import Text
@@ -230,9 +230,10 @@ def simulate(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from fundsim.montecarlo import Interrupted, binding_frequency, summary
+    from fundsim.montecarlo import Evaluation, Interrupted, Storage, binding_frequency, summary
     from fundsim.montecarlo import simulate as run_simulation
     from fundsim.montecarlo.executors import ProcessExecutor
+    from fundsim.montecarlo.options import DesignName, Mode
     from fundsim.outputs import OutputError, atomic_file, check_output
     from fundsim.scenario.extends import read_tree
 
@@ -256,9 +257,11 @@ def simulate(
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as bar:
             task = bar.add_task(escape(f"{mode} {sc.name}"), total=draws)
-            run = run_simulation(sc, draws, mode=mode, seed=seed, design=design, chunk_size=chunk_size,
-                                 plan=the_plan, executor=executor, store=store, force=force,
-                                 on_chunk=lambda n: bar.advance(task, n), solver=solver)
+            how = Evaluation(cast("Mode", mode), plan=the_plan, executor=executor,
+                             chunk_size=chunk_size)  # the options are checked when made: cast for mypy alone
+            run = run_simulation(sc, draws, seed=seed, design=cast("DesignName", design), evaluation=how,
+                                 storage=None if store is None else Storage(store, force=force),
+                                 progress=lambda n: bar.advance(task, n), solver=solver)
     except Interrupted as exc:
         raise fail(f"interrupted: {exc.chunks_kept} of {exc.n_chunks} chunks ({exc.draws_kept:,} draws) kept in "
                    f"{exc.store}; run the same command again to resume" if exc.store is not None else

@@ -152,7 +152,8 @@ def tornado(
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high, solver=solver))
+    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high,
+                                                             solver=solver))
     print_frame(table.set_index("input"), f"{sc.name}: swing of {output} (base {table.attrs.get('base', 0):,.4g})")
     _write(out_file, table)
 

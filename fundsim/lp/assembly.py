@@ -17,7 +17,7 @@ import numpy as np
 
 from fundsim.model import Scenario
 from fundsim.rules import Assembly, families
-from fundsim.rules.program import LinearProgram, ProgramBuilder
+from fundsim.rules.program import Header, LinearProgram, ProgramBuilder
 from fundsim.rules.rows import Cells
 
 __all__ = ["Cells", "assemble", "define_eu"]
@@ -37,10 +37,9 @@ def define_eu(b: ProgramBuilder, sc: Scenario) -> Cells:
     (True, ('instrument', 'priority', 'region', 'year'))
     """
     i, p, r, y = np.nonzero(sc.eligible)
-    block = b.add_variables(
-        "eu", ("instrument", "priority", "region", "year"), tuple(map(tuple, sc.coords().values())),
-        len(i), positions=(i, p, r, y), long_name="EU commitment",
-    )
+    block = b.add_variables(Header("eu", ("instrument", "priority", "region", "year"),
+                                   tuple(map(tuple, sc.coords().values())), (i, p, r, y), long_name="EU commitment"),
+                            len(i))
     k = sc.match_ratio[i, p, r]
     return Cells(i, p, r, y, block.start + np.arange(len(i)), k)
 

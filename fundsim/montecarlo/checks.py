@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fundsim.limits import LimitError, check, current
 from fundsim.model import Scenario
+from fundsim.montecarlo.options import Evaluation
 from fundsim.outputs import check_output
 from fundsim.results.inputs import open_stored
 
@@ -77,15 +78,42 @@ def _size(n: float) -> str:
     return f"{n:,.1f} PB"
 
 
-def check_memory(sc: Scenario, draws: int, mode: str, design: str, keep_allocations: bool, chunk_size: int,
-                 in_memory: bool, workers: int) -> None:
+def check_memory(sc: Scenario, draws: int, evaluation: Evaluation, *, design: str = "random", in_memory: bool,
+                 workers: int) -> None:
     """Refuse, before any draw, a run whose results would not fit in the memory available.
 
     The estimate is :func:`per_draw_bytes` × the draws held at once: every draw, twice (the chunks and their
     concatenation) when the run is kept in memory; the chunks in flight with a store. A Latin-hypercube or
     Sobol design is made whole for every chunk (draws × sources numbers). The budget is the available memory
     × the limit ``memory_share``; the number of draws is bounded by the limit ``draws`` first.
+
+    Parameters
+    ----------
+    sc : the scenario
+    draws : the run's number of draws (or given points)
+    evaluation : its mode, ``keep_allocations`` and chunk size (``None``: 100)
+    design : the design of the draws (``"random"`` for given points)
+    in_memory : the run is held in memory (no store)
+    workers : how many chunks run at once
+
+    Raises
+    ------
+    fundsim.limits.LimitError
+        More draws than the limit ``draws``, or more memory than the limit ``memory_share`` of what is free.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.montecarlo.options import Evaluation
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> check_memory(sc, 1_000, Evaluation(chunk_size=100), in_memory=True, workers=1)  # fits: nothing raised
+    >>> check_memory(sc, 10**12, Evaluation(), in_memory=True, workers=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fundsim.limits.LimitError: ...
     """
+    chunk_size = 100 if evaluation.chunk_size is None else evaluation.chunk_size
+    mode, keep_allocations = evaluation.mode, evaluation.keep_allocations
     check("draws", draws, f"{draws:,} draws")
     available = available_memory()
     if available is None:

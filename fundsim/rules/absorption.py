@@ -7,6 +7,7 @@ import numpy as np
 
 from fundsim.rules.checking import Plan, Rule, Violation
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.program import Entries, Header
 from fundsim.rules.rows import payment_profiles
 
 __all__ = ["ABSORPTION", "AFTER", "FAMILY", "check_absorption", "define_absorption"]
@@ -73,16 +74,18 @@ def define_absorption(a: Assembly) -> None:
     rows_ = new_row[rows_]
     n_in = int(inside.sum())
     b.add_constraints(
-        ABSORPTION.name, ABSORPTION.dims, (sc.region_ids, sc.years), rows_[rows_ < n_in], cols_[rows_ < n_in],
-        vals_[rows_ < n_in], np.full(n_in, -np.inf), cap[fr[inside], fy[inside]], positions=(fr[inside], fy[inside]),
-        kind="le", units=ABSORPTION.row_unit, long_name=ABSORPTION.long_name,
+        Header(ABSORPTION.name, ABSORPTION.dims, (sc.region_ids, sc.years), (fr[inside], fy[inside]),
+               ABSORPTION.row_unit, ABSORPTION.long_name),
+        Entries(rows_[rows_ < n_in], cols_[rows_ < n_in], vals_[rows_ < n_in]), np.full(n_in, -np.inf),
+        cap[fr[inside], fy[inside]], kind="le",
     )
     later = tuple(sc.years[-1] + t for t in range(1, cap.shape[1] - ny + 1))
     late = rows_ >= n_in
     b.add_constraints(
-        AFTER.name, AFTER.dims, (sc.region_ids, later), rows_[late] - n_in,
-        cols_[late], vals_[late], np.full(len(fr) - n_in, -np.inf), cap[fr[~inside], fy[~inside]],
-        positions=(fr[~inside], fy[~inside] - ny), kind="le", units=AFTER.row_unit, long_name=AFTER.long_name,
+        Header(AFTER.name, AFTER.dims, (sc.region_ids, later), (fr[~inside], fy[~inside] - ny), AFTER.row_unit,
+               AFTER.long_name),
+        Entries(rows_[late] - n_in, cols_[late], vals_[late]), np.full(len(fr) - n_in, -np.inf),
+        cap[fr[~inside], fy[~inside]], kind="le",
     )
 
 

@@ -13,6 +13,7 @@ from fundsim.rules.binaries import active, binaries, links
 from fundsim.rules.entries import Section
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.fields import Num
+from fundsim.rules.program import Header
 from fundsim.rules.rows import unique_rows
 
 __all__ = ["CELLS", "FAMILY", "LINK", "SECTION", "define_admin_cost"]
@@ -50,8 +51,8 @@ def define_admin_cost(a: Assembly) -> None:
         return
     (cp, cr), z_of = unique_rows((cells.p, cells.r), (len(sc.priorities), len(sc.regions)))
     sign = -1.0 if sc.objective.sense == "max" else 1.0
-    block = binaries(a.b, "cell_active", ("priority", "region"), (sc.priority_ids, sc.region_ids), (cp, cr),
-                     "priority × region cell receives EU money", cost=sign * rule.cost)
+    block = binaries(a.b, Header("cell_active", ("priority", "region"), (sc.priority_ids, sc.region_ids), (cp, cr),
+                                 long_name="priority × region cell receives EU money"), cost=sign * rule.cost)
     links(a, LINK, np.ones(cells.n, bool), block.start + z_of, "le")
 
 

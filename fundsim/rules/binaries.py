@@ -7,13 +7,13 @@ own — the tightest big-M that is valid, never an arbitrary large constant — 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from fundsim.model import Scenario
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
-from fundsim.rules.program import Block, ProgramBuilder
+from fundsim.rules.program import Block, Entries, Header, ProgramBuilder
 from fundsim.rules.rows import MONEY, NONE, YES_NO, Cells, mask, payment_profiles, unique_rows
 
 __all__ = [
@@ -125,28 +125,28 @@ def upper_of(a: Assembly) -> np.ndarray:
     return upper
 
 
-def binaries(b: ProgramBuilder, name: str, dims: tuple[str, ...], coords: tuple[tuple, ...],
-             positions: tuple[np.ndarray, ...], long_name: str, *, upper: float | np.ndarray = 1.0,
-             cost: float = 0.0) -> Block:
-    """Register binary columns (0/1).
+def binaries(b: ProgramBuilder, header: Header, *, upper: float | np.ndarray = 1.0, cost: float = 0.0) -> Block:
+    """Register binary columns (0/1), one per element of the sparse block ``header`` (its ``positions``).
 
     Examples
     --------
     >>> import numpy as np
     >>> import fundsim as fs
     >>> from fundsim.lp.assembly import define_eu
-    >>> from fundsim.rules import Assembly
-    >>> from fundsim.rules.program import ProgramBuilder
+    >>> from fundsim.rules.program import Header, ProgramBuilder
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
     >>> b = ProgramBuilder()
-    >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))  # the tutorial's 20 eligible cells
-    >>> block = binaries(b, "region_open", ("region",), (sc.region_ids,), (np.arange(2),), "region gets money")
+    >>> cells = define_eu(b, sc)  # the tutorial's 20 eligible cells come first
+    >>> block = binaries(b, Header("region_open", ("region",), (sc.region_ids,), positions=(np.arange(2),),
+    ...                            long_name="region gets money"))
     >>> lp = b.build()
     >>> block.start, lp.integrality[block.start:block.stop].tolist(), lp.col_upper[block.start:block.stop]
     (20, [1, 1], array([1., 1.]))
     """
-    return b.add_variables(name, dims, coords, len(positions[0]), positions=positions, upper=upper, cost=cost,
-                           units=YES_NO, long_name=long_name, binary=True)
+    if header.positions is None:
+        raise ValueError(f"the binaries {header.name!r} need their positions")
+    return b.add_variables(replace(header, units=YES_NO), len(header.positions[0]), upper=upper, cost=cost,
+                           binary=True)
 
 
 def links(a: Assembly, spec: Rows, use: np.ndarray, z_col: np.ndarray, side: str) -> None:
@@ -160,11 +160,11 @@ def links(a: Assembly, spec: Rows, use: np.ndarray, z_col: np.ndarray, side: str
     >>> import fundsim as fs
     >>> from fundsim.lp.assembly import define_eu
     >>> from fundsim.rules import Assembly
-    >>> from fundsim.rules.program import ProgramBuilder
+    >>> from fundsim.rules.program import Header, ProgramBuilder
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
     >>> b = ProgramBuilder()
     >>> a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))  # the tutorial's 20 eligible cells
-    >>> z = binaries(b, "region_open", ("region",), (sc.region_ids,), (np.arange(2),), "region gets money")
+    >>> z = binaries(b, Header("region_open", ("region",), (sc.region_ids,), positions=(np.arange(2),)))
     >>> from fundsim.rules import Rows
     >>> north = a.cells.r == 0
     >>> spec = Rows("open_link", ("instrument", "priority", "region", "year"), "none", role="link")
@@ -181,9 +181,9 @@ def links(a: Assembly, spec: Rows, use: np.ndarray, z_col: np.ndarray, side: str
     cols = np.concatenate([cells.col[use], z_col])
     vals = np.concatenate([np.ones(n), -coef[use]])
     lower, upper = (np.zeros(n), np.full(n, np.inf)) if side == "ge" else (np.full(n, -np.inf), np.zeros(n))
-    a.b.add_constraints(spec.name, spec.dims, tuple(map(tuple, sc.coords().values())), rows, cols, vals, lower, upper,
-                        positions=(cells.i[use], cells.p[use], cells.r[use], cells.y[use]), kind=side, units=MONEY,
-                        long_name=spec.long_name)
+    a.b.add_constraints(Header(spec.name, spec.dims, tuple(map(tuple, sc.coords().values())),
+                               (cells.i[use], cells.p[use], cells.r[use], cells.y[use]), MONEY, spec.long_name),
+                        Entries(rows, cols, vals), lower, upper, kind=side)
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,9 +253,10 @@ def _define_lines(a: Assembly) -> Lines | None:
         return None
     room = np.zeros(len(zi))
     np.add.at(room, line_of, upper_of(a))
-    block = binaries(a.b, "instrument_active", ("instrument", "priority", "region"),
-                     (sc.instrument_ids, sc.priority_ids, sc.region_ids), (zi[need], zp[need], zr[need]),
-                     "instrument funds the priority in the region", upper=(room >= smallest[zi])[need].astype(float))
+    block = binaries(a.b, Header("instrument_active", ("instrument", "priority", "region"),
+                                 (sc.instrument_ids, sc.priority_ids, sc.region_ids), (zi[need], zp[need], zr[need]),
+                                 long_name="instrument funds the priority in the region"),
+                     upper=(room >= smallest[zi])[need].astype(float))
     col_of_line = np.full(len(zi), -1, dtype=np.int64)
     col_of_line[need] = block.start + np.arange(block.size)
     col = col_of_line[line_of]

@@ -12,6 +12,7 @@ from fundsim.rules.entries import Labels, Section, SliceSelector
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.fields import Amount, Id, MaxAmount, need_one
 from fundsim.rules.limits import bounds
+from fundsim.rules.program import Entries, Header
 from fundsim.rules.rows import mask
 
 __all__ = ["ANNUAL", "CAPS", "FAMILY", "SECTION", "CapSpec", "check_caps", "define_caps"]
@@ -59,17 +60,18 @@ def define_caps(a: Assembly) -> None:
         lower, upper, kind = bounds([c.min for c in caps], [c.max for c in caps])
         labels = tuple(c.id for c in caps)
         if not per_year:
-            b.add_constraints(spec.name, spec.dims, (labels,), ci, cells.col[idx], np.ones(len(idx)), lower, upper,
-                              kind=kind, units=spec.row_unit, long_name=spec.long_name)
+            b.add_constraints(Header(spec.name, spec.dims, (labels,), None, spec.row_unit, spec.long_name),
+                              Entries(ci, cells.col[idx], np.ones(len(idx))), lower, upper, kind=kind)
             continue
         # one row per cap and year the cap's selector covers
         cap_years = np.stack([c.selector.vector("year", sc.years) for c in caps])
         cy_c, cy_y = np.nonzero(cap_years)
         row_of = np.full(cap_years.shape, -1, dtype=np.int64)
         row_of[cy_c, cy_y] = np.arange(len(cy_c))
-        b.add_constraints(spec.name, spec.dims, (labels, sc.years), row_of[ci, cells.y[idx]], cells.col[idx],
-                          np.ones(len(idx)), lower[cy_c], upper[cy_c], positions=(cy_c, cy_y), kind=kind,
-                          units=spec.row_unit, long_name=spec.long_name)
+        b.add_constraints(Header(spec.name, spec.dims, (labels, sc.years), (cy_c, cy_y), spec.row_unit,
+                                 spec.long_name),
+                          Entries(row_of[ci, cells.y[idx]], cells.col[idx], np.ones(len(idx))), lower[cy_c],
+                          upper[cy_c], kind=kind)
 
 
 def check_caps(plan: Plan) -> list[Violation]:

@@ -6,6 +6,7 @@ import numpy as np
 
 from fundsim.rules.checking import Plan, Rule, Violation
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.program import Entries, Header
 from fundsim.rules.rows import unique_rows
 
 __all__ = ["ENVELOPE", "FAMILY", "check_envelope", "define_envelope"]
@@ -33,9 +34,9 @@ def define_envelope(a: Assembly) -> None:
     (ki, ky), row = unique_rows((cells.i, cells.y), (len(sc.instruments), len(sc.years)))
     usable = np.stack([ins.usable for ins in sc.instruments])[ki, ky]
     a.b.add_constraints(
-        ENVELOPE.name, ENVELOPE.dims, (sc.instrument_ids, sc.years), row, cells.col, np.ones(cells.n),
-        np.full(len(ki), -np.inf), usable, positions=(ki, ky), kind="le", units=ENVELOPE.row_unit,
-        long_name=ENVELOPE.long_name,
+        Header(ENVELOPE.name, ENVELOPE.dims, (sc.instrument_ids, sc.years), (ki, ky), ENVELOPE.row_unit,
+               ENVELOPE.long_name),
+        Entries(row, cells.col, np.ones(cells.n)), np.full(len(ki), -np.inf), usable, kind="le",
     )
 
 

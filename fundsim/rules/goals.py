@@ -8,7 +8,7 @@ import numpy as np
 from fundsim.model import Scenario
 from fundsim.rules.checking import selected
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
-from fundsim.rules.program import Block
+from fundsim.rules.program import Block, Entries, Header
 from fundsim.rules.rows import mask
 
 __all__ = ["FAMILY", "GOAL", "SHORTFALL", "define_goals", "shortfalls_of"]
@@ -47,17 +47,17 @@ def define_goals(a: Assembly) -> None:
     sign = 1.0 if sc.objective.sense == "min" else -1.0
     targets = goals.targets
     block = b.add_variables(
-        "shortfall", ("target",), (tuple(t.id for t in targets),), len(targets),
-        cost=sign * goals.weight * np.array([t.weight for t in targets]), long_name="shortfall against target",
+        Header("shortfall", ("target",), (tuple(t.id for t in targets),), long_name="shortfall against target"),
+        len(targets), cost=sign * goals.weight * np.array([t.weight for t in targets]),
     )
     hit = np.stack([mask(t.selector, sc, cells) for t in targets])
     ti, idx = np.nonzero(hit)
     rows = np.concatenate([ti, np.arange(len(targets))])
     cols = np.concatenate([cells.col[idx], block.start + np.arange(len(targets))])
     b.add_constraints(
-        GOAL.name, GOAL.dims, (block.coords[0],), rows, cols, np.ones(len(rows)),
-        np.array([t.amount for t in targets]), np.full(len(targets), np.inf), kind="ge", units=GOAL.row_unit,
-        long_name=GOAL.long_name,
+        Header(GOAL.name, GOAL.dims, (block.coords[0],), None, GOAL.row_unit, GOAL.long_name),
+        Entries(rows, cols, np.ones(len(rows))), np.array([t.amount for t in targets]), np.full(len(targets), np.inf),
+        kind="ge",
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from fundsim.model import Scenario
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
-from fundsim.rules.program import Block
+from fundsim.rules.program import Block, Entries, Header
 from fundsim.rules.rows import unique_rows
 
 __all__ = ["FAMILY", "LEVERAGE", "LINK", "SEGMENTS", "define_impact", "define_leverage", "segments_of"]
@@ -75,18 +75,19 @@ def define_impact(a: Assembly) -> None:
     seg_upper = np.tile(np.diff(edges), n_cell)
     seg_upper[np.repeat(~live, n_seg)] = 0.0
     block = b.add_variables(
-        "impact_segment", ("priority", "region", "segment"), (sc.priority_ids, sc.region_ids, tuple(range(n_seg))),
-        n_cell * n_seg, positions=(np.repeat(cp, n_seg), np.repeat(cr, n_seg), np.tile(np.arange(n_seg), n_cell)),
-        upper=seg_upper, cost=seg_cost, long_name="money on each impact segment",
+        Header("impact_segment", ("priority", "region", "segment"), (sc.priority_ids, sc.region_ids,
+                                                                      tuple(range(n_seg))),
+               (np.repeat(cp, n_seg), np.repeat(cr, n_seg), np.tile(np.arange(n_seg), n_cell)),
+               long_name="money on each impact segment"),
+        n_cell * n_seg, upper=seg_upper, cost=seg_cost,
     )
     seg_cols = block.start + np.arange(n_cell * n_seg)
     rows = np.concatenate([np.repeat(np.arange(n_cell), n_seg), row])
     cols = np.concatenate([seg_cols, cells.col])
     vals = np.concatenate([np.ones(n_cell * n_seg), -factor])
     b.add_constraints(
-        LINK.name, LINK.dims, (sc.priority_ids, sc.region_ids), rows, cols, vals,
-        np.full(n_cell, -np.inf), np.zeros(n_cell), positions=(cp, cr), kind="le", units=LINK.row_unit,
-        long_name=LINK.long_name,
+        Header(LINK.name, LINK.dims, (sc.priority_ids, sc.region_ids), (cp, cr), LINK.row_unit, LINK.long_name),
+        Entries(rows, cols, vals), np.full(n_cell, -np.inf), np.zeros(n_cell), kind="le",
     )
 
 

@@ -13,6 +13,7 @@ from fundsim.rules.checking import Plan, Violation
 from fundsim.rules.entries import Section
 from fundsim.rules.family import Assembly, Rows, RuleFamily, register
 from fundsim.rules.fields import Whole
+from fundsim.rules.program import Entries, Header
 from fundsim.rules.rows import unique_rows
 
 __all__ = ["FAMILY", "MAX", "SECTION", "check_max_instruments", "define_max_instruments"]
@@ -56,10 +57,10 @@ def define_max_instruments(a: Assembly) -> None:
     np.add.at(count, (zp, zr), 1)
     busy = count[zp, zr] > rule.k
     (cp, cr), row = unique_rows((zp[busy], zr[busy]), count.shape)
-    a.b.add_constraints(MAX.name, MAX.dims, (sc.priority_ids, sc.region_ids), row,
-                        lines.block.start + np.flatnonzero(busy), np.ones(len(row)), np.full(len(cp), -np.inf),
-                        np.full(len(cp), float(rule.k)), positions=(cp, cr), kind="le", units=MAX.row_unit,
-                        long_name=MAX.long_name)
+    a.b.add_constraints(Header(MAX.name, MAX.dims, (sc.priority_ids, sc.region_ids), (cp, cr), MAX.row_unit,
+                               MAX.long_name),
+                        Entries(row, lines.block.start + np.flatnonzero(busy), np.ones(len(row))),
+                        np.full(len(cp), -np.inf), np.full(len(cp), float(rule.k)), kind="le")
 
 
 def check_max_instruments(plan: Plan) -> list[Violation]:

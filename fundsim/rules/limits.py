@@ -25,6 +25,7 @@ __all__ = [
     "define_limits",
     "merged_limits",
 ]
+from fundsim.rules.program import Entries, Header
 
 _DUAL = "objective gained per EUR m the {0}'s minimum is lowered or its maximum raised"
 REGION = Rows("region_limits", ("region",), _DUAL.format("region"), long_name="limits per region",
@@ -86,8 +87,8 @@ def define_limits(a: Assembly) -> None:
         keep = rows >= 0
         lower, upper, kind = bounds([x.min for x in limits], [x.max for x in limits])
         pos = np.array([labels.index(x.label) for x in limits])
-        a.b.add_constraints(spec.name, spec.dims, (labels,), rows[keep], cells.col[keep], np.ones(keep.sum()), lower,
-                            upper, positions=(pos,), kind=kind, units=spec.row_unit, long_name=spec.long_name)
+        a.b.add_constraints(Header(spec.name, spec.dims, (labels,), (pos,), spec.row_unit, spec.long_name),
+                            Entries(rows[keep], cells.col[keep], np.ones(keep.sum())), lower, upper, kind=kind)
 
 
 def check_limits(plan: Plan) -> list[Violation]:

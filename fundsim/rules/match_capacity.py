@@ -7,6 +7,7 @@ import numpy as np
 
 from fundsim.rules.checking import Plan, Rule, Violation, cofinancing_rule
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.program import Entries, Header
 from fundsim.rules.rows import unique_rows
 
 __all__ = ["FAMILY", "MATCH", "PARTNER", "check_match_capacity", "define_match_capacity"]
@@ -66,9 +67,9 @@ def define_match_capacity(a: Assembly) -> None:
         take = keep[row]
         coords = (tuple(ids), sc.region_ids, sc.years) if per_region else (tuple(ids), sc.years)
         a.b.add_constraints(
-            spec.name, spec.dims, coords, row_map[row[take]], cells.col[use][take], cells.k[use][take],
-            np.full(keep.sum(), -np.inf), upper[keep], positions=tuple(u[keep] for u in uniq), kind="le",
-            units=spec.row_unit, long_name=spec.long_name,
+            Header(spec.name, spec.dims, coords, tuple(u[keep] for u in uniq), spec.row_unit, spec.long_name),
+            Entries(row_map[row[take]], cells.col[use][take], cells.k[use][take]),
+            np.full(keep.sum(), -np.inf), upper[keep], kind="le",
         )
 
 

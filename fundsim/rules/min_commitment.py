@@ -15,6 +15,7 @@ from fundsim.rules.family import Assembly, Rows, RuleFamily, register
 from fundsim.rules.fields import Amount, InstrumentRef
 
 __all__ = ["FAMILY", "MIN", "SECTION", "MinCommitmentSpec", "check_min_commitment", "define_min_commitment"]
+from fundsim.rules.program import Entries, Header
 
 MIN = Rows("min_commitment", ("instrument", "priority", "region"),
            "objective gained per EUR m the minimum commitment is lowered (integer rule: not reported)",
@@ -57,12 +58,12 @@ def define_min_commitment(a: Assembly) -> None:
     cell_row = np.where(lines.col >= 0, row_of[lines.col - lines.block.start], -1)
     use = cell_row >= 0
     n = int(with_min.sum())
-    a.b.add_constraints(MIN.name, MIN.dims, (sc.instrument_ids, sc.priority_ids, sc.region_ids),
-                        np.concatenate([cell_row[use], np.arange(n)]),
-                        np.concatenate([cells.col[use], lines.block.start + np.flatnonzero(with_min)]),
-                        np.concatenate([np.ones(use.sum()), -smallest[zi[with_min]]]), np.zeros(n),
-                        np.full(n, np.inf), positions=(zi[with_min], zp[with_min], zr[with_min]), kind="ge",
-                        units=MIN.row_unit, long_name=MIN.long_name)
+    a.b.add_constraints(Header(MIN.name, MIN.dims, (sc.instrument_ids, sc.priority_ids, sc.region_ids),
+                               (zi[with_min], zp[with_min], zr[with_min]), MIN.row_unit, MIN.long_name),
+                        Entries(np.concatenate([cell_row[use], np.arange(n)]),
+                                np.concatenate([cells.col[use], lines.block.start + np.flatnonzero(with_min)]),
+                                np.concatenate([np.ones(use.sum()), -smallest[zi[with_min]]])),
+                        np.zeros(n), np.full(n, np.inf), kind="ge")
 
 
 def check_min_commitment(plan: Plan) -> list[Violation]:

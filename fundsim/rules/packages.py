@@ -13,6 +13,7 @@ from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.fields import Amount, PillarRef, PriorityRef, RegionRef
 
 __all__ = ["FAMILY", "PACKAGE", "SECTION", "PackageSpec", "check_min_packages", "define_min_packages", "package_labels"]
+from fundsim.rules.program import Entries, Header
 
 
 def package_labels(sc: Scenario) -> tuple[str, ...]:
@@ -81,8 +82,8 @@ def define_min_packages(a: Assembly) -> None:
     rows, idx = np.nonzero(hit)
     amounts = np.array([x.amount for x in packs])
     a.b.add_constraints(
-        PACKAGE.name, PACKAGE.dims, (package_labels(sc),), rows, cells.col[idx], np.ones(len(idx)), amounts,
-        np.full(len(packs), np.inf), kind="ge", units=PACKAGE.row_unit, long_name=PACKAGE.long_name,
+        Header(PACKAGE.name, PACKAGE.dims, (package_labels(sc),), None, PACKAGE.row_unit, PACKAGE.long_name),
+        Entries(rows, cells.col[idx], np.ones(len(idx))), amounts, np.full(len(packs), np.inf), kind="ge",
     )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "define_partnerships",
     "partners_of",
 ]
+from fundsim.rules.program import Entries, Header
 
 COUNT = Rows("partnership_count", ("partnerships",),
              "objective gained per new partnership more allowed (integer rule: not reported)",
@@ -74,22 +75,23 @@ def define_partnerships(a: Assembly) -> None:
     if mp is None:
         return
     cand = np.array([sc.region_ids.index(x) for x in mp.candidates])
-    block = binaries(b, "partnership", ("region",), (sc.region_ids,), (cand,), "new mobility partnership chosen")
+    block = binaries(b, Header("partnership", ("region",), (sc.region_ids,), (cand,),
+                               long_name="new mobility partnership chosen"))
     u_col = block.start + np.arange(block.size)
     kind = "range" if mp.min_new > 0 else "le"
-    b.add_constraints(COUNT.name, COUNT.dims, (("new",),), np.zeros(block.size, np.int64), u_col,
-                      np.ones(block.size),
+    b.add_constraints(Header(COUNT.name, COUNT.dims, (("new",),), None, COUNT.row_unit, COUNT.long_name),
+                      Entries(np.zeros(block.size, np.int64), u_col, np.ones(block.size)),
                       np.array([float(mp.min_new) if mp.min_new else -np.inf]), np.array([float(mp.max_new)]),
-                      kind=kind, units=COUNT.row_unit, long_name=COUNT.long_name)
+                      kind=kind)
     slot = np.full(len(sc.regions), -1, dtype=np.int64)
     slot[cand] = np.arange(len(cand))
     hit = (slot[cells.r] >= 0) & Selector(priorities=mp.priorities).vector("priority", sc.priority_ids)[cells.p]
     rows = np.concatenate([slot[cells.r[hit]], np.arange(len(cand))])
-    b.add_constraints(PACKAGE.name, PACKAGE.dims, (sc.region_ids,), rows,
-                      np.concatenate([cells.col[hit], u_col]),
-                      np.append(np.ones(hit.sum()), -np.full(len(cand), mp.package)),
-                      np.zeros(len(cand)), np.full(len(cand), np.inf), positions=(cand,), kind="ge",
-                      units=PACKAGE.row_unit, long_name=PACKAGE.long_name)
+    b.add_constraints(Header(PACKAGE.name, PACKAGE.dims, (sc.region_ids,), (cand,), PACKAGE.row_unit,
+                             PACKAGE.long_name),
+                      Entries(rows, np.concatenate([cells.col[hit], u_col]),
+                              np.append(np.ones(hit.sum()), -np.full(len(cand), mp.package))),
+                      np.zeros(len(cand)), np.full(len(cand), np.inf), kind="ge")
     if mp.only_partners:
         links(a, LINK, hit, u_col[slot[cells.r[hit]]], "le")
 

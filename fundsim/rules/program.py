@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Block", "LinearProgram", "ProgramBuilder", "share_base"]
+__all__ = ["Block", "Entries", "Header", "LinearProgram", "ProgramBuilder", "ShareRows", "share_base"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +104,63 @@ class LinearProgram:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class Header:
+    """What a block of columns or rows is: its name, its labels and the attrs of its labelled values.
+
+    Attributes
+    ----------
+    name : the block's name: a variable (``eu``, ``total_eu`` …) or a rule's row block (``envelope`` …)
+    dims, coords : the labels of the block's elements (coords in dim order)
+    positions : per dim, the index of each element on that dim; ``None`` for a dense block in C order
+    units, long_name : the attrs its labelled values get; ``units=None`` stands for ``"EUR m"`` (columns) or
+        ``"objective per EUR m"`` (rows: a shadow price)
+
+    Examples
+    --------
+    >>> Header("envelope", ("instrument", "year"), (("enpi",), (2009, 2010)), long_name="EU envelope").dims
+    ('instrument', 'year')
+    """
+
+    name: str
+    dims: tuple[str, ...] = ()
+    coords: tuple[tuple, ...] = ()
+    positions: tuple[np.ndarray, ...] | None = None
+    units: str | None = None
+    long_name: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Entries:
+    """A block's nonzero coefficients as COO triplets: ``vals[k]`` at (``rows[k]``, ``cols[k]``), ``rows``
+    counting the block's own rows from 0 and ``cols`` the program's columns; duplicates are summed.
+
+    Examples
+    --------
+    >>> Entries(np.zeros(2, int), np.array([0, 1]), np.ones(2)).vals.tolist()
+    [1.0, 1.0]
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class ShareRows:
+    """What a share rule ``Σ members - β·B ⋚ 0`` records besides its rows: each row's share ``β`` and its base
+    ``B`` as triplets ``(row in the block, column, coefficient)`` (see :class:`Block` and :func:`share_base`).
+
+    Examples
+    --------
+    >>> ShareRows(np.array([0.5]), (np.zeros(2), np.arange(2), np.ones(2))).share.tolist()
+    [0.5]
+    """
+
+    share: np.ndarray
+    base: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 @dataclass
 class ProgramBuilder:
     """Collects blocks of columns and rows (as COO triplets) and builds the CSR matrix once."""
@@ -118,26 +175,35 @@ class ProgramBuilder:
     nrow: int = 0
     binaries: list[Block] = field(default_factory=list)
 
-    def add_variables(
-        self,
-        name: str,
-        dims: tuple[str, ...],
-        coords: tuple[tuple, ...],
-        size: int,
-        *,
-        positions: tuple[np.ndarray, ...] | None = None,
-        lower: float | np.ndarray = 0.0,
-        upper: float | np.ndarray = np.inf,
-        cost: float | np.ndarray = 0.0,
-        units: str = "EUR m",
-        long_name: str = "",
-        binary: bool = False,
-    ) -> Block:
-        """Register ``size`` columns; returns the block (its ``start`` offsets column indices).
+    def add_variables(self, header: Header, size: int, *, lower: float | np.ndarray = 0.0,
+                      upper: float | np.ndarray = np.inf, cost: float | np.ndarray = 0.0,
+                      binary: bool = False) -> Block:
+        """Register ``size`` columns.
 
-        ``binary`` columns are integer (0/1 with their bounds): the programme is then mixed-integer."""
-        block = Block(name, dims, coords, self.ncol, self.ncol + size, positions, "", units, long_name)
-        self.variables[name] = block
+        Parameters
+        ----------
+        header : the block's name, labels (``positions`` for a sparse block) and attrs (units ``EUR m`` by
+            default)
+        size : the number of columns
+        lower, upper, cost : each column's bounds and objective coefficient (a number for all, or one each)
+        binary : integer columns (0/1 with their bounds): the programme is then mixed-integer
+
+        Returns
+        -------
+        Block
+            The block; its ``start`` offsets the column indices.
+
+        Examples
+        --------
+        >>> b = ProgramBuilder()
+        >>> x = b.add_variables(Header("x", ("cell",), (("a", "b"),)), 2, upper=5.0, cost=np.array([1.0, 2.0]))
+        >>> (x.start, x.stop, x.units), b.build().col_upper.tolist()
+        ((0, 2, 'EUR m'), [5.0, 5.0])
+        """
+        h = header
+        block = Block(h.name, h.dims, h.coords, self.ncol, self.ncol + size, h.positions, "",
+                      "EUR m" if h.units is None else h.units, h.long_name)
+        self.variables[h.name] = block
         if binary:
             self.binaries.append(block)
         lo, up, co = (np.broadcast_to(np.asarray(v, float), (size,)) for v in (lower, upper, cost))
@@ -145,42 +211,47 @@ class ProgramBuilder:
         self.ncol += size
         return block
 
-    def add_constraints(
-        self,
-        name: str,
-        dims: tuple[str, ...],
-        coords: tuple[tuple, ...],
-        rows: np.ndarray,
-        cols: np.ndarray,
-        vals: np.ndarray,
-        lower: np.ndarray,
-        upper: np.ndarray,
-        *,
-        positions: tuple[np.ndarray, ...] | None = None,
-        kind: str = "le",
-        units: str = "objective per EUR m",
-        long_name: str = "",
-        share: np.ndarray | None = None,
-        base: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    ) -> Block | None:
-        """Register rows ``lower ≤ Σ vals[cols] ≤ upper``; ``rows`` index the block's own rows.
+    def add_constraints(self, header: Header, entries: Entries, lower: np.ndarray, upper: np.ndarray, *,
+                        kind: str = "le", share: ShareRows | None = None) -> Block | None:
+        """Register rows ``lower ≤ Σ vals[cols] ≤ upper``, one per element of ``lower``.
 
-        A share rule also gives each row's share ``β`` and its base ``B`` (see :class:`Block`). Empty blocks
-        are skipped (a rule about nothing adds no row) and ``None`` is returned.
+        Parameters
+        ----------
+        header : the block's name, labels (``positions`` for a sparse block) and attrs (units ``objective
+            per EUR m`` by default: the unit of its shadow price)
+        entries : the rows' coefficients; ``entries.rows`` index the block's own rows
+        lower, upper : each row's bounds (``-inf``/``inf`` for a side without one)
+        kind : ``"le"``, ``"ge"``, ``"eq"`` or ``"range"``: which side is the rule's relaxation
+        share : a share rule's shares ``β`` and base ``B`` (see :class:`Block`)
+
+        Returns
+        -------
+        Block or None
+            The block; ``None`` for an empty one (a rule about nothing adds no row).
+
+        Examples
+        --------
+        >>> b = ProgramBuilder()
+        >>> _ = b.add_variables(Header("x", ("cell",), (("a", "b"),)), 2)
+        >>> cap = b.add_constraints(Header("cap"), Entries(np.zeros(2), np.arange(2), np.ones(2)),
+        ...                         np.full(1, -np.inf), np.full(1, 10.0))
+        >>> (cap.start, cap.stop, cap.kind), b.build().A.toarray().tolist()
+        ((0, 1, 'le'), [[1.0, 1.0]])
         """
         size = len(lower)
         if size == 0:
             return None
-        if (share is None) != (base is None):
-            raise ValueError(f"the share rule {name!r} needs both its shares and its base")
-        if share is not None and base is not None:
-            share = np.asarray(share, float)
-            base = (np.asarray(base[0], np.int64), np.asarray(base[1], np.int64), np.asarray(base[2], float))
-        block = Block(name, dims, coords, self.nrow, self.nrow + size, positions, kind, units, long_name, share,
-                      base)
-        self.constraints[name] = block
+        h, beta, base = header, None, None
+        if share is not None:
+            beta = np.asarray(share.share, float)
+            rows, cols, vals = share.base
+            base = (np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals, float))
+        block = Block(h.name, h.dims, h.coords, self.nrow, self.nrow + size, h.positions, kind,
+                      "objective per EUR m" if h.units is None else h.units, h.long_name, beta, base)
+        self.constraints[h.name] = block
         self._rows.append((np.asarray(lower, float), np.asarray(upper, float)))
-        self._coo.append((np.asarray(rows, np.int64) + self.nrow, np.asarray(cols, np.int64), np.asarray(vals, float)))
+        self._coo.append((np.asarray(entries.rows, np.int64) + self.nrow, np.asarray(entries.cols, np.int64),
+                          np.asarray(entries.vals, float)))
         self.nrow += size
         return block
 
@@ -212,10 +283,10 @@ def share_base(block: Block, num_col: int) -> sp.csr_matrix:
     Examples
     --------
     >>> b = ProgramBuilder()
-    >>> _ = b.add_variables("x", ("cell",), (("a", "b"),), 2)
-    >>> _ = b.add_constraints("half", (), (), np.zeros(2), np.arange(2), np.array([0.5, -0.5]), np.zeros(1),
-    ...                       np.full(1, np.inf), kind="ge", share=np.array([0.5]),
-    ...                       base=(np.zeros(2), np.arange(2), np.ones(2)))
+    >>> _ = b.add_variables(Header("x", ("cell",), (("a", "b"),)), 2)
+    >>> _ = b.add_constraints(Header("half"), Entries(np.zeros(2), np.arange(2), np.array([0.5, -0.5])),
+    ...                       np.zeros(1), np.full(1, np.inf), kind="ge",
+    ...                       share=ShareRows(np.array([0.5]), (np.zeros(2), np.arange(2), np.ones(2))))
     >>> (share_base(b.constraints["half"], 2) @ np.array([3.0, 1.0])).tolist()
     [4.0]
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
+from fundsim.rules.program import Entries, Header, ShareRows
 from fundsim.rules.rows import MONEY
 
 __all__ = ["ALL_EU", "FAMILY", "TOTAL", "TOTAL_COLUMN", "share_rows", "total_column"]
@@ -23,11 +24,12 @@ ALL_EU = "all EU commitments"
 def _define_total(a: Assembly) -> int:
     """Aggregate column ``E`` with ``E - Σ eu = 0``."""
     cells = a.cells
-    block = a.b.add_variables("total_eu", (), (), 1, long_name="total EU commitment")
+    block = a.b.add_variables(Header("total_eu", long_name="total EU commitment"), 1)
     col = block.start
     a.b.add_constraints(
-        TOTAL.name, (), (), np.zeros(cells.n + 1, np.int64), np.append(cells.col, col),
-        np.append(-np.ones(cells.n), 1.0), np.zeros(1), np.zeros(1), kind="eq", long_name=TOTAL.long_name,
+        Header(TOTAL.name, long_name=TOTAL.long_name),
+        Entries(np.zeros(cells.n + 1, np.int64), np.append(cells.col, col), np.append(-np.ones(cells.n), 1.0)),
+        np.zeros(1), np.zeros(1), kind="eq",
     )
     return col
 
@@ -104,8 +106,8 @@ def share_rows(a: Assembly, spec: Rows, labels: tuple, members: np.ndarray, shar
     zeros, inf = np.zeros(len(groups)), np.full(len(groups), np.inf)
     lower, upper = (zeros, inf) if side == "ge" else (-inf, zeros)
     a.b.add_constraints(
-        spec.name, spec.dims, (labels,), rows, cols, vals, lower, upper, positions=(np.array(groups),),
-        kind=side, units=MONEY, long_name=spec.long_name, share=beta, base=base,
+        Header(spec.name, spec.dims, (labels,), (np.array(groups),), MONEY, spec.long_name),
+        Entries(rows, cols, vals), lower, upper, kind=side, share=ShareRows(beta, base),
     )
 
 

@@ -14,7 +14,7 @@ without the correlation (and says so in the result's attrs).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,8 @@ from SALib.sample import sobol as sobol_sample
 from fundsim.errors import ArgumentError, InfeasibleError
 from fundsim.model import Scenario, Uncertainty
 from fundsim.model.uncertainty import check_seed
-from fundsim.montecarlo import parameter_values
+from fundsim.montecarlo import Evaluation, parameter_values
+from fundsim.montecarlo.options import as_evaluation
 from fundsim.sensitivity.outputs import Output, evaluate, output_matrix, parse_outputs
 from fundsim.solvers.backends import SolverLike
 
@@ -59,19 +60,18 @@ def _problem(unc: Uncertainty) -> dict[str, Any]:
     return {"num_vars": len(unc.sources), "names": list(unc.sources), "bounds": [[0.0, 1.0]] * len(unc.sources)}
 
 
-def _evaluate(sc: Scenario, unc: Uncertainty, u: np.ndarray, outputs: tuple[Output, ...], mode: str, plan: Any,
-              executor: Any, method: str, solver: SolverLike = "highs", options: dict[str, Any] | None = None
-              ) -> np.ndarray:
+def _evaluate(sc: Scenario, unc: Uncertainty, u: np.ndarray, outputs: tuple[Output, ...], how: Evaluation,
+              method: str) -> np.ndarray:
     """The outputs ``(point, output)`` at the hypercube points ``u``; every point must have a plan."""
     values = parameter_values(unc, u)
-    run = evaluate(sc, values, outputs, mode, plan, executor, solver=solver, options=options)
+    run = evaluate(sc, values, outputs, how)
     if "status" in run:
         bad = run["status"].values != "optimal"
         if bad.any():
             diagnosis = tuple(dict.fromkeys(d for d in run["diagnosis"].values[bad] if d))
             raise InfeasibleError(f"{int(bad.sum())} of {len(bad)} points of the {method} design of {sc.name!r} have "
                                   "no optimal allocation, and the indices need every point: narrow the distributions "
-                                  "or study a fixed plan with mode='stress'", diagnosis[:5])
+                                  "or study a fixed plan with evaluation=Evaluation('stress')", diagnosis[:5])
     return output_matrix(run, outputs)
 
 
@@ -99,10 +99,12 @@ def _analyse(y: np.ndarray, wanted: tuple[Output, ...], d: int, names: tuple[str
     return indices, constant, results
 
 
-def _frame(sc: Scenario, unc: Uncertainty, outputs: tuple[Output, ...], mode: str, points: tuple[np.ndarray, ...],
+def _frame(sc: Scenario, unc: Uncertainty, outputs: tuple[Output, ...], points: tuple[np.ndarray, ...],
            indices: np.ndarray, index: tuple[str, ...], attrs: dict[str, Any]) -> xr.Dataset:
     """Label ``indices`` ``(parameter, output, index)`` with the inputs, the outputs and their units; keep the
-    evaluated ``points`` (hypercube sample, outputs) for other statistics."""
+    evaluated ``points`` (hypercube sample, outputs) for other statistics. ``attrs`` name the study's
+    ``mode``."""
+    mode = attrs["mode"]
     moves = [", ".join(p.id for p in unc.parameters if (p.factor or p.id) == s) for s in unc.sources]
     coords = {"parameter": list(unc.sources), "output": [o.name for o in outputs], "index": list(index),
               "kind": ("parameter", ["factor" if s in {f.id for f in unc.factors} else "parameter"
@@ -115,7 +117,7 @@ def _frame(sc: Scenario, unc: Uncertainty, outputs: tuple[Output, ...], mode: st
                                                                   "units": attrs.pop("units")}),
             "sample": (("evaluation", "parameter"), u, {"long_name": "evaluated point in the unit hypercube"}),
             "output_value": (("evaluation", "output"), y, {"long_name": "output at the evaluated point"})}
-    return xr.Dataset(data, coords=coords, attrs={"scenario": sc.name, "mode": mode, **attrs})
+    return xr.Dataset(data, coords=coords, attrs={"scenario": sc.name, **attrs})
 
 
 def salib_seed(seed: object) -> int:
@@ -141,9 +143,9 @@ def salib_seed(seed: object) -> int:
 
 
 def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str, ...] = "objective", *,
-          second_order: bool = False, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
-          ignore_correlation: bool = False, executor: Any = None, solver: SolverLike = "highs",
-          options: dict[str, Any] | None = None) -> xr.Dataset:
+          second_order: bool = False, seed: int = 0, ignore_correlation: bool = False,
+          evaluation: Evaluation | None = None, solver: SolverLike = "highs",
+          options: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Sobol' indices of scalar outputs over the scenario's declared uncertainties (SALib).
 
     Parameters
@@ -155,11 +157,12 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     outputs : named scalar outputs (:mod:`fundsim.sensitivity.outputs`)
     second_order : also estimate the second-order indices ``S2``
     seed : seeds the scrambled Sobol' sequence and the bootstrap of the confidence intervals
-    mode, plan : ``"reoptimise"``, or ``"stress"`` of ``plan`` (by default the scenario's optimal plan)
     ignore_correlation : study a scenario that declares rank correlations as if its sources were independent
-    executor : ``None``/``"sequential"`` (default), ``"processes"`` or a Dask client
-    solver, options : the backend that solves each point (a name: ``"highs"``, the default, or ``"pulp"``; a
-        backend; or a :class:`~fundsim.solvers.SolverChoice`) and its options, as for :func:`fundsim.simulate`
+    evaluation : the :class:`~fundsim.montecarlo.Evaluation` of each point: its ``mode`` (``"reoptimise"``,
+        the default, or ``"stress"`` of its ``plan``, by default the scenario's optimal plan); the ``solver``
+        that solves each point (``"highs"``, the default, or ``"pulp"``; a backend; or a
+        :class:`~fundsim.solvers.SolverChoice`) and its ``options``; the ``executor`` (``None``: in order, in
+        this process; ``"processes"`` or a Dask client), as for :func:`fundsim.sensitivity.sweep`
 
     Returns
     -------
@@ -183,8 +186,9 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     >>> s["indices"].sel(output="objective", index="ST").to_series().idxmax()
     'remittance_value'
     """
+    how = as_evaluation(evaluation).using(solver, options)
     unc = _independent(scenario, ignore_correlation, "Sobol'")
-    wanted = parse_outputs(scenario, outputs, mode)
+    wanted = parse_outputs(scenario, outputs, how.mode)
     if n < 2 or n & (n - 1):
         low = 1 << max(1, int(n).bit_length() - 1)
         raise ArgumentError(f"n must be a power of 2 (the balance of the Sobol' sequence depends on it); got {n}, "
@@ -192,7 +196,7 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     problem = _problem(unc)
     seed = salib_seed(seed)
     u = np.clip(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=seed), _EPS, 1 - _EPS)
-    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Sobol'", solver, options)
+    y = _evaluate(scenario, unc, u, wanted, how, "Sobol'")
     d = problem["num_vars"]
     indices, constant, results = _analyse(y, wanted, d, SOBOL_INDICES, lambda yk: sobol_analyze.analyze(
         problem, yk, calc_second_order=second_order, seed=seed))
@@ -204,11 +208,12 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
             for j, key in enumerate(("S2", "S2_conf")):
                 upper = np.triu(np.nan_to_num(si[key]), 1)
                 s2[j, :, :, k] = np.where(np.eye(d, dtype=bool), np.nan, upper + upper.T)
-    attrs = {"study": "sobol", "n": n, "evaluations": len(u), "seed": seed, "second_order": int(second_order),
+    attrs = {"mode": how.mode, "study": "sobol", "n": n, "evaluations": len(u), "seed": seed,
+             "second_order": int(second_order),
              "correlation_ignored": int(scenario.uncertainty.correlation is not None),  # type: ignore[union-attr]
              "constant_outputs": ", ".join(constant), "confidence_level": 0.95,
              "long_name": "Sobol' index", "units": "share of the output's variance"}
-    ds = _frame(scenario, unc, wanted, mode, (u, y), indices, SOBOL_INDICES, attrs)
+    ds = _frame(scenario, unc, wanted, (u, y), indices, SOBOL_INDICES, attrs)
     if second_order:
         for j, key in enumerate(("S2", "S2_conf")):
             ds[key] = (("parameter", "parameter_2", "output"), s2[j],
@@ -236,9 +241,9 @@ def per_probability(si: Any, levels: int) -> dict[str, Any]:
 
 
 def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] | tuple[str, ...] = "objective", *,
-           levels: int = 4, seed: int = 0, mode: str = "reoptimise", plan: Any = None,
-           ignore_correlation: bool = False, executor: Any = None, solver: SolverLike = "highs",
-           options: dict[str, Any] | None = None) -> xr.Dataset:
+           levels: int = 4, seed: int = 0, ignore_correlation: bool = False,
+           evaluation: Evaluation | None = None, solver: SolverLike = "highs",
+           options: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Morris elementary-effects screening of scalar outputs over the declared uncertainties (SALib).
 
     Each input moves on a grid of ``levels`` equiprobable quantiles (the midpoints ``(k + ½)/levels`` of
@@ -250,7 +255,7 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     ----------
     scenario : a scenario with an ``uncertainty:`` section
     trajectories : number of Morris trajectories; the study solves ``trajectories·(d + 1)`` points
-    outputs, seed, mode, plan, ignore_correlation, executor, solver, options : as for :func:`sobol`
+    outputs, seed, ignore_correlation, evaluation : as for :func:`sobol`
     levels : grid levels (even numbers keep the design balanced)
 
     Returns
@@ -268,8 +273,9 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     >>> m["indices"].sel(output="objective", index="mu_star").to_series().idxmax()
     'remittance_value'
     """
+    how = as_evaluation(evaluation).using(solver, options)
     unc = _independent(scenario, ignore_correlation, "Morris")
-    wanted = parse_outputs(scenario, outputs, mode)
+    wanted = parse_outputs(scenario, outputs, how.mode)
     if trajectories < 2 or levels < 2:
         raise ArgumentError(f"Morris needs at least 2 trajectories and 2 levels; got {trajectories} and {levels}")
     problem = _problem(unc)
@@ -277,11 +283,12 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     grid = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     edge = 0.5 / levels
     u = edge + (1 - 2 * edge) * grid
-    y = _evaluate(scenario, unc, u, wanted, mode, plan, executor, "Morris", solver, options)
+    y = _evaluate(scenario, unc, u, wanted, how, "Morris")
     indices, constant, _ = _analyse(y, wanted, problem["num_vars"], MORRIS_INDICES, lambda yk: per_probability(
         morris_analyze.analyze(problem, grid, yk, num_levels=levels, seed=seed), levels))
-    attrs = {"study": "morris", "trajectories": trajectories, "levels": levels, "evaluations": len(grid), "seed": seed,
+    attrs = {"mode": how.mode, "study": "morris", "trajectories": trajectories, "levels": levels,
+             "evaluations": len(grid), "seed": seed,
              "correlation_ignored": int(scenario.uncertainty.correlation is not None),  # type: ignore[union-attr]
              "constant_outputs": ", ".join(constant), "confidence_level": 0.95,
              "long_name": "Morris elementary-effect statistic", "units": "output units per unit of probability"}
-    return _frame(scenario, unc, wanted, mode, (u, y), indices, MORRIS_INDICES, attrs)
+    return _frame(scenario, unc, wanted, (u, y), indices, MORRIS_INDICES, attrs)

@@ -20,19 +20,18 @@ name                       re-optimise mode (the best plan at each point) / stre
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
-from fundsim.montecarlo import MODES
-from fundsim.montecarlo.given import run_values
+from fundsim.montecarlo import Evaluation, run_values
 from fundsim.rules.fields import suggest
 from fundsim.solvers import Capability
-from fundsim.solvers.backends import SolverLike, solver_choice
+from fundsim.solvers.backends import solver_choice
 from fundsim.solving import check_options, solve
 
 __all__ = ["Output", "evaluate", "output_matrix", "output_values", "parse_outputs", "valid_outputs"]
@@ -168,7 +167,7 @@ def _labelled(run: xr.Dataset, sc: Scenario, out: Output, mode: str) -> xr.DataA
 def output_values(run: xr.Dataset, sc: Scenario, outputs: tuple[Output, ...]) -> xr.Dataset:
     """The outputs over the run's points: one variable per output, named as asked, with units and long name.
 
-    ``run`` holds per-point results from :func:`fundsim.montecarlo.given.run_values` (or ``fs.simulate``).
+    ``run`` holds per-point results from :func:`fundsim.montecarlo.run_values` (or ``fs.simulate``).
 
     Examples
     --------
@@ -208,20 +207,18 @@ def output_matrix(values: xr.Dataset, outputs: tuple[Output, ...]) -> np.ndarray
     return np.stack([values[o.name].values for o in outputs], axis=1)
 
 
-def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], mode: str = "reoptimise",
-             plan: Any = None, executor: Any = None, keep_allocations: bool = False, *,
-             solver: SolverLike = "highs", options: dict[str, Any] | None = None) -> xr.Dataset:
+def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], evaluation: Evaluation) -> xr.Dataset:
     """Run the points ``values`` (point × uncertain parameter of ``sc``) and add the named outputs.
 
-    Stress mode without a ``plan`` stress-tests the scenario's own optimal plan (``fs.solve(sc)``).
-    ``solver`` and ``options`` choose the backend that solves (see :func:`fundsim.simulate`).
+    ``evaluation`` (:class:`~fundsim.montecarlo.Evaluation`) holds the mode, plan, solver and executor; stress
+    mode without a ``plan`` stress-tests the scenario's own optimal plan (``fs.solve(sc)``). The points run in
+    order in this process unless its ``executor`` says otherwise.
     """
-    if mode not in MODES:
-        raise ArgumentError(f"unknown mode {mode!r}; the modes are: {', '.join(MODES)}")
-    choice = solver_choice(solver, check_options(options), needs=[Capability.DUALS])
-    if mode == "stress" and plan is None:
-        plan = solve(sc, solver=choice)
-    decommitment = mode == "reoptimise" and any(o.kind == "decommitted" for o in outputs)
-    run = run_values(sc, values, mode=mode, plan=plan, keep_allocations=keep_allocations,
-                     decommitment=decommitment, executor=executor, solver=choice)
+    how = evaluation
+    choice = solver_choice(how.solver, check_options(how.options), needs=[Capability.DUALS])
+    how = how.using(choice, None)
+    if how.mode == "stress" and how.plan is None:
+        how = dataclasses.replace(how, plan=solve(sc, solver=choice))
+    decommitment = how.mode == "reoptimise" and any(o.kind == "decommitted" for o in outputs)
+    run = run_values(sc, values, how, decommitment=decommitment)
     return run.assign(output_values(run, sc, outputs).data_vars)

@@ -47,6 +47,7 @@ from fundsim.errors import ArgumentError, InfeasibleError, SolverError
 from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Objective, Scenario
 from fundsim.results import Allocation
+from fundsim.rules.program import Entries, Header
 from fundsim.sensitivity.arguments import pareto_arguments
 from fundsim.sensitivity.frontier import money_variables
 from fundsim.solvers import Capability, InPlaceSolver, SolveResult, Status
@@ -151,16 +152,14 @@ class _Extension:
         self.ncol += size
         return start
 
-    def rows(self, name: str, dims: tuple[str, ...], coords: tuple[tuple, ...], entries: tuple[Any, ...],
-             lower: Any, upper: Any, *, kind: str, long_name: str, units: str = "objective per EUR m",
-             positions: tuple[np.ndarray, ...] | None = None) -> None:
-        """Rows ``lower ≤ Σ v·x[c] ≤ upper`` from ``entries = (r, c, v)``, ``r`` counting the block's rows."""
-        r, c, v = (np.asarray(e) for e in entries)
-        self.coo.append((r.astype(np.int64) + self.nrow, c.astype(np.int64), v.astype(float),
-                         np.asarray(lower, float), np.asarray(upper, float)))
+    def rows(self, header: Header, entries: Entries, lower: Any, upper: Any, *, kind: str) -> None:
+        """Rows ``lower ≤ Σ v·x[c] ≤ upper`` from ``entries``, whose ``rows`` count the block's rows."""
+        h = header
+        self.coo.append((np.asarray(entries.rows, np.int64) + self.nrow, np.asarray(entries.cols, np.int64),
+                         np.asarray(entries.vals, float), np.asarray(lower, float), np.asarray(upper, float)))
         start, self.nrow = self.lp.num_row + self.nrow, self.nrow + len(lower)
-        self.constraints[name] = Block(name, dims, coords, start, self.lp.num_row + self.nrow, positions, kind,
-                                       units, long_name)
+        self.constraints[h.name] = Block(h.name, h.dims, h.coords, start, self.lp.num_row + self.nrow, h.positions,
+                                         kind, "objective per EUR m" if h.units is None else h.units, h.long_name)
 
     def build(self) -> LinearProgram:
         """The LP with the new columns and rows; costs zero, sense ``min``."""
@@ -179,9 +178,9 @@ def _total_column(ext: _Extension, cols: np.ndarray) -> int:
     if "total_eu" in ext.lp.variables:
         return ext.lp.variables["total_eu"].start
     total = ext.column("total_eu", (), (), 1, "total EU commitment")
-    ext.rows("total_eu_definition", (), (), (np.zeros(len(cols) + 1), np.append(cols, total),
-                                              np.append(-np.ones(len(cols)), 1.0)), np.zeros(1), np.zeros(1),
-             kind="eq", long_name="definition of E")
+    ext.rows(Header("total_eu_definition", long_name="definition of E"),
+             Entries(np.zeros(len(cols) + 1), np.append(cols, total), np.append(-np.ones(len(cols)), 1.0)),
+             np.zeros(1), np.zeros(1), kind="eq")
     return total
 
 
@@ -203,9 +202,11 @@ def _concentration_rows(sc: Scenario, ext: _Extension, cols: np.ndarray, region:
     m = ext.column("largest_region_money", (), (), 1, "EU commitments to the largest region")
     regions, row = np.unique(region, return_inverse=True)
     n = len(regions)
-    ext.rows("largest_region", ("region",), (sc.region_ids,),
-             (np.append(row, np.arange(n)), np.append(cols, np.full(n, m)), np.append(-np.ones(len(cols)), np.ones(n))),
-             np.zeros(n), np.full(n, np.inf), kind="ge", long_name="money of the largest region", positions=(regions,))
+    ext.rows(Header("largest_region", ("region",), (sc.region_ids,), (regions,),
+                    long_name="money of the largest region"),
+             Entries(np.append(row, np.arange(n)), np.append(cols, np.full(n, m)),
+                     np.append(-np.ones(len(cols)), np.ones(n))),
+             np.zeros(n), np.full(n, np.inf), kind="ge")
     return m
 
 
@@ -225,9 +226,9 @@ def _balance_rows(sc: Scenario, ext: _Extension, cols: np.ndarray, pillar: np.nd
     c = np.concatenate([cols[cell], cols[cell], d + own // 2, np.full(2 * n, total)])
     v = np.concatenate([-np.ones(len(cell)), np.ones(len(cell)), np.ones(2 * n), np.repeat(tau, 2) * (-1) ** own])
     positions = (own // 2, own % 2)
-    ext.rows("pillar_deviation_bound", ("balanced_pillar", "side"), (names, ("above", "below")), (r, c, v),
-             np.zeros(2 * n), np.full(2 * n, np.inf), kind="ge", positions=positions,
-             long_name="deviation of the pillar's money from its target share")
+    ext.rows(Header("pillar_deviation_bound", ("balanced_pillar", "side"), (names, ("above", "below")), positions,
+                    long_name="deviation of the pillar's money from its target share"),
+             Entries(r, c, v), np.zeros(2 * n), np.full(2 * n, np.inf), kind="ge")
     return d + np.arange(n)
 
 
@@ -257,9 +258,10 @@ def _criteria(sc: Scenario, lp: LinearProgram, names: tuple[str, ...],
         c, v = terms[name] if name not in _RATIOS else (np.append(terms[name][0], total), np.append(terms[name][1], -1))
         for part, values in zip(entries, (np.full(len(c), row), c, v), strict=True):
             part.append(values)
-    ext.rows("objective_bound", ("objective",), (names,), tuple(np.concatenate(e) for e in entries),
-             np.full(len(names), -np.inf), np.full(len(names), np.inf), kind="range",
-             units="first objective per unit of the bound", long_name="bound on an objective (epsilon-constraint)")
+    ext.rows(Header("objective_bound", ("objective",), (names,), None, "first objective per unit of the bound",
+                    "bound on an objective (epsilon-constraint)"),
+             Entries(*(np.concatenate(e) for e in entries)), np.full(len(names), -np.inf), np.full(len(names), np.inf),
+             kind="range")
     aug = ext.build()
     criteria = {}
     for n in names:

@@ -1,14 +1,14 @@
 """One-at-a-time sweeps: one number of the scenario over a list of values, each point a warm re-solve.
 
 A sweep is a design whose rows are the swept values: the scenario gets one uncertain parameter at the
-swept path and the points run through the Monte Carlo machinery (:func:`fundsim.montecarlo.given.run_values`,
+swept path and the points run through the Monte Carlo machinery (:func:`fundsim.montecarlo.run_values`,
 the warm :class:`~fundsim.montecarlo.reoptimise.Reoptimiser`). Every other number stays at the scenario's
 own (nominal) value; its declared uncertainties play no part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import xarray as xr
 
 from fundsim.errors import ArgumentError
 from fundsim.model import Distribution, Scenario, UncertainParameter, Uncertainty
+from fundsim.montecarlo.options import Evaluation, as_evaluation
 from fundsim.rules.fields import suggest
 from fundsim.scenario.uncertainty_schema import check_path
 from fundsim.sensitivity.arguments import check_flag, study_arguments
@@ -101,9 +102,8 @@ def _variant(sc: Scenario, path: str, values: np.ndarray, relative: bool) -> Sce
 
 
 def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *, relative: bool = False,
-          outputs: str | list[str] | tuple[str, ...] | None = None, mode: str = "reoptimise", plan: Any = None,
-          keep_allocations: bool = False, executor: Any = None, solver: SolverLike = "highs",
-          options: dict[str, Any] | None = None) -> xr.Dataset:
+          outputs: str | list[str] | tuple[str, ...] | None = None, evaluation: Evaluation | None = None,
+          solver: SolverLike = "highs", options: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Solve the scenario at each value of one of its numbers.
 
     Parameters
@@ -119,13 +119,12 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
         or weight path with fewer labels sets every cell below it.
     outputs : named scalar outputs to add (see :mod:`fundsim.sensitivity.outputs`), e.g.
         ``["pillar:legal", "region:north_africa", "decommitted"]``
-    mode : ``"reoptimise"`` (the best plan at each value) or ``"stress"`` (``plan``, by default the
-        scenario's own optimal plan, under each value)
-    plan : the plan stress mode evaluates (an Allocation, its Dataset or a NetCDF file)
-    keep_allocations : also keep each point's ``eu`` cube
-    executor : ``None``/``"sequential"`` (default), ``"processes"`` or a Dask client
-    solver, options : the backend that solves each point (a name: ``"highs"``, the default, or ``"pulp"``; a
-        backend; or a :class:`~fundsim.solvers.SolverChoice`) and its options, as for :func:`fundsim.simulate`
+    evaluation : a :class:`~fundsim.montecarlo.Evaluation`: its ``mode``, ``"reoptimise"`` (the best plan at
+        each value, the default) or ``"stress"`` (its ``plan``, an Allocation, its Dataset or a NetCDF file; by
+        default the scenario's own optimal plan, under each value); ``keep_allocations`` (each point's ``eu``
+        cube); the ``solver`` that solves each point (``"highs"``, the default, or ``"pulp"``; a backend; or a
+        :class:`~fundsim.solvers.SolverChoice`) and its ``options``; the ``executor`` (``None``: in order, in
+        this process; ``"processes"`` or a Dask client) and the ``chunk_size``
 
     Returns
     -------
@@ -143,18 +142,19 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
     [120.0, 125.0, 130.0, 135.0]
     >>> s["region:north_africa"].values.round(6).tolist()
     [30.0, 40.0, 50.0, 60.0]
-    >>> sweep(sc, "absorption.capacity.north_africa", [15, 30], solver="pulp")["objective"].values.round(6).tolist()
+    >>> from fundsim.montecarlo import Evaluation
+    >>> cbc = sweep(sc, "absorption.capacity.north_africa", [15, 30], solver="pulp")
+    >>> cbc["objective"].values.round(6).tolist()
     [120.0, 135.0]
     """
-    scenario = study_arguments(scenario, outputs, plan)
+    how = as_evaluation(evaluation).using(solver, options)
+    scenario = study_arguments(scenario, outputs, how.plan)
     check_flag("relative", relative)
-    check_flag("keep_allocations", keep_allocations)
     path = resolve_path(scenario, path)
     v = _values(path, values, relative)
     variant = _variant(scenario, path, v, relative)
-    wanted = parse_outputs(variant, outputs, mode) if outputs else ()
-    run = evaluate(variant, v[:, None], wanted, mode, plan, executor, keep_allocations, solver=solver,
-                   options=options)
+    wanted = parse_outputs(variant, outputs, how.mode) if outputs else ()
+    run = evaluate(variant, v[:, None], wanted, how)
     run = run.drop_vars(["parameter_value", "parameter", "parameter_path"]).rename({"draw": "value"})
     parts = path.split(".")
     kind = {"instruments": parts[-1], "match_sources": "capacity", "absorption": "capacity"}.get(parts[0], "weights")

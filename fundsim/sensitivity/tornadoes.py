@@ -9,6 +9,7 @@ one-at-a-time study of the marginal distributions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import xarray as xr
 
 from fundsim.errors import ArgumentError
 from fundsim.model import Scenario, Uncertainty
+from fundsim.montecarlo.options import Evaluation, as_evaluation
 from fundsim.results.inputs import wrong_type
 from fundsim.sensitivity.arguments import study_arguments
 from fundsim.sensitivity.outputs import evaluate, parse_outputs
@@ -56,14 +58,13 @@ def _check(sc: Scenario, low: float, high: float) -> Uncertainty:
 
 
 def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...] = "objective", *,
-                  low: float = 0.05, high: float = 0.95, mode: str = "reoptimise", plan: Any = None,
-                  executor: Any = None, solver: SolverLike = "highs", options: dict[str, Any] | None = None
-                  ) -> xr.Dataset:
+                  low: float = 0.05, high: float = 0.95, evaluation: Evaluation | None = None,
+                  solver: SolverLike = "highs", options: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Every output at each input's low and high quantile, as a Dataset over (input, output).
 
     Parameters
     ----------
-    scenario, low, high, mode, plan, executor, solver, options : as for :func:`tornado`
+    scenario, low, high, evaluation : as for :func:`tornado`
     outputs : named scalar outputs (:mod:`fundsim.sensitivity.outputs`)
 
     Returns
@@ -73,12 +74,12 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
     every point ``parameter_value`` (input, end, parameter), and coordinates ``kind`` (factor or parameter),
     ``moves`` (the parameters an input moves), ``units`` and ``long_name`` per output.
     """
-    scenario = study_arguments(scenario, outputs, plan, low=low, high=high)
+    how = as_evaluation(evaluation).using(solver, options)
+    scenario = study_arguments(scenario, outputs, how.plan, low=low, high=high)
     unc = _check(scenario, low, high)
-    wanted = parse_outputs(scenario, outputs, mode)
+    wanted = parse_outputs(scenario, outputs, how.mode)
     inputs = _inputs(unc)
-    run = evaluate(scenario, _points(unc, inputs, low, high), wanted, mode, plan, executor, solver=solver,
-                   options=options)
+    run = evaluate(scenario, _points(unc, inputs, low, high), wanted, how)
     n = len(inputs)
     names = [o.name for o in wanted]
     values = np.stack([run[name].values for name in names], axis=1)  # (point, output)
@@ -99,13 +100,14 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
               "moves": ("input", [", ".join(params[c] for c in cols) for _, _, cols in inputs]),
               "units": ("output", [run[name].attrs["units"] for name in names]),
               "long_name": ("output", [run[name].attrs["long_name"] for name in names])}
-    attrs = {"study": "tornado", "scenario": scenario.name, "mode": mode, "low_quantile": low, "high_quantile": high}
+    attrs = {"study": "tornado", "scenario": scenario.name, "mode": how.mode, "low_quantile": low,
+             "high_quantile": high}
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05, high: float = 0.95,
-            mode: str = "reoptimise", plan: Any = None, executor: Any = None, solver: SolverLike = "highs",
-            options: dict[str, Any] | None = None) -> pd.DataFrame:
+            evaluation: Evaluation | None = None, solver: SolverLike = "highs",
+            options: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """The declared uncertainties ranked by how far they swing ``output``.
 
     Parameters
@@ -114,10 +116,10 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
     output : a named scalar output (:mod:`fundsim.sensitivity.outputs`): ``objective``, ``pillar:<id>``,
         ``region:<id>``, ``group:<id>``, ``instrument:<id>``, ``decommitted`` …
     low, high : the quantiles each input is set to (every other parameter at its median)
-    mode : ``"reoptimise"`` (the best plan at each point) or ``"stress"`` (``plan``, by default the
-        scenario's optimal plan, under each point's numbers)
-    plan, executor, solver, options : as for :func:`fundsim.sensitivity.sweep` (``solver``: the backend that
-        solves each point, HiGHS by default)
+    evaluation : the :class:`~fundsim.montecarlo.Evaluation` of each point, as for
+        :func:`fundsim.sensitivity.sweep`: ``mode`` ``"reoptimise"`` (the best plan at each point, the default)
+        or ``"stress"`` (its ``plan``, by default the scenario's optimal plan, under each point's numbers), the
+        ``solver`` (HiGHS by default) and its ``options``, the ``executor``
 
     Returns
     -------
@@ -134,9 +136,9 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
     """
     if not isinstance(output, str):
         raise wrong_type("output", output, "one output name such as 'objective' (tornado_study takes several)")
-    scenario = study_arguments(scenario, output, plan, low=low, high=high)
-    study = tornado_study(scenario, output, low=low, high=high, mode=mode, plan=plan, executor=executor,
-                          solver=solver, options=options)
+    how = as_evaluation(evaluation)
+    scenario = study_arguments(scenario, output, how.plan, low=low, high=high)
+    study = tornado_study(scenario, output, low=low, high=high, evaluation=how, solver=solver, options=options)
     one = study.sel(output=output)
     table = pd.DataFrame({"input": study["input"].values, "kind": study["kind"].values, "moves": study["moves"].values,
                           "output_low": one["low"].values, "output_high": one["high"].values,
