@@ -26,7 +26,24 @@ def check_plan_file(path: str | Path) -> Path:
     """Refuse, before any draw, a ``plan`` path that is not an allocation fundsim wrote to NetCDF: a missing
     file, a folder or a store, a pipe or a device, another kind of file, a Monte Carlo run (the
     :class:`~fundsim.results.inputs.AllocationFileError` of :func:`~fundsim.results.inputs.open_stored` says
-    which)."""
+    which).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import fundsim as fs
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> fs.solve(fs.load_scenario("scenarios/tutorial.yaml")).save(folder / "plan.nc").name
+    'plan.nc'
+    >>> check_plan_file(folder / "plan.nc").name
+    'plan.nc'
+    >>> try:
+    ...     check_plan_file(folder / "missing.nc")
+    ... except ValueError as err:
+    ...     print("refused")
+    refused
+    """
     p = Path(path)
     open_stored(p).close()
     return p
@@ -34,12 +51,37 @@ def check_plan_file(path: str | Path) -> Path:
 
 def check_store(store: str | Path, inputs: Iterable[str | Path | None]) -> Path:
     """The store path, refused (:class:`~fundsim.outputs.OutputError`) if it is not a ``.zarr`` path fundsim may
-    write: a folder that is not a fundsim store, one of the run's ``inputs``, an unwritable parent."""
+    write: a folder that is not a fundsim store, one of the run's ``inputs``, an unwritable parent.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> check_store(folder / "run.zarr", ["scenarios/tutorial-uncertain.yaml"]).name
+    'run.zarr'
+    >>> (folder / "mine").mkdir()
+    >>> try:  # a folder fundsim did not make is never written into
+    ...     check_store(folder / "mine", [])
+    ... except ValueError as err:
+    ...     print("refused")
+    refused
+    """
     return check_output(store, kinds=(".zarr",), inputs=[p for p in inputs if p], option="store (--out)")
 
 
 def per_draw_bytes(sc: Scenario, mode: str, keep_allocations: bool) -> int:
-    """Bytes one draw's results take in memory (an estimate from the scenario's sizes, on the high side)."""
+    """Bytes one draw's results take in memory (an estimate from the scenario's sizes, on the high side).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> per_draw_bytes(sc, "stress", False)  # 8 bytes × (8 + 2·2 regions + 2·2 instruments + 3 pillars + 4 parameters)
+    184
+    >>> per_draw_bytes(sc, "reoptimise", True) > per_draw_bytes(sc, "reoptimise", False)
+    True
+    """
     n_par = len(sc.uncertainty.parameters) if sc.uncertainty is not None else 0
     n_i, n_p, n_r, n_y, n_q = (len(sc.instrument_ids), len(sc.priority_ids), len(sc.region_ids), len(sc.years),
                                len(sc.pillar_ids))
@@ -56,7 +98,14 @@ def per_draw_bytes(sc: Scenario, mode: str, keep_allocations: bool) -> int:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available now (Linux ``MemAvailable``, else ``os.sysconf`` free pages), or ``None``."""
+    """Bytes of memory available now (Linux ``MemAvailable``, else ``os.sysconf`` free pages), or ``None``.
+
+    Examples
+    --------
+    >>> free = available_memory()
+    >>> free is None or free > 0
+    True
+    """
     try:
         with open("/proc/meminfo", encoding="ascii") as info:
             for line in info:

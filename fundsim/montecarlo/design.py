@@ -28,7 +28,16 @@ _EPS = 1e-12  # uniforms are kept inside (0, 1) so that every inverse CDF is fin
 
 
 def unit_design(design: str, n_draws: int, dim: int, seed: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """Rows ``start:stop`` of a design of ``n_draws`` points in ``[0, 1)^dim``."""
+    """Rows ``start:stop`` of a design of ``n_draws`` points in ``[0, 1)^dim``.
+
+    Examples
+    --------
+    >>> u = unit_design("lhs", 4, 2, seed=1)
+    >>> u.shape, sorted((u[:, 0] * 4).astype(int).tolist())  # one point in each quarter of every axis
+    ((4, 2), [0, 1, 2, 3])
+    >>> bool((unit_design("random", 10, 3, seed=1, start=4, stop=6) == unit_design("random", 10, 3, seed=1)[4:6]).all())
+    True
+    """
     stop = n_draws if stop is None else stop
     if design not in DESIGNS:
         raise ArgumentError(f"unknown design {design!r}; the designs are: {', '.join(DESIGNS)}")
@@ -72,6 +81,15 @@ def parameter_values(unc: Uncertainty, u: np.ndarray) -> np.ndarray:
     """Values ``(draw, parameter)`` from design rows ``u`` ``(draw, source)``.
 
     Each parameter reads its factor's column (or its own), after the copula, through its inverse CDF.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> unc = fs.load_scenario("scenarios/tutorial-uncertain.yaml").uncertainty
+    >>> u = np.full((1, len(unc.sources)), 0.5)  # the median of every source
+    >>> parameter_values(unc, u).round(3).tolist()  # lognormal median 1, uniform 0.05–1, PERT(0.6, 1, 1.1), discrete
+    [[1.0, 0.525, 0.962, 1.0]]
     """
     if unc.correlation is not None:
         u = _copula(u, np.asarray(unc.correlation))

@@ -21,7 +21,14 @@ __all__ = ["DaskExecutor", "ProcessExecutor", "SequentialExecutor", "executor_fo
 
 
 class SequentialExecutor:
-    """The reference: chunks one after the other, in this process."""
+    """The reference: chunks one after the other, in this process.
+
+    Examples
+    --------
+    >>> with SequentialExecutor() as ex:
+    ...     ex.name, ex.workers
+    ('sequential', 1)
+    """
 
     name = "sequential"
     workers = 1
@@ -47,6 +54,11 @@ class ProcessExecutor:
 
     At most ``2 × workers`` chunks are in flight, so memory stays bounded however many draws a run has.
     Workers ignore Ctrl-C (the terminal sends it to every process of the group); the parent stops them.
+
+    Examples
+    --------
+    >>> ProcessExecutor(workers=2).workers
+    2
     """
 
     name = "processes"
@@ -91,7 +103,16 @@ class ProcessExecutor:
 
 
 class DaskExecutor:
-    """Chunks on a Dask distributed cluster (``dask.distributed.Client``): the same numbers as locally."""
+    """Chunks on a Dask distributed cluster (``dask.distributed.Client``): the same numbers as locally.
+
+    Examples
+    --------
+    >>> class Client:  # what DaskExecutor reads of a dask.distributed.Client
+    ...     def scheduler_info(self):
+    ...         return {"workers": {"a": {}, "b": {}}}
+    >>> DaskExecutor(Client()).workers
+    2
+    """
 
     name = "dask"
 
@@ -120,7 +141,13 @@ class DaskExecutor:
 
 def executor_for(executor: Any) -> Any:
     """``None``/"processes" → a process pool; "sequential"; a ``dask.distributed.Client``; or an
-    ``"tcp://…"`` scheduler address (a client is made for it); executor objects pass through."""
+    ``"tcp://…"`` scheduler address (a client is made for it); executor objects pass through.
+
+    Examples
+    --------
+    >>> executor_for("sequential").name, executor_for(None).name
+    ('sequential', 'processes')
+    """
     if executor is None or executor == "processes":
         return ProcessExecutor()
     if executor == "sequential":

@@ -21,7 +21,17 @@ __all__ = ["DrawnNumbers", "drawn_numbers", "scenario_of_draw"]
 class DrawnNumbers:
     """Per draw: usable money ``(draw, instrument, year)``, each match source's capacity ``(draw, year)``
     or ``(draw, region, year)``, absorption capacity ``(draw, region, year)``, impact weights
-    ``(draw, priority, region)`` (``None`` without an impact term)."""
+    ``(draw, priority, region)`` (``None`` without an impact term).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> numbers = drawn_numbers(sc, np.ones((3, 4)))  # three draws at the plan's own numbers
+    >>> numbers.n, numbers.usable.shape, numbers.absorption.shape
+    (3, (3, 2, 2), (3, 2, 2))
+    """
 
     usable: np.ndarray
     match: tuple[np.ndarray, ...]
@@ -55,7 +65,17 @@ def _apply(target: np.ndarray, value: np.ndarray, mode: str, where: tuple = ()) 
 
 
 def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
-    """The scenario's numbers under each draw of its uncertain parameters (``values``: draw × parameter)."""
+    """The scenario's numbers under each draw of its uncertain parameters (``values``: draw × parameter).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> values = np.array([[0.5, 1.0, 1.0, 1.0]])  # TPMA's envelope halved
+    >>> drawn_numbers(sc, values).usable[0].tolist()  # (instrument, year): TPMA 10 → 5, ENPI 20
+    [[5.0, 5.0], [20.0, 20.0]]
+    """
     n = len(values)
     usable = np.repeat(np.stack([i.usable for i in sc.instruments])[None], n, axis=0)
     match = [np.repeat(s.capacity[None], n, axis=0) for s in sc.match_sources]
@@ -88,7 +108,17 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
 
 
 def scenario_of_draw(sc: m.Scenario, numbers: DrawnNumbers, d: int) -> m.Scenario:
-    """The scenario with draw ``d``'s numbers (a copy; ``sc`` is unchanged)."""
+    """The scenario with draw ``d``'s numbers (a copy; ``sc`` is unchanged).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> numbers = drawn_numbers(sc, np.array([[1.0, 1.0, 0.6, 1.0]]))  # North Africa absorbs 60 %
+    >>> scenario_of_draw(sc, numbers, 0).absorption.capacity[0].tolist(), sc.absorption.capacity[0].tolist()
+    ([15.0, 15.0], [25.0, 25.0])
+    """
     instruments = tuple(
         dataclasses.replace(i, usable=m.frozen_array(np.maximum(numbers.usable[d, n], 0.0)),
                             payment_profile=i.payment_profile if numbers.delay is None or numbers.delay[d, n] <= 0

@@ -221,6 +221,13 @@ class Interrupted(KeyboardInterrupt):
     draws) were written and verified in ``store`` (``None``: a run in memory, of which nothing is kept).
 
     It is a :class:`KeyboardInterrupt`, so that code catching ``Exception`` does not swallow the user's stop.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> stop = Interrupted(Path("run.zarr"), 3, 10, 300)
+    >>> isinstance(stop, KeyboardInterrupt), stop.chunks_kept, stop.draws_kept
+    (True, 3, 300)
     """
 
     def __init__(self, store: Path | None, chunks_kept: int, n_chunks: int, draws_kept: int) -> None:

@@ -96,6 +96,15 @@ def spawned_states(seed: int, keys: np.ndarray, n_words: int) -> np.ndarray:
 
 def spawned_uniforms(seed: int, start: int, stop: int, dim: int) -> np.ndarray:
     """Draws ``start:stop`` of ``dim`` uniforms in ``[0, 1)``: draw k's are the top 53 bits of the 64-bit
-    words of ``SeedSequence(seed, spawn_key=(k,)).generate_state(dim, np.uint64)``, times 2⁻⁵³."""
+    words of ``SeedSequence(seed, spawn_key=(k,)).generate_state(dim, np.uint64)``, times 2⁻⁵³.
+
+    Examples
+    --------
+    >>> u = spawned_uniforms(7, 0, 4, 2)
+    >>> u.shape, bool(((0 <= u) & (u < 1)).all())
+    ((4, 2), True)
+    >>> bool((spawned_uniforms(7, 2, 4, 2) == u[2:4]).all())  # draw k's numbers depend on (seed, k) alone
+    True
+    """
     states = spawned_states(seed, np.arange(start, stop), dim)
     return (states >> np.uint64(11)).astype(np.float64) * 2.0**-53

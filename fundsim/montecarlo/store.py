@@ -82,6 +82,17 @@ class ZarrStore:
     provenance : the run's attributes; :data:`RUN_KEYS` of them say which run a store holds
     bounds : ``(start, stop)`` of each chunk of draws
     force : replace a store that holds another run (or whose run cannot be read) instead of refusing
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import fundsim as fs
+    >>> from fundsim.montecarlo import Storage
+    >>> store = Path(tempfile.mkdtemp()) / "run.zarr"
+    >>> run = fs.simulate("scenarios/tutorial-uncertain.yaml", draws=4, seed=1, storage=Storage(store))
+    >>> sorted(p.name for p in store.iterdir() if p.name.startswith(".fundsim"))  # fundsim's marker
+    ['.fundsim-store']
     """
 
     def __init__(self, path: str | Path, provenance: dict[str, Any], bounds: Sequence[tuple[int, int]],
@@ -309,7 +320,20 @@ def draw_counts(run: xr.Dataset) -> dict[str, int]:
 @_quiet()
 def open_run(path: str | Path) -> xr.Dataset:
     """A Monte Carlo run written by :func:`fundsim.simulate` (or ``fundsim simulate --out``): its Zarr store
-    or NetCDF file, loaded into memory."""
+    or NetCDF file, loaded into memory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import fundsim as fs
+    >>> from fundsim.montecarlo import Storage
+    >>> store = Path(tempfile.mkdtemp()) / "run.zarr"
+    >>> _ = fs.simulate("scenarios/tutorial-uncertain.yaml", draws=4, seed=1, storage=Storage(store))
+    >>> run = open_run(store)
+    >>> run.sizes["draw"], run.attrs["draws"]
+    (4, 4)
+    """
     path = Path(path)
     if path.suffix == ".zarr":
         run = xr.open_zarr(path, consolidated=False).load()

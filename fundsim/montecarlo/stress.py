@@ -149,7 +149,19 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
 
 
 def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: np.ndarray) -> xr.Dataset:
-    """Evaluate the plan ``eu`` (instrument, priority, region, year; EUR m) under every draw of ``numbers``."""
+    """Evaluate the plan ``eu`` (instrument, priority, region, year; EUR m) under every draw of ``numbers``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> from fundsim.montecarlo.numbers import drawn_numbers
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> plan = fs.solve(sc).data["eu"].transpose("instrument", "priority", "region", "year").values
+    >>> out = stress_test(sc, plan, drawn_numbers(sc, np.ones((1, 4))), np.arange(1))
+    >>> round(float(out["realised_objective"][0]), 6), float(out["lost_to_decommitment"][0])  # the plan as planned
+    (130.0, 0.0)
+    """
     k = sc.match_ratio[..., None]
     by_iy = eu.sum(axis=(1, 2))
     excess = np.maximum(by_iy[None] - numbers.usable, 0.0)  # (d, instrument, year)

@@ -19,7 +19,15 @@ HEADLINE = ("objective", "cofin", "realised_objective", "lost_to_decommitment", 
 
 def summary(run: xr.Dataset, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
     """Mean, standard deviation and quantiles of each scalar output over the draws (NaN draws skipped),
-    with the number of draws that count."""
+    with the number of draws that count.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> run = xr.Dataset({"objective": ("draw", [100.0, 120.0, 140.0], {"units": "objective units"})})
+    >>> summary(run).loc["objective", ["draws", "mean", "sd", "q50"]].tolist()
+    [3.0, 120.0, 20.0, 120.0]
+    """
     rows = {}
     for name in HEADLINE:
         if name in run:
@@ -83,7 +91,15 @@ def _where(label: object) -> str:
 
 
 def exceedance(run: xr.Dataset, name: str, thresholds: np.ndarray | list[float]) -> pd.Series:
-    """Probability that output ``name`` exceeds each threshold (over the draws where it is defined)."""
+    """Probability that output ``name`` exceeds each threshold (over the draws where it is defined).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> run = xr.Dataset({"objective": ("draw", [100.0, 120.0, 130.0, float("nan")])})
+    >>> exceedance(run, "objective", [110, 125]).tolist()  # of the three draws with a value
+    [0.6666666666666666, 0.3333333333333333]
+    """
     values = run[name].values.astype(float)
     values = values[np.isfinite(values)]
     return pd.Series([(values > t).mean() for t in thresholds], index=pd.Index(thresholds, name=name),
@@ -97,6 +113,16 @@ def target_probabilities(run: xr.Dataset, scenario: Scenario) -> pd.DataFrame:
     region's whole money) and goal targets on one pillar or region. A stress run is judged on the money
     finally spent (after decommitment); a re-optimisation run on each draw's plan (an infeasible draw
     meets nothing).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
+    >>> from fundsim.model import PillarBalance, Rules
+    >>> sc = sc.evolve(rules=Rules(pillar_balance=(PillarBalance("legal", min_share=0.1),)))
+    >>> table = target_probabilities(fs.simulate(sc, draws=8, seed=1), sc)
+    >>> table[["target", "probability"]].to_dict("records")
+    [{'target': 'at least 10% of EU money', 'probability': 1.0}]
     """
     stress = "spent_by_pillar" in run
     by_pillar = run["spent_by_pillar" if stress else "eu_by_pillar"]

@@ -27,6 +27,13 @@ class Block:
     share : for share rules ``Σ members - β·B ⋚ 0``, the share ``β`` of each row (``None`` for money rules)
     base : for share rules, the base ``B`` of each row as triplets ``(row in the block, column, coefficient)``:
         ``B`` is the money the share is taken of (all EU money, a region's EU money …); see :func:`share_base`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> block = Block("eu", ("cell",), (("a", "b", "c"),), 0, 2, positions=(np.array([0, 2]),))
+    >>> block.size, block.shape, block.dense(np.array([1.5, 2.5]), fill=0.0).tolist()
+    (2, (3,), [1.5, 0.0, 2.5])
     """
 
     name: str
@@ -69,6 +76,13 @@ class LinearProgram:
     """``sense`` c·x + offset subject to row_lower ≤ A x ≤ row_upper and col_lower ≤ x ≤ col_upper.
 
     Solvers see only this object. ``integrality`` is ``None`` for a pure LP.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> lp.sense, lp.num_col, lp.integrality is None  # 20 eligible cells and E, all EU money (the pillar rule's base)
+    ('max', 21, True)
     """
 
     sense: str
@@ -163,7 +177,19 @@ class ShareRows:
 
 @dataclass
 class ProgramBuilder:
-    """Collects blocks of columns and rows (as COO triplets) and builds the CSR matrix once."""
+    """Collects blocks of columns and rows (as COO triplets) and builds the CSR matrix once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = ProgramBuilder()
+    >>> x = b.add_variables(Header("x", ("cell",), (("a", "b"),)), 2, cost=np.array([1.0, 2.0]))
+    >>> _ = b.add_constraints(Header("cap"), Entries(np.zeros(2), np.arange(2), np.ones(2)), np.full(1, -np.inf),
+    ...                       np.array([5.0]))
+    >>> lp = b.build()
+    >>> lp.A.toarray().tolist(), lp.row_upper.tolist(), list(lp.constraints)
+    ([[1.0, 1.0]], [5.0], ['cap'])
+    """
 
     sense: str = "max"
     variables: dict[str, Block] = field(default_factory=dict)

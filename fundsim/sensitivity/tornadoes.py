@@ -73,6 +73,13 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
     ``base`` (all at their medians) over output, ``status`` over (input, end), the parameter values of
     every point ``parameter_value`` (input, end, parameter), and coordinates ``kind`` (factor or parameter),
     ``moves`` (the parameters an input moves), ``units`` and ``long_name`` per output.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> study = tornado_study(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), ["objective"])
+    >>> study["swing"].sel(output="objective").to_series().round(2).nlargest(2).to_dict()
+    {'remittance_value': 18.0, 'financial_crisis': 17.45}
     """
     how = as_evaluation(evaluation).using(solver, options)
     scenario = study_arguments(scenario, outputs, how.plan, low=low, high=high)
