@@ -8,6 +8,7 @@ functions of :mod:`fundsim.results.label`, never the LP's rows by position.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,156 @@ def test_exact_intervals_of_picked_numbers_in_the_users_units() -> None:
     weights = label.exact_weight_intervals(alloc.scenario, alloc.lp, alloc.result,
                                            [(impact, remittances), (impact, mobility)])
     np.testing.assert_allclose(weights, [[2.0, 3.0, np.inf], [1.0, 1.5, 2.0]], atol=1e-9)
+
+
+def test_an_exact_interval_of_a_rule_that_does_not_bind() -> None:
+    """20 goes to the South, allowed 3 to 36 (the East absorbs 10 a year and takes the other 20). The rule
+    does not bind; its nearer bound, the maximum 36 (16 away; the minimum is 17 away), holds its price 0
+    from 20 upwards."""
+    alloc = solved(objective=EAST_WORTH_TWO, absorption={"basis": "eu", "capacity": {EP: 10}},
+                   rules={"region_limits": [{"region": NA, "min": 3, "max": 36}]})
+    assert alloc.lp is not None and alloc.result is not None
+    row = int(label.row_index(alloc.lp, "region_limits").sel(region=NA))
+    assert label.exact_rule_intervals(alloc.lp, alloc.result, [("region_limits", row)]).tolist() == [
+        [20.0, 36.0, np.inf]]
+
+
+# ---- objective weights: each parameter reads its own steps -----------------------------------------------
+THREE_TERMS = {
+    "name": "three-terms", "years": [2009], "pillars": [{"id": "qa"}, {"id": "qb"}],
+    "regions": [{"id": "r", "group": "south"}],
+    "priorities": [{"id": "a", "pillar": "qa"}, {"id": "b", "pillar": "qb"}],
+    "match_sources": [{"id": "ms"}],
+    "instruments": [{"id": "fund", "envelope": 10, "cofinancing": {"max_eu_share": 0.5, "match_source": "ms"}}],
+    "objective": {"impact": {"basis": "eu", "weights": {"by_priority": {"a": 2.0, "b": 1.0}}},
+                  "leverage": {"weight": 0.5},
+                  "goals": {"targets": [{"id": "b", "priorities": ["b"], "amount": 4, "weight": 3.0}]}},
+}
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_impact_leverage_and_goal_weights_each_get_their_own_interval(exact: bool) -> None:
+    """10 EUR m, each bringing 1 of co-financing (EU share 50 %). b's first 4 are worth 1 + 3 (its target's
+    shortfall) + 0.5 (leverage), a's money 2 + 0.5, b's beyond its target 1 + 0.5: b gets 4, a 6, objective
+    6 · 2 + 4 · 1 + 0.5 · 10 = 21.
+
+    * a's weight keeps this while it is between b's worth beyond the target (1) and within it (1 + 3 = 4);
+    * b's weight while 4 more of b is worth no more than a (w + 0 ≤ 2 beyond the target) and its first 4 at
+      least as much (w + 3 ≥ 2): from -1 to 2;
+    * the leverage weight (the same 1 per EUR m in every cell) until a's money is worth less than nothing
+      (2 + λ < 0): from -2 upwards;
+    * the target's weight while b's first 4 are worth at least a's 2 (1 + g ≥ 2): from 1 upwards.
+    """
+    alloc = fs.solve(fs.scenario_from_dict(THREE_TERMS))
+    assert alloc.objective == pytest.approx(21.0)
+    ranging = alloc.ranging(exact=exact)
+    np.testing.assert_allclose(ranging["impact_weight"].sel(region="r").values, [[1.0, 2.0, 4.0], [-1.0, 1.0, 2.0]],
+                               atol=1e-9)
+    np.testing.assert_allclose(ranging["leverage_weight"].values, [-2.0, 0.5, np.inf], atol=1e-9)
+    np.testing.assert_allclose(ranging["goal_weight"].sel(target="b").values, [1.0, 3.0, np.inf], atol=1e-9)
+    assert ranging["leverage_weight"].attrs == {
+        "units": "objective per EUR m of co-financing",
+        "long_name": "leverage weight: interval over which the allocation stays optimal", "holds": "allocation"}
+    assert ranging["goal_weight"].attrs == {
+        "units": "objective per EUR m short",
+        "long_name": "target weight: interval over which the allocation stays optimal", "holds": "allocation"}
+    assert ranging["leverage_weight"].dims == ("interval",)
+    assert ranging["goal_weight"].dims == ("target", "interval")
+
+
+def test_a_share_rule_with_under_one_eur_m_committed_is_ranged_in_percent() -> None:
+    """0.2 EUR m a year, remittances worth 3 and mobility 1, remittances at most 25 %: E = 0.4, 0.1 of it to
+    remittances, objective 0.3 + 0.3 = 0.6. The ceiling is worth 2 per EUR m, 2 · 0.01 · 0.4 = 0.008 per
+    percentage point, and holds from 0 % to 100 % (nothing else limits remittances)."""
+    data = {"name": "small", "years": [2009, 2010], "pillars": [{"id": "legal"}, {"id": "development"}],
+            "regions": [{"id": "r", "group": "south"}],
+            "priorities": [{"id": "mobility", "pillar": "legal"}, {"id": "remittances", "pillar": "development"}],
+            "instruments": [{"id": "fund", "envelope": 0.2}],
+            "rules": {"pillar_balance": [{"pillar": "development", "max_share": 0.25}]},
+            "objective": {"impact": {"basis": "eu", "weights": {"by_priority": {"remittances": 3.0}}}}}
+    alloc = fs.solve(fs.scenario_from_dict(data))
+    assert alloc.objective == pytest.approx(0.6)
+    assert float(alloc.duals["pillar_max_share"].sel(pillar="development")) == pytest.approx(0.008)
+    np.testing.assert_allclose(alloc.ranging(exact=True)["pillar_max_share"].sel(pillar="development").values,
+                               [0.0, 25.0, 100.0], atol=1e-9)
+
+
+def test_ranging_variables_say_what_they_hold_and_in_which_units() -> None:
+    """Figures label themselves from ``units`` and ``long_name``; ``holds`` says what stays put over the
+    interval: a rule's shadow price, or the allocation for a weight."""
+    ranging = fs.solve(fs.load_scenario(TUTORIAL)).ranging()
+    assert ranging["absorption"].attrs == {
+        "units": "EUR m", "long_name": "absorption capacity (payments): bound over which its shadow price holds",
+        "holds": "shadow price"}
+    assert ranging["pillar_max_share"].attrs == {
+        "units": "%", "long_name": "maximum pillar share: bound over which its shadow price holds",
+        "holds": "shadow price"}
+    assert ranging["impact_weight"].attrs == {
+        "units": "weight", "long_name": "impact weight: interval over which the allocation stays optimal",
+        "holds": "allocation"}
+    assert ranging["absorption"].dims == ("region", "year", "interval")
+    assert ranging["interval"].values.tolist() == ["low", "value", "high"]
+    assert ranging.attrs == {"ranging": "basis"}
+
+
+def test_one_slope_for_all_money_keeps_the_tutorials_weight_intervals() -> None:
+    """Diminishing returns with no breakpoint and slope 0.5: every weight is worth half as much per EUR m,
+    the same allocation is best (objective 130 / 2 = 65), and each weight keeps the tutorial's interval, in
+    weight units: remittances in North Africa (3) from 2 (return's worth there) upwards, return there (2)
+    from 1.5 (mobility's in the East) to 3, mobility in the East (1.5) from 1 to 2."""
+    data = yaml.safe_load(TUTORIAL.read_text(encoding="utf-8"))
+    data["objective"]["impact"]["diminishing_returns"] = {"breakpoints": [], "slopes": [0.5]}
+    alloc = fs.solve(fs.scenario_from_dict(data))
+    assert alloc.objective == pytest.approx(65.0)
+    weight = alloc.ranging()["impact_weight"]
+    np.testing.assert_allclose(weight.sel(priority="remittances", region=NA), [2.0, 3.0, np.inf], atol=1e-9)
+    np.testing.assert_allclose(weight.sel(priority="return", region=NA), [1.5, 2.0, 3.0], atol=1e-9)
+    np.testing.assert_allclose(weight.sel(priority="mobility", region=EP), [1.0, 1.5, 2.0], atol=1e-9)
+    assert weight.dims == ("priority", "region", "interval")
+
+
+def test_a_weight_of_a_priority_no_instrument_may_fund_is_not_ranged() -> None:
+    """The fund may not fund remittances: no column carries the remittances weights, which are NaN (not an
+    interval); return in the East (worth 2, the rest 1) keeps the allocation from 1 upwards."""
+    alloc = solved(instruments=[{"id": "fund", "envelope": 20, "eligibility": {"priorities": ["mobility", "return"]}}],
+                   objective={"impact": {"basis": "eu", "weights": {"cells": [
+                       {"priority": "return", "region": EP, "weight": 2.0}]}}})
+    weight = alloc.ranging(exact=True)["impact_weight"]
+    assert np.isnan(weight.sel(priority="remittances").values).all()
+    np.testing.assert_allclose(weight.sel(priority="return", region=EP), [1.0, 2.0, np.inf], atol=1e-9)
+
+
+# ---- no ranging without the solve's basis ---------------------------------------------------------------
+def test_ranging_is_refused_with_a_reason_for_integer_rules_and_other_backends() -> None:
+    """Both refusals say why and what to do, with status ``unavailable``; a HiGHS result that kept no basis
+    is refused like another backend's."""
+    alloc = fs.solve(fs.load_scenario(TUTORIAL))
+    assert alloc.scenario is not None and alloc.lp is not None and alloc.result is not None
+    milp = dataclasses.replace(alloc.lp, integrality=np.ones(alloc.lp.num_col, np.int32))
+    with pytest.raises(fs.SolverError) as info:
+        label.ranging_dataset(alloc.scenario, milp, alloc.result)
+    assert (info.value.message, info.value.status) == (
+        "no ranging for a scenario with integer rules: shadow prices and their intervals are defined for linear "
+        "programmes only", "unavailable")
+    for result in (dataclasses.replace(alloc.result, basis=None, solver="pulp"),
+                   dataclasses.replace(alloc.result, basis=None), dataclasses.replace(alloc.result, solver="pulp")):
+        with pytest.raises(fs.SolverError) as info:
+            label.ranging_dataset(alloc.scenario, alloc.lp, result)
+        assert (info.value.message, info.value.status) == (
+            f"ranging needs the optimal basis of the solve, which the {result.solver!r} backend does not keep: "
+            "solve with solver='highs'", "unavailable")
+
+
+@pytest.mark.parametrize("step", [1e-4, 5.0])
+def test_an_lp_changed_in_place_since_the_solve_is_not_ranged(step: float) -> None:
+    """North Africa's absorption in 2009 lowered by ``step`` after the solve: the kept basis is still optimal
+    but gives another allocation (the cells there hold ``step`` less), so the solve cannot be ranged."""
+    alloc = fs.solve(fs.load_scenario(TUTORIAL))
+    assert alloc.lp is not None
+    row = int(label.row_index(alloc.lp, "absorption").sel(region=NA, year=2009))
+    alloc.lp.row_upper[row] -= step
+    with pytest.raises(fs.SolverError) as info:
+        alloc.ranging()
+    assert (info.value.message, info.value.status) == (
+        "the solve's basis no longer gives its allocation (was the LP changed in place since?): cannot range it",
+        "error")

@@ -142,14 +142,16 @@ def test_a_delay_above_one_slips_every_payment_one_year() -> None:
 
 
 def test_a_delay_below_zero_slips_nothing() -> None:
-    """Delay -0.5 (as 0), window 0: r absorbs 100 in 2009 and 10 in 2010. The 2009 cohort's 30 are paid in
-    2009; the 2010 cohort's 12 fall due in 2010: 10 paid, 2 lost. (Read unclipped, 2010's due would be
-    12 - 0.5 · (30 - 12) = 3 < 10: no shortage seen.)"""
-    sc = fs.scenario_from_dict(cell_scenario([2009, 2010], capacity={2009: 100, 2010: 10},
-                                             after_horizon="unlimited", parameters=[DELAY]))
+    """Delay -0.5 (as 0), window 1: r absorbs 100 in 2009 and 10 from 2010 on. The 2009 cohort's 60 are paid
+    in 2009. The 2010 cohort's 25 fall due in 2010: 10 paid, 15 wait; 10 paid in 2011, its deadline, and 5
+    lost. (Read unclipped, 2010's due would be 1.5 · 25 - 0.5 · 60 = 7.5 < 10 and 2011's -12.5: no shortage
+    seen.)"""
+    sc = fs.scenario_from_dict(cell_scenario([2009, 2010], window=1, capacity={2009: 100, 2010: 10},
+                                             parameters=[DELAY]))
     run = run_values(sc, np.array([[-0.5], [0.0]]), mode="stress",
-                     plan=plan(sc, {("i", "p", "r", 2009): 30.0, ("i", "p", "r", 2010): 12.0}))
-    np.testing.assert_allclose(run["lost_to_decommitment"], [2.0, 2.0], atol=1e-12)
+                     plan=plan(sc, {("i", "p", "r", 2009): 60.0, ("i", "p", "r", 2010): 25.0}))
+    np.testing.assert_allclose(run["lost_to_decommitment"], [5.0, 5.0], atol=1e-12)
+    np.testing.assert_allclose(run["payment_backlog"], [15.0, 15.0], atol=1e-12)
 
 
 def test_only_the_short_draws_queue_each_with_its_own_delay() -> None:
