@@ -327,3 +327,39 @@ def test_an_lp_changed_in_place_since_the_solve_is_not_ranged(step: float) -> No
     assert (info.value.message, info.value.status) == (
         "the solve's basis no longer gives its allocation (was the LP changed in place since?): cannot range it",
         "error")
+
+
+# ---- integer decisions and row numbers, labelled ---------------------------------------------------------
+def test_integer_decisions_are_labelled_flags_and_nothing_else_is_added() -> None:
+    """The tutorial with one instrument per cell (127.5, worked in tests/test_integer_rules.py): the
+    allocation gains one 0/1 array, ``instrument_active`` over instrument × priority × region, not the LP's
+    other columns (such as the total commitment E). A line gets a flag only where the rule needs one, in a
+    cell that both instruments may fund: remittances (the TPMA's alone) has none (NaN). Every flagged line
+    holding money is active, and no cell has two active instruments."""
+    data = yaml.safe_load(TUTORIAL.read_text(encoding="utf-8"))
+    data["rules"]["max_instruments_per_cell"] = 1
+    alloc = fs.solve(fs.scenario_from_dict(data))
+    assert alloc.objective == pytest.approx(127.5)
+    assert set(alloc.data.data_vars) == {"eu", "cofin", "total", "payments", "payments_after_horizon", "eligible",
+                                         "instrument_active"}
+    active = alloc.data["instrument_active"]
+    assert active.dims == ("instrument", "priority", "region")
+    assert active.attrs == {"units": "1 = yes, 0 = no", "long_name": "instrument funds the priority in the region"}
+    flags = active.values[~np.isnan(active.values)]
+    assert set(flags.tolist()) <= {0.0, 1.0}
+    assert np.isnan(active.sel(priority="remittances").values).all()
+    assert not np.isnan(active.sel(priority=["mobility", "return"]).values).any()
+    funded = (alloc.data["eu"].sum("year") > 1e-9).transpose(*active.dims).values
+    funded[:, active.indexes["priority"].get_loc("remittances")] = False
+    assert funded.sum() == 3 and (active.values[funded] == 1.0).all()
+    assert float(active.fillna(0).sum("instrument").max()) == 1.0
+
+
+def test_row_numbers_are_labelled_by_the_rule() -> None:
+    """The tutorial's four envelope rows (two instruments × two years), named and labelled like the rule."""
+    alloc = fs.solve(fs.load_scenario(TUTORIAL))
+    assert alloc.lp is not None
+    rows = label.row_index(alloc.lp, "envelope")
+    assert rows.name == "envelope" and rows.dims == ("instrument", "year")
+    assert rows.attrs == {"units": "objective per EUR m", "long_name": "usable envelope"}
+    assert sorted(rows.values.ravel().tolist()) == [0.0, 1.0, 2.0, 3.0]  # the first rule family of the LP
