@@ -363,3 +363,31 @@ def test_row_numbers_are_labelled_by_the_rule() -> None:
     assert rows.name == "envelope" and rows.dims == ("instrument", "year")
     assert rows.attrs == {"units": "objective per EUR m", "long_name": "usable envelope"}
     assert sorted(rows.values.ravel().tolist()) == [0.0, 1.0, 2.0, 3.0]  # the first rule family of the LP
+
+
+def test_a_block_is_labelled_with_the_units_and_name_given_or_its_own() -> None:
+    """The tutorial's ``eu`` columns: the ENPI may not fund remittances, so those cells hold the fill (NaN
+    unless told otherwise); units and long name are the block's unless given."""
+    alloc = fs.solve(fs.load_scenario(TUTORIAL))
+    assert alloc.lp is not None and alloc.result is not None
+    block = alloc.lp.variables["eu"]
+    own = label.block_array(block, alloc.result.x)
+    given = label.block_array(block, alloc.result.x, fill=0.0, units="EUR", long_name="money")
+    assert own.attrs == {"units": "EUR m", "long_name": "EU commitment"}
+    assert given.attrs == {"units": "EUR", "long_name": "money"}
+    assert np.isnan(own.sel(instrument="enpi", priority="remittances").values).all()
+    assert (given.sel(instrument="enpi", priority="remittances").values == 0.0).all()
+    assert float(given.sum()) == pytest.approx(60.0)
+
+
+def test_a_cap_after_a_minimum_share_keeps_its_sign_and_an_idle_minimum_is_plus_zero() -> None:
+    """The East worth 2, at most 10 of it (a cap over the period); legal migration at least 10 %. The cap
+    binds: one EUR m more for the East is worth 2 - 1 = 1. Every priority is worth the same, so the minimum
+    share costs nothing: its price is 0, and +0, never -0 (printed as "-0" in tables)."""
+    alloc = solved(objective=EAST_WORTH_TWO, rules={
+        "pillar_balance": [{"pillar": "legal", "min_share": 0.1}],
+        "caps": [{"id": "east", "regions": [EP], "max": 10}]})
+    assert alloc.objective == pytest.approx(50.0)
+    assert float(alloc.duals["caps"].sel(cap="east")) == pytest.approx(1.0)
+    idle = alloc.duals["pillar_min_share"].values
+    assert idle.tolist() == [0.0] and not np.signbit(idle).any()
