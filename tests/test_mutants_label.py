@@ -305,13 +305,20 @@ def test_ranging_is_refused_with_a_reason_for_integer_rules_and_other_backends()
     assert (info.value.message, info.value.status) == (
         "no ranging for a scenario with integer rules: shadow prices and their intervals are defined for linear "
         "programmes only", "unavailable")
+    # another backend: refused for the capability it lacks (fundsim.CapabilityError, a SolverError)
     for result in (dataclasses.replace(alloc.result, basis=None, solver="pulp"),
-                   dataclasses.replace(alloc.result, basis=None), dataclasses.replace(alloc.result, solver="pulp")):
+                   dataclasses.replace(alloc.result, solver="pulp")):
         with pytest.raises(fs.SolverError) as info:
             label.ranging_dataset(alloc.scenario, alloc.lp, result)
         assert (info.value.message, info.value.status) == (
-            f"ranging needs the optimal basis of the solve, which the {result.solver!r} backend does not keep: "
-            "solve with solver='highs'", "unavailable")
+            "the solver backend 'pulp' has no ranging (it solved this allocation); the backends with ranging are: "
+            "highs (solve with solver='highs')", "unavailable")
+    # HiGHS, but a result that kept no basis
+    with pytest.raises(fs.SolverError) as info:
+        label.ranging_dataset(alloc.scenario, alloc.lp, dataclasses.replace(alloc.result, basis=None))
+    assert (info.value.message, info.value.status) == (
+        "ranging needs the optimal basis of the solve, which the 'highs' backend did not keep: solve again",
+        "unavailable")
 
 
 @pytest.mark.parametrize("step", [1e-5, 5.0])

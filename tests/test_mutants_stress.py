@@ -2,7 +2,7 @@
 suite let live (issue 12; docs/mutation.md). Every expected figure is worked out in the docstring.
 
 Each test goes through the public paths: :func:`fundsim.simulate` in stress mode, or
-:func:`fundsim.montecarlo.given.run_values` where a test sets the drawn values itself (a payment delay
+:func:`fundsim.montecarlo.run_values` where a test sets the drawn values itself (a payment delay
 outside [0, 1], which no valid distribution draws, or one capacity per point).
 """
 
@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 import fundsim as fs
-from fundsim.montecarlo.given import run_values
+from fundsim.montecarlo import Evaluation, run_values
 
 
 def cell_scenario(years: list[int], *, window: int = 0, profile: list[float] | None = None,
@@ -57,7 +57,7 @@ def plan(sc: fs.Scenario, cells: dict[tuple[str, str, str, int], float]) -> xr.D
 
 def stressed(data: dict[str, Any], cells: dict[tuple[str, str, str, int], float], draws: int = 2) -> xr.Dataset:
     sc = fs.scenario_from_dict(data)
-    return fs.simulate(sc, draws=draws, mode="stress", plan=plan(sc, cells))
+    return fs.simulate(sc, draws=draws, evaluation=Evaluation("stress", plan=plan(sc, cells)))
 
 
 # ---- co-financing: every match source, per region where it raises per region -----------------------------
@@ -135,8 +135,8 @@ def test_a_delay_above_one_slips_every_payment_one_year() -> None:
     unlimited: paid. (Read unclipped, 2010's due would be 1.5 · 20 - 0.5 · 40 = 10 < 15: no shortage seen.)"""
     sc = fs.scenario_from_dict(cell_scenario([2009, 2010], window=1, capacity=15, after_horizon="unlimited",
                                              parameters=[DELAY]))
-    run = run_values(sc, np.array([[1.5], [1.0]]), mode="stress",
-                     plan=plan(sc, {("i", "p", "r", 2009): 20.0, ("i", "p", "r", 2010): 40.0}))
+    stressed = Evaluation("stress", plan=plan(sc, {("i", "p", "r", 2009): 20.0, ("i", "p", "r", 2010): 40.0}))
+    run = run_values(sc, np.array([[1.5], [1.0]]), stressed)
     np.testing.assert_allclose(run["lost_to_decommitment"], [5.0, 5.0], atol=1e-12)
     np.testing.assert_allclose(run["payment_backlog"], [0.0, 0.0], atol=1e-12)
 
@@ -148,8 +148,8 @@ def test_a_delay_below_zero_slips_nothing() -> None:
     seen.)"""
     sc = fs.scenario_from_dict(cell_scenario([2009, 2010], window=1, capacity={2009: 100, 2010: 10},
                                              parameters=[DELAY]))
-    run = run_values(sc, np.array([[-0.5], [0.0]]), mode="stress",
-                     plan=plan(sc, {("i", "p", "r", 2009): 60.0, ("i", "p", "r", 2010): 25.0}))
+    stressed = Evaluation("stress", plan=plan(sc, {("i", "p", "r", 2009): 60.0, ("i", "p", "r", 2010): 25.0}))
+    run = run_values(sc, np.array([[-0.5], [0.0]]), stressed)
     np.testing.assert_allclose(run["lost_to_decommitment"], [5.0, 5.0], atol=1e-12)
     np.testing.assert_allclose(run["payment_backlog"], [15.0, 15.0], atol=1e-12)
 
@@ -164,8 +164,8 @@ def test_only_the_short_draws_queue_each_with_its_own_delay() -> None:
     * capacity 40, delay 0.9: 3 due in 2009 and 27 in 2010, all paid.
     """
     sc = fs.scenario_from_dict(cell_scenario([2009], window=1, parameters=[CAPACITY, DELAY]))
-    run = run_values(sc, np.array([[1000.0, 0.5], [10.0, 0.5], [10.0, 0.0], [40.0, 0.9]]), mode="stress",
-                     plan=plan(sc, {("i", "p", "r", 2009): 30.0}))
+    stressed = Evaluation("stress", plan=plan(sc, {("i", "p", "r", 2009): 30.0}))
+    run = run_values(sc, np.array([[1000.0, 0.5], [10.0, 0.5], [10.0, 0.0], [40.0, 0.9]]), stressed)
     np.testing.assert_allclose(run["lost_to_decommitment"], [0.0, 10.0, 10.0, 0.0], atol=1e-12)
     np.testing.assert_allclose(run["payment_backlog"], [0.0, 5.0, 20.0, 0.0], atol=1e-12)
     np.testing.assert_allclose(run["spent_by_instrument"].sel(instrument="i"), [30.0, 20.0, 20.0, 30.0], atol=1e-12)
@@ -215,8 +215,8 @@ def test_money_slipping_past_the_deadline_is_lost_queued_or_not() -> None:
     * capacity 10: 12 due in 2009, 10 paid, 2 wait; 2010: 2 + 20 due, 10 paid, 12 lost; lost 8 + 12 = 20.
     """
     sc = fs.scenario_from_dict(cell_scenario([2009], window=1, profile=[0.5, 0.5], parameters=[CAPACITY, DELAY]))
-    run = run_values(sc, np.array([[1000.0, 0.4], [10.0, 0.4]]), mode="stress",
-                     plan=plan(sc, {("i", "p", "r", 2009): 40.0}))
+    stressed = Evaluation("stress", plan=plan(sc, {("i", "p", "r", 2009): 40.0}))
+    run = run_values(sc, np.array([[1000.0, 0.4], [10.0, 0.4]]), stressed)
     np.testing.assert_allclose(run["lost_to_decommitment"], [8.0, 20.0], atol=1e-12)
     np.testing.assert_allclose(run["payment_backlog"], [0.0, 2.0], atol=1e-12)
 
@@ -286,3 +286,14 @@ def test_total_cost_capacity_is_shared_by_instruments_of_different_shares() -> N
     run = stressed(data, {("a", "p", "r", 2009): 10.0, ("b", "p", "r", 2009): 15.0})
     np.testing.assert_allclose(run["lost_by_instrument"], [[0.0, 5.0]] * 2, atol=1e-12)
 
+
+
+def test_a_capacity_below_zero_reads_as_none_in_stress_mode() -> None:
+    """A study's given point may ask for less than nothing: a region whose absorption is -5 absorbs nothing,
+    as a re-optimised draw reads it (scenario_of_draw clips at 0). By hand: 30 committed in 2009, window 1 and
+    no capacity in either year: all 30 are lost, nothing is spent (not 35 lost and -5 spent)."""
+    sc = fs.scenario_from_dict(cell_scenario([2009, 2010], window=1, parameters=[CAPACITY]))
+    stressed = Evaluation("stress", plan=plan(sc, {("i", "p", "r", 2009): 30.0}))
+    run = run_values(sc, np.array([[-5.0]]), stressed)
+    np.testing.assert_allclose(run["lost_to_decommitment"], [30.0], atol=1e-12)
+    np.testing.assert_allclose(run["spent_by_region"].sum("region"), [0.0], atol=1e-12)

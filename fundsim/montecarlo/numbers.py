@@ -52,6 +52,21 @@ class DrawnNumbers:
     def n(self) -> int:
         return self.usable.shape[0]
 
+    def nonnegative(self) -> DrawnNumbers:
+        """These numbers with usable money, capacities and weights below zero read as zero, as
+        :func:`scenario_of_draw` reads them (a study's given points may ask for less than nothing).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> numbers = DrawnNumbers(np.array([[[-1.0, 2.0]]]), (), np.array([[[-5.0]]]), None)
+        >>> numbers.nonnegative().usable.tolist(), numbers.nonnegative().absorption.tolist()
+        ([[[0.0, 2.0]]], [[[0.0]]])
+        """
+        weights = None if self.weights is None else np.maximum(self.weights, 0.0)
+        return DrawnNumbers(np.maximum(self.usable, 0.0), tuple(np.maximum(c, 0.0) for c in self.match),
+                            np.maximum(self.absorption, 0.0), weights, self.delay)
+
 
 def _apply(target: np.ndarray, value: np.ndarray, mode: str, where: tuple = ()) -> None:
     """Set or multiply ``target[:, *where]`` by the per-draw ``value`` (broadcast over the rest)."""

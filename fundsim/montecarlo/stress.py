@@ -162,6 +162,7 @@ def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: n
     >>> round(float(out["realised_objective"][0]), 6), float(out["lost_to_decommitment"][0])  # the plan as planned
     (130.0, 0.0)
     """
+    numbers = numbers.nonnegative()  # less than nothing reads as nothing, as in a re-optimised draw
     k = sc.match_ratio[..., None]
     by_iy = eu.sum(axis=(1, 2))
     excess = np.maximum(by_iy[None] - numbers.usable, 0.0)  # (d, instrument, year)
