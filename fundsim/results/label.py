@@ -13,6 +13,7 @@ from fundsim.model import Scenario
 from fundsim.results.ranging import cost_ranging, face_cost_ranging, face_row_ranging, ranging_backend
 from fundsim.rules import reported, share_base, user_rule
 from fundsim.rules.program import Block, LinearProgram
+from fundsim.rules.shares import TOTAL_COLUMN
 from fundsim.solvers.base import RangingSolver, SolveResult, Status
 
 __all__ = [
@@ -311,7 +312,8 @@ def total_commitment(lp: LinearProgram, result: SolveResult) -> float:
     >>> total_commitment(lp, HighsSolver().solve(lp))
     60.0
     """
-    return float(result.x[lp.variables["total_eu"].start]) if "total_eu" in lp.variables else 0.0
+    total = lp.variables.get(TOTAL_COLUMN.name)
+    return float(result.x[total.start]) if total is not None else 0.0
 
 
 def in_user_units(lp: LinearProgram, result: SolveResult, name: str, rows: np.ndarray,

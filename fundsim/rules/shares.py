@@ -24,7 +24,7 @@ ALL_EU = "all EU commitments"
 def _define_total(a: Assembly) -> int:
     """Aggregate column ``E`` with ``E - Σ eu = 0``."""
     cells = a.cells
-    block = a.b.add_variables(Header("total_eu", long_name="total EU commitment"), 1)
+    block = a.b.add_variables(Header(TOTAL_COLUMN.name, long_name="total EU commitment"), 1)
     col = block.start
     a.b.add_constraints(
         Header(TOTAL.name, long_name=TOTAL.long_name),

@@ -48,6 +48,7 @@ from fundsim.lp import Block, LinearProgram, assemble
 from fundsim.model import Objective, Scenario
 from fundsim.results import Allocation
 from fundsim.rules.program import Entries, Header
+from fundsim.rules.shares import TOTAL, TOTAL_COLUMN
 from fundsim.sensitivity.arguments import pareto_arguments
 from fundsim.sensitivity.frontier import money_variables
 from fundsim.solvers import Capability, InPlaceSolver, SolveResult, Status
@@ -175,10 +176,10 @@ class _Extension:
 
 def _total_column(ext: _Extension, cols: np.ndarray) -> int:
     """The total EU column ``E`` (the scenario's own when its share rules made one): ``E - Σ eu = 0``."""
-    if "total_eu" in ext.lp.variables:
-        return ext.lp.variables["total_eu"].start
-    total = ext.column("total_eu", (), (), 1, "total EU commitment")
-    ext.rows(Header("total_eu_definition", long_name="definition of E"),
+    if TOTAL_COLUMN.name in ext.lp.variables:
+        return ext.lp.variables[TOTAL_COLUMN.name].start
+    total = ext.column(TOTAL_COLUMN.name, (), (), 1, "total EU commitment")
+    ext.rows(Header(TOTAL.name, long_name=TOTAL.long_name),
              Entries(np.zeros(len(cols) + 1), np.append(cols, total), np.append(-np.ones(len(cols)), 1.0)),
              np.zeros(1), np.zeros(1), kind="eq")
     return total
