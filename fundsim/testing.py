@@ -27,7 +27,7 @@ class AllocationLike(Protocol):
     @property
     def data(self) -> xr.Dataset: ...
 
-__all__ = ["Violation", "assert_allocation_feasible", "violations"]
+__all__ = ["Violation", "assert_allocation_feasible", "check_ledger", "violations"]
 
 
 # ---- reading the allocation ------------------------------------------------------------------------
@@ -53,7 +53,16 @@ def _plan(sc: Scenario, allocation: AllocationLike | xr.Dataset, rtol: float, at
 
     later = cube("payments_after_horizon", CUBE[:3]) if "payments_after_horizon" in data.variables else None
     flagged = cube("eligible", dtype=bool) if "eligible" in data.variables else None
-    return Plan(sc, cube("eu"), cube("cofin"), cube("total"), cube("payments"), later, flagged, rtol, atol)
+    carried = unused = None
+    if all(name in data.variables for name in (*_UNUSED, "carried_out")):
+        iy = ("instrument", "year")
+        carried = cube("carried_out", iy)
+        unused = sum(cube(name, iy) for name in _UNUSED)
+    return Plan(sc, cube("eu"), cube("cofin"), cube("total"), cube("payments"), later, flagged, rtol, atol,
+                carried=carried, unused=unused)
+
+
+_UNUSED = ("lapsed", "not_used", "lost_at_cutoff")
 
 
 # ---- what holds whatever the rules: amounts, eligibility ----------------------------------------------
@@ -108,6 +117,122 @@ GENERAL: tuple[Callable[[Plan], list[Violation]], ...] = (
     check_finite_and_nonnegative, check_eligibility, check_eligible_flags)
 
 
+# ---- the money ledger, reconciled ---------------------------------------------------------------------------
+def _carry_limits(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """What may be carried out of, and left unused in, each (instrument, year), re-read from the budget rules."""
+    years = np.array(sc.years)
+    carry = np.zeros((len(sc.instruments), len(years)))
+    unused = np.full(carry.shape, np.inf)
+    for n, ins in enumerate(sc.instruments):
+        b = ins.budget
+        if b.nature == "general_budget":
+            carry[n, :-1] = b.carry_share * np.asarray(ins.usable, float)[:-1]  # nothing out of the last year
+            continue
+        cutoff = b.cutoff if b.cutoff is not None else years[-1] + 1
+        carry[n] = np.where(years < cutoff, np.inf, 0.0)
+        unused[n] = np.where(years >= cutoff, np.inf, 0.0)
+        if cutoff > years[-1]:
+            carry[n, -1] = np.inf
+    return carry, unused
+
+
+def _due_on_opening(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Payments due in each scenario year, and after the last, on the commitments made before the first year."""
+    due, after = np.zeros((len(sc.instruments), len(sc.years))), np.zeros(len(sc.instruments))
+    for n, ins in enumerate(sc.instruments):
+        for year, amount in ins.budget.opening:
+            for lag, share in enumerate(ins.payment_profile):
+                if year + lag in sc.years:
+                    due[n, sc.years.index(year + lag)] += share * amount
+                elif year + lag > sc.years[-1]:
+                    after[n] += share * amount
+    return due, after
+
+
+def check_ledger(sc: Scenario, data: xr.Dataset, plan: Plan) -> list[Violation]:
+    """The allocation's money ledger reconciles, each term read from the allocation: commitment appropriations
+    (usable + carried in = committed + carried out + lapsed + not used + lost at the cut-off, carried in equal
+    to the year before's carried out, each term where and within the limits the budget rules allow) and
+    commitments (committed = paid before + paid + decommitted + outstanding; payments due = the cubes' payments
+    plus the opening RAL's; within the payment appropriations). Nothing to check for data without a ledger.
+
+    Examples
+    --------
+    A ledger that says TPMA lapsed 2 more in 2009 than it had:
+
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> data = fs.solve(sc).data.copy(deep=True)
+    >>> data["lapsed"].loc[{"instrument": "tpma", "year": 2009}] += 2.0
+    >>> plan = _plan(sc, data, 1e-7, 1e-6)
+    >>> [(v.labels, v.value, v.limit) for v in check_ledger(sc, data, plan)]
+    [({'instrument': 'tpma', 'year': 2009}, 12.0, 10.0)]
+    """
+    if "available" not in data.variables:
+        return []
+    coords, found = sc.coords(), []
+
+    def get(name: str) -> np.ndarray:
+        da = data[name]
+        return np.asarray(da.sel({d: coords[d] for d in da.dims if d in coords}).values, dtype=float)
+
+    def differ(what: str, labels: dict, got: float, want: float) -> None:
+        if abs(got - want) > plan.slack(want):
+            found.append(Violation("ledger", "ledger", labels, got, want, abs(got - want), "EUR m",
+                                   f"ledger: {what} is {eur(got)}, but {eur(want)} by the ledger's other terms"))
+
+    usable = np.stack([np.asarray(i.usable, float) for i in sc.instruments])
+    carried_out, carried_in = get("carried_out"), get("carried_in")
+    terms = {name: get(name) for name in ("committed", "carried_out", *_UNUSED)}
+    carry, may_leave = _carry_limits(sc)
+    committed = plan.eu.sum(axis=(1, 2))
+    for n, ins in enumerate(sc.instruments):
+        kept = {"lapsed": ins.budget.nature == "general_budget" and ins.budget.unused == "lapses",
+                "not_used": ins.budget.unused == "returns",
+                "lost_at_cutoff": ins.budget.nature == "fund" and ins.budget.unused == "lapses"}
+        for y, year in enumerate(sc.years):
+            where = {"instrument": ins.id, "year": year}
+            came = carried_out[n, y - 1] if y else ins.budget.carried_in
+            differ(f"{ins.id}'s appropriations carried into {year}", where, carried_in[n, y], came)
+            differ(f"{ins.id}'s committed in {year}", where, terms["committed"][n, y], committed[n, y])
+            differ(f"{ins.id}'s appropriations available in {year}", where, get("available")[n, y],
+                   usable[n, y] + carried_in[n, y])
+            differ(f"{ins.id}'s committed, carried over and unused in {year}", where,
+                   sum(t[n, y] for t in terms.values()), usable[n, y] + carried_in[n, y])
+            differ(f"{ins.id}'s carried out of {year}, beyond its limit,", where, carried_out[n, y],
+                   min(carried_out[n, y], carry[n, y]))
+            left = sum(terms[k][n, y] for k in _UNUSED)
+            differ(f"{ins.id}'s money left unused in {year} (its budget rules keep it available)", where, left,
+                   min(left, may_leave[n, y]))
+            for name, allowed in kept.items():
+                if not allowed:
+                    differ(f"{ins.id}'s {name.replace('_', ' ')} in {year} (its budget rules have none)", where,
+                           terms[name][n, y], 0.0)
+    cohorts = [int(c) for c in data["cohort"].values]
+    account = {name: get(name) for name in ("cohort_committed", "cohort_paid_before", "cohort_decommitted",
+                                             "cohort_outstanding")}
+    paid = get("cohort_paid")
+    due_open, after_open = _due_on_opening(sc)
+    payments = plan.payments.sum(axis=(1, 2)) + due_open
+    for n, ins in enumerate(sc.instruments):
+        opening = dict(ins.budget.opening)
+        for c, cohort in enumerate(cohorts):
+            where = {"instrument": ins.id, "cohort": cohort}
+            want = committed[n, sc.years.index(cohort)] if cohort in sc.years else opening.get(cohort, 0.0)
+            differ(f"{ins.id}'s commitments of {cohort}", where, account["cohort_committed"][n, c], want)
+            differ(f"{ins.id}'s {cohort} commitments paid, decommitted and outstanding", where,
+                   account["cohort_paid_before"][n, c] + paid[n, c].sum() + account["cohort_decommitted"][n, c]
+                   + account["cohort_outstanding"][n, c], account["cohort_committed"][n, c])
+        for y, year in enumerate(sc.years):
+            where = {"instrument": ins.id, "year": year}
+            differ(f"{ins.id}'s payments due in {year}", where, get("payments_due")[n, y], payments[n, y])
+            differ(f"{ins.id}'s payments of {year} by cohort", where, paid[n, :, y].sum(), payments[n, y])
+        if plan.after_horizon is not None:
+            differ(f"{ins.id}'s commitments outstanding at the end of {sc.years[-1]}", {"instrument": ins.id},
+                   account["cohort_outstanding"][n].sum(), plan.after_horizon[n].sum() + after_open[n])
+    return found
+
+
 def checks() -> tuple[Callable[[Plan], list[Violation]], ...]:
     """Every check, in order: the amounts and eligibility, then each registered rule family's."""
     return (*GENERAL, *(f.check for f in families() if f.check is not None))
@@ -150,13 +275,13 @@ def violations(scenario: Scenario, allocation: AllocationLike | xr.Dataset, *, e
     []
     >>> data["eu"] = 2 * data["eu"]
     >>> sorted({v.family for v in violations(sc, data)})
-    ['absorption', 'cofinancing', 'envelope', 'payments']
+    ['absorption', 'cofinancing', 'envelope', 'ledger', 'payments']
     >>> worst = max((v for v in violations(sc, data) if v.family == "absorption"), key=lambda v: v.size)
     >>> worst.labels, worst.value, worst.limit, worst.size, worst.unit
     ({'region': 'north_africa', 'year': 2009}, 50.0, 25.0, 25.0, 'EUR m')
     """
     plan = dataclasses.replace(_plan(scenario, allocation, rtol, atol), exact_cofinancing=exact_cofinancing)
-    return [v for check in checks() for v in check(plan)]
+    return [v for check in checks() for v in check(plan)] + check_ledger(scenario, _dataset(allocation), plan)
 
 
 def assert_allocation_feasible(scenario: Scenario, allocation: AllocationLike | xr.Dataset, *, rtol: float = 1e-7,

@@ -348,8 +348,11 @@ def test_integer_decisions_are_labelled_flags_and_nothing_else_is_added() -> Non
     data["rules"]["max_instruments_per_cell"] = 1
     alloc = fs.solve(fs.scenario_from_dict(data))
     assert alloc.objective == pytest.approx(127.5)
+    ledger = {"available", "carried_in", "committed", "carried_out", "lapsed", "not_used", "lost_at_cutoff",
+              "cohort_committed", "cohort_paid_before", "cohort_paid", "cohort_decommitted", "cohort_outstanding",
+              "payments_due", "payment_appropriations"}  # the money ledger, written out here, not imported
     assert set(alloc.data.data_vars) == {"eu", "cofin", "total", "payments", "payments_after_horizon", "eligible",
-                                         "instrument_active"}
+                                         "instrument_active"} | ledger
     active = alloc.data["instrument_active"]
     assert active.dims == ("instrument", "priority", "region")
     assert active.attrs == {"units": "1 = yes, 0 = no", "long_name": "instrument funds the priority in the region"}

@@ -32,10 +32,10 @@ def test_warm_resolve_equals_cold_solve(reference: fs.Scenario) -> None:
     first = solver.solve(lp)
     block = lp.constraints["envelope"]
     rows = np.arange(block.start, block.stop)
-    lower, upper = lp.row_lower[rows], lp.row_upper[rows] * 0.8
+    lower, upper = lp.row_lower[rows] * 0.8, lp.row_upper[rows] * 0.8  # committed + carried + unused = usable
     solver.change_row_bounds(rows, lower, upper)
     warm = solver.solve()
-    lp.row_upper[rows] = upper
+    lp.row_lower[rows], lp.row_upper[rows] = lower, upper
     cold = HighsSolver().solve(lp)
     assert warm.status is Status.OPTIMAL and cold.status is Status.OPTIMAL
     assert warm.objective == pytest.approx(cold.objective, rel=1e-9)

@@ -63,12 +63,30 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
     for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
                       ("year", "By year")):
         out.print(money_table(alloc.summary(by), f"{title} (EUR m)", by))
+    _print_unused(alloc)
     binding = alloc.binding_rules()
     rows = [[str(r["rule"]), str(r["where"]), f"{r['shadow_price']:,.4f}", str(r["units"])]
             for _, r in binding.head(top).iterrows()]
     table = uncut_table(f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})",
                         ["rule", "where", "shadow price", "units"], rows, [False, False, True, False])
     out.print(table)
+
+
+def _print_unused(alloc: Allocation) -> None:
+    """The commitment appropriations the plan leaves, by instrument (the money ledger's unused terms)."""
+    from fundsim.results.ledger import unused_money
+
+    table = unused_money(alloc.ledger()).to_dataframe()
+    table = table[(table.abs() > 5e-4).any(axis=1)]
+    if table.empty:
+        out.print(text("Every euro of commitment appropriations is committed."))
+        return
+    heads = ["instrument", "lapsed", "not used here", "lost at cut-off", "still available"]
+    rows = [[str(name), *(f"{float(v):,.1f}" for v in row)] for name, row in table.iterrows()]
+    total = table.sum()
+    rows.append(["total", *(f"{float(v):,.1f}" for v in total)])
+    out.print(uncut_table("Money not committed (EUR m)", heads, rows, [False, True, True, True, True]))
+    out.print(text("not used here: usable for this policy but left to the instrument's other objectives"))
 
 
 OPTION_HELP = ("a solver option KEY=VALUE, e.g. time_limit=60 or, for scenarios with integer rules, "

@@ -79,7 +79,7 @@ def lp_point(lp: LinearProgram, sc: Scenario, eu: np.ndarray) -> np.ndarray:
     >>> eu[0, 2, 0], eu[0, 0, 1], eu[1, 1, 0], eu[1, 0, 1] = 5, 5, 10, 10
     >>> x = lp_point(optimum.lp, sc, eu)
     >>> x.shape, float(optimum.lp.c @ x)  # the plan's objective
-    ((21,), 115.0)
+    ((25,), 115.0)
     """
     x = np.zeros(lp.num_col)
     inside = np.where(sc.eligible, eu, 0.0)

@@ -69,6 +69,7 @@ from fundsim.errors import FundsimWarning, Problem
 from fundsim.model import Scenario
 from fundsim.results import Allocation, allocation_dataset, open_allocation
 from fundsim.results.inputs import as_path, wrong_type
+from fundsim.rules.envelope import available_of
 from fundsim.rules.fields import suggest
 from fundsim.solving import as_scenario
 
@@ -80,11 +81,13 @@ def _rule_notes(sc: Scenario, eu: np.ndarray) -> list[str]:
     """Money above a usable envelope or outside eligibility, in words (compliance, not file errors)."""
     notes = []
     committed = eu.sum(axis=(1, 2))
+    available = available_of(sc, eu)
     for n, ins in enumerate(sc.instruments):
         for y, year in enumerate(sc.years):
-            if committed[n, y] > ins.usable[y] + 1e-6:
+            if committed[n, y] > available[n, y] + 1e-6:
+                more = available[n, y] - ins.usable[y]
                 notes.append(f"{ins.id} commits {committed[n, y]:.3f} in {year}, above its usable envelope of "
-                             f"{ins.usable[y]:.3f}")
+                             f"{ins.usable[y]:.3f}" + (f" and the {more:.3f} carried in" if more > 1e-9 else ""))
     outside = (eu > 0) & ~sc.eligible
     if outside.any():
         i, p, r, y = np.argwhere(outside)[0]

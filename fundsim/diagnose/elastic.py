@@ -114,7 +114,7 @@ def elastic_program(lp: LinearProgram) -> tuple[LinearProgram, _Slacks]:
     >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
     >>> elastic, slacks = elastic_program(lp)
     >>> elastic.sense, list(elastic.variables), elastic.num_col - lp.num_col  # one slack per finite rule bound
-    ('min', ['eu', 'total_eu', 'slack'], 9)
+    ('min', ['eu', 'unused', 'total_eu', 'slack'], 13)
     """
     rows, signs = _rule_rows(lp)
     n = len(rows)

@@ -198,6 +198,8 @@ class _Draft:
     capacity: dict[str, np.ndarray]
     absorption: np.ndarray
     rules: dict[str, tuple[Any, ...]]
+    payment: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)  # repaired payment appropriations
+    outstanding: dict[int, float] = dataclasses.field(default_factory=dict)  # repaired limits on the RAL
 
     @classmethod
     def of(cls, sc: Scenario) -> _Draft:
@@ -221,7 +223,7 @@ class _Draft:
     def scenario(self) -> Scenario:
         sc = self.sc
         instruments = tuple(dataclasses.replace(ins, usable=frozen_array(self.usable[n]),
-                                                envelope=frozen_array(self.envelope[n]))
+                                                envelope=frozen_array(self.envelope[n]), budget=self._budget(n))
                             for n, ins in enumerate(sc.instruments))
         sources = tuple(dataclasses.replace(m, capacity=frozen_array(self.capacity[m.id])) for m in sc.match_sources)
         absorption = dataclasses.replace(sc.absorption, capacity=frozen_array(self.absorption))
@@ -230,6 +232,31 @@ class _Draft:
         registered = tuple((k, self.rules[k]) for k in outside)
         return sc.evolve(instruments=instruments, match_sources=sources, absorption=absorption,
                          rules=dataclasses.replace(sc.rules, **own, registered=registered))
+
+
+    def _budget(self, n: int) -> Any:
+        budget = self.sc.instruments[n].budget
+        if n in self.payment:
+            budget = dataclasses.replace(budget, payment_appropriations=frozen_array(self.payment[n]))
+        if n in self.outstanding:
+            budget = dataclasses.replace(budget, max_outstanding=self.outstanding[n])
+        return budget
+
+
+def _raise_payment_appropriations(d: _Draft, r: Repair, spec: RepairSpec) -> None:
+    """An instrument's payment appropriations in the year, up to what its payments need (the opening RAL's
+    included: the row's bound is the appropriations less what the opening RAL takes)."""
+    n, y = d.sc.instrument_ids.index(r.where["instrument"]), d.sc.years.index(r.where["year"])
+    budget = d.sc.instruments[n].budget
+    pa = d.payment.setdefault(n, np.array(budget.payment_appropriations, dtype=float))
+    pa[y] = max(pa[y], pa[y] + (r.repaired - r.current))
+
+
+def _raise_outstanding(d: _Draft, r: Repair, spec: RepairSpec) -> None:
+    """An instrument's limit on commitments outstanding at the horizon, by what the row gives way."""
+    n = d.sc.instrument_ids.index(r.where["instrument"])
+    old = d.outstanding.get(n, d.sc.instruments[n].budget.max_outstanding)
+    d.outstanding[n] = float(old) + max(0.0, r.repaired - r.current)
 
 
 def _raise_envelope(d: _Draft, r: Repair, spec: RepairSpec) -> None:
@@ -269,6 +296,8 @@ _APPLY: dict[str, Callable[[_Draft, Repair, RepairSpec], None]] = {
     "usable_envelope": _raise_envelope,
     "match_source_capacity": _raise_capacity,
     "absorption_capacity": _raise_absorption,
+    "payment_budget": _raise_payment_appropriations,
+    "outstanding_limit": _raise_outstanding,
     "rule": _widen_rule,
 }
 

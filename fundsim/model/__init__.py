@@ -1,5 +1,6 @@
 """Domain objects of fundsim. This package imports nothing else of fundsim."""
 
+from fundsim.model.budget import Budget, Deadline, opening_due
 from fundsim.model.entities import (
     CofinancingException,
     CofinancingRule,
@@ -34,9 +35,11 @@ from fundsim.model.uncertainty import Distribution, Factor, UncertainParameter, 
 __all__ = [
     "Absorption",
     "AdminCost",
+    "Budget",
     "Cap",
     "CofinancingException",
     "CofinancingRule",
+    "Deadline",
     "Distribution",
     "Factor",
     "GeographicFocus",
@@ -62,4 +65,5 @@ __all__ = [
     "UncertainParameter",
     "Uncertainty",
     "frozen_array",
+    "opening_due",
 ]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fundsim.model.budget import Budget
+
 __all__ = [
     "CofinancingException",
     "CofinancingRule",
@@ -173,7 +175,9 @@ class Instrument:
     regions, priorities : where and on what the instrument may be spent (already resolved from groups
         and pillars)
     payment_profile : share of a commitment paid in the commitment year, the next year, …; sums to 1
-    decommitment_window : money not paid by year n + window is decommitted (n+2 rule: 2)
+    decommitment_window : the deadline's window k: money not paid (or, for a contracting deadline, not
+        contracted) by year n + k is decommitted (n+2 rule: 2); the same as ``budget.deadline.window``
+    budget : its budget nature, appropriations, deadline and opening position (:class:`~fundsim.model.Budget`)
 
     Examples
     --------
@@ -192,3 +196,4 @@ class Instrument:
     cofinancing: CofinancingRule = field(default_factory=CofinancingRule)
     payment_profile: tuple[float, ...] = (1.0,)
     decommitment_window: int = 2
+    budget: Budget = field(default_factory=Budget)

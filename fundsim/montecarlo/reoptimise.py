@@ -27,7 +27,7 @@ from fundsim.results import relaxation_duals
 from fundsim.results.allocation import CUBE
 from fundsim.results.label import in_reported_units
 from fundsim.results.names import placed, shadow_price_name
-from fundsim.rules import reported
+from fundsim.rules import column_spec, reported
 from fundsim.solvers import Capability, SolveResult, Status
 from fundsim.solvers.backends import SolverChoice, program_kind, solver_choice
 from fundsim.solvers.mip import solve_mip
@@ -85,7 +85,7 @@ class Reoptimiser:
         if self.lp.integrality is None and Sifting.works_with(self.solver.backend):
             base = self.solver.make().solve(self.lp)
             if base.status is Status.OPTIMAL:
-                self.sifting = Sifting(self.lp, base, options=self.solver.settings)
+                self.sifting = Sifting(self.lp, base, options=self.solver.settings, keep=_slack_columns(self.lp))
 
     def _solve(self, lp: LinearProgram) -> SolveResult:
         """Sift a draw with the scenario's structure; solve anything else cold on its own LP."""
@@ -184,3 +184,10 @@ class Reoptimiser:
             data[shadow_price_name(name)] = (("draw", *dims), np.stack([r[shadow_price_name(name)] for r in rows]),
                                              {"units": units, "long_name": f"shadow price: {block.long_name}"})
         return xr.Dataset(data, coords=coords)
+
+
+def _slack_columns(lp: LinearProgram) -> np.ndarray:
+    """The columns of blocks a family declares as slack (:attr:`fundsim.rules.Columns.slack`)."""
+    spans = [np.arange(b.start, b.stop) for name, b in lp.variables.items()
+             if (spec := column_spec(name)) is not None and spec.slack]
+    return np.concatenate(spans) if spans else np.zeros(0, np.int64)

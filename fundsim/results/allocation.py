@@ -17,6 +17,7 @@ from fundsim.errors import ArgumentError, SolverError
 from fundsim.model import Scenario
 from fundsim.outputs import atomic_file, write_csv, write_excel
 from fundsim.results.label import block_array, decision_arrays, ranging_dataset, shadow_prices
+from fundsim.results.ledger import LEDGER_VARIABLES, ledger_dataset
 from fundsim.results.names import RANGING, SHADOW_PRICE, placed, ranging_name, shadow_price_name, unplaced
 from fundsim.rules import user_rule
 from fundsim.rules.program import LinearProgram
@@ -46,8 +47,10 @@ def _payments(sc: Scenario, eu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pay, later
 
 
-def allocation_dataset(sc: Scenario, eu: np.ndarray) -> xr.Dataset:
-    """The allocation variables of a scenario from a dense ``eu`` cube (zeros outside eligibility).
+def allocation_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = None,
+                       unused: np.ndarray | None = None) -> xr.Dataset:
+    """The allocation variables of a scenario from a dense ``eu`` cube (zeros outside eligibility), and its money
+    ledger (:mod:`fundsim.results.ledger`; ``carried`` and ``unused`` are a solved plan's columns).
 
     Co-financing follows the rules (``cofin = eu·(1 - s)/s``) and payments the profiles. Cells
     outside eligibility hold 0; the boolean ``eligible`` variable tells them apart.
@@ -57,8 +60,10 @@ def allocation_dataset(sc: Scenario, eu: np.ndarray) -> xr.Dataset:
     >>> import fundsim as fs
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
     >>> ds = allocation_dataset(sc, fs.solve(sc).data["eu"].values)
-    >>> list(ds.data_vars)
+    >>> list(ds.data_vars)[:6]
     ['eu', 'cofin', 'total', 'payments', 'payments_after_horizon', 'eligible']
+    >>> list(ds.data_vars)[6:9]  # the ledger follows
+    ['available', 'carried_in', 'committed']
     >>> round(float(ds["cofin"].sum()), 6)  # the 20 of TPMA at 80 % EU share mobilise 5
     5.0
     """
@@ -75,7 +80,8 @@ def allocation_dataset(sc: Scenario, eu: np.ndarray) -> xr.Dataset:
     data_vars["payments_after_horizon"] = (CUBE[:3], later, {**money, "long_name": "EU payments due after the "
                                                              "last year"})
     data_vars["eligible"] = (CUBE, sc.eligible, {"long_name": "cell may receive EU money"})
-    return xr.Dataset(data_vars, coords=coords)
+    ledger = ledger_dataset(sc, eu, carried, unused)
+    return xr.Dataset(data_vars, coords=coords).assign_coords(cohort=ledger["cohort"]).assign(ledger.data_vars)
 
 
 class Allocation:
@@ -119,7 +125,7 @@ class Allocation:
         """Label a raw solve result (the one place where flat vectors become labelled arrays)."""
         eu = block_array(lp.variables["eu"], result.x, fill=0.0).values
         eu = np.where(np.abs(eu) < 1e-9, 0.0, eu)
-        data = allocation_dataset(sc, eu)
+        data = allocation_dataset(sc, eu, *(_columns(lp, result, name) for name in ("carried", "unused")))
         data = data.assign({k: v for k, v in decision_arrays(lp, result).items() if k not in data})
         duals = shadow_prices(lp, result)
         data.attrs.update(_metadata(sc, result))
@@ -134,6 +140,27 @@ class Allocation:
     @property
     def status(self) -> str:
         return str(self.data.attrs["status"])
+
+    def ledger(self) -> xr.Dataset:
+        """The money ledger (:mod:`fundsim.results.ledger`): commitment appropriations per instrument and year
+        (available = committed + carried out + lapsed + not used + lost at the cut-off) and commitments per
+        instrument and commitment year (committed = paid before + paid by year + decommitted + outstanding),
+        with payments due against payment appropriations. Computed from the money for an allocation read from
+        a file that holds none.
+
+        Examples
+        --------
+        >>> import fundsim as fs
+        >>> ledger = fs.solve(fs.load_scenario("scenarios/tutorial.yaml")).ledger()
+        >>> ledger["lapsed"].dims, float(ledger["cohort_outstanding"].sum())
+        (('instrument', 'year'), 0.0)
+        """
+        if all(name in self.data for name in LEDGER_VARIABLES):
+            return self.data[list(LEDGER_VARIABLES)]
+        if self.scenario is None:
+            raise ArgumentError("this allocation holds no ledger and no scenario to compute it from")
+        eu = self.data["eu"].transpose(*CUBE).values
+        return ledger_dataset(self.scenario, eu)
 
     def ranging(self, *, exact: bool = False) -> xr.Dataset:
         """LP ranging, labelled like :attr:`duals`: over which interval each number holds.
@@ -323,6 +350,14 @@ class Allocation:
         return (head + "<h5>By pillar (EUR m)</h5>" + self.by_pillar().to_html(**fmt)
                 + "<h5>By region group (EUR m)</h5>" + self.by_group().to_html(**fmt)
                 + "<h5>Binding rules</h5>" + self.binding_rules().head(15).to_html(index=False, **fmt))
+
+
+def _columns(lp: LinearProgram, result: SolveResult, name: str) -> np.ndarray:
+    """A ledger block of the LP as an (instrument, year) array, 0 where the block has no column."""
+    if name not in lp.variables:
+        return np.zeros((len(lp.variables["eu"].coords[0]), len(lp.variables["eu"].coords[3])))
+    values = block_array(lp.variables[name], result.x, fill=0.0).values
+    return np.where(np.abs(values) < 1e-9, 0.0, values)
 
 
 def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:

@@ -414,7 +414,7 @@ class CostParameter:
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
     >>> weights = cost_parameters(sc, fs.assemble(sc))[0]
     >>> weights.name, weights.dims, weights.directions.shape
-    ('impact_weight', ('priority', 'region'), (21, 6))
+    ('impact_weight', ('priority', 'region'), (25, 6))
     >>> weights.dense(weights.value).tolist()
     [[1.0, 1.5], [2.0, 1.0], [3.0, 1.0]]
     """
@@ -548,7 +548,7 @@ def stacked_directions(params: list[CostParameter], num_col: int) -> sp.csc_matr
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
     >>> lp = fs.assemble(sc)
     >>> stacked_directions(cost_parameters(sc, lp), lp.num_col).shape, stacked_directions([], lp.num_col).shape
-    ((21, 6), (21, 0))
+    ((25, 6), (25, 0))
     """
     return sp.hstack([p.directions for p in params], format="csc") if params else sp.csc_matrix((num_col, 0))
 

@@ -122,6 +122,8 @@ class Plan:
     rtol: float
     atol: float
     exact_cofinancing: bool = False
+    carried: np.ndarray | None = None  # appropriations carried over, per (instrument, year), when the plan states them
+    unused: np.ndarray | None = None  # appropriations left unused, per (instrument, year), when the plan states them
 
     def slack(self, bound: Any) -> Any:
         """How far past ``bound`` a value may lie before it counts as a violation."""

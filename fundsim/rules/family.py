@@ -64,7 +64,8 @@ Role = Literal["rule", "internal", "link"]
 price to report); ``link``: ties helper columns to the money (its price is the marginal value of money in a
 cell; its bound 0 is no user's number, so it is not ranged or relaxed)."""
 
-Target = Literal["usable_envelope", "match_source_capacity", "absorption_capacity", "rule"]
+Target = Literal["usable_envelope", "match_source_capacity", "absorption_capacity", "payment_budget",
+                 "outstanding_limit", "rule"]
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ class Repair:
         "maximum"), e.g. ``"the usable envelope of {instrument!r} in {year}"``
     target : which number of the scenario moves: ``usable_envelope`` (an instrument's usable envelope, the
         envelope in proportion), ``match_source_capacity`` (a match source's capacity), ``absorption_capacity``
-        (a region's absorption capacity), or ``rule`` (a bound of one of the rules in ``sc.rules``)
+        (a region's absorption capacity), ``payment_budget`` (an instrument's payment appropriations in a
+        year), ``outstanding_limit`` (an instrument's limit on commitments outstanding at the horizon), or
+        ``rule`` (a bound of one of the rules in ``sc.rules``)
     section : for ``rule``: the rules' field of :class:`~fundsim.model.Rules` (``"caps"``), or the name of a
         registered family whose entries are in ``sc.rules.registered``
     key, dim : for ``rule``: the entry whose attribute ``key`` equals the row's label on ``dim``; ``key`` may
@@ -169,6 +172,8 @@ class Columns:
     point : ``point(sc, eu, block, upper)``, the values the columns take for an allocation's EU money ``eu``
         (the cube over instrument × priority × region × year, eligible cells only), at their best given that
         money; ``upper`` holds the block's column bounds
+    slack : the columns take up what their rows leave (appropriations left unused): a restricted programme
+        (sifting's working set) always keeps them, or a change of right-hand side could make it infeasible
 
     Examples
     --------
@@ -186,6 +191,7 @@ class Columns:
     name: str
     words: str
     point: Callable[[Scenario, np.ndarray, Block, np.ndarray], np.ndarray]
+    slack: bool = False
 
 
 @dataclass(eq=False)
@@ -349,7 +355,7 @@ def families() -> tuple[RuleFamily, ...]:
     Examples
     --------
     >>> [f.name for f in families()][:5]  # the impact term's columns first, then the envelopes (order 10, 20, 30 …)
-    ['impact', 'leverage', 'envelope', 'cofinancing', 'match_capacity']
+    ['impact', 'leverage', 'envelope', 'cutoff', 'cofinancing']
     """
     return tuple(sorted(_FAMILIES.values(), key=lambda f: (f.order, f.name)))
 

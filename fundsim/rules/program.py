@@ -81,8 +81,8 @@ class LinearProgram:
     --------
     >>> import fundsim as fs
     >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
-    >>> lp.sense, lp.num_col, lp.integrality is None  # 20 eligible cells and E, all EU money (the pillar rule's base)
-    ('max', 21, True)
+    >>> lp.sense, lp.num_col, lp.integrality is None  # 20 eligible cells, 4 unused appropriations and E, all EU money
+    ('max', 25, True)
     """
 
     sense: str

@@ -97,6 +97,7 @@ def _instrument(spec: InstrumentSpec, labels: _Labels, all_p: frozenset, all_r: 
         usable = np.minimum(labels.series(spec.usable_amount, 0.0), envelope)
     else:
         usable = envelope * (1.0 if spec.usable_share is None else spec.usable_share)
+    budget = _budget(spec, labels)
     return m.Instrument(
         id=spec.id,
         name=spec.name or spec.id,
@@ -106,7 +107,32 @@ def _instrument(spec: InstrumentSpec, labels: _Labels, all_p: frozenset, all_r: 
         priorities=_or_all(labels.priorities_of(spec.eligibility), all_p),
         cofinancing=_cofinancing(spec.cofinancing, labels),
         payment_profile=tuple(spec.payment_profile),
-        decommitment_window=spec.decommitment_window,
+        decommitment_window=budget.deadline.window,
+        budget=budget,
+    )
+
+
+def _budget(spec: InstrumentSpec, labels: _Labels) -> m.Budget:
+    """The instrument's budget mechanics; without a ``budget:`` block, those that give a scenario its meaning
+    before budget mechanics existed: a budget instrument whose money not committed in a year is gone (lapses
+    when the whole envelope is usable, returns to the instrument's other objectives when only part is), nothing
+    carried over, payments not limited, and a payment deadline of ``decommitment_window`` years."""
+    b = spec.budget
+    partial = spec.usable_amount is not None or (spec.usable_share is not None and spec.usable_share < 1)
+    default_unused = "returns" if partial else "lapses"
+    if b is None:
+        return m.Budget(unused=default_unused, deadline=m.Deadline("payment", spec.decommitment_window))
+    d = b.deadline
+    deadline = (m.Deadline("payment", spec.decommitment_window) if d is None
+                else m.Deadline(d.kind, d.years, d.counted_from, d.decision_lead))
+    pa = None if b.payment_appropriations is None else m.frozen_array(labels.series(b.payment_appropriations,
+                                                                                      np.inf))
+    return m.Budget(
+        nature=b.nature, unused=b.unused or default_unused, carry_share=b.carry_over, cutoff=b.cutoff,
+        payment_appropriations=pa, deadline=deadline,
+        contracting_profile=None if b.contracting_profile is None else tuple(b.contracting_profile),
+        max_outstanding=b.max_outstanding, carried_in=b.opening.carried_in,
+        opening=tuple(sorted(b.opening.commitments.items())),
     )
 
 

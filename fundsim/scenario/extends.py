@@ -53,7 +53,7 @@ ALTERNATIVES = ({"usable_share", "usable_amount"}, {"regions", "region_groups"},
 # instrument's or match source's own limits and rules)
 _RULE_SECTIONS = frozenset({"rules", "absorption"})
 _LIMIT_KEYS = frozenset({"envelope", "usable_share", "usable_amount", "capacity", "eligibility", "cofinancing",
-                         "payment_profile", "decommitment_window"})
+                         "payment_profile", "decommitment_window", "budget"})
 
 
 def _is_year(key: Any) -> bool:

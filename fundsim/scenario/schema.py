@@ -159,20 +159,118 @@ def _not_with_share(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-def _payment_profile(value: list[float], info: ValidationInfo) -> list[float]:
-    """Shares of a commitment paid in its year and the following ones: sum 1, within the n+N window."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
+def _profile_sum(value: list[float], what: str) -> list[tuple[tuple[Any, ...], str]]:
     s = sum(value)
     if not value or abs(s - 1.0) > 1e-6:
-        problems.append(((), f"payment_profile must sum to 1 (e.g. [0.4, 0.4, 0.2]); {show(value)} "
-                             f"sums to {s:g}"))
-    window = info.data.get("decommitment_window")
+        return [((), f"{what} must sum to 1 (e.g. [0.4, 0.4, 0.2]); {show(value)} sums to {s:g}")]
+    return []
+
+
+def _payment_profile(value: list[float], info: ValidationInfo) -> list[float]:
+    """Shares of a commitment paid in its year and the following ones: sum 1, within the n+N window of a payment
+    deadline (a contracting deadline leaves the payments of signed contracts free)."""
+    problems = _profile_sum(value, "payment_profile")
+    budget = info.data.get("budget")
+    deadline = budget.deadline if budget is not None else None
+    window = deadline.window if deadline is not None else info.data.get("decommitment_window")
+    if deadline is not None and deadline.kind == "contracting":
+        window = None
+    name = "the payment deadline's years" if deadline is not None else "decommitment_window"
     if window is not None and len(value) > window + 1:
         problems.append(((), f"payment_profile {show(value)} pays over {len(value)} years but money not "
                              f"paid by n+{window} is decommitted; shorten the profile to at most {window + 1} "
-                             f"years or widen decommitment_window (now {window})"))
+                             f"years or widen {name} (now {window})"))
     if problems:
         raise Located(problems)
+    return value
+
+
+class DeadlineSpec(Noted):
+    kind: Literal["payment", "contracting"] = Field(
+        "payment", description="what must happen by n+k: payment (shared management, n+2) or contracting "
+        "(external actions, n+3)")
+    years: Annotated[int, BeforeValidator(unwrap_noted), Field(ge=0, le=10, description="k of n+k")] = 2
+    counted_from: Literal["commitment", "decision"] = "commitment"
+    decision_lead: Annotated[int, BeforeValidator(unwrap_noted), Field(ge=0, le=5)] = 0
+
+    @model_validator(mode="after")
+    def _lead(self) -> DeadlineSpec:
+        if self.decision_lead and self.counted_from != "decision":
+            raise ValueError("decision_lead needs counted_from: decision (the years the financing decision comes "
+                             "before the commitment)")
+        if self.decision_lead > self.years:
+            raise ValueError(f"decision_lead ({self.decision_lead}) cannot exceed the deadline's years "
+                             f"({self.years}): the deadline would fall before the commitment")
+        return self
+
+    @property
+    def window(self) -> int:
+        return self.years - (self.decision_lead if self.counted_from == "decision" else 0)
+
+
+class OpeningSpec(Noted):
+    carried_in: Amount = Field(0.0, description="commitment appropriations carried into the first year")
+    commitments: dict[Year, Amount] = Field({}, description="commitments made before the first year, by year; "
+                                           "paid along the payment profile")
+
+    @model_validator(mode="after")
+    def _before(self, info: ValidationInfo) -> OpeningSpec:
+        years = (info.context or {}).get("year")
+        if years and self.commitments:
+            late = sorted(y for y in self.commitments if y >= min(years))
+            if late:
+                raise ValueError(f"opening commitments are those made before the first year ({min(years)}); "
+                                 f"{', '.join(map(str, late))} is not before it (plan those years, or lock "
+                                 f"them with rules: locks)")
+        return self
+
+
+class BudgetSpec(Noted):
+    nature: Literal["general_budget", "fund"] = Field(
+        "general_budget", description="general budget (annual lapse, carry-over) or multi-annual fund (cut-off)")
+    unused: Literal["lapses", "returns"] | None = Field(
+        None, description="usable money not committed lapses, or returns to the instrument's other objectives; "
+        "default: returns when only part of the envelope is usable, lapses otherwise")
+    carry_over: Share = Field(0.0, description="general budget: share of a year's commitment appropriations that "
+                              "may be carried into the next year")
+    cutoff: Year | None = Field(None, description="fund: last year of new commitments")
+    payment_appropriations: YearSeries | None = Field(None, description="EUR m a year; default: not limited")
+    deadline: DeadlineSpec | None = None
+    contracting_profile: list[Share] | None = None
+    max_outstanding: Amount | None = Field(None, description="EUR m unpaid at the end of the last year, at most")
+    opening: OpeningSpec = OpeningSpec()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BudgetSpec:
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        if self.nature == "fund" and self.carry_over:
+            problems.append((("carry_over",), "a fund keeps its money available until its cut-off without a "
+                                              "carry-over decision; carry_over is for general_budget instruments"))
+        if self.nature != "fund" and self.cutoff is not None:
+            problems.append((("cutoff",), "a commitment cut-off is the rule of a multi-annual fund; give "
+                                          "nature: fund, or drop cutoff"))
+        profile = self.contracting_profile
+        if profile is not None:
+            if self.deadline is None or self.deadline.kind != "contracting":
+                problems.append((("contracting_profile",), "a contracting profile needs a contracting deadline: "
+                                                           "deadline: {kind: contracting, years: 3}"))
+            else:
+                problems += [(("contracting_profile", *w), t) for w, t in _profile_sum(profile,
+                                                                                       "contracting_profile")]
+                if len(profile) > self.deadline.window + 1:
+                    problems.append((("contracting_profile",),
+                                     f"contracting_profile {show(profile)} contracts over {len(profile)} years but "
+                                     f"contracts must be signed by n+{self.deadline.window}; shorten it to at "
+                                     f"most {self.deadline.window + 1} years"))
+        if problems:
+            raise Located(problems)
+        return self
+
+
+def _not_both_deadlines(value: int, info: ValidationInfo) -> int:
+    budget = info.data.get("budget")
+    if budget is not None and budget.deadline is not None:
+        raise ValueError("give the deadline once: budget.deadline (kind, years) replaces decommitment_window")
     return value
 
 
@@ -184,9 +282,11 @@ class InstrumentSpec(Noted):
     usable_amount: Annotated[YearSeries | None, AfterValidator(_not_with_share)] = None
     eligibility: CellSelector = CellSelector()
     cofinancing: CofinancingSpec = CofinancingSpec()
-    # decommitment_window before payment_profile: the profile's check reads the window
-    decommitment_window: Annotated[int, BeforeValidator(unwrap_noted), Field(ge=0, le=10,
-                                   description="years n+N until unpaid money lapses")] = 2
+    # budget and decommitment_window before payment_profile: the profile's check reads the deadline
+    budget: BudgetSpec | None = None
+    decommitment_window: Annotated[int, BeforeValidator(unwrap_noted), AfterValidator(_not_both_deadlines),
+                                   Field(ge=0, le=10, description="years n+N until unpaid money is "
+                                         "decommitted")] = 2
     payment_profile: Annotated[list[Share], AfterValidator(_payment_profile)] = [1.0]
 
 

@@ -98,6 +98,7 @@ class _Parametric:
     lp: LinearProgram = field(init=False)
     rows: np.ndarray = field(init=False)
     b0: np.ndarray = field(init=False)
+    fixed: np.ndarray = field(init=False)
     choice: SolverChoice = field(default_factory=solver_choice)
     solver: InPlaceSolver = field(init=False)
     solves: int = 0
@@ -110,13 +111,15 @@ class _Parametric:
             rows = rows[block.positions[0] == self.scenario.instrument_ids.index(self.instrument)]  # type: ignore[index]
         self.rows = rows
         self.b0 = self.lp.row_upper[rows].copy()
+        self.fixed = self.lp.row_lower[rows] == self.b0  # appropriations rows: committed + carried + unused = b
         self.solver = self.choice.make_in_place()  # HiGHS: cold, its choice (IPM + crossover when large); warm, simplex
 
     def lp_at(self, t: float) -> LinearProgram:
         """A copy of the LP with the envelopes at ``t`` (for labelling a solution)."""
-        upper = self.lp.row_upper.copy()
+        lower, upper = self.lp.row_lower.copy(), self.lp.row_upper.copy()
         upper[self.rows] = t * self.b0
-        return dataclasses.replace(self.lp, row_upper=upper)
+        lower[self.rows] = np.where(self.fixed, t * self.b0, lower[self.rows])
+        return dataclasses.replace(self.lp, row_lower=lower, row_upper=upper)
 
     def solve(self, t: float) -> _Point:
         """Solve at ``t``, warm from the last basis (cold once more if the warm solve fails)."""
@@ -127,7 +130,7 @@ class _Parametric:
         if self.solves == 1:
             result = self.solver.solve(self.lp_at(t))
         else:
-            self.solver.change_row_bounds(self.rows, np.full(len(self.rows), -np.inf), t * self.b0)
+            self.solver.change_row_bounds(self.rows, np.where(self.fixed, t * self.b0, -np.inf), t * self.b0)
             result = self.solver.solve()
         if result.status is not Status.OPTIMAL:
             self.solver.forget_solution()
@@ -152,13 +155,14 @@ def _feasible_from(p: _Parametric, lo: float, hi: float) -> float:
     """
     lp = p.lp
     column = sp.csr_matrix((-p.b0, (p.rows, np.zeros(len(p.rows), np.int64))), shape=(lp.num_row, 1))
-    upper = lp.row_upper.copy()
+    lower, upper = lp.row_lower.copy(), lp.row_upper.copy()
     upper[p.rows] = 0.0
+    lower[p.rows] = np.where(p.fixed, 0.0, lower[p.rows])
     cost = np.zeros(lp.num_col + 1)
     cost[-1] = 1.0
 
     def smallest(top: float) -> SolveResult:
-        aug = LinearProgram("min", cost, sp.hstack([lp.A, column], format="csr"), lp.row_lower, upper,
+        aug = LinearProgram("min", cost, sp.hstack([lp.A, column], format="csr"), lower, upper,
                             np.append(lp.col_lower, lo), np.append(lp.col_upper, top), {}, {})
         return p.choice.make().solve(aug)
 

@@ -94,7 +94,7 @@ class SolveResult:
     >>> lp = fs.assemble(fs.load_scenario("scenarios/tutorial.yaml"))
     >>> result = HighsSolver().solve(lp)
     >>> result.status.value, round(result.objective, 6), result.x.shape, result.row_dual.shape
-    ('optimal', 130.0, (21,), (10,))
+    ('optimal', 130.0, (25,), (10,))
     """
 
     status: Status

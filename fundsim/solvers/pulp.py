@@ -192,7 +192,7 @@ def build_problem(lp: LinearProgram) -> PulpModel:
     >>> from fundsim.solvers.pulp import build_problem
     >>> model = build_problem(fs.assemble(fs.load_scenario("scenarios/tutorial.yaml")))
     >>> len(model.variables), len(model.constraints)
-    (21, 10)
+    (25, 10)
     """
     pulp = _pulp()
     problem = pulp.LpProblem("fundsim", pulp.LpMaximize if lp.sense == "max" else pulp.LpMinimize)

@@ -60,6 +60,8 @@ class Sifting:
     result : its optimal :class:`SolveResult`, with a HiGHS basis (``HighsSolver`` gives one).
     batch : most columns added per round; default the number of rows (at least 500).
     options : HiGHS options for the restricted LPs (they are always solved by simplex).
+    keep : columns always in the working set (those that take up what their rows leave, such as unused
+        appropriations: without them a draw's right-hand sides could make the restricted LP infeasible).
 
     Examples
     --------
@@ -77,6 +79,7 @@ class Sifting:
     result: SolveResult
     batch: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    keep: np.ndarray | None = None
     working: np.ndarray = field(init=False)
     col_status: list[Any] = field(init=False)
     row_status: list[Any] = field(init=False)
@@ -93,7 +96,10 @@ class Sifting:
         status = list(self.result.basis.col_status)
         in_basis = np.fromiter((s == hs.HighsBasisStatus.kBasic for s in status), bool, len(status))
         lp = self.base
-        self.working = np.flatnonzero(in_basis | (np.abs(self.result.x) > 1e-9) | (lp.col_lower != 0))
+        always = np.zeros(lp.num_col, bool)
+        if self.keep is not None:
+            always[np.asarray(self.keep, np.int64)] = True
+        self.working = np.flatnonzero(in_basis | (np.abs(self.result.x) > 1e-9) | (lp.col_lower != 0) | always)
         self.col_status = [status[j] for j in self.working]
         self.row_status = list(self.result.basis.row_status)
         self.batch = self.batch or max(500, lp.num_row)

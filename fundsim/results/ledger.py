@@ -1,0 +1,181 @@
+"""The money ledger of an allocation: where every euro of commitment appropriations went, and what became of
+every commitment.
+
+Two accounts, each term its own labelled quantity:
+
+* **commitment appropriations**, per instrument and year: ``available`` (usable for this policy + carried in)
+  ``= committed + carried_out + lapsed + not_used + lost_at_cutoff``. A budget instrument's unused money
+  *lapses* at year end; where only part of an envelope is usable for this policy, what the plan leaves of
+  that part is *not used* for this policy (it returns to the instrument's other objectives); a fund carries
+  its money over until its cut-off, where what is left is *lost*; a fund's ``carried_out`` in the last year is
+  what is still available after it.
+* **commitments**, per instrument and commitment year (``cohort``; the years before the first are the opening
+  position): ``cohort_committed = cohort_paid_before + Σ_year cohort_paid + cohort_decommitted +
+  cohort_outstanding`` (what is unpaid at the end of the last year: the RAL at the horizon).
+
+and per instrument and year the payments against the payment appropriations: ``payments_due`` (of the plan's
+commitments and of the opening RAL) and ``payment_appropriations`` (``inf``: not limited).
+
+``carried_out`` and the unused terms are the LP's own columns for a solved plan (:mod:`fundsim.rules.envelope`);
+the payment terms follow each instrument's profiles, cohort by cohort.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from fundsim.model import Scenario, opening_due
+from fundsim.rules.envelope import appropriations, carried_of, unused_of
+
+__all__ = ["APPROPRIATION_TERMS", "LEDGER_VARIABLES", "ledger_dataset", "unused_money"]
+
+APPROPRIATION_TERMS = ("committed", "carried_out", "lapsed", "not_used", "lost_at_cutoff")
+"""The terms ``available`` splits into, in the order the ledger lists them."""
+
+_LONG = {
+    "available": "commitment appropriations available (usable for this policy + carried in)",
+    "carried_in": "commitment appropriations carried in from the year before",
+    "committed": "EU commitments",
+    "carried_out": "commitment appropriations carried over into the next year (a fund: still available)",
+    "lapsed": "commitment appropriations lapsed at year end",
+    "not_used": "usable money not used for this policy (returns to the instrument's other objectives)",
+    "lost_at_cutoff": "money left at the fund's commitment cut-off, lost",
+    "cohort_committed": "commitments of the year (before the first year: the opening position)",
+    "cohort_paid_before": "paid before the first year",
+    "cohort_paid": "paid in the year",
+    "cohort_decommitted": "decommitted: not paid or contracted by the deadline",
+    "cohort_outstanding": "outstanding at the end of the last year (RAL)",
+    "payments_due": "EU payments falling due (the plan's commitments and the opening RAL)",
+    "payment_appropriations": "payment appropriations (inf: not limited)",
+}
+LEDGER_VARIABLES = tuple(_LONG)
+"""The ledger's variables in an allocation's ``data``."""
+
+
+def _cohorts(sc: Scenario) -> tuple[int, ...]:
+    """Commitment years: the opening position's (before the first year), then the scenario's."""
+    before = sorted({year for ins in sc.instruments for year, _ in ins.budget.opening})
+    return (*before, *sc.years)
+
+
+def _commitment_account(sc: Scenario, committed: np.ndarray) -> dict[str, np.ndarray]:
+    """Per (instrument, cohort): committed, paid before, paid per year, decommitted, outstanding."""
+    cohorts, years = _cohorts(sc), sc.years
+    ni, nc, ny = len(sc.instruments), len(cohorts), len(years)
+    out = {name: np.zeros((ni, nc)) for name in ("cohort_committed", "cohort_paid_before", "cohort_decommitted",
+                                                   "cohort_outstanding")}
+    paid = np.zeros((ni, nc, ny))
+    for n, ins in enumerate(sc.instruments):
+        amounts = dict(ins.budget.opening)
+        amounts.update({year: float(committed[n, y]) for y, year in enumerate(years)})
+        deadline = ins.budget.deadline
+        k = deadline.window
+        if deadline.kind == "contracting":
+            in_time = sum(ins.budget.contracted_profile()[: k + 1])
+            late = {lag: 0.0 for lag in range(len(ins.payment_profile))}
+        else:
+            in_time = 1.0
+            late = {lag: share if lag > k else 0.0 for lag, share in enumerate(ins.payment_profile)}
+        for c, cohort in enumerate(cohorts):
+            amount = amounts.get(cohort, 0.0)
+            out["cohort_committed"][n, c] = amount
+            out["cohort_decommitted"][n, c] = amount * (1.0 - in_time) + amount * in_time * sum(late.values())
+            for lag, share in enumerate(ins.payment_profile):
+                part = amount * in_time * (share - late[lag])
+                t = cohort + lag
+                if t < years[0]:
+                    out["cohort_paid_before"][n, c] += part
+                elif t > years[-1]:
+                    out["cohort_outstanding"][n, c] += part
+                else:
+                    paid[n, c, t - years[0]] += part
+    out["cohort_paid"] = paid
+    return out
+
+
+def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = None,
+                   unused: np.ndarray | None = None) -> xr.Dataset:
+    """The ledger of the EU cube ``eu`` (instrument × priority × region × year): ``carried`` and ``unused``
+    ``(instrument, year)`` are a solved plan's columns; without them (a plan read from a file) they take their best
+    values given the money (carry over what later years commit, leave the rest unused).
+
+    Examples
+    --------
+    The tutorial's optimum commits all 60 of its appropriations; nothing lapses:
+
+    >>> import fundsim as fs
+    >>> alloc = fs.solve(fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> ledger = alloc.ledger()
+    >>> float(ledger["available"].sum()), float(ledger["committed"].sum()), float(ledger["lapsed"].sum())
+    (60.0, 60.0, 0.0)
+    >>> float(ledger["cohort_paid"].sum())  # paid in full in the year committed
+    60.0
+    """
+    got = appropriations(sc)
+    committed = eu.sum(axis=(1, 2))
+    ni, ny = committed.shape
+    if carried is None or unused is None:
+        full = _Full(ni, ny)
+        carried = carried_of(sc, eu, full, full.upper) if carried is None else carried  # type: ignore[arg-type]
+        unused = unused_of(sc, eu, full, full.upper) if unused is None else unused  # type: ignore[arg-type]
+        carried, unused = np.reshape(carried, (ni, ny)), np.reshape(unused, (ni, ny))
+    carried_in = np.concatenate([got["carried_in0"][:, None], carried[:, :-1]], axis=1)
+    lapses = np.array([i.budget.lapses for i in sc.instruments])[:, None]
+    returns = np.array([i.budget.unused == "returns" for i in sc.instruments])[:, None]
+    lost = ~lapses & ~returns  # a fund's own money left at its cut-off
+    coords: dict[str, Any] = {"instrument": list(sc.instrument_ids), "year": list(sc.years),
+                              "cohort": list(_cohorts(sc))}
+    iy = ("instrument", "year")
+    data: dict[str, Any] = {
+        "available": (iy, got["usable"] + carried_in),
+        "carried_in": (iy, carried_in),
+        "committed": (iy, committed),
+        "carried_out": (iy, np.asarray(carried, float)),
+        "lapsed": (iy, np.where(lapses, unused, 0.0)),
+        "not_used": (iy, np.where(returns, unused, 0.0)),
+        "lost_at_cutoff": (iy, np.where(lost, unused, 0.0)),
+    }
+    account = _commitment_account(sc, committed)
+    for name, values in account.items():
+        data[name] = (("instrument", "cohort", "year") if values.ndim == 3 else ("instrument", "cohort"), values)
+    opening = np.stack([opening_due(i.payment_profile, i.budget.opening, sc.years)[0] for i in sc.instruments])
+    due = account["cohort_paid"].sum(axis=1)
+    data["payments_due"] = (iy, due)
+    pa = np.stack([np.full(ny, np.inf) if i.budget.payment_appropriations is None
+                   else np.asarray(i.budget.payment_appropriations, float) for i in sc.instruments])
+    data["payment_appropriations"] = (iy, pa)
+    ds = xr.Dataset({k: (dims, np.where(np.abs(v) < 1e-12, 0.0, v), {"units": "EUR m", "long_name": _LONG[k]})
+                     for k, (dims, v) in data.items()}, coords=coords)
+    ds["payments_due"].attrs["opening_ral_due"] = float(opening.sum())
+    return ds
+
+
+class _Full:
+    """A dense (instrument, year) stand-in for a column block, for the point functions."""
+
+    def __init__(self, ni: int, ny: int) -> None:
+        self.positions = tuple(np.indices((ni, ny)).reshape(2, -1))
+        self.upper = np.full(ni * ny, np.inf)
+
+
+def unused_money(ledger: xr.Dataset) -> xr.Dataset:
+    """Per instrument, over the period: what lapsed, was not used for this policy, was lost at the cut-off, and
+    (a fund) is still available after the last year.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/gam-2008.yaml")
+    >>> table = unused_money(fs.solve(sc).ledger())
+    >>> list(table.data_vars)
+    ['lapsed', 'not_used', 'lost_at_cutoff', 'still_available']
+    """
+    return xr.Dataset({
+        "lapsed": ledger["lapsed"].sum("year"),
+        "not_used": ledger["not_used"].sum("year"),
+        "lost_at_cutoff": ledger["lost_at_cutoff"].sum("year"),
+        "still_available": ledger["carried_out"].isel(year=-1, drop=True),
+    })

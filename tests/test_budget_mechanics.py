@@ -1,0 +1,288 @@
+"""Budget mechanics (issue 14): carry-over and lapse, a fund's cut-off, payment appropriations with the opening
+RAL, outstanding commitments at the horizon, deadlines, and the money ledger — each worked by hand on a tiny
+scenario (one instrument, one priority, one region), and the ledger reconciled on the shipped scenarios."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pytest
+import yaml
+
+import fundsim as fs
+from fundsim.diagnose import diagnose
+from fundsim.diagnose.repairs import apply_repairs
+from fundsim.errors import ScenarioError
+from fundsim.testing import assert_allocation_feasible, violations
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny(years: list[int], envelope: Any, budget: dict | None = None, *, absorption: Any = None,
+         profile: list[float] | None = None, weight: float = 1.0, usable_share: float | None = None) -> dict:
+    """One instrument ``f`` funding one priority in one region; impact ``weight`` per EUR m."""
+    instrument: dict[str, Any] = {"id": "f", "envelope": envelope}
+    if budget is not None:
+        instrument["budget"] = budget
+    if profile is not None:
+        instrument["payment_profile"] = profile
+    if usable_share is not None:
+        instrument["usable_share"] = usable_share
+    data: dict[str, Any] = {
+        "name": "tiny", "years": years,
+        "pillars": [{"id": "q"}], "priorities": [{"id": "p", "pillar": "q"}],
+        "regions": [{"id": "r", "group": "south"}],
+        "instruments": [instrument],
+        "objective": {"impact": {"weights": {"default": weight}, "basis": "eu"}},
+    }
+    if absorption is not None:
+        data["absorption"] = {"basis": "eu", "capacity": {"r": absorption}, "after_horizon": "unlimited"}
+    return data
+
+
+def committed(alloc: fs.Allocation) -> list[float]:
+    return [round(float(v), 6) for v in alloc.data["eu"].sum(("instrument", "priority", "region")).values]
+
+
+def ledger(alloc: fs.Allocation, name: str) -> list[float]:
+    return [round(float(v), 6) for v in alloc.ledger()[name].sel(instrument="f").values]
+
+
+# ---- carry-over and lapse ------------------------------------------------------------------------------------
+def test_carry_over_moves_money_into_a_year_that_can_absorb_it() -> None:
+    """40 voted in 2009, 10 in 2010; the region absorbs 30 then 20. Without carry-over 2009 commits 30 and lapses
+    10, 2010 commits its 10: 40 in all. Carrying over a quarter (at most 10) lets 2010 commit 20: 50 in all, no
+    lapse; one more EUR m of carry-over limit would be worth nothing more (2010's absorption binds)."""
+    without = fs.solve(fs.scenario_from_dict(tiny([2009, 2010], {2009: 40, 2010: 10}, absorption={2009: 30, 2010: 20})))
+    assert committed(without) == [30.0, 10.0]
+    assert ledger(without, "lapsed") == [10.0, 0.0]
+    assert ledger(without, "carried_out") == [0.0, 0.0]
+    with_carry = fs.solve(fs.scenario_from_dict(tiny([2009, 2010], {2009: 40, 2010: 10}, {"carry_over": 0.25},
+                                                     absorption={2009: 30, 2010: 20})))
+    assert committed(with_carry) == [30.0, 20.0]
+    assert ledger(with_carry, "carried_out") == [10.0, 0.0]
+    assert ledger(with_carry, "carried_in") == [0.0, 10.0]
+    assert ledger(with_carry, "available") == [40.0, 20.0]
+    assert ledger(with_carry, "lapsed") == [0.0, 0.0]
+    assert with_carry.objective == pytest.approx(50.0)
+    assert_allocation_feasible(with_carry.scenario, with_carry)
+
+
+def test_a_smaller_carry_over_limit_binds_and_the_rest_lapses() -> None:
+    """A carry-over of 10 % (4 of 2009's 40): 2010 commits 14, 2009 lapses 6; 2010's envelope row is worth 1 per
+    EUR m (the impact weight), 2009's nothing (money there lapses)."""
+    alloc = fs.solve(fs.scenario_from_dict(tiny([2009, 2010], {2009: 40, 2010: 10}, {"carry_over": 0.1},
+                                                absorption={2009: 30, 2010: 20})))
+    assert committed(alloc) == [30.0, 14.0]
+    assert ledger(alloc, "lapsed") == [6.0, 0.0]
+    prices = alloc.duals["envelope"].sel(instrument="f").values.tolist()
+    assert prices == pytest.approx([0.0, 1.0], abs=1e-9)
+
+
+def test_partly_usable_money_left_is_not_used_for_this_policy_rather_than_lapsed() -> None:
+    """Only a fifth of a 100 envelope is usable (20 a year); the region absorbs 15: 5 a year is not used for this
+    policy (it returns to the instrument's other objectives), nothing lapses."""
+    alloc = fs.solve(fs.scenario_from_dict(tiny([2009, 2010], 100, absorption=15, usable_share=0.2)))
+    assert ledger(alloc, "not_used") == [5.0, 5.0]
+    assert ledger(alloc, "lapsed") == [0.0, 0.0]
+    assert alloc.scenario.instruments[0].budget.unused == "returns"
+
+
+# ---- a fund and its cut-off -----------------------------------------------------------------------------------
+def test_a_fund_keeps_its_money_until_the_cutoff_and_loses_what_is_left() -> None:
+    """A fund voted 10 a year 2009–2011 with its cut-off at the end of 2010; the region absorbs 5 in 2009, 12 in
+    2010 and anything in 2011. 2009 commits 5 and carries 5; 2010 has 15 and commits 12, losing 3 at the
+    cut-off; 2011's 10 cannot be committed (lost). One more EUR m allowed after the cut-off is worth 1."""
+    sc = fs.scenario_from_dict(tiny([2009, 2010, 2011], 10, {"nature": "fund", "cutoff": 2010},
+                                    absorption={2009: 5, 2010: 12, 2011: 100}))
+    alloc = fs.solve(sc)
+    assert committed(alloc) == [5.0, 12.0, 0.0]
+    assert ledger(alloc, "carried_out") == [5.0, 0.0, 0.0]
+    assert ledger(alloc, "lost_at_cutoff") == [0.0, 3.0, 10.0]
+    assert ledger(alloc, "lapsed") == [0.0, 0.0, 0.0]
+    assert alloc.duals["commitment_cutoff"].sel(instrument="f", year=2011).item() == pytest.approx(1.0)
+    assert_allocation_feasible(sc, alloc)
+
+
+def test_a_fund_without_a_cutoff_in_the_horizon_keeps_what_is_left_available() -> None:
+    sc = fs.scenario_from_dict(tiny([2009, 2010], 10, {"nature": "fund", "cutoff": 2013}, absorption=4))
+    alloc = fs.solve(sc)
+    assert committed(alloc) == [4.0, 4.0]
+    assert ledger(alloc, "carried_out") == [6.0, 12.0]  # 12 still available after 2010
+    assert float(fs.results.ledger.unused_money(alloc.ledger())["still_available"].sel(instrument="f")) == 12.0
+
+
+# ---- payment appropriations, the opening RAL, the RAL at the horizon --------------------------------------------
+def test_payment_appropriations_shared_with_the_opening_ral() -> None:
+    """Paid half in the year committed and half the next; 20 committed in 2008 leave 10 due in 2009. Payment
+    appropriations of 20 in 2009 leave 10 for 2009's commitments, whose half falls due then: 2009 commits 20 of
+    its 30 (10 lapse), 2010 commits its 30. One more EUR m of 2009 payment appropriations buys 2 EUR m of
+    commitments: its shadow price is 2."""
+    sc = fs.scenario_from_dict(tiny([2009, 2010], 30, {"payment_appropriations": {2009: 20, 2010: 100},
+                                                       "opening": {"commitments": {2008: 20}}}, profile=[0.5, 0.5]))
+    alloc = fs.solve(sc)
+    assert committed(alloc) == [20.0, 30.0]
+    assert ledger(alloc, "lapsed") == [10.0, 0.0]
+    assert ledger(alloc, "payments_due") == [20.0, 25.0]  # 10 + 10; 10 + 15
+    assert alloc.duals["payment_appropriations"].sel(instrument="f", year=2009).item() == pytest.approx(2.0)
+    cohorts = alloc.ledger().sel(instrument="f")
+    assert cohorts["cohort"].values.tolist() == [2008, 2009, 2010]
+    assert cohorts["cohort_committed"].values.tolist() == [20.0, 20.0, 30.0]
+    assert cohorts["cohort_paid_before"].values.tolist() == [10.0, 0.0, 0.0]
+    assert cohorts["cohort_paid"].sel(cohort=2008).values.tolist() == [10.0, 0.0]
+    assert cohorts["cohort_outstanding"].values.tolist() == [0.0, 0.0, 15.0]  # the RAL at the end of 2010
+    assert_allocation_feasible(sc, alloc)
+
+
+def test_opening_ral_beyond_the_payment_appropriations_is_diagnosed_and_repaired() -> None:
+    """The 2008 commitments alone need 10 in 2009 against 6 of payment appropriations: no plan exists; the
+    diagnosis names the payment appropriations of 2009 and raises them by 4."""
+    sc = fs.scenario_from_dict(tiny([2009, 2010], 30, {"payment_appropriations": {2009: 6, 2010: 100},
+                                                       "opening": {"commitments": {2008: 20}}}, profile=[0.5, 0.5]))
+    with pytest.raises(fs.InfeasibleError):
+        fs.solve(sc)
+    diagnosis = diagnose(sc)
+    repair = next(r for alt in diagnosis.repairs for r in alt if r.rule == "payment_appropriations")
+    assert repair.where == {"instrument": "f", "year": 2009}
+    assert repair.change == pytest.approx(4.0)
+    assert "payment appropriations of 'f' in 2009" in repair.text
+    fixed = apply_repairs(sc, [repair])
+    assert fixed.instruments[0].budget.payment_appropriations.tolist() == [10.0, 100.0]
+    assert fs.solve(fixed).status == "optimal"
+
+
+def test_outstanding_commitments_at_the_horizon_are_limited() -> None:
+    """Half of 2010's commitments are unpaid at the end of 2010; at most 4 may be: 2010 commits 8 (12 lapse), and
+    one more EUR m of the limit is worth 2."""
+    sc = fs.scenario_from_dict(tiny([2009, 2010], 20, {"max_outstanding": 4}, profile=[0.5, 0.5]))
+    alloc = fs.solve(sc)
+    assert committed(alloc) == [20.0, 8.0]
+    assert float(alloc.ledger()["cohort_outstanding"].sum()) == pytest.approx(4.0)
+    assert alloc.duals["max_outstanding"].sel(instrument="f").item() == pytest.approx(2.0)
+
+
+# ---- deadlines and their validation -----------------------------------------------------------------------------
+def test_contracting_deadline_leaves_payments_free_but_holds_contracts() -> None:
+    """n+3 for contracts: a five-year payment profile is fine; a contracting profile over five years is not."""
+    ok = fs.scenario_from_dict(tiny([2009], 10, {"deadline": {"kind": "contracting", "years": 3},
+                                                 "contracting_profile": [0.5, 0.5]},
+                                    profile=[0.2, 0.2, 0.2, 0.2, 0.2]))
+    assert ok.instruments[0].budget.deadline.kind == "contracting"
+    assert ok.instruments[0].decommitment_window == 3
+    with pytest.raises(ScenarioError, match="contracts must be signed by n\\+3"):
+        fs.scenario_from_dict(tiny([2009], 10, {"deadline": {"kind": "contracting", "years": 3},
+                                                "contracting_profile": [0.2] * 5}))
+    with pytest.raises(ScenarioError, match="money not paid by n\\+2 is decommitted"):
+        fs.scenario_from_dict(tiny([2009], 10, {"deadline": {"kind": "payment", "years": 2}},
+                                   profile=[0.25] * 4))
+
+
+@pytest.mark.parametrize(("budget", "words"), [
+    ({"nature": "fund", "carry_over": 0.1}, "carry_over is for general_budget"),
+    ({"cutoff": 2013}, "cut-off is the rule of a multi-annual fund"),
+    ({"contracting_profile": [1.0]}, "needs a contracting deadline"),
+    ({"opening": {"commitments": {2009: 5}}}, "made before the first year"),
+    ({"deadline": {"years": 2, "decision_lead": 1}}, "decision_lead needs counted_from: decision"),
+])
+def test_inconsistent_budget_blocks_are_refused_with_their_reason(budget: dict, words: str) -> None:
+    with pytest.raises(ScenarioError, match=words):
+        fs.scenario_from_dict(tiny([2009, 2010], 10, budget))
+
+
+def test_deadline_and_decommitment_window_together_are_refused() -> None:
+    data = tiny([2009], 10, {"deadline": {"years": 3}})
+    data["instruments"][0]["decommitment_window"] = 2
+    with pytest.raises(ScenarioError, match="give the deadline once"):
+        fs.scenario_from_dict(data)
+
+
+def test_counted_from_the_decision_shortens_the_window() -> None:
+    sc = fs.scenario_from_dict(tiny([2009], 10, {"deadline": {"kind": "payment", "years": 3,
+                                                              "counted_from": "decision", "decision_lead": 1}},
+                                    profile=[0.4, 0.3, 0.3]))
+    assert sc.instruments[0].decommitment_window == 2
+
+
+# ---- old scenarios keep their meaning ---------------------------------------------------------------------------
+def _old_formulation_optimum(lp: fs.LinearProgram) -> float:
+    """The optimum of the programme as fundsim wrote it before budget mechanics: envelope rows ``Σ eu ≤ usable``
+    without the unused columns, solved by HiGHS directly."""
+    keep = np.ones(lp.num_col, bool)
+    unused = lp.variables["unused"]
+    keep[unused.start:unused.stop] = False
+    lower = lp.row_lower.copy()
+    env = lp.constraints["envelope"]
+    lower[env.start:env.stop] = -np.inf
+    A = lp.A[:, np.flatnonzero(keep)].tocsc()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = int(keep.sum()), lp.num_row
+    model.col_cost_ = (-lp.c[keep] if lp.sense == "max" else lp.c[keep]).tolist()
+    model.col_lower_, model.col_upper_ = lp.col_lower[keep].tolist(), lp.col_upper[keep].tolist()
+    model.row_lower_, model.row_upper_ = lower.tolist(), lp.row_upper.tolist()
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = (
+        A.indptr.tolist(), A.indices.tolist(), A.data.tolist())
+    h.passModel(model)
+    h.run()
+    value = h.getInfo().objective_function_value
+    return float(-value if lp.sense == "max" else value) + lp.offset
+
+
+@pytest.mark.parametrize("name", ["tutorial.yaml", "gam-2008.yaml"])
+def test_scenarios_without_budget_blocks_keep_their_optimum(name: str) -> None:
+    raw = yaml.safe_load((ROOT / "scenarios" / name).read_text())
+    for ins in raw["instruments"]:
+        ins.pop("budget", None)
+    sc = fs.scenario_from_dict(raw)
+    alloc = fs.solve(sc)
+    assert alloc.objective == pytest.approx(_old_formulation_optimum(alloc.lp), rel=1e-9)
+
+
+# ---- the ledger on the shipped scenarios --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["tutorial.yaml", "tutorial-uncertain.yaml", "gam-2008.yaml",
+                                  "gam-2008-uncertain.yaml"])
+def test_the_ledger_reconciles_on_the_shipped_scenarios(name: str) -> None:
+    sc = fs.load_scenario(ROOT / "scenarios" / name)
+    alloc = fs.solve(sc)
+    assert violations(sc, alloc) == []
+    book = alloc.ledger()
+    terms = sum(book[t] for t in ("committed", "carried_out", "lapsed", "not_used", "lost_at_cutoff"))
+    np.testing.assert_allclose(terms.values, book["available"].values, rtol=1e-6, atol=1e-9)
+    paid = book["cohort_paid_before"] + book["cohort_paid"].sum("year") + book["cohort_decommitted"] \
+        + book["cohort_outstanding"]
+    np.testing.assert_allclose(paid.values, book["cohort_committed"].values, rtol=1e-6, atol=1e-9)
+
+
+def test_a_broken_ledger_is_caught_by_the_oracle() -> None:
+    sc = fs.load_scenario(ROOT / "scenarios" / "tutorial.yaml")
+    data = fs.solve(sc).data.copy(deep=True)
+    data["cohort_decommitted"].loc[{"instrument": "enpi", "cohort": 2010}] = 3.0
+    found = [v for v in violations(sc, data) if v.family == "ledger"]
+    assert [v.labels for v in found] == [{"instrument": "enpi", "cohort": 2010}]
+    assert "paid, decommitted and outstanding" in found[0].message
+
+
+def test_a_plan_read_without_a_ledger_gets_one_from_its_money(tmp_path: Path) -> None:
+    sc = fs.scenario_from_dict(tiny([2009, 2010], {2009: 40, 2010: 10}, {"carry_over": 0.25},
+                                    absorption={2009: 30, 2010: 20}))
+    alloc = fs.solve(sc)
+    path = alloc.save(tmp_path / "plan.csv")
+    book = fs.read_allocation(path, sc).ledger()
+    assert book["carried_out"].sel(instrument="f").values.tolist() == [10.0, 0.0]
+    assert book["lapsed"].sel(instrument="f").values.tolist() == [0.0, 0.0]
+
+
+def test_budget_blocks_survive_extends(tmp_path: Path) -> None:
+    base = tiny([2009, 2010], 30, {"carry_over": 0.1})
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base))
+    over = {"extends": "base.yaml", "instruments": [{"id": "f", "budget": {"payment_appropriations": 12}}]}
+    (tmp_path / "over.yaml").write_text(yaml.safe_dump(over))
+    budget = fs.load_scenario(tmp_path / "over.yaml").instruments[0].budget
+    assert budget.carry_share == 0.1 and budget.payment_appropriations.tolist() == [12.0, 12.0]
+    assert copy.deepcopy(budget).carry_share == 0.1
