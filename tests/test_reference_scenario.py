@@ -66,7 +66,7 @@ def test_priorities_cite_the_seed_paragraph(sc: fs.Scenario) -> None:
     cited = set()
     for n, _ in enumerate(sc.priorities):
         text = notes.get((f"priorities[{n}]", "source"), "")
-        match = re.fullmatch(r"16041/08 §(\d+)[a-d]?", text)
+        match = re.fullmatch(r"\[@council-16041-08, §(\d+)[a-d]?\]", text)  # key in scenarios/sources.yaml
         assert match, f"priority {sc.priority_ids[n]} cites {text!r}"
         cited.add(int(match.group(1)))
     assert {16, 17, 18, 19, 20, 23, 24} <= cited
