@@ -60,7 +60,7 @@ def _flatten(prefix: str, obj: Any, out: dict[str, float | str]) -> None:
 def _solves(figures: dict[str, float | str]) -> None:
     import fundsim as fs
 
-    for path in sorted(SCENARIOS.glob("*.yaml")):
+    for path in sorted(p for p in SCENARIOS.glob("*.yaml") if p.name != "sources.yaml"):
         sc = fs.load_scenario(path)
         alloc = fs.solve(sc, options=MIP_OPTIONS if "coherent" in path.name else None)
         name = f"solve[{path.stem}]"

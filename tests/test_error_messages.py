@@ -787,3 +787,12 @@ def test_cli_validate_missing_file_exits_2(tmp_path: Path) -> None:
     result = typer_testing.CliRunner().invoke(cli.app, ["validate", str(tmp_path / "nowhere.yaml")])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "no such file" in result.output
+
+
+def test_an_unknown_key_with_a_hyphen_is_named(tmp_path: Path) -> None:
+    """``bb-cc`` looks like one of pydantic's internal step names; it is the user's key and is named as such."""
+    path = tmp_path / "odd.yaml"
+    path.write_text("a: {x: 1}\nbb-cc: {y: 1}\n")
+    with pytest.raises(fs.ScenarioError) as err:
+        fs.load_scenario(path)
+    assert "bb-cc: unknown field 'bb-cc'" in str(err.value)

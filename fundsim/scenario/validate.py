@@ -253,7 +253,9 @@ def _internal(part: str) -> bool:
 
 
 def _problems_of(err: dict[str, Any], origins: Origins) -> list[Problem]:
-    loc = _clean(tuple(err["loc"]))
+    raw = tuple(err["loc"])
+    # an unknown key is the user's, whatever it looks like (``bb-cc`` reads like one of pydantic's step names)
+    loc = (*_clean(raw[:-1]), raw[-1]) if err["type"] == "extra_forbidden" and raw else _clean(raw)
     error = (err.get("ctx") or {}).get("error")
     if isinstance(error, Located):
         return [_located(origins, (*loc, *sub), msg) for sub, msg in error.problems]
