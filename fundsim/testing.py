@@ -151,7 +151,8 @@ def _due_on_opening(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 def check_ledger(sc: Scenario, data: xr.Dataset, plan: Plan) -> list[Violation]:
     """The allocation's money ledger reconciles, each term read from the allocation: commitment appropriations
-    (usable + carried in = committed + carried out + lapsed + not used + lost at the cut-off, carried in equal
+    (usable + carried in = committed + carried out + lapsed + not used + lost at the cut-off in every year not
+    overspent — an overspent year is the envelope's violation —, carried in equal
     to the year before's carried out, each term where and within the limits the budget rules allow) and
     commitments (committed = paid before + paid + decommitted + outstanding; payments due = the cubes' payments
     plus the opening RAL's; within the payment appropriations). Nothing to check for data without a ledger.
@@ -197,8 +198,9 @@ def check_ledger(sc: Scenario, data: xr.Dataset, plan: Plan) -> list[Violation]:
             differ(f"{ins.id}'s committed in {year}", where, terms["committed"][n, y], committed[n, y])
             differ(f"{ins.id}'s appropriations available in {year}", where, get("available")[n, y],
                    usable[n, y] + carried_in[n, y])
-            differ(f"{ins.id}'s committed, carried over and unused in {year}", where,
-                   sum(t[n, y] for t in terms.values()), usable[n, y] + carried_in[n, y])
+            if committed[n, y] <= usable[n, y] + carried_in[n, y] + plan.slack(usable[n, y]):  # else: envelope's
+                differ(f"{ins.id}'s committed, carried over and unused in {year}", where,
+                       sum(t[n, y] for t in terms.values()), usable[n, y] + carried_in[n, y])
             differ(f"{ins.id}'s carried out of {year}, beyond its limit,", where, carried_out[n, y],
                    min(carried_out[n, y], carry[n, y]))
             left = sum(terms[k][n, y] for k in _UNUSED)
