@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsi
     from fundsim.reporting import report
     from fundsim.results import Allocation, open_allocation
     from fundsim.scenario import load_scenario, scenario_from_dict
-    from fundsim.solving import solve
+    from fundsim.solving import replan, solve
 
 __all__ = [
     "Allocation",
@@ -57,6 +57,7 @@ __all__ = [
     "open_allocation",
     "plots",
     "read_allocation",
+    "replan",
     "report",
     "scenario_from_dict",
     "sensitivity",

@@ -1,4 +1,4 @@
-"""``fundsim validate``, ``solve``, ``simulate``, ``export``, ``compare`` and ``report``.
+"""``fundsim validate``, ``solve``, ``replan``, ``simulate``, ``export``, ``compare`` and ``report``.
 
 Every command checks its output paths before it loads or solves anything (exit 2), writes each output
 atomically, and follows one interrupt rule (exit 130, see :func:`fundsim.cli.common.interruptible`).
@@ -7,6 +7,7 @@ atomically, and follows one interrupt rule (exit 130, see :func:`fundsim.cli.com
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -35,7 +36,7 @@ from fundsim.cli.common import (
     written,
     wrote,
 )
-from fundsim.errors import InfeasibleError, SolverError
+from fundsim.errors import FundsimWarning, InfeasibleError, SolverError
 from fundsim.model import Scenario
 from fundsim.outputs import write_csv
 
@@ -205,6 +206,75 @@ def solve(
         _write(shadow_prices, alloc.save_shadow_prices)
     if alloc.status == "interrupted":
         raise _interrupted_plan(alloc)
+
+
+@app.command(epilog=exit_codes(0, 2, 3, 4, 130))
+@interruptible
+def replan(
+    scenario: Path = typer.Argument(..., help="the revised scenario file (.yaml, .yml or .toml)"),
+    actuals: Path = typer.Option(..., "--actuals", help="what was committed: an allocation written by 'fundsim "
+                                 "solve' (.nc) or a .csv/.xlsx file (long or wide layout, see "
+                                 "docs/allocation-files.md), with the scenario's labels"),
+    from_year: int = typer.Option(..., "--from-year", help="the first year re-planned; every cell of the years "
+                                  "before it is held at the actuals"),
+    out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the re-planned allocation: .nc, .csv or "
+                                         ".xlsx, as for solve; repeat for several"),
+    shadow_prices: Path = typer.Option(None, "--shadow-prices", help="write the binding rules and their shadow "
+                                       "prices to this .csv file"),
+    solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
+    option: list[str] = typer.Option(None, "--option", help=OPTION_HELP),
+    top: int = typer.Option(20, min=1, help="how many binding rules to list"),
+) -> None:
+    """Re-plan a revised scenario from a year on, the years before it held at the actuals cell by cell (the
+    mid-term review): print the plan as solve does; optionally write files.
+
+    Every output path is checked before anything is read or solved; actuals the revised scenario's rules
+    cannot hold exit 3 with the rules they break.
+    """
+    inputs = [scenario, actuals]
+    check_outputs(out_files or [], ALLOCATION_KINDS, inputs=inputs)
+    check_outputs([shadow_prices], (".csv",), inputs=inputs, option="--shadow-prices")
+    distinct_outputs([*(out_files or []), shadow_prices])
+    options = _options(option or [])
+    _all_exist([actuals])
+    sc = load(scenario)
+    alloc = _replan_or_exit(sc, scenario, actuals, from_year, (solver, options))
+    held = [y for y in sc.years if y < from_year]
+    money = float(alloc.data["eu"].sel(year=held).sum())
+    out.print(text(f"held {_years(held)} at the actuals of {actuals}, cell by cell (EUR {money:,.1f} m); "
+                   f"re-planned {_years([y for y in sc.years if y >= from_year])}"))
+    _print_allocation(alloc, top)
+    for path in out_files or []:
+        _write(path, alloc.save)
+    if shadow_prices is not None:
+        _write(shadow_prices, alloc.save_shadow_prices)
+
+
+def _years(years: list[int]) -> str:
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def _replan_or_exit(sc: Scenario, scenario: Path, actuals: Path, from_year: int,
+                    how: tuple[str, dict[str, object]]) -> Allocation:
+    """The actuals read against the revised scenario and :func:`fundsim.replan`; a failure exits (2 a file or a
+    year the scenario does not have, 3 actuals its rules cannot hold, 4 a solver failure)."""
+    from fundsim.comparison import read_allocation
+    from fundsim.solving import replan as replan_scenario
+
+    solver, options = how
+    try:
+        with warnings.catch_warnings():  # money above the revised envelopes in any year: the re-plan says whether
+            warnings.simplefilter("ignore", FundsimWarning)  # the held years break them, the later are re-planned
+            given = read_allocation(actuals, sc)
+        with err.status(Text(f"re-planning {sc.name} from {from_year} ({int(sc.eligible.sum()):,} eligible "
+                             "cells) …")):
+            return replan_scenario(sc, given, from_year, solver=solver, options=options)
+    except InfeasibleError as exc:
+        raise infeasible(exc, scenario) from None
+    except SolverError as exc:
+        raise solver_failed(exc, scenario) from None
+    except ValueError as exc:  # actuals of another scenario, a from-year it lacks, an unknown solver name
+        raise fail(str(exc)) from None
 
 
 def _interrupted_plan(alloc: Allocation) -> typer.Exit:

@@ -22,6 +22,7 @@ __all__ = [
     "ImpactTerm",
     "LeverageTerm",
     "Limit",
+    "Lock",
     "MaxInstrumentsPerCell",
     "MinCommitment",
     "MinPackage",
@@ -140,6 +141,42 @@ class Cap:
     min: float | None = None
     max: float | None = None
     per_year: bool = False
+
+
+@dataclass(frozen=True)
+class Lock:
+    """EU commitments in a slice are fixed at an amount (``min == max``: an adopted annual programme, a decision
+    taken) or held within [min, max] EUR m.
+
+    Examples
+    --------
+    >>> sel = Selector(instruments=frozenset({"enpi"}), years=frozenset({2009}))
+    >>> Lock("enpi_2009", sel, 17.0, 17.0).fixed, Lock("enpi_low", sel, max=12.0).fixed
+    (True, False)
+    >>> Lock("enpi_2009", sel, 17.0, 12.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: the lock 'enpi_2009': its max (12) is below its min (17)
+    """
+
+    id: str
+    selector: Selector
+    min: float | None = None
+    max: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min is None and self.max is None:
+            raise ValueError(f"the lock {self.id!r} needs an amount, a min or a max; it has none")
+        for side in ("min", "max"):
+            if getattr(self, side) is not None:
+                _amount(getattr(self, side), f"the {side} of the lock {self.id!r}")
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"the lock {self.id!r}: its max ({self.max:g}) is below its min ({self.min:g})")
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the slice's commitments are fixed at one amount (``min == max``)."""
+        return self.min is not None and self.min == self.max
 
 
 def _whole(value: object, least: int, what: str) -> None:
@@ -274,6 +311,7 @@ class Rules:
     priority_limits: tuple[Limit, ...] = ()
     min_packages: tuple[MinPackage, ...] = ()
     caps: tuple[Cap, ...] = ()
+    locks: tuple[Lock, ...] = ()
     max_instruments_per_cell: MaxInstrumentsPerCell | None = None
     min_commitment: MinCommitment | None = None
     admin_cost: AdminCost | None = None

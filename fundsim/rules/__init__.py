@@ -20,6 +20,7 @@ from fundsim.rules import (  # noqa: F401  (each module registers its family)
     impact,
     instruments_per_cell,
     limits,
+    locks,
     match_capacity,
     min_commitment,
     outstanding,
