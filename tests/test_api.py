@@ -8,8 +8,8 @@ EXPECTED = {
     "Allocation", "ArgumentError", "CapabilityError", "FundsimError", "FundsimWarning", "InfeasibleError",
     "LinearProgram",
     "OutputError", "Problem", "Scenario", "ScenarioError", "SolverError", "__version__", "assemble", "compare",
-    "load_scenario", "open_allocation", "plots", "read_allocation", "report", "scenario_from_dict", "sensitivity",
-    "simulate", "solve",
+    "load_scenario", "open_allocation", "plots", "read_allocation", "replan", "report", "scenario_from_dict",
+    "sensitivity", "simulate", "solve",
 }
 
 
