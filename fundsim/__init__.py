@@ -34,8 +34,9 @@ if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsi
     from fundsim.outputs import OutputError
     from fundsim.reporting import report
     from fundsim.results import Allocation, open_allocation
+    from fundsim.review import replan
     from fundsim.scenario import load_scenario, scenario_from_dict
-    from fundsim.solving import replan, solve
+    from fundsim.solving import solve
 
 __all__ = [
     "Allocation",

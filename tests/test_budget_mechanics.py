@@ -237,8 +237,9 @@ def _old_formulation_optimum(lp: fs.LinearProgram) -> float:
 @pytest.mark.parametrize("name", ["tutorial.yaml", "gam-2008.yaml"])
 def test_scenarios_without_budget_blocks_keep_their_optimum(name: str) -> None:
     raw = yaml.safe_load((ROOT / "scenarios" / name).read_text())
-    for ins in raw["instruments"]:
+    for ins in raw["instruments"]:  # the budget blocks out, the payment deadline as long as the profile needs
         ins.pop("budget", None)
+        ins["decommitment_window"] = max(2, len(ins.get("payment_profile", [1.0])) - 1)
     sc = fs.scenario_from_dict(raw)
     alloc = fs.solve(sc)
     assert alloc.objective == pytest.approx(_old_formulation_optimum(alloc.lp), rel=1e-9)

@@ -147,7 +147,7 @@ def test_an_interrupted_milp_keeps_its_best_plan_where_out_asked(tmp_path: Path,
     assert code == EXIT_INTERRUPTED, text
     plan = fs.open_allocation(nc)
     gap = plan.data.attrs["mip_gap"]
-    assert plan.status == "interrupted" and 0.0 < gap < 1.0
+    assert plan.status == "interrupted" and 0.0 < gap < np.inf  # the first plan found may be far from the bound
     assert (f"interrupted: kept the best plan found so far (status interrupted, proved within {gap:.2%} of the "
             f"optimum), written to {nc}, {csv}") in text
     sc = fs.load_scenario("scenarios/gam-2008-coherent.yaml")

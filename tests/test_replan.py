@@ -197,12 +197,17 @@ def test_actuals_in_a_cell_the_revised_scenario_makes_ineligible() -> None:
     assert list(err.value.diagnosis) == ["EUR 20.000 m for enpi for return in north_africa in 2009"]
 
 
-def test_a_csv_path_in_python_says_how_to_read_it(tmp_path: Path) -> None:
+def test_a_csv_path_in_python_is_read_against_the_scenario(tmp_path: Path) -> None:
     sc = fs.load_scenario(TUTORIAL)
+    plan = fs.solve(sc)
     path = tmp_path / "plan.csv"
-    fs.solve(sc).to_csv(path)
-    with pytest.raises(AllocationFileError, match=r"read a CSV or Excel allocation with fs.read_allocation"):
-        fs.replan(sc, path, 2010)
+    plan.to_csv(path)
+    review = fs.replan(sc, path, 2010)
+    assert review.data.attrs["actuals"] == str(path)
+    np.testing.assert_allclose(review.data["eu"].sel(year=2009), plan.data["eu"].sel(year=2009), atol=1e-6)
+    (tmp_path / "broken.csv").write_text("not,an,allocation\n1,2,3\n")
+    with pytest.raises(AllocationFileError):
+        fs.replan(sc, tmp_path / "broken.csv", 2010)
 
 
 # ---- (d) errors, on the command line ----------------------------------------------------------------------------

@@ -259,7 +259,7 @@ def _replan_or_exit(sc: Scenario, scenario: Path, actuals: Path, from_year: int,
     """The actuals read against the revised scenario and :func:`fundsim.replan`; a failure exits (2 a file or a
     year the scenario does not have, 3 actuals its rules cannot hold, 4 a solver failure)."""
     from fundsim.comparison import read_allocation
-    from fundsim.solving import replan as replan_scenario
+    from fundsim.review import replan as replan_scenario
 
     solver, options = how
     try:

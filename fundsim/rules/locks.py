@@ -1,5 +1,5 @@
 """Locks: the EU money in a slice of the allocation is fixed at an amount (adopted annual programmes, decisions
-already taken) or held within bounds; the mid-term review (:func:`fundsim.solving.replan`) holds the years
+already taken) or held within bounds; the mid-term review (:func:`fundsim.replan`) holds the years
 already committed this way, cell by cell."""
 
 from __future__ import annotations

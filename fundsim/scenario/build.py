@@ -118,12 +118,13 @@ def _budget(spec: InstrumentSpec, labels: _Labels) -> m.Budget:
     when the whole envelope is usable, returns to the instrument's other objectives when only part is), nothing
     carried over, payments not limited, and a payment deadline of ``decommitment_window`` years."""
     b = spec.budget
+    window = 2 if spec.decommitment_window is None else spec.decommitment_window
     partial = spec.usable_amount is not None or (spec.usable_share is not None and spec.usable_share < 1)
     default_unused = "returns" if partial else "lapses"
     if b is None:
-        return m.Budget(unused=default_unused, deadline=m.Deadline("payment", spec.decommitment_window))
+        return m.Budget(unused=default_unused, deadline=m.Deadline("payment", window))
     d = b.deadline
-    deadline = (m.Deadline("payment", spec.decommitment_window) if d is None
+    deadline = (m.Deadline("payment", window) if d is None
                 else m.Deadline(d.kind, d.years, d.counted_from, d.decision_lead))
     pa = None if b.payment_appropriations is None else m.frozen_array(labels.series(b.payment_appropriations,
                                                                                       np.inf))

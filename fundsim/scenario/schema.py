@@ -173,6 +173,7 @@ def _payment_profile(value: list[float], info: ValidationInfo) -> list[float]:
     budget = info.data.get("budget")
     deadline = budget.deadline if budget is not None else None
     window = deadline.window if deadline is not None else info.data.get("decommitment_window")
+    window = 2 if window is None and deadline is None else window
     if deadline is not None and deadline.kind == "contracting":
         window = None
     name = "the payment deadline's years" if deadline is not None else "decommitment_window"
@@ -267,9 +268,9 @@ class BudgetSpec(Noted):
         return self
 
 
-def _not_both_deadlines(value: int, info: ValidationInfo) -> int:
+def _not_both_deadlines(value: int | None, info: ValidationInfo) -> int | None:
     budget = info.data.get("budget")
-    if budget is not None and budget.deadline is not None:
+    if value is not None and budget is not None and budget.deadline is not None:
         raise ValueError("give the deadline once: budget.deadline (kind, years) replaces decommitment_window")
     return value
 
@@ -284,9 +285,9 @@ class InstrumentSpec(Noted):
     cofinancing: CofinancingSpec = CofinancingSpec()
     # budget and decommitment_window before payment_profile: the profile's check reads the deadline
     budget: BudgetSpec | None = None
-    decommitment_window: Annotated[int, BeforeValidator(unwrap_noted), AfterValidator(_not_both_deadlines),
+    decommitment_window: Annotated[int | None, BeforeValidator(unwrap_noted), AfterValidator(_not_both_deadlines),
                                    Field(ge=0, le=10, description="years n+N until unpaid money is "
-                                         "decommitted")] = 2
+                                         "decommitted; default 2")] = None
     payment_profile: Annotated[list[Share], AfterValidator(_payment_profile)] = [1.0]
 
 
