@@ -287,3 +287,33 @@ def test_budget_blocks_survive_extends(tmp_path: Path) -> None:
     budget = fs.load_scenario(tmp_path / "over.yaml").instruments[0].budget
     assert budget.carry_share == 0.1 and budget.payment_appropriations.tolist() == [12.0, 12.0]
     assert copy.deepcopy(budget).carry_share == 0.1
+
+
+# ---- what users see: the CLI, the workbook, the report ------------------------------------------------------------
+def test_solve_prints_the_money_not_committed_by_instrument() -> None:
+    from typer.testing import CliRunner
+
+    from fundsim.cli import app
+
+    result = CliRunner().invoke(app, ["solve", str(ROOT / "scenarios" / "gam-2008.yaml")], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Money not committed (EUR m)" in text
+    ledger = text[text.index("Money not committed"):]
+    row = next(line for line in ledger.splitlines() if line.strip("│ ").startswith("ipa"))
+    assert "141.9" in row  # IPA's usable amount the plan leaves to IPA's other objectives (the issue's figure)
+
+
+def test_the_workbook_and_the_report_carry_the_ledger(tmp_path: Path) -> None:
+    import openpyxl
+
+    sc = fs.scenario_from_dict(tiny([2009, 2010], {2009: 40, 2010: 10}, absorption={2009: 30, 2010: 20}))
+    alloc = fs.solve(sc)
+    book = openpyxl.load_workbook(alloc.save(tmp_path / "plan.xlsx"))
+    assert {"ledger", "unused_money"} <= set(book.sheetnames)
+    rows = list(book["ledger"].values)
+    head = list(rows[0])
+    lapsed = [r[head.index("lapsed")] for r in rows[1:]]
+    assert lapsed == [10.0, 0.0]  # 2009's 40 less the 30 it can absorb
+    page = fs.report(sc, out=tmp_path / "report.html")  # the page, also written there
+    assert "Money ledger: where every euro goes" in page and "leaves EUR 10.0 m" in page

@@ -75,7 +75,7 @@ def full_page(gam: fs.Scenario) -> Page:
 
 
 def test_every_section_and_figure_is_there(full_page: Page) -> None:
-    assert full_page.sections == ["scenario", "allocation", "binding-rules", "comparison", "monte-carlo"]
+    assert full_page.sections == ["scenario", "allocation", "ledger", "binding-rules", "comparison", "monte-carlo"]
     expected = {"fig-allocation-pillar", "fig-allocation-group", "fig-allocation-flow", "fig-shadow-prices",
                 "fig-comparison-pillar", "fig-comparison-group", "fig-difference-1", "fig-mc-distribution",
                 "fig-mc-fan", "fig-mc-binding", "fig-mc-shadow"}
@@ -100,7 +100,7 @@ def test_tables_are_captioned_in_domain_words(full_page: Page) -> None:
 def test_sections_for_comparison_and_simulation_only_when_given(gam: fs.Scenario, tmp_path: Path) -> None:
     path = tmp_path / "sub" / "r.html"
     page = Page(report(gam, out=path))
-    assert page.sections == ["scenario", "allocation", "binding-rules"]
+    assert page.sections == ["scenario", "allocation", "ledger", "binding-rules"]
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
@@ -113,7 +113,7 @@ def test_the_cli_writes_the_report(tmp_path: Path) -> None:
                                       "--simulation", str(run_path)])
     assert result.exit_code == 0, result.output
     page = Page(out.read_text(encoding="utf-8"))
-    assert page.sections == ["scenario", "allocation", "binding-rules", "monte-carlo"]
+    assert page.sections == ["scenario", "allocation", "ledger", "binding-rules", "monte-carlo"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

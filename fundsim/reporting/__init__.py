@@ -24,6 +24,7 @@ from fundsim.reporting.sections import (
     allocation_section,
     comparison_of,
     comparison_section,
+    ledger_section,
     overview_section,
     rules_section,
     simulation_section,
@@ -54,7 +55,8 @@ def report(scenario: Scenario, allocation: Allocation | None = None, *, compare:
     scenario = as_scenario(scenario)
     if allocation is None:
         allocation = solve(scenario)
-    sections: list[Section] = [overview_section(scenario), allocation_section(allocation), rules_section(allocation)]
+    sections: list[Section] = [overview_section(scenario), allocation_section(allocation), ledger_section(allocation),
+                               rules_section(allocation)]
     if compare:
         sections.append(comparison_section(comparison_of(allocation, compare, scenario)))
     if simulation is not None:

@@ -4,6 +4,7 @@ with other allocations, and Monte Carlo summaries. Each function returns one :cl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,8 @@ from fundsim.results import Allocation
 from fundsim.results.names import shadow_prices_of
 from fundsim.rules import families, user_rule
 
-__all__ = ["allocation_section", "comparison_section", "overview_section", "rules_section", "simulation_section"]
+__all__ = ["allocation_section", "comparison_section", "ledger_section", "overview_section", "rules_section",
+           "simulation_section"]
 
 
 def overview_section(sc: Scenario) -> Section:
@@ -41,9 +43,58 @@ def overview_section(sc: Scenario) -> Section:
              "usable (EUR m)": float(np.sum(i.usable)), "regions": len(i.regions), "priorities": len(i.priorities),
              "max EU rate (co-financing)": i.cofinancing.max_eu_share,
              "payment profile": ", ".join(map(str, i.payment_profile)),
-             "decommitment window": i.decommitment_window} for i in sc.instruments]
+             "budget": _nature(i), "deadline": i.budget.deadline.words()} for i in sc.instruments]
     s.table(pd.DataFrame(rows), "Instruments over the whole horizon", index=False)
     s.table(pd.Series(rule_counts(sc), name="rules").to_frame(), "Rules by family")
+    return s
+
+
+def _nature(ins: Any) -> str:
+    """``general budget, lapses`` / ``fund, cut-off 2013``: an instrument's budget nature in words."""
+    b = ins.budget
+    if b.nature == "fund":
+        return "fund" + (f", cut-off {b.cutoff}" if b.cutoff is not None else "")
+    unused = "unused money lapses" if b.unused == "lapses" else "unused money returns"
+    carry = f", carries over up to {b.carry_share:.0%}" if b.carry_share else ""
+    return f"general budget, {unused}{carry}"
+
+
+def ledger_section(alloc: Allocation) -> Section:
+    """The money ledger: what the plan leaves of its commitment appropriations (lapsed, not used for this policy,
+    lost at a fund's cut-off, still available), and what becomes of the commitments (paid, decommitted,
+    outstanding at the horizon), by instrument.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> section = ledger_section(fs.solve("scenarios/gam-2008.yaml"))
+    >>> section.title, "141.9" in section.parts[0]
+    ('Money ledger: where every euro goes', True)
+    """
+    s = Section("ledger", "Money ledger: where every euro goes")
+    book = alloc.ledger()
+    left = alloc.unused_money()
+    total = float(left.to_numpy().sum())
+    worst = left.sum(axis=1).sort_values(ascending=False)
+    named = ", ".join(f"{i} EUR {v:,.1f} m" for i, v in worst.items() if v > 5e-4)
+    s.text(f"Of EUR {float(book['available'].sum()):,.1f} m of commitment appropriations available for this "
+           f"policy the plan commits EUR {float(book['committed'].sum()):,.1f} m and leaves EUR {total:,.1f} m"
+           + (f": {named}." if named else "."))
+    s.table(left, "Money not committed over the horizon, by instrument (EUR m): lapsed at year end, not used for "
+                  "this policy (returns to the instrument's other objectives), lost at a fund's cut-off, still "
+                  "available after the last year")
+    cohorts = pd.DataFrame({
+        "committed": book["cohort_committed"].sum("cohort").to_pandas(),
+        "paid before the first year": book["cohort_paid_before"].sum("cohort").to_pandas(),
+        "paid in the horizon": book["cohort_paid"].sum(("cohort", "year")).to_pandas(),
+        "decommitted": book["cohort_decommitted"].sum("cohort").to_pandas(),
+        "outstanding at the end (RAL)": book["cohort_outstanding"].sum("cohort").to_pandas(),
+    })
+    s.table(cohorts, "Commitments (the opening position's included) and what becomes of them, by instrument (EUR m)")
+    limited = np.isfinite(book["payment_appropriations"].values).any(axis=1)
+    if limited.any():
+        pay = book[["payments_due", "payment_appropriations"]].isel(instrument=np.flatnonzero(limited))
+        s.table(pay.to_dataframe(), "Payments due against payment appropriations (EUR m)")
     return s
 
 

@@ -17,7 +17,7 @@ from fundsim.errors import ArgumentError, SolverError
 from fundsim.model import Scenario
 from fundsim.outputs import atomic_file, write_csv, write_excel
 from fundsim.results.label import block_array, decision_arrays, ranging_dataset, shadow_prices
-from fundsim.results.ledger import LEDGER_VARIABLES, ledger_dataset
+from fundsim.results.ledger import APPROPRIATION_TERMS, LEDGER_VARIABLES, ledger_dataset, unused_money
 from fundsim.results.names import RANGING, SHADOW_PRICE, placed, ranging_name, shadow_price_name, unplaced
 from fundsim.rules import user_rule
 from fundsim.rules.program import LinearProgram
@@ -162,6 +162,20 @@ class Allocation:
         eu = self.data["eu"].transpose(*CUBE).values
         return ledger_dataset(self.scenario, eu)
 
+    def unused_money(self) -> pd.DataFrame:
+        """The commitment appropriations the plan leaves, by instrument over the horizon (EUR m): ``lapsed``,
+        ``not_used`` (for this policy: it returns to the instrument's other objectives), ``lost_at_cutoff`` and
+        ``still_available`` after the last year (:func:`fundsim.results.ledger.unused_money`).
+
+        Examples
+        --------
+        >>> import fundsim as fs
+        >>> table = fs.solve(fs.load_scenario("scenarios/gam-2008.yaml")).unused_money()
+        >>> round(float(table.loc["ipa", "not_used"]), 1)
+        141.9
+        """
+        return unused_money(self.ledger()).to_dataframe()
+
     def ranging(self, *, exact: bool = False) -> xr.Dataset:
         """LP ranging, labelled like :attr:`duals`: over which interval each number holds.
 
@@ -276,6 +290,26 @@ class Allocation:
         table = pd.DataFrame(rows, columns=["rule", "where", "shadow_price", "units", "rule_description"])
         return table.reindex(table["shadow_price"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
+    def ledger_frame(self) -> pd.DataFrame:
+        """The appropriations account in long format: one row per instrument and year, its terms as columns
+        (EUR m): available, carried_in, committed, carried_out, lapsed, not_used, lost_at_cutoff, payments_due and
+        payment_appropriations (empty where not limited).
+
+        Examples
+        --------
+        >>> import fundsim as fs
+        >>> frame = fs.solve(fs.load_scenario("scenarios/tutorial.yaml")).ledger_frame()
+        >>> [str(v) for v in frame.loc[0, ["instrument", "year", "available", "committed", "lapsed"]]]
+        ['tpma', '2009', '10.0', '10.0', '0.0']
+        """
+        book = self.ledger()
+        names = ["available", "carried_in", "committed", "carried_out", *APPROPRIATION_TERMS[2:], "payments_due",
+                 "payment_appropriations"]
+        frame = book[names].to_dataframe().reset_index()
+        frame["payment_appropriations"] = frame["payment_appropriations"].where(
+            np.isfinite(frame["payment_appropriations"]))
+        return frame
+
     def to_frame(self) -> pd.DataFrame:
         """Long format: one row per eligible cell, columns eu, cofin, total, payments (EUR m)."""
         frame = self.data[["eu", "cofin", "total", "payments", "eligible"]].to_dataframe()
@@ -334,6 +368,7 @@ class Allocation:
         metadata = pd.Series(self.data.attrs, name="value", dtype=object).to_frame()
         write_excel(path, [("allocation", self.to_frame(), False),
                            *((f"by_{by}", self.summary(by), True) for by in ("pillar", "group", "instrument", "year")),
+                           ("unused_money", self.unused_money(), True), ("ledger", self.ledger_frame(), False),
                            ("shadow_prices", self.binding_rules(), False), ("metadata", metadata, True)])
 
     # display -----------------------------------------------------------------------------------------
