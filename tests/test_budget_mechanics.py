@@ -317,3 +317,10 @@ def test_the_workbook_and_the_report_carry_the_ledger(tmp_path: Path) -> None:
     assert lapsed == [10.0, 0.0]  # 2009's 40 less the 30 it can absorb
     page = fs.report(sc, out=tmp_path / "report.html")  # the page, also written there
     assert "Money ledger: where every euro goes" in page and "leaves EUR 10.0 m" in page
+
+
+def test_payments_cannot_run_ahead_of_contracts() -> None:
+    with pytest.raises(ScenarioError, match="has paid 50% by n\\+0 but contracting_profile \\[0.2, 0.8\\] has "
+                                            "contracted only 20%"):
+        fs.scenario_from_dict(tiny([2009], 10, {"deadline": {"kind": "contracting", "years": 3},
+                                                "contracting_profile": [0.2, 0.8]}, profile=[0.5, 0.5]))

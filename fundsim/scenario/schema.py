@@ -290,6 +290,23 @@ class InstrumentSpec(Noted):
                                          "decommitted; default 2")] = None
     payment_profile: Annotated[list[Share], AfterValidator(_payment_profile)] = [1.0]
 
+    @model_validator(mode="after")
+    def _paid_after_contracted(self) -> InstrumentSpec:
+        """Payments cannot run ahead of the contracts they pay: by each year, what is paid is at most what is
+        contracted."""
+        contracts = self.budget.contracting_profile if self.budget is not None else None
+        if not contracts:
+            return self
+        paid = list(itertools.accumulate(self.payment_profile))
+        signed = list(itertools.accumulate(contracts))
+        for lag, (p, c) in enumerate(zip(paid, signed + [1.0] * len(paid), strict=False)):
+            if p > c + 1e-9:
+                raise Located([(("payment_profile",),
+                                f"payment_profile {show(self.payment_profile)} has paid {p:.0%} by n+{lag} but "
+                                f"contracting_profile {show(contracts)} has contracted only {c:.0%} by then: "
+                                "payments follow signed contracts")])
+        return self
+
 
 class AbsorptionSpec(Noted):
     basis: Literal["total", "eu"] = "total"
