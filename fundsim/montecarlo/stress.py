@@ -205,9 +205,10 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     queued = np.ascontiguousarray(short.T)  # (region, draw)
     for r in range(nr):
         draws = np.flatnonzero(queued[r])
-        cohorts = sorted(((c + windows[i], i, c) for i in range(ni) for c in range(ny) if commit[i, r, c] > 0),
-                         key=lambda x: (x[0], x[1], x[2]) if decommits[x[1]] else (np.inf, x[2], x[1]))
-        cohorts = [(min(d, horizon - 1), i, c) for d, i, c in cohorts]  # earliest payment deadline first
+        # earliest payment deadline first; a contracting cohort's "deadline" c + horizon puts it after all of
+        # those, oldest first, and its payments wait to the queue's last year
+        cohorts = [(min(d, horizon - 1), i, c) for d, i, c in sorted(
+            (c + windows[i], i, c) for i in range(ni) for c in range(ny) if commit[i, r, c] > 0)]
         if len(draws) == 0 or not cohorts:
             continue
         mine = {i: profiles[i][draws] if profiles[i].shape[0] > 1 else profiles[i] for _, i, _ in cohorts}
