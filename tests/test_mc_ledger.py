@@ -215,7 +215,7 @@ def test_the_payment_shortcut_equals_the_full_queue_with_contracting_deadlines()
     absorption = sc.absorption.capacity[None] * rng.uniform(0.2, 1.5, (n, *sc.absorption.capacity.shape))
     drawn = nb.DrawnNumbers(usable, tuple(np.repeat(s.capacity[None], n, axis=0) for s in sc.match_sources),
                             absorption, None, rng.uniform(0, 1, (n, len(sc.instruments))))
-    fast = stress._payments(sc, eu, drawn)
+    fast = stress._payments(sc, eu, drawn, paid=True)
     slow = _full_queue(sc, eu, drawn)
     assert slow["lost"].sum() > 0 and slow["outstanding"].sum() > 0  # both kinds matter in these draws
     np.testing.assert_allclose(fast["lost"], slow["lost"], rtol=1e-9, atol=1e-9)
@@ -277,6 +277,32 @@ def test_the_realised_objective_never_exceeds_the_plans_when_only_losses_move() 
     assert (realised <= best.objective + 1e-9).all()
     assert (realised[lost > 1e-6] < best.objective - 1e-9).all()
     np.testing.assert_allclose(realised[lost < 1e-12], best.objective, rtol=1e-12)
+
+
+def test_the_realised_objective_is_the_impact_value_of_the_cube_spent() -> None:
+    """The reference optimum under 60 drawn absorption capacities and impact weights: each draw's realised
+    objective is :func:`fundsim.results.objective.impact_value` (its own implementation of the curve) of the
+    cube actually spent — every (instrument, region)'s cells scaled by 1 − lost / committed — under the draw's
+    weights, plus the plan's other terms."""
+    from fundsim.results.objective import impact_value, objective_from_terms, objective_terms
+
+    sc = fs.load_scenario("scenarios/gam-2008-uncertain.yaml")
+    best = fs.solve(sc)
+    eu = best.data["eu"].transpose("instrument", "priority", "region", "year").values
+    run = fs.simulate(sc, draws=60, seed=3, evaluation=Evaluation("stress", plan=best))
+    numbers = nb.drawn_numbers(sc, run["parameter_value"].values)
+    lost = run["lost_by_instrument"].values  # by instrument only: rebuild (instrument, region) from the regions
+    assert (lost.sum(axis=1) > 0).sum() >= 5, "draws that lose money"
+    flows = stress._payments(sc, eu, numbers.nonnegative())["lost"]  # (draw, instrument, region)
+    np.testing.assert_allclose(flows.sum(axis=2), lost, atol=1e-9)
+    committed = eu.sum(axis=(1, 3))
+    others = {k: v for k, v in objective_terms(sc, eu).items() if k != "impact"}
+    for d in range(60):
+        kept = 1 - np.divide(flows[d], committed, out=np.zeros_like(committed), where=committed > 0)
+        spent = eu * kept[:, None, :, None]
+        impact = impact_value(nb.scenario_of_draw(sc, numbers, d), spent)
+        assert run["realised_objective"].values[d] == pytest.approx(
+            objective_from_terms(sc, {**others, "impact": impact}), rel=1e-10)
 
 
 # ---- 1c and 2: lapsed and unused money per draw -------------------------------------------------------------

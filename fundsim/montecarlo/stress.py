@@ -18,6 +18,8 @@ waits when the queue ends is outstanding.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
@@ -37,26 +39,31 @@ def _concave(money: np.ndarray, breakpoints: tuple[float, ...], slopes: tuple[fl
     return (on_segment * np.asarray(slopes)).sum(axis=-1)
 
 
-def _spent_basis(sc: Scenario, eu: np.ndarray, lost: np.ndarray) -> np.ndarray:
-    """The impact basis of the money finally spent, per draw, priority and region ``(draw, priority, region)``:
-    what an (instrument, region) loses (``lost``: region, draw, instrument) is taken from its cells pro rata."""
-    basis = eu * (1 + sc.match_ratio[..., None]) if sc.objective.impact.basis == "total" else eu  # type: ignore[union-attr]
-    by_ipr = basis.sum(axis=3)
-    committed_ir = eu.sum(axis=(1, 3))
-    share = np.divide(lost, committed_ir.T[:, None, :], out=np.zeros_like(lost),
-                      where=committed_ir.T[:, None, :] > 0)  # (region, draw, instrument): the share lost
-    spent = by_ipr.sum(axis=0)[None] - np.einsum("rdi,ipr->dpr", share, by_ipr, optimize=True)
-    return np.maximum(spent, 0.0)
-
-
 def _impact(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, lost: np.ndarray) -> np.ndarray:
     """The plan's objective under each draw: the impact term on the money finally spent, under the draw's
-    weights; the terms no draw moves (leverage, goals' shortfall, admin cost) on the plan as planned."""
+    weights; the terms no draw moves (leverage, goals' shortfall, admin cost) on the plan as planned.
+
+    What an (instrument, region) loses (``lost``: region, draw, instrument) is taken from its cells pro rata. The
+    impact is that of the plan as planned, less, in each (draw, region) that loses money, what the curve loses
+    on its priorities: nothing of size draw × priority × region is made."""
     o = sc.objective
     value = np.zeros(numbers.n)
     if o.impact is not None and numbers.weights is not None:
-        curve = _concave(_spent_basis(sc, eu, lost), o.impact.breakpoints, o.impact.slopes)  # (d, p, r)
-        value += o.impact.weight * np.einsum("dpr,dpr->d", numbers.weights, curve, optimize=True)
+        basis = eu * (1 + sc.match_ratio[..., None]) if o.impact.basis == "total" else eu
+        by_ipr = basis.sum(axis=3)
+        planned = by_ipr.sum(axis=0)  # (priority, region)
+        curve = _concave(planned, o.impact.breakpoints, o.impact.slopes)
+        value += o.impact.weight * np.einsum("dpr,pr->d", numbers.weights, curve, optimize=True)
+        committed_ir = eu.sum(axis=(1, 3))
+        for r in range(len(sc.regions)):
+            draws = np.flatnonzero(lost[r].sum(axis=1) > 0)
+            if not len(draws):
+                continue
+            share = np.divide(lost[r, draws], committed_ir[:, r], out=np.zeros((len(draws), len(sc.instruments))),
+                              where=committed_ir[:, r] > 0)  # (draw, instrument): the share lost
+            spent = np.maximum(planned[:, r] - share @ by_ipr[:, :, r], 0.0)  # (draw, priority)
+            drop = curve[:, r] - _concave(spent, o.impact.breakpoints, o.impact.slopes)
+            value[draws] -= o.impact.weight * (numbers.weights[draws, :, r] * drop).sum(axis=1)
     fixed = {name: term for name, term in objective_terms(sc, eu).items() if name != "impact"}
     return value + objective_from_terms(sc, fixed)
 
@@ -103,17 +110,19 @@ def _due_in_time(sc: Scenario, numbers: DrawnNumbers, weight: np.ndarray, window
 
 
 def _pay_region(cohorts: list[tuple[int, int, int]], profiles: dict[int, np.ndarray], commit: np.ndarray,
-                factor: np.ndarray, capacity: np.ndarray, decommits: np.ndarray, ny: int) -> dict[str, np.ndarray]:
+                factor: np.ndarray, capacity: np.ndarray, decommits: np.ndarray, ny: int | None
+                ) -> dict[str, np.ndarray]:
     """One region's cohorts ``(deadline, instrument, year)`` paid in the order given through ``capacity``
     ``(draw, year)``; ``profiles[i]`` is ``(draw, lag)`` or ``(1, lag)`` when every draw pays alike.
 
     Returns per draw what each instrument loses at its deadlines and what still waits at a cohort's last year
     without a payment deadline (``decommits[i]`` false), ``(draw, instrument)``; the payments left waiting,
-    summed over years ``(draw,)``; and what each instrument pays in the scenario years less what falls due
-    then ``(draw, instrument, year)`` (the queue's change to the payments)."""
+    summed over years ``(draw,)``; and, given the number of scenario years ``ny``, what each instrument pays in
+    them less what falls due then ``(instrument, year, draw)`` (the queue's change to the payments)."""
     n, ni = capacity.shape[0], len(decommits)
-    out = {"lost": np.zeros((n, ni)), "outstanding": np.zeros((n, ni)), "backlog": np.zeros(n),
-           "moved": np.zeros((n, ni, ny))}
+    out = {"lost": np.zeros((n, ni)), "outstanding": np.zeros((n, ni)), "backlog": np.zeros(n)}
+    moved = np.zeros((ni, ny or 0, n))  # instrument-major: each (instrument, year) is a contiguous row
+    track = ny or 0
     waiting = {(i, c): np.zeros(n) for _, i, c in cohorts}
     for t in range(min(c for _, _, c in cohorts), max(d for d, _, _ in cohorts) + 1):
         left = capacity[:, t].copy()
@@ -125,13 +134,13 @@ def _pay_region(cohorts: list[tuple[int, int, int]], profiles: dict[int, np.ndar
             if lag < profiles[i].shape[1]:
                 falls = profiles[i][:, lag] * commit[i, c]
                 due += falls
-                if t < ny:
-                    out["moved"][:, i, t] -= falls
+                if t < track:
+                    moved[i, t] -= falls
             paid = np.minimum(due, left / factor[i, c])
             left -= paid * factor[i, c]
             due -= paid
-            if t < ny:
-                out["moved"][:, i, t] += paid
+            if t < track:
+                moved[i, t] += paid
             if t == deadline and decommits[i]:
                 out["lost"][:, i] += due
                 due[:] = 0.0
@@ -139,6 +148,7 @@ def _pay_region(cohorts: list[tuple[int, int, int]], profiles: dict[int, np.ndar
                 out["backlog"] += due
                 if t == deadline:
                     out["outstanding"][:, i] += due
+    out["moved"] = moved
     return out
 
 
@@ -161,7 +171,8 @@ def _scheduled(commit: np.ndarray, profiles: list[np.ndarray], windows: np.ndarr
     return out
 
 
-def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, np.ndarray]:
+def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, paid: bool | None = None
+              ) -> dict[str, Any]:
     """Pay every (instrument, region, commitment-year) cohort through the drawn absorption capacity.
 
     Each year a region pays what falls due plus what waits, earliest payment deadline first (cohorts of a
@@ -170,7 +181,8 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     decommitment window) is lost, and so is what falls due after it. A contracting deadline: what is contracted
     after the deadline is lost and never paid (the cohort's payments are scaled down); the rest waits as long
     as the queue runs (the last scenario year + the longest window or payment profile), and what is unpaid then
-    is outstanding.
+    is outstanding. With ``paid`` (by default: when an instrument's payment appropriations are limited), also
+    what each instrument pays in each scenario year ``(draw, instrument, year)``.
 
     Only the (draw, region) pairs where what falls due in time exceeds capacity in some year need the
     year-by-year queue; elsewhere everything due in time is paid in its year and nothing waits. Arrays are
@@ -196,7 +208,9 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
     lost = np.empty((nr, n, ni))  # (region, draw, instrument); first what falls due after the deadline
     lost[:] = commit.sum(axis=2).T[:, None, :] * late[None]
     delayed, outstanding = np.zeros(n), np.zeros((n, ni))
-    paid = np.broadcast_to(_scheduled(commit, profiles, windows, ny), (n, ni, ny)).copy()
+    if paid is None:
+        paid = any(i.budget.payment_appropriations is not None for i in sc.instruments)
+    by_year = np.broadcast_to(_scheduled(commit, profiles, windows, ny), (n, ni, ny)).copy() if paid else None
     due = _due_in_time(sc, numbers, commit * factor, windows, horizon)
     absorption = numbers.absorption
     short = np.any(due[:, :, :ny] > absorption * (1 - 1e-9), axis=2)  # borderline pairs take the exact queue
@@ -213,13 +227,14 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers) -> dict[str, 
             continue
         mine = {i: profiles[i][draws] if profiles[i].shape[0] > 1 else profiles[i] for _, i, _ in cohorts}
         capacity = _region_capacity(sc, absorption[draws, r], horizon)
-        queue = _pay_region(cohorts, mine, commit[:, r], factor[:, r], capacity, decommits, ny)
+        queue = _pay_region(cohorts, mine, commit[:, r], factor[:, r], capacity, decommits, ny if paid else None)
         lost[r, draws] += queue["lost"]
         delayed[draws] += queue["backlog"]
         outstanding[draws] += queue["outstanding"]
-        paid[draws] += queue["moved"]
+        if by_year is not None:
+            by_year[draws] += queue["moved"].transpose(2, 0, 1)
     return {"lost": lost.transpose(1, 2, 0), "lost_rdi": lost, "delayed": delayed, "outstanding": outstanding,
-            "paid": paid}
+            "paid": by_year}
 
 
 def _unused(sc: Scenario, committed: np.ndarray, usable: np.ndarray) -> np.ndarray:
@@ -232,6 +247,8 @@ def _unused(sc: Scenario, committed: np.ndarray, usable: np.ndarray) -> np.ndarr
     carry-over this is ``max(0, usable − committed)`` year by year.
     """
     got = appropriations(sc)
+    if not got["carry_limit"].any() and not got["carried_in0"].any():  # nothing is ever carried
+        return np.maximum(usable - committed[None], 0.0)
     fund = np.array([i.budget.nature == "fund" for i in sc.instruments])[:, None]
     share = np.array([i.budget.carry_share for i in sc.instruments])[:, None]
     # a budget instrument carries its share of the drawn money, except where it may carry nothing (the last year)
@@ -250,31 +267,36 @@ def _unused(sc: Scenario, committed: np.ndarray, usable: np.ndarray) -> np.ndarr
     return unused
 
 
-def _beyond_appropriations(sc: Scenario, paid: np.ndarray) -> np.ndarray:
+def _beyond_appropriations(sc: Scenario, paid: np.ndarray | None, n: int) -> np.ndarray:
     """``Σ_year max(0, payments − payment appropriations)`` per draw and instrument, the payments ``paid``
     ``(draw, instrument, year)`` of the plan's commitments plus those falling due on the opening RAL (as
-    scheduled: they do not queue for absorption, as in the LP)."""
-    opening = np.stack([opening_due(i.payment_profile, i.budget.opening, sc.years)[0] for i in sc.instruments])
+    scheduled: they do not queue for absorption, as in the LP); ``None``: nothing is limited."""
     pa = np.stack([np.full(len(sc.years), np.inf) if i.budget.payment_appropriations is None
                    else np.asarray(i.budget.payment_appropriations, float) for i in sc.instruments])
-    return np.maximum(paid + opening[None] - pa[None], 0.0).sum(axis=2)
+    limited = np.flatnonzero(np.isfinite(pa).any(axis=1))
+    out = np.zeros((n, len(sc.instruments)))
+    if len(limited) and paid is not None:
+        opening = np.stack([opening_due(sc.instruments[i].payment_profile, sc.instruments[i].budget.opening,
+                                        sc.years)[0] for i in limited])
+        out[:, limited] = np.maximum(paid[:, limited] + opening[None] - pa[limited][None], 0.0).sum(axis=2)
+    return out
 
 
-def _ledger(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, flows: dict[str, np.ndarray]) -> dict:
+def _ledger(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, flows: dict[str, Any]) -> dict[str, Any]:
     """The money ledger of each draw: unused appropriations by budget nature, payments beyond appropriations,
     payments outstanding when the queue ends (instrument-level arrays with a leading ``draw`` dimension)."""
     money = {"units": "EUR m"}
-    parts = split_unused(sc, _unused(sc, eu.sum(axis=(1, 2)), numbers.usable))
+    parts = split_unused(sc, _unused(sc, eu.sum(axis=(1, 2)), numbers.usable).sum(axis=2, keepdims=True))
     words = {"lapsed": "commitment appropriations the plan leaves unused under the draw's usable money, lapsed",
              "not_used": "usable money the plan leaves under the draw, not used for this policy (returns to the "
                          "instrument's other objectives)",
              "lost_at_cutoff": "money a fund has under the draw beyond the plan's commitments, lost at its cut-off"}
     dims = ("draw", "instrument")
-    data: dict = {f"{term}_by_instrument": (dims, parts[term].sum(axis=2), {**money, "long_name": words[term]})
-                  for term in UNUSED_TERMS}
+    data: dict[str, Any] = {f"{term}_by_instrument": (dims, parts[term].sum(axis=2),
+                                                      {**money, "long_name": words[term]}) for term in UNUSED_TERMS}
     data["lapsed"] = (("draw",), parts["lapsed"].sum(axis=(1, 2)), {**money, "long_name": words["lapsed"]})
     data["payments_beyond_appropriations"] = (
-        dims, _beyond_appropriations(sc, flows["paid"]),
+        dims, _beyond_appropriations(sc, flows["paid"], numbers.n),
         {**money, "long_name": "payments above the payment appropriations (opening RAL included), summed over "
                                "the years"})
     data["outstanding_by_instrument"] = (
