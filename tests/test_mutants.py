@@ -189,13 +189,15 @@ def test_a_plan_under_a_draw_worked_by_hand() -> None:
 
 
 @pytest.mark.parametrize(("weights", "returns", "expected"), [
-    ({"default": 1.0}, None, 45.625),
-    ({"default": 1.0, "by_pillar": {"q2": 2.0}}, {"breakpoints": [10], "slopes": [1.0, 0.5]}, 41.25)])
+    ({"default": 1.0}, None, 38.125),
+    ({"default": 1.0, "by_pillar": {"q2": 2.0}}, {"breakpoints": [10], "slopes": [1.0, 0.5]}, 34.375)])
 def test_the_realised_objective_of_a_plan_worked_by_hand(weights: dict[str, Any], returns: dict[str, Any] | None,
                                                          expected: float) -> None:
-    """Impact on total cost: each EUR m of EU money brings 0.25 of co-financing, 36.5 EU are 45.625 in all.
-    With q2 worth 2 and returns halving past 10 EUR m in a cell: (p1, r1) 15 gives 10 + 2.5, (p2, r1) 5
-    gives 2 · 5, (p2, r2) 0.625 gives 2 · 0.625, (p1, r2) 25 gives 10 + 7.5: 41.25."""
+    """Impact on total cost: each EUR m of EU money brings 0.25 of co-financing. r1 loses 6 of its 16 (as in
+    the test above), 6/16 = 37.5 % of each of its cells: (p1, r1) 12 → 7.5 and (p2, r1) 4 → 2.5 spent; r2 spends
+    its 20.5. 30.5 EU spent are 38.125 in all. With q2 worth 2 and returns halving past 10 EUR m in a cell:
+    (p1, r1) 9.375 gives 9.375, (p2, r1) 3.125 gives 2 · 3.125, (p2, r2) 0.625 gives 2 · 0.625, (p1, r2) 25
+    gives 10 + 7.5: 34.375."""
     spec = copy.deepcopy(TWO_BY_TWO)
     spec["objective"] = {"impact": {"basis": "total", "weights": weights,
                                     **({"diminishing_returns": returns} if returns else {})}}

@@ -6,10 +6,10 @@ from fundsim.montecarlo.options import MODES, Evaluation, Sampling, Storage
 from fundsim.montecarlo.reoptimise import Reoptimiser
 from fundsim.montecarlo.run import Interrupted, run_chunk, run_values, simulate
 from fundsim.montecarlo.store import open_run
-from fundsim.montecarlo.summaries import binding_frequency, exceedance, summary, target_probabilities
+from fundsim.montecarlo.summaries import binding_frequency, chance, exceedance, expected, summary, target_probabilities
 
 __all__ = [
     "DESIGNS", "MODES", "DrawnNumbers", "Evaluation", "Interrupted", "Reoptimiser", "Sampling", "Storage",
-    "binding_frequency", "drawn_numbers", "exceedance", "open_run", "parameter_values", "run_chunk", "run_values",
-    "scenario_of_draw", "simulate", "summary", "target_probabilities", "unit_design",
+    "binding_frequency", "chance", "drawn_numbers", "exceedance", "expected", "open_run", "parameter_values",
+    "run_chunk", "run_values", "scenario_of_draw", "simulate", "summary", "target_probabilities", "unit_design",
 ]

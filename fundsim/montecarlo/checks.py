@@ -77,8 +77,9 @@ def per_draw_bytes(sc: Scenario, mode: str, keep_allocations: bool) -> int:
     --------
     >>> import fundsim as fs
     >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")
-    >>> per_draw_bytes(sc, "stress", False)  # 8 bytes × (8 + 2·2 regions + 2·2 instruments + 3 pillars + 4 parameters)
-    184
+    >>> per_draw_bytes(sc, "stress", False)  # 8 bytes × (8 + 2·2 regions + (7 + 2 years)·2 instruments + 3 pillars
+    ...                                      #              + 4 parameters)
+    296
     >>> per_draw_bytes(sc, "reoptimise", True) > per_draw_bytes(sc, "reoptimise", False)
     True
     """
@@ -86,7 +87,7 @@ def per_draw_bytes(sc: Scenario, mode: str, keep_allocations: bool) -> int:
     n_i, n_p, n_r, n_y, n_q = (len(sc.instrument_ids), len(sc.priority_ids), len(sc.region_ids), len(sc.years),
                                len(sc.pillar_ids))
     if mode == "stress":
-        return 8 * (8 + 2 * n_r + 2 * n_i + n_q + n_par)
+        return 8 * (8 + 2 * n_r + (7 + n_y) * n_i + n_q + n_par)  # lost, spent and the ledger by instrument
     from fundsim.lp import assemble
     from fundsim.rules import reported
 
@@ -94,7 +95,8 @@ def per_draw_bytes(sc: Scenario, mode: str, keep_allocations: bool) -> int:
     shadows = sum(prod(b.shape) for name, b in blocks.items() if reported(name))
     cube = n_i * n_p * n_r * n_y if keep_allocations else 0
     text = 2 * 120  # status and diagnosis: a pointer and a short string each
-    return 8 * (8 + n_q + n_r + n_r + n_i + n_y + n_par + shadows + cube) + text
+    ledger = 3 * n_i + 1  # what is left unused, by budget nature and instrument, and what lapses
+    return 8 * (8 + n_q + n_r + n_r + n_i + n_y + n_par + shadows + cube + ledger) + text
 
 
 def available_memory() -> int | None:

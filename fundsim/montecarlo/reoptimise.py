@@ -8,6 +8,14 @@ the LP's structure (money appearing in, or vanishing from, a cell), or that sift
 restricted LP infeasible or unbounded, a solver limit, no certificate within the rounds allowed), is solved
 cold on its own LP, as is every draw of a scenario with no optimum of its own; structural changes are
 counted.
+
+Each draw also records its own money ledger, read from its solution's ``unused`` columns (commitment
+appropriations neither committed nor carried over) split by each instrument's budget nature as the
+allocation's ledger splits them (:func:`fundsim.results.ledger.split_unused`): ``lapsed_by_instrument``,
+``not_used_by_instrument``, ``lost_at_cutoff_by_instrument`` and the sum of what lapses, ``lapsed``. Payments
+beyond the payment appropriations are not recorded: a re-optimised plan keeps its payments (the opening RAL's
+included) within them by its ``payment_appropriations`` rows, so they would be zero in every draw; a run stores
+the variables of its own mode only.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from fundsim.montecarlo.numbers import DrawnNumbers, scenario_of_draw
 from fundsim.results import relaxation_duals
 from fundsim.results.allocation import CUBE
 from fundsim.results.label import in_reported_units
+from fundsim.results.ledger import UNUSED_TERMS, split_unused
 from fundsim.results.names import placed, shadow_price_name
 from fundsim.rules import column_spec, reported
 from fundsim.solvers import Capability, SolveResult, Status
@@ -129,6 +138,9 @@ class Reoptimiser:
                            ("instrument", i), ("year", y)):
             out[f"eu_by_{dim}"] = np.bincount(index, weights=cells, minlength=len(self._labels[dim])) if ok \
                 else np.full(len(self._labels[dim]), np.nan)
+        unused = self._unused(result.x) if ok else np.full((len(sc.instrument_ids), len(sc.years)), np.nan)
+        for term, part in split_unused(sc, unused).items():
+            out[f"{term}_by_instrument"] = part.sum(axis=1)
         if self.keep_allocations:
             out["eu"] = eu_block.dense(cells, 0.0)
         relax = in_reported_units(self.lp, relaxation_duals(self.lp, result), result.x) if ok \
@@ -137,6 +149,14 @@ class Reoptimiser:
             block = self.lp.constraints.get(name)
             out[shadow_price_name(name)] = np.full(template.shape, np.nan) if block is None else block.dense(relax)
         return out
+
+    def _unused(self, x: np.ndarray) -> np.ndarray:
+        """The draw's ``unused`` columns as an (instrument, year) array (0 where the draw's LP has none)."""
+        block = self.lp.variables.get("unused")
+        if block is None:
+            return np.zeros((len(self.scenario.instrument_ids), len(self.scenario.years)))
+        values = block.dense(x, 0.0)
+        return np.where(np.abs(values) < 1e-9, 0.0, values)
 
     @cached_property
     def _labels(self) -> dict[str, tuple]:
@@ -171,6 +191,12 @@ class Reoptimiser:
         for dim in self._labels:
             data[f"eu_by_{dim}"] = (("draw", dim), np.stack([r[f"eu_by_{dim}"] for r in rows]),
                                     {"units": "EUR m", "long_name": f"EU commitments by {dim}"})
+        for term in UNUSED_TERMS:
+            name = f"{term}_by_instrument"
+            data[name] = (("draw", "instrument"), np.stack([r[name] for r in rows]),
+                          {"units": "EUR m", "long_name": _LEDGER_WORDS[term]})
+        data["lapsed"] = (("draw",), data["lapsed_by_instrument"][1].sum(axis=1),
+                          {"units": "EUR m", "long_name": _LEDGER_WORDS["lapsed"]})
         if self.keep_allocations:
             data["eu"] = (("draw", *CUBE), np.stack([r["eu"] for r in rows]),
                           {"units": "EUR m", "long_name": "EU commitment"})
@@ -184,6 +210,14 @@ class Reoptimiser:
             data[shadow_price_name(name)] = (("draw", *dims), np.stack([r[shadow_price_name(name)] for r in rows]),
                                              {"units": units, "long_name": f"shadow price: {block.long_name}"})
         return xr.Dataset(data, coords=coords)
+
+
+_LEDGER_WORDS = {
+    "lapsed": "commitment appropriations the draw's plan leaves unused, lapsed",
+    "not_used": "usable money the draw's plan leaves, not used for this policy (returns to the instrument's other "
+                "objectives)",
+    "lost_at_cutoff": "money left at the fund's commitment cut-off in the draw's plan, lost",
+}
 
 
 def _slack_columns(lp: LinearProgram) -> np.ndarray:

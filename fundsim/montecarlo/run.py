@@ -362,9 +362,13 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, seed: int = 
     -------
     xarray.Dataset with a ``draw`` dimension and the drawn ``parameter_value`` (draw, parameter).
     Reoptimise: ``status``, ``objective``, ``eu_by_pillar|group|region|instrument|year``, ``cofin``,
-    ``shadow_price_<rule>`` (each rule on its own dims; see docs/architecture.md, "Names"). Stress:
-    ``realised_objective``, ``lost_to_decommitment``, ``lost_by_region|instrument``, ``payment_backlog``,
-    ``cofin_shortfall``, ``envelope_excess``, ``spent_by_pillar|region``. The run's provenance is in
+    ``shadow_price_<rule>`` (each rule on its own dims; see docs/architecture.md, "Names"), and the draw's own
+    ledger: ``lapsed``, ``lapsed|not_used|lost_at_cutoff_by_instrument`` (its payments never exceed the payment
+    appropriations: the LP's rows keep them within). Stress: ``realised_objective`` (money decommitted buys no
+    impact), ``lost_to_decommitment``, ``lost_by_region|instrument``, ``payment_backlog``, ``cofin_shortfall``,
+    ``envelope_excess``, ``spent_by_pillar|region``, and the ledger of the fixed plan under the draw: ``lapsed``,
+    ``lapsed|not_used|lost_at_cutoff_by_instrument``, ``payments_beyond_appropriations`` and
+    ``outstanding_by_instrument`` (see :func:`~fundsim.montecarlo.stress.stress_test`). The run's provenance is in
     ``attrs``, with ``draws_computed``, ``draws_failed`` (a solver stop), ``draws_infeasible``,
     ``chunks_recomputed`` and ``draws_recomputed`` (chunks of the store that failed their check).
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
 from fundsim.results.names import shadow_prices_of
 from fundsim.rules import user_rule
 
-__all__ = ["binding_frequency", "exceedance", "summary", "target_probabilities"]
+__all__ = ["binding_frequency", "chance", "exceedance", "expected", "summary", "target_probabilities"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FREQUENCY_COLUMNS = ("rule", "where", "binds_in", "mean_price_when_binding", "units", "infeasible_share")
-HEADLINE = ("objective", "cofin", "realised_objective", "lost_to_decommitment", "payment_backlog", "cofin_shortfall")
+HEADLINE = ("objective", "cofin", "realised_objective", "lost_to_decommitment", "lapsed", "payment_backlog",
+            "cofin_shortfall")
 
 
 def summary(run: xr.Dataset, quantiles: tuple[float, ...] = QUANTILES) -> pd.DataFrame:
@@ -104,6 +108,72 @@ def exceedance(run: xr.Dataset, name: str, thresholds: np.ndarray | list[float])
     values = values[np.isfinite(values)]
     return pd.Series([(values > t).mean() for t in thresholds], index=pd.Index(thresholds, name=name),
                      name=f"P({name} > threshold)")
+
+
+def _by_label(run: xr.Dataset, name: str, reduce: Callable[[np.ndarray], float]) -> float | pd.Series:
+    """``reduce`` applied to the values of output ``name`` over the draws where it is defined: a number for a
+    per-draw output, a Series by label for one with one more dimension (``lost_by_instrument``)."""
+    if name not in run:
+        outputs = sorted(str(v) for v, da in run.data_vars.items() if "draw" in da.dims and da.ndim <= 2)
+        raise ArgumentError(f"the run holds no output {name!r}; its outputs are: {', '.join(outputs)}")
+    da = run[name]
+    if da.dims == ("draw",):
+        return reduce(da.values.astype(float))
+    (label,) = [d for d in da.dims if d != "draw"]
+    table = da.transpose("draw", label).values.astype(float)
+    return pd.Series([reduce(table[:, n]) for n in range(table.shape[1])],
+                     index=pd.Index(da[label].values, name=label), name=name)
+
+
+def chance(run: xr.Dataset, name: str, *, above: float | None = None, below: float | None = None
+           ) -> float | pd.Series:
+    """Probability over the draws that output ``name`` lies above ``above`` and (or) below ``below`` (both
+    strict; draws without a value are left out): "the probability that more than EUR 50 m lapses" is
+    ``chance(run, "lapsed", above=50)``. An output by instrument (or region …) gives one probability per label.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> run = xr.Dataset({"lapsed": ("draw", [0.0, 60.0, 80.0, 20.0]),
+    ...                   "lost_by_instrument": (("draw", "instrument"), [[0, 1], [0, 0], [2, 0], [0, 0]])},
+    ...                  coords={"instrument": ["ipa", "enpi"]})
+    >>> chance(run, "lapsed", above=50), chance(run, "lapsed", above=10, below=70)
+    (0.5, 0.5)
+    >>> chance(run, "lost_by_instrument", above=0).to_dict()
+    {'ipa': 0.25, 'enpi': 0.25}
+    """
+    if above is None and below is None:
+        raise ArgumentError("say what the chance is of: above=<number>, below=<number>, or both")
+
+    def share(values: np.ndarray) -> float:
+        values = values[np.isfinite(values)]
+        inside = np.ones(values.shape, dtype=bool)
+        if above is not None:
+            inside &= values > above
+        if below is not None:
+            inside &= values < below
+        return float(inside.mean()) if len(values) else float("nan")
+
+    return _by_label(run, name, share)
+
+
+def expected(run: xr.Dataset, name: str) -> float | pd.Series:
+    """Mean of output ``name`` over the draws where it is defined: "the expected decommitment by instrument" is
+    ``expected(run, "lost_by_instrument")`` (a Series by instrument; a number for a per-draw output).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> run = xr.Dataset({"lost_by_instrument": (("draw", "instrument"), [[0.0, 1.0], [4.0, float("nan")]])},
+    ...                  coords={"instrument": ["ipa", "enpi"]})
+    >>> expected(run, "lost_by_instrument").to_dict()
+    {'ipa': 2.0, 'enpi': 1.0}
+    """
+    def mean(values: np.ndarray) -> float:
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if len(values) else float("nan")
+
+    return _by_label(run, name, mean)
 
 
 def target_probabilities(run: xr.Dataset, scenario: Scenario) -> pd.DataFrame:

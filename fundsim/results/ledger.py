@@ -30,7 +30,8 @@ import xarray as xr
 from fundsim.model import Scenario, opening_due
 from fundsim.rules.envelope import appropriations, carried_of, unused_of
 
-__all__ = ["APPROPRIATION_TERMS", "LEDGER_VARIABLES", "ledger_dataset", "unused_money"]
+__all__ = ["APPROPRIATION_TERMS", "LEDGER_VARIABLES", "UNUSED_TERMS", "ledger_dataset", "split_unused",
+           "unused_money"]
 
 APPROPRIATION_TERMS = ("committed", "carried_out", "lapsed", "not_used", "lost_at_cutoff")
 """The terms ``available`` splits into, in the order the ledger lists them."""
@@ -53,6 +54,8 @@ _LONG = {
 }
 LEDGER_VARIABLES = tuple(_LONG)
 """The ledger's variables in an allocation's ``data``."""
+UNUSED_TERMS = ("lapsed", "not_used", "lost_at_cutoff")
+"""What unused commitment appropriations become, by the instrument's budget nature (:func:`split_unused`)."""
 
 
 def _cohorts(sc: Scenario) -> tuple[int, ...]:
@@ -123,9 +126,6 @@ def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = No
         unused = unused_of(sc, eu, full, full.upper) if unused is None else unused  # type: ignore[arg-type]
         carried, unused = np.reshape(carried, (ni, ny)), np.reshape(unused, (ni, ny))
     carried_in = np.concatenate([got["carried_in0"][:, None], carried[:, :-1]], axis=1)
-    lapses = np.array([i.budget.lapses for i in sc.instruments])[:, None]
-    returns = np.array([i.budget.unused == "returns" for i in sc.instruments])[:, None]
-    lost = ~lapses & ~returns  # a fund's own money left at its cut-off
     coords: dict[str, Any] = {"instrument": list(sc.instrument_ids), "year": list(sc.years),
                               "cohort": list(_cohorts(sc))}
     iy = ("instrument", "year")
@@ -134,9 +134,7 @@ def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = No
         "carried_in": (iy, carried_in),
         "committed": (iy, committed),
         "carried_out": (iy, np.asarray(carried, float)),
-        "lapsed": (iy, np.where(lapses, unused, 0.0)),
-        "not_used": (iy, np.where(returns, unused, 0.0)),
-        "lost_at_cutoff": (iy, np.where(lost, unused, 0.0)),
+        **{term: (iy, part) for term, part in split_unused(sc, unused).items()},
     }
     account = _commitment_account(sc, committed)
     for name, values in account.items():
@@ -151,6 +149,31 @@ def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = No
                      for k, (dims, v) in data.items()}, coords=coords)
     ds["payments_due"].attrs["opening_ral_due"] = float(opening.sum())
     return ds
+
+
+def split_unused(sc: Scenario, unused: np.ndarray) -> dict[str, np.ndarray]:
+    """Unused commitment appropriations ``(…, instrument, year)`` split by each instrument's budget nature:
+    ``lapsed`` (a budget instrument whose whole usable money is for this policy), ``not_used`` (only part of the
+    envelope is usable for this policy: the rest returns to the instrument's other objectives) and
+    ``lost_at_cutoff`` (a fund's own money left at its cut-off). Leading dimensions (draws) are kept.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> import numpy as np
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+    >>> enpi = dataclasses.replace(sc.instruments[1], budget=fs.model.Budget(unused="returns"))
+    >>> parts = split_unused(sc.evolve(instruments=(sc.instruments[0], enpi)), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> parts["lapsed"].tolist(), parts["not_used"].tolist(), parts["lost_at_cutoff"].tolist()
+    ([[1.0, 2.0], [0.0, 0.0]], [[0.0, 0.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]])
+    """
+    unused = np.asarray(unused, dtype=float)
+    lapses = np.array([i.budget.lapses for i in sc.instruments])[:, None]
+    returns = np.array([i.budget.unused == "returns" for i in sc.instruments])[:, None]
+    lost = ~lapses & ~returns  # a fund's own money left at its cut-off
+    return {term: np.where(kind, unused, 0.0) for term, kind in zip(UNUSED_TERMS, (lapses, returns, lost),
+                                                                     strict=True)}
 
 
 class _Full:

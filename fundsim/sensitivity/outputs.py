@@ -9,6 +9,9 @@ name                       re-optimise mode (the best plan at each point) / stre
                            payments queue for the point's absorption capacity. Re-optimise: each point's own plan
                            run through the same payment flows; the LP keeps payments within capacity, so this is
                            zero unless the two models disagree (alias ``lost_to_decommitment``)
+``lapsed``                 commitment appropriations that lapse (budget instruments whose usable money is all for
+                           this policy). Re-optimise: what the point's own plan leaves unused. Stress: what the
+                           plan's fixed commitments leave of the point's usable money
 ``pillar:<id>``            EU commitments to a pillar / EU money finally spent in it
 ``region:<id>``            EU commitments to a region / EU money finally spent there
 ``group:<id>``             the same for a group of regions
@@ -42,6 +45,7 @@ SCALARS: dict[str, tuple[str | None, str | None, str]] = {
     "objective": ("objective", "realised_objective", "objective"),
     "cofin": ("cofin", None, "co-financing mobilised"),
     "decommitted": ("lost_to_decommitment", "lost_to_decommitment", "EU money lost to decommitment"),
+    "lapsed": ("lapsed", "lapsed", "commitment appropriations lapsed"),
     "payment_backlog": (None, "payment_backlog", "payments waiting for absorption capacity"),
     "cofin_shortfall": (None, "cofin_shortfall", "co-financing the match sources cannot raise"),
 }
@@ -93,8 +97,8 @@ def valid_outputs(sc: Scenario, mode: str = "reoptimise") -> list[str]:
     Examples
     --------
     >>> import fundsim as fs
-    >>> valid_outputs(fs.load_scenario("scenarios/tutorial.yaml"))[:4]
-    ['objective', 'cofin', 'decommitted', 'pillar:legal']
+    >>> valid_outputs(fs.load_scenario("scenarios/tutorial.yaml"))[:5]
+    ['objective', 'cofin', 'decommitted', 'lapsed', 'pillar:legal']
     """
     column = 0 if mode == "reoptimise" else 1
     names = [n for n, spec in SCALARS.items() if spec[column] is not None]
