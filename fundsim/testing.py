@@ -57,7 +57,7 @@ def _plan(sc: Scenario, allocation: AllocationLike | xr.Dataset, rtol: float, at
     if all(name in data.variables for name in (*_UNUSED, "carried_out")):
         iy = ("instrument", "year")
         carried = cube("carried_out", iy)
-        unused = sum(cube(name, iy) for name in _UNUSED)
+        unused = np.sum([cube(name, iy) for name in _UNUSED], axis=0)
     return Plan(sc, cube("eu"), cube("cofin"), cube("total"), cube("payments"), later, flagged, rtol, atol,
                 carried=carried, unused=unused)
 

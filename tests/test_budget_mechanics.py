@@ -320,7 +320,22 @@ def test_the_workbook_and_the_report_carry_the_ledger(tmp_path: Path) -> None:
 
 
 def test_payments_cannot_run_ahead_of_contracts() -> None:
-    with pytest.raises(ScenarioError, match="has paid 50% by n\\+0 but contracting_profile \\[0.2, 0.8\\] has "
-                                            "contracted only 20%"):
+    with pytest.raises(ScenarioError, match=r"has paid 50% by n\+0 but contracting_profile \[0\.2, 0\.8\] has "
+                                            r"contracted only 20%"):
         fs.scenario_from_dict(tiny([2009], 10, {"deadline": {"kind": "contracting", "years": 3},
                                                 "contracting_profile": [0.2, 0.8]}, profile=[0.5, 0.5]))
+
+
+def test_an_opening_ral_beyond_the_outstanding_limit_is_repaired() -> None:
+    """20 committed in 2008, paid 40/30/30 %: 6 is still unpaid at the end of 2009 whatever the plan does, above
+    the limit of 4; the diagnosis raises the limit by 2, and then the plan commits nothing whose money would
+    remain unpaid (2009's commitments pay 40 % in 2009: at most 0 may be committed)."""
+    sc = fs.scenario_from_dict(tiny([2009], 30, {"max_outstanding": 4, "opening": {"commitments": {2008: 20}}},
+                                    profile=[0.4, 0.3, 0.3]))
+    with pytest.raises(fs.InfeasibleError):
+        fs.solve(sc)
+    repair = next(r for alt in diagnose(sc).repairs for r in alt if r.rule == "max_outstanding")
+    assert repair.change == pytest.approx(2.0)
+    fixed = apply_repairs(sc, [repair])
+    assert fixed.instruments[0].budget.max_outstanding == pytest.approx(6.0)
+    assert committed(fs.solve(fixed)) == [0.0]

@@ -5,6 +5,7 @@ shortcut against the full payment queue with contracting deadlines."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -82,10 +83,10 @@ PAYMENT = {"deadline": {"kind": "payment", "years": 1}}
 def test_a_delay_pushes_contracts_past_the_deadline_and_their_payments_never_happen() -> None:
     """Contracts within n+1, 60 % in the commitment year and 40 % the next; 50 committed in 2009. A delay of 0.5
     moves half of each year's contracts a year later: (0.3, 0.5, 0.2), so 0.2 · 50 = 10 is contracted in 2011,
-    after the deadline, and decommitted. The payments (all in the commitment year, the same delay: 0.5 and
-    0.5) are those of the 40 contracted: 20 in 2009, 20 in 2010; ample absorption pays them. Without a delay
-    nothing is late."""
-    data = tiny([2009], 100, CONTRACTING, parameters=[DELAY])
+    after the deadline, and decommitted. The payments follow the contracts (paid 60/40 %, delayed alike: 0.3, 0.5,
+    0.2) scaled to the 40 contracted: 12 in 2009, 20 in 2010, 8 in 2011; ample absorption pays them. Without a
+    delay nothing is late."""
+    data = tiny([2009], 100, CONTRACTING, parameters=[DELAY], profile=[0.6, 0.4])
     run = stressed(data, {2009: 50.0}, [[0.5], [0.0]])
     assert of_f(run, "lost_by_instrument") == [10.0, 0.0]
     np.testing.assert_allclose(run["lost_to_decommitment"], [10.0, 0.0], atol=1e-12)
@@ -283,10 +284,16 @@ def test_the_realised_objective_is_the_impact_value_of_the_cube_spent() -> None:
     """The reference optimum under 60 drawn absorption capacities and impact weights: each draw's realised
     objective is :func:`fundsim.results.objective.impact_value` (its own implementation of the curve) of the
     cube actually spent — every (instrument, region)'s cells scaled by 1 − lost / committed — under the draw's
-    weights, plus the plan's other terms."""
+    weights, plus the plan's other terms. Every instrument is given a payment deadline (n+3 read as a payment
+    deadline, the reading the reference scenario dropped), so that waiting payments are lost in many draws."""
     from fundsim.results.objective import impact_value, objective_from_terms, objective_terms
 
-    sc = fs.load_scenario("scenarios/gam-2008-uncertain.yaml")
+    spec = copy.deepcopy(fs.load_scenario("scenarios/gam-2008-uncertain.yaml").spec)
+    for ins in spec["instruments"]:
+        budget = ins.get("budget", {})
+        budget.pop("contracting_profile", None)
+        budget["deadline"] = {"kind": "payment", "years": budget.get("deadline", {}).get("years", 2)}
+    sc = fs.scenario_from_dict(spec)
     best = fs.solve(sc)
     eu = best.data["eu"].transpose("instrument", "priority", "region", "year").values
     run = fs.simulate(sc, draws=60, seed=3, evaluation=Evaluation("stress", plan=best))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -205,11 +206,19 @@ def _queue_everywhere(sc: fs.Scenario, eu: np.ndarray, numbers: Any) -> dict[str
 @pytest.mark.parametrize("delay", [False, True])
 def test_the_payment_shortcut_equals_the_full_queue(path: str, delay: bool) -> None:
     """Drawn absorption from 0.2× to 1.5× of planned, with and without payment delays: the stress test,
-    which queues only the (draw, region) pairs where something can wait, equals the full queue."""
+    which queues only the (draw, region) pairs where something can wait, equals the full queue. The oracle
+    queues payment deadlines, so every instrument gets one (n+k read as a payment deadline); contracting
+    deadlines have their own full-queue oracle in tests/test_mc_ledger.py."""
     from fundsim.montecarlo import numbers as nb
     from fundsim.montecarlo import stress
 
-    sc = fs.load_scenario(path)
+    spec = copy.deepcopy(fs.load_scenario(path).spec)
+    for ins in spec["instruments"]:
+        budget = ins.get("budget")
+        if budget is not None:
+            budget.pop("contracting_profile", None)
+            budget["deadline"] = {"kind": "payment", "years": budget.get("deadline", {}).get("years", 2)}
+    sc = fs.scenario_from_dict(spec)
     eu = fs.solve(sc).data["eu"].values
     rng = np.random.default_rng(7)
     n = 300

@@ -256,7 +256,7 @@ def _raise_outstanding(d: _Draft, r: Repair, spec: RepairSpec) -> None:
     """An instrument's limit on commitments outstanding at the horizon, by what the row gives way."""
     n = d.sc.instrument_ids.index(r.where["instrument"])
     old = d.outstanding.get(n, d.sc.instruments[n].budget.max_outstanding)
-    d.outstanding[n] = float(old) + max(0.0, r.repaired - r.current)
+    d.outstanding[n] = float(old if old is not None else 0.0) + max(0.0, r.repaired - r.current)
 
 
 def _raise_envelope(d: _Draft, r: Repair, spec: RepairSpec) -> None:

@@ -68,8 +68,8 @@ def _commitment_account(sc: Scenario, committed: np.ndarray) -> dict[str, np.nda
     """Per (instrument, cohort): committed, paid before, paid per year, decommitted, outstanding."""
     cohorts, years = _cohorts(sc), sc.years
     ni, nc, ny = len(sc.instruments), len(cohorts), len(years)
-    out = {name: np.zeros((ni, nc)) for name in ("cohort_committed", "cohort_paid_before", "cohort_decommitted",
-                                                   "cohort_outstanding")}
+    names = ("cohort_committed", "cohort_paid_before", "cohort_decommitted", "cohort_outstanding")
+    out: dict[str, np.ndarray] = {name: np.zeros((ni, nc)) for name in names}
     paid = np.zeros((ni, nc, ny))
     for n, ins in enumerate(sc.instruments):
         amounts = dict(ins.budget.opening)

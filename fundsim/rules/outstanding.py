@@ -98,7 +98,7 @@ def check_outstanding(plan: Plan) -> list[Violation]:
     >>> [(v.labels, v.value, v.limit) for v in check_outstanding(plan)]
     [({'instrument': 'tpma'}, 5.0, 2.0)]
     """
-    sc, found = plan.sc, []
+    sc, found = plan.sc, list[Violation]()
     if plan.after_horizon is None:
         return found
     left = plan.after_horizon.sum(axis=(1, 2))
