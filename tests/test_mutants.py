@@ -221,7 +221,7 @@ def test_every_money_output_of_a_stress_run_is_labelled_in_eur_m() -> None:
 
 STRESS_LABELS = {
     "realised_objective": ("objective units", "objective of the plan under the draw"),
-    "lost_to_decommitment": ("EUR m", "EU money decommitted (not paid by n + window)"),
+    "lost_to_decommitment": ("EUR m", "EU money decommitted (not paid, or not contracted, by its deadline n + k)"),
     "lost_by_region": ("EUR m", "EU money lost"),
     "lost_by_instrument": ("EUR m", "EU money lost"),
     "payment_backlog": ("EUR m", "payments waiting for absorption capacity, summed over years"),

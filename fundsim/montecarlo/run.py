@@ -144,7 +144,7 @@ def _reoptimised(sc: Scenario, numbers: DrawnNumbers, ids: np.ndarray, work: _Wo
         return out
     out["lost_to_decommitment"] = ("draw", _own_plan_losses(sc, out["eu"].values, numbers),
                                    {"units": "EUR m", "long_name": "EU money the re-optimised plan loses to "
-                                                                    "decommitment (not paid by n + window)"})
+                                    "decommitment (not paid, or not contracted, by its deadline n + k)"})
     return out if keep else out.drop_vars("eu", errors="ignore")
 
 

@@ -367,7 +367,8 @@ def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: n
         "realised_objective": (("draw",), _impact(sc, eu, numbers, lost),
                                {"units": "objective units", "long_name": "objective of the plan under the draw"}),
         "lost_to_decommitment": (("draw",), lost_by_region.sum(axis=1),
-                                 {**money, "long_name": "EU money decommitted (not paid by n + window)"}),
+                                 {**money, "long_name": "EU money decommitted (not paid, or not contracted, by "
+                                                        "its deadline n + k)"}),
         "lost_by_region": (("draw", "region"), lost_by_region, {**money, "long_name": "EU money lost"}),
         "lost_by_instrument": (("draw", "instrument"), lost_by_instrument, {**money, "long_name": "EU money lost"}),
         "payment_backlog": (("draw",), flows["delayed"],

@@ -5,10 +5,10 @@ name                       re-optimise mode (the best plan at each point) / stre
 =========================  =====================================================================================
 ``objective``              the optimal objective / the plan's objective under the point's numbers
 ``cofin``                  co-financing mobilised (re-optimise only)
-``decommitted``            EU money lost to decommitment (not paid by n + window). Stress: the plan's losses as
-                           payments queue for the point's absorption capacity. Re-optimise: each point's own plan
-                           run through the same payment flows; the LP keeps payments within capacity, so this is
-                           zero unless the two models disagree (alias ``lost_to_decommitment``)
+``decommitted``            EU money lost to decommitment (not paid, or not contracted, by n + k). Stress: the
+                           plan's losses as payments queue for the point's absorption capacity. Re-optimise: each
+                           point's own plan run through the same payment flows; the LP keeps payments within
+                           capacity, so this is zero unless the two models disagree (alias ``lost_to_decommitment``)
 ``lapsed``                 commitment appropriations that lapse (budget instruments whose usable money is all for
                            this policy). Re-optimise: what the point's own plan leaves unused. Stress: what the
                            plan's fixed commitments leave of the point's usable money
