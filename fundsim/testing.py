@@ -214,8 +214,10 @@ def check_ledger(sc: Scenario, data: xr.Dataset, plan: Plan) -> list[Violation]:
     account = {name: get(name) for name in ("cohort_committed", "cohort_paid_before", "cohort_decommitted",
                                              "cohort_outstanding")}
     paid = get("cohort_paid")
-    due_open, after_open = _due_on_opening(sc)
+    due_open, _ = _due_on_opening(sc)
     payments = plan.payments.sum(axis=(1, 2)) + due_open
+    pa = np.stack([np.full(len(sc.years), np.inf) if i.budget.payment_appropriations is None
+                   else np.asarray(i.budget.payment_appropriations, float) for i in sc.instruments])
     for n, ins in enumerate(sc.instruments):
         opening = dict(ins.budget.opening)
         for c, cohort in enumerate(cohorts):
@@ -225,13 +227,20 @@ def check_ledger(sc: Scenario, data: xr.Dataset, plan: Plan) -> list[Violation]:
             differ(f"{ins.id}'s {cohort} commitments paid, decommitted and outstanding", where,
                    account["cohort_paid_before"][n, c] + paid[n, c].sum() + account["cohort_decommitted"][n, c]
                    + account["cohort_outstanding"][n, c], account["cohort_committed"][n, c])
+            fell_due = 0.0  # what has fallen due on the cohort by each year, from the profile
+            for y, year in enumerate(sc.years):
+                lag = year - cohort
+                fell_due += ins.payment_profile[lag] * want if 0 <= lag < len(ins.payment_profile) else 0.0
+                made = paid[n, c, : y + 1].sum()
+                differ(f"{ins.id}'s payments on its {cohort} commitments by {year}, before they fall due,",
+                       {**where, "year": year}, made, min(made, fell_due))
         for y, year in enumerate(sc.years):
             where = {"instrument": ins.id, "year": year}
             differ(f"{ins.id}'s payments due in {year}", where, get("payments_due")[n, y], payments[n, y])
-            differ(f"{ins.id}'s payments of {year} by cohort", where, paid[n, :, y].sum(), payments[n, y])
-        if plan.after_horizon is not None:
-            differ(f"{ins.id}'s commitments outstanding at the end of {sc.years[-1]}", {"instrument": ins.id},
-                   account["cohort_outstanding"][n].sum(), plan.after_horizon[n].sum() + after_open[n])
+            made = get("payments_made")[n, y]
+            differ(f"{ins.id}'s payments made in {year}", where, made, paid[n, :, y].sum())
+            differ(f"{ins.id}'s payments made in {year}, beyond its payment appropriations,", where, made,
+                   min(made, pa[n, y]))
     return found
 
 

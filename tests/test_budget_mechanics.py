@@ -118,30 +118,55 @@ def test_a_fund_without_a_cutoff_in_the_horizon_keeps_what_is_left_available() -
 
 # ---- payment appropriations, the opening RAL, the RAL at the horizon --------------------------------------------
 def test_payment_appropriations_shared_with_the_opening_ral() -> None:
-    """Paid half in the year committed and half the next; 20 committed in 2008 leave 10 due in 2009. Payment
-    appropriations of 20 in 2009 leave 10 for 2009's commitments, whose half falls due then: 2009 commits 20 of
-    its 30 (10 lapse), 2010 commits its 30. One more EUR m of 2009 payment appropriations buys 2 EUR m of
-    commitments: its shadow price is 2."""
-    sc = fs.scenario_from_dict(tiny([2009, 2010], 30, {"payment_appropriations": {2009: 20, 2010: 100},
-                                                       "opening": {"commitments": {2008: 20}}}, profile=[0.5, 0.5]))
+    """Paid half in the year committed and half the next, each cohort by n+1; 20 committed in 2008 leave 10 due
+    in 2009, to be paid in 2009. Payment appropriations of 20 in 2009 and 15 in 2010: 2009 pays the opening 10
+    and 10 on 2009's commitments, 2010 pays 15 more on them, so 2009 may commit 10 + 15 = 25 of its 30 (5 lapse;
+    its half due in 2009, 12.5, is paid 10 then and the rest late but in time). 2010's commitments are due by
+    2011, after the horizon: they are committed in full, 30, and left outstanding (RAL). One more EUR m of
+    payment appropriations in either year, or one EUR m of 2009's commitments allowed past the deadline, buys
+    one EUR m more of 2009 commitments: worth 1."""
+    budget = {"payment_appropriations": {2009: 20, 2010: 15}, "deadline": {"kind": "payment", "years": 1},
+              "opening": {"commitments": {2008: 20}}}
+    sc = fs.scenario_from_dict(tiny([2009, 2010], 30, budget, profile=[0.5, 0.5]))
     alloc = fs.solve(sc)
-    assert committed(alloc) == [20.0, 30.0]
-    assert ledger(alloc, "lapsed") == [10.0, 0.0]
-    assert ledger(alloc, "payments_due") == [20.0, 25.0]  # 10 + 10; 10 + 15
-    assert alloc.duals["payment_appropriations"].sel(instrument="f", year=2009).item() == pytest.approx(2.0)
+    assert committed(alloc) == [25.0, 30.0]
+    assert alloc.objective == pytest.approx(55.0)
+    assert ledger(alloc, "lapsed") == [5.0, 0.0]
+    assert ledger(alloc, "payments_due") == [22.5, 27.5]  # 10 + 12.5; 12.5 + 15
+    assert ledger(alloc, "payments_made") == [20.0, 15.0]
     cohorts = alloc.ledger().sel(instrument="f")
     assert cohorts["cohort"].values.tolist() == [2008, 2009, 2010]
-    assert cohorts["cohort_committed"].values.tolist() == [20.0, 20.0, 30.0]
+    assert cohorts["cohort_committed"].values.tolist() == [20.0, 25.0, 30.0]
     assert cohorts["cohort_paid_before"].values.tolist() == [10.0, 0.0, 0.0]
-    assert cohorts["cohort_paid"].sel(cohort=2008).values.tolist() == [10.0, 0.0]
-    assert cohorts["cohort_outstanding"].values.tolist() == [0.0, 0.0, 15.0]  # the RAL at the end of 2010
+    assert cohorts["cohort_paid"].values.tolist() == [[10.0, 0.0], [10.0, 15.0], [0.0, 0.0]]
+    assert cohorts["cohort_outstanding"].values.tolist() == [0.0, 0.0, 30.0]  # the RAL at the end of 2010
+    assert alloc.duals["payment_appropriations"].sel(instrument="f").values.sum() + \
+        alloc.duals["payment_deadline"].sel(instrument="f", cohort=2009).item() >= 1.0 - 1e-9
+    for year in (2009, 2010):  # each relaxation alone, re-solved: one EUR m more is worth 1
+        more = copy.deepcopy(budget)
+        more["payment_appropriations"][year] += 1
+        assert fs.solve(fs.scenario_from_dict(tiny([2009, 2010], 30, more, profile=[0.5, 0.5]))).objective == \
+            pytest.approx(56.0)
     assert_allocation_feasible(sc, alloc)
 
 
+def test_a_contracting_deadline_lets_short_payment_appropriations_grow_the_ral() -> None:
+    """The same with a contracting deadline (n+3): payments may wait past n+1, so 2009 commits its 30 and what its
+    payment appropriations cannot pay is outstanding at the end of 2010."""
+    budget = {"payment_appropriations": {2009: 20, 2010: 15}, "deadline": {"kind": "contracting", "years": 3},
+              "opening": {"commitments": {2008: 20}}}
+    alloc = fs.solve(fs.scenario_from_dict(tiny([2009, 2010], 30, budget, profile=[0.5, 0.5])))
+    assert committed(alloc) == [30.0, 30.0]
+    assert ledger(alloc, "payments_made") == [20.0, 15.0]
+    assert float(alloc.ledger()["cohort_outstanding"].sum()) == pytest.approx(20 + 60 - 10 - 35)  # 35 of 80 paid
+    assert "payment_deadline" not in alloc.lp.constraints
+
+
 def test_opening_ral_beyond_the_payment_appropriations_is_diagnosed_and_repaired() -> None:
-    """The 2008 commitments alone need 10 in 2009 against 6 of payment appropriations: no plan exists; the
-    diagnosis names the payment appropriations of 2009 and raises them by 4."""
+    """The 2008 commitments alone need 10 in 2009 (their n+1 deadline) against 6 of payment appropriations: no plan
+    exists; the diagnosis names the payment appropriations of 2009 and raises them by 4."""
     sc = fs.scenario_from_dict(tiny([2009, 2010], 30, {"payment_appropriations": {2009: 6, 2010: 100},
+                                                       "deadline": {"kind": "payment", "years": 1},
                                                        "opening": {"commitments": {2008: 20}}}, profile=[0.5, 0.5]))
     with pytest.raises(fs.InfeasibleError):
         fs.solve(sc)
@@ -339,3 +364,18 @@ def test_an_opening_ral_beyond_the_outstanding_limit_is_repaired() -> None:
     fixed = apply_repairs(sc, [repair])
     assert fixed.instruments[0].budget.max_outstanding == pytest.approx(6.0)
     assert committed(fs.solve(fixed)) == [0.0]
+
+
+def test_the_worked_example_of_the_scenario_format_page() -> None:
+    """docs/scenario-format.md, budget mechanics: ENPI votes 30 a year, pays 30/40/30 %, has 25 of payment
+    appropriations, 30 committed in 2008 and a contracting deadline: with 30 committed each year, 21 falls due in
+    2009 and 30 in 2010; 2010 pays 25 and 5 wait, outstanding at the end of 2010 with what falls due later."""
+    budget = {"carry_over": 0.1, "payment_appropriations": 25, "deadline": {"kind": "contracting", "years": 3},
+              "contracting_profile": [0.6, 0.4], "opening": {"commitments": {2008: 30}}}
+    alloc = fs.solve(fs.scenario_from_dict(tiny([2009, 2010], 30, budget, profile=[0.3, 0.4, 0.3])))
+    assert committed(alloc) == [30.0, 30.0]
+    assert ledger(alloc, "payments_due") == [21.0, 30.0]
+    assert ledger(alloc, "payments_made") == [21.0, 25.0]
+    book = alloc.ledger().sel(instrument="f")
+    # 2008: 9 before, 12 + 9 paid; 2009: 9 + 12 paid, 9 later; 2010: 4 of its 9 paid, 5 wait, 21 later
+    assert book["cohort_outstanding"].values.tolist() == [0.0, 9.0, 26.0]

@@ -71,7 +71,7 @@ def test_every_budgeted_optimum_keeps_its_rules_and_its_ledger(spec: dict[str, A
     paid = (book["cohort_paid_before"] + book["cohort_paid"].sum("year") + book["cohort_decommitted"]
             + book["cohort_outstanding"])
     np.testing.assert_allclose(paid.values, book["cohort_committed"].values, rtol=1e-6, atol=1e-6)
-    assert (book["payments_due"] <= book["payment_appropriations"] * (1 + 1e-7) + 1e-6).all()
+    assert (book["payments_made"] <= book["payment_appropriations"] * (1 + 1e-7) + 1e-6).all()
 
 
 @SETTINGS

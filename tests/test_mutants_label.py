@@ -350,7 +350,7 @@ def test_integer_decisions_are_labelled_flags_and_nothing_else_is_added() -> Non
     assert alloc.objective == pytest.approx(127.5)
     ledger = {"available", "carried_in", "committed", "carried_out", "lapsed", "not_used", "lost_at_cutoff",
               "cohort_committed", "cohort_paid_before", "cohort_paid", "cohort_decommitted", "cohort_outstanding",
-              "payments_due", "payment_appropriations"}  # the money ledger, written out here, not imported
+              "payments_due", "payments_made", "payment_appropriations"}  # the ledger, written out, not imported
     assert set(alloc.data.data_vars) == {"eu", "cofin", "total", "payments", "payments_after_horizon", "eligible",
                                          "instrument_active"} | ledger
     active = alloc.data["instrument_active"]

@@ -292,8 +292,8 @@ class Allocation:
 
     def ledger_frame(self) -> pd.DataFrame:
         """The appropriations account in long format: one row per instrument and year, its terms as columns
-        (EUR m): available, carried_in, committed, carried_out, lapsed, not_used, lost_at_cutoff, payments_due and
-        payment_appropriations (empty where not limited).
+        (EUR m): available, carried_in, committed, carried_out, lapsed, not_used, lost_at_cutoff, payments_due,
+        payments_made and payment_appropriations (empty where not limited).
 
         Examples
         --------
@@ -304,7 +304,7 @@ class Allocation:
         """
         book = self.ledger()
         names = ["available", "carried_in", "committed", "carried_out", *APPROPRIATION_TERMS[2:], "payments_due",
-                 "payment_appropriations"]
+                 "payments_made", "payment_appropriations"]
         frame = book[names].to_dataframe().reset_index()
         frame["payment_appropriations"] = frame["payment_appropriations"].where(
             np.isfinite(frame["payment_appropriations"]))

@@ -13,11 +13,14 @@ Two accounts, each term its own labelled quantity:
   position): ``cohort_committed = cohort_paid_before + Σ_year cohort_paid + cohort_decommitted +
   cohort_outstanding`` (what is unpaid at the end of the last year: the RAL at the horizon).
 
-and per instrument and year the payments against the payment appropriations: ``payments_due`` (of the plan's
+and per instrument and year the payments against the payment appropriations: ``payments_made`` (when due, or
+later where payment appropriations are short, as early as they allow), ``payments_due`` (of the plan's
 commitments and of the opening RAL) and ``payment_appropriations`` (``inf``: not limited).
 
 ``carried_out`` and the unused terms are the LP's own columns for a solved plan (:mod:`fundsim.rules.envelope`);
-the payment terms follow each instrument's profiles, cohort by cohort.
+the payment terms follow each instrument's profiles, cohort by cohort: paid when due or, where payment
+appropriations are short, as early as they allow, earliest deadline first
+(:func:`fundsim.rules.payment_appropriations.schedule`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import numpy as np
 import xarray as xr
 
 from fundsim.model import Scenario, opening_due
+from fundsim.rules.checking import paid
 from fundsim.rules.envelope import appropriations, carried_of, unused_of
+from fundsim.rules.payment_appropriations import cohorts, limits, schedule
 
 __all__ = ["APPROPRIATION_TERMS", "LEDGER_VARIABLES", "UNUSED_TERMS", "ledger_dataset", "split_unused",
            "unused_money"]
@@ -49,54 +54,14 @@ _LONG = {
     "cohort_paid": "paid in the year",
     "cohort_decommitted": "decommitted: not paid or contracted by the deadline",
     "cohort_outstanding": "outstanding at the end of the last year (RAL)",
-    "payments_due": "EU payments falling due (the plan's commitments and the opening RAL)",
+    "payments_due": "EU payments falling due along the profiles (the plan's commitments and the opening RAL)",
+    "payments_made": "EU payments made: when due, or later where payment appropriations are short",
     "payment_appropriations": "payment appropriations (inf: not limited)",
 }
 LEDGER_VARIABLES = tuple(_LONG)
 """The ledger's variables in an allocation's ``data``."""
 UNUSED_TERMS = ("lapsed", "not_used", "lost_at_cutoff")
 """What unused commitment appropriations become, by the instrument's budget nature (:func:`split_unused`)."""
-
-
-def _cohorts(sc: Scenario) -> tuple[int, ...]:
-    """Commitment years: the opening position's (before the first year), then the scenario's."""
-    before = sorted({year for ins in sc.instruments for year, _ in ins.budget.opening})
-    return (*before, *sc.years)
-
-
-def _commitment_account(sc: Scenario, committed: np.ndarray) -> dict[str, np.ndarray]:
-    """Per (instrument, cohort): committed, paid before, paid per year, decommitted, outstanding."""
-    cohorts, years = _cohorts(sc), sc.years
-    ni, nc, ny = len(sc.instruments), len(cohorts), len(years)
-    names = ("cohort_committed", "cohort_paid_before", "cohort_decommitted", "cohort_outstanding")
-    out: dict[str, np.ndarray] = {name: np.zeros((ni, nc)) for name in names}
-    paid = np.zeros((ni, nc, ny))
-    for n, ins in enumerate(sc.instruments):
-        amounts = dict(ins.budget.opening)
-        amounts.update({year: float(committed[n, y]) for y, year in enumerate(years)})
-        deadline = ins.budget.deadline
-        k = deadline.window
-        if deadline.kind == "contracting":
-            in_time = sum(ins.budget.contracted_profile()[: k + 1])
-            late = {lag: 0.0 for lag in range(len(ins.payment_profile))}
-        else:
-            in_time = 1.0
-            late = {lag: share if lag > k else 0.0 for lag, share in enumerate(ins.payment_profile)}
-        for c, cohort in enumerate(cohorts):
-            amount = amounts.get(cohort, 0.0)
-            out["cohort_committed"][n, c] = amount
-            out["cohort_decommitted"][n, c] = amount * (1.0 - in_time) + amount * in_time * sum(late.values())
-            for lag, share in enumerate(ins.payment_profile):
-                part = amount * in_time * (share - late[lag])
-                t = cohort + lag
-                if t < years[0]:
-                    out["cohort_paid_before"][n, c] += part
-                elif t > years[-1]:
-                    out["cohort_outstanding"][n, c] += part
-                else:
-                    paid[n, c, t - years[0]] += part
-    out["cohort_paid"] = paid
-    return out
 
 
 def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = None,
@@ -127,7 +92,7 @@ def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = No
         carried, unused = np.reshape(carried, (ni, ny)), np.reshape(unused, (ni, ny))
     carried_in = np.concatenate([got["carried_in0"][:, None], carried[:, :-1]], axis=1)
     coords: dict[str, Any] = {"instrument": list(sc.instrument_ids), "year": list(sc.years),
-                              "cohort": list(_cohorts(sc))}
+                              "cohort": list(cohorts(sc))}
     iy = ("instrument", "year")
     data: dict[str, Any] = {
         "available": (iy, got["usable"] + carried_in),
@@ -136,15 +101,13 @@ def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = No
         "carried_out": (iy, np.asarray(carried, float)),
         **{term: (iy, part) for term, part in split_unused(sc, unused).items()},
     }
-    account = _commitment_account(sc, committed)
+    account = schedule(sc, committed)
     for name, values in account.items():
         data[name] = (("instrument", "cohort", "year") if values.ndim == 3 else ("instrument", "cohort"), values)
     opening = np.stack([opening_due(i.payment_profile, i.budget.opening, sc.years)[0] for i in sc.instruments])
-    due = account["cohort_paid"].sum(axis=1)
-    data["payments_due"] = (iy, due)
-    pa = np.stack([np.full(ny, np.inf) if i.budget.payment_appropriations is None
-                   else np.asarray(i.budget.payment_appropriations, float) for i in sc.instruments])
-    data["payment_appropriations"] = (iy, pa)
+    data["payments_due"] = (iy, paid(sc, eu).sum(axis=(1, 2)) + opening)
+    data["payments_made"] = (iy, account["cohort_paid"].sum(axis=1))
+    data["payment_appropriations"] = (iy, limits(sc))
     ds = xr.Dataset({k: (dims, np.where(np.abs(v) < 1e-12, 0.0, v), {"units": "EUR m", "long_name": _LONG[k]})
                      for k, (dims, v) in data.items()}, coords=coords)
     ds["payments_due"].attrs["opening_ral_due"] = float(opening.sum())

@@ -8,6 +8,7 @@ import numpy as np
 from fundsim.model import Scenario, opening_due
 from fundsim.rules.checking import Plan, Rule, Violation
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
+from fundsim.rules.payment_appropriations import payment_columns, schedule
 from fundsim.rules.program import Entries, Header
 from fundsim.rules.rows import payment_profiles
 
@@ -68,19 +69,38 @@ def define_outstanding(a: Assembly) -> None:
     row_of = np.full(len(limit), -1, dtype=np.int64)
     row_of[which] = np.arange(len(which))
     coef = outstanding_share(sc)[cells.i, cells.y]
-    keep = (row_of[cells.i] >= 0) & (coef > 0)
     opening = np.array([opening_due(i.payment_profile, i.budget.opening, sc.years)[2] for i in sc.instruments])
+    paying = payment_columns(a)  # instruments that may pay later than due: what is left is what is not paid
+    later = np.zeros(len(limit), bool)
+    rows, cols, vals = [], [], []
+    if paying is not None:
+        later[paying["instruments"]] = True
+        for n in paying["instruments"]:  # outstanding = commitments and opening RAL − payments made in the horizon
+            ins = sc.instruments[n]
+            due, _, after = opening_due(ins.payment_profile, ins.budget.opening, sc.years)
+            opening[n] = due.sum() + after
+            mine = paying["i"] == n
+            rows.append(np.full(int(mine.sum()), row_of[n]))
+            cols.append(paying["cols"][mine])
+            vals.append(-np.ones(int(mine.sum())))
+        coef = np.where(later[cells.i], 1.0, coef)
+    keep = (row_of[cells.i] >= 0) & (coef > 0)
+    rows.append(row_of[cells.i[keep]])
+    cols.append(cells.col[keep])
+    vals.append(coef[keep])
     b.add_constraints(
         Header(OUTSTANDING.name, OUTSTANDING.dims, (sc.instrument_ids,), (which,), OUTSTANDING.row_unit,
                OUTSTANDING.long_name),
-        Entries(row_of[cells.i[keep]], cells.col[keep], coef[keep]), np.full(len(which), -np.inf),
+        Entries(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)), np.full(len(which), -np.inf),
         limit[which] - opening[which], kind="le",
     )
 
 
 def check_outstanding(plan: Plan) -> list[Violation]:
-    """What falls due after the last year (``payments_after_horizon``), plus the opening position's, stays within
-    ``max_outstanding``.
+    """What is unpaid at the end of the last year — on the plan's commitments and the opening position's, paid when
+    due or, with limited payment appropriations, as early as they allow
+    (:func:`~fundsim.rules.payment_appropriations.schedule`)
+    — stays within ``max_outstanding``.
 
     Examples
     --------
@@ -89,26 +109,23 @@ def check_outstanding(plan: Plan) -> list[Violation]:
     >>> import fundsim as fs
     >>> from fundsim.rules import Plan
     >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
-    >>> tpma = dataclasses.replace(sc.instruments[0], budget=fs.model.Budget(max_outstanding=2.0))
+    >>> tpma = dataclasses.replace(sc.instruments[0], payment_profile=(0.5, 0.5),
+    ...                            budget=fs.model.Budget(max_outstanding=2.0))
     >>> sc = sc.evolve(instruments=(tpma, sc.instruments[1]))
     >>> eu = np.zeros((2, 3, 2, 2))
-    >>> later = np.zeros((2, 3, 2))
-    >>> later[0, 0, 0] = 5.0  # 5 of tpma's commitments unpaid at the end of 2010
-    >>> plan = Plan(sc, eu, eu, eu, eu, later, None, rtol=1e-7, atol=1e-6)
+    >>> eu[0, 0, 0, 1] = 10.0  # half of tpma's 2010 commitment is unpaid at the end of 2010
+    >>> plan = Plan(sc, eu, eu, eu, eu, None, None, rtol=1e-7, atol=1e-6)
     >>> [(v.labels, v.value, v.limit) for v in check_outstanding(plan)]
     [({'instrument': 'tpma'}, 5.0, 2.0)]
     """
     sc, found = plan.sc, list[Violation]()
-    if plan.after_horizon is None:
-        return found
-    left = plan.after_horizon.sum(axis=(1, 2))
+    left = schedule(sc, plan.eu.sum(axis=(1, 2)))["cohort_outstanding"].sum(axis=1)
     for n, ins in enumerate(sc.instruments):
         if ins.budget.max_outstanding is None:
             continue
-        opening = opening_due(ins.payment_profile, ins.budget.opening, sc.years)[2]
         rule = Rule("outstanding", "outstanding commitments", {"instrument": ins.id})
         found += plan.outside(rule, f"{ins.id}'s commitments unpaid at the end of {sc.years[-1]} are",
-                              float(left[n]) + opening, None, ins.budget.max_outstanding)
+                              float(left[n]), None, ins.budget.max_outstanding)
     return found
 
 
