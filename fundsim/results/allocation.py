@@ -16,9 +16,17 @@ from fundsim._version import __version__
 from fundsim.errors import ArgumentError, SolverError
 from fundsim.model import Scenario
 from fundsim.outputs import atomic_file, write_csv, write_excel
-from fundsim.results.label import block_array, decision_arrays, ranging_dataset, shadow_prices
+from fundsim.results.label import (
+    block_array,
+    decision_arrays,
+    in_reported_units,
+    ranging_dataset,
+    relaxation_duals,
+    shadow_prices,
+)
 from fundsim.results.ledger import APPROPRIATION_TERMS, LEDGER_VARIABLES, ledger_dataset, unused_money
 from fundsim.results.names import RANGING, SHADOW_PRICE, placed, ranging_name, shadow_price_name, unplaced
+from fundsim.results.status import rule_status
 from fundsim.rules import user_rule
 from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import SolveResult
@@ -161,6 +169,25 @@ class Allocation:
             raise ArgumentError("this allocation holds no ledger and no scenario to compute it from")
         eu = self.data["eu"].transpose(*CUBE).values
         return ledger_dataset(self.scenario, eu)
+
+    def rule_status(self) -> pd.DataFrame:
+        """Every user's rule, binding or slack, with its distance to binding in its own units (EUR m, or
+        percentage points for share rules) and its shadow price (:func:`fundsim.results.status.rule_status`).
+
+        Examples
+        --------
+        >>> import fundsim as fs
+        >>> table = fs.solve(fs.load_scenario("scenarios/tutorial.yaml")).rule_status()
+        >>> sorted(set(table["status"]))
+        ['binding', 'slack']
+        """
+        if self.lp is None or self.result is None:
+            raise ArgumentError("this allocation holds no solve (an allocation read from a file): solve its "
+                                "scenario to see which rules bind")
+        lp, result = self.lp, self.result
+        flat = in_reported_units(lp, relaxation_duals(lp, result), result.x)
+        prices = {name: flat[b.start:b.stop] for name, b in lp.constraints.items()}
+        return rule_status(lp, result, prices)
 
     def unused_money(self) -> pd.DataFrame:
         """The commitment appropriations the plan leaves, by instrument over the horizon (EUR m): ``lapsed``,
