@@ -14,6 +14,7 @@ from fundsim.model.entities import (
 from fundsim.model.rules import (
     AdminCost,
     Cap,
+    Coordination,
     GeographicFocus,
     GoalTerm,
     ImpactTerm,
@@ -40,6 +41,7 @@ __all__ = [
     "Cap",
     "CofinancingException",
     "CofinancingRule",
+    "Coordination",
     "Deadline",
     "Distribution",
     "Factor",

@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "AdminCost",
     "Cap",
+    "Coordination",
     "GeographicFocus",
     "GoalTerm",
     "ImpactTerm",
@@ -141,6 +142,24 @@ class Cap:
     min: float | None = None
     max: float | None = None
     per_year: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Coordination:
+    """The external actions a region's Commission delegations and member-state missions can follow up (16041/08
+    §25): the contracts signed in a year on the cells of ``selector`` by instruments with a contracting deadline
+    stay within ``capacity`` (EUR m per scenario year, ``inf``: none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Coordination("west_africa", Selector(regions=frozenset({"west_africa"})), np.array([12.0, 14.0])).id
+    'west_africa'
+    """
+
+    id: str
+    selector: Selector
+    capacity: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -312,6 +331,7 @@ class Rules:
     min_packages: tuple[MinPackage, ...] = ()
     caps: tuple[Cap, ...] = ()
     locks: tuple[Lock, ...] = ()
+    coordination: tuple[Coordination, ...] = ()
     max_instruments_per_cell: MaxInstrumentsPerCell | None = None
     min_commitment: MinCommitment | None = None
     admin_cost: AdminCost | None = None

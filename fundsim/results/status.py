@@ -73,7 +73,7 @@ def rule_status(lp: LinearProgram, result: SolveResult, prices: dict[str, np.nda
             units, shown_value, shown_bound = "EUR m", v, bound
             if share and base is not None:
                 b = base[n]
-                beta = float(block.share[n]) if block.share is not None else 0.0  # type: ignore[index]
+                beta = float(block.share[n]) if block.share is not None else 0.0
                 units = "percentage points"
                 shown_value = 100 * (v + beta * b) / b if b > 0 else np.nan
                 shown_bound = 100 * beta

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from fundsim.model import Selector
@@ -131,6 +132,8 @@ class Labels(Protocol):
     def priorities_of(self, sel: Any) -> frozenset[str] | None: ...
 
     def selector(self, sel: SliceSelector, label: str = "") -> Selector: ...
+
+    def series(self, value: Any, missing: float) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
