@@ -278,10 +278,11 @@ class Allocation:
         from fundsim.results.objective import indicator_outputs
 
         columns = ["name", "unit", "basis", "money", "outputs", "target", "share_of_target"]
-        term = None if self.scenario is None else self.scenario.objective.results
-        if term is None:
+        sc = self.scenario
+        term = None if sc is None else sc.objective.results
+        if sc is None or term is None:
             return pd.DataFrame(columns=columns, index=pd.Index([], name="indicator"))
-        money, outputs = indicator_outputs(self.scenario, self.data["eu"].transpose(*CUBE).values)
+        money, outputs = indicator_outputs(sc, self.data["eu"].transpose(*CUBE).values)
         target = np.array([np.nan if i.target is None else i.target for i in term.indicators])
         return pd.DataFrame({"name": [i.name for i in term.indicators], "unit": [i.unit for i in term.indicators],
                              "basis": [i.basis for i in term.indicators], "money": money, "outputs": outputs,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fundsim.model import Indicator, Scenario
+from fundsim.model import Scenario
 from fundsim.rules.checking import selected
 from fundsim.rules.family import Assembly, Columns, Rows, RuleFamily, register
 from fundsim.rules.program import Block, Entries, Header
@@ -30,11 +30,6 @@ OUTPUT = "objective per unit of output"
 LINK = Rows("results_link", ("indicator",), "objective gained per unit of output more of the indicator (its value "
             "below the target, its value beyond the target above it)", role="link",
             long_name="marginal value of an output of the indicator", row_unit=OUTPUT)
-
-
-def _factor(ind: Indicator, k: np.ndarray) -> np.ndarray:
-    """Money that buys outputs per EUR m of EU money: 1 + k on the total basis, 1 on the EU basis."""
-    return 1.0 + k if ind.basis == "total" else np.ones_like(k)
 
 
 def define_results(a: Assembly) -> None:
@@ -74,7 +69,7 @@ def define_results(a: Assembly) -> None:
         return
     sc, cells, b = a.sc, a.cells, a.b
     inds = term.indicators
-    pieces = np.array([[piece for piece in ind.segments] for ind in inds])  # (indicator, piece, (length, value))
+    pieces = np.array([ind.segments for ind in inds])  # (indicator, piece, (length, value))
     worth = term.weight * pieces[:, :, 1]
     upper = np.where(worth > 0, pieces[:, :, 0], 0.0)
     block = b.add_variables(
@@ -84,10 +79,12 @@ def define_results(a: Assembly) -> None:
     )
     hit = np.stack([mask(ind.selector, sc, cells) for ind in inds])
     j, idx = np.nonzero(hit)
-    per_eur = np.concatenate([_factor(ind, cells.k) / ind.unit_cost for ind in inds]).reshape(len(inds), -1)
+    total = np.array([ind.basis == "total" for ind in inds])
+    unit_cost = np.array([ind.unit_cost for ind in inds])
+    per_eur = np.where(total[j], 1.0 + cells.k[idx], 1.0) / unit_cost[j]  # outputs per EUR m of EU money
     rows = np.concatenate([np.repeat(np.arange(len(inds)), 2), j])
     cols = np.concatenate([block.start + np.arange(2 * len(inds)), cells.col[idx]])
-    vals = np.concatenate([np.ones(2 * len(inds)), -per_eur[j, idx]])
+    vals = np.concatenate([np.ones(2 * len(inds)), -per_eur])
     b.add_constraints(
         Header(LINK.name, LINK.dims, (block.coords[0],), None, LINK.row_unit, LINK.long_name),
         Entries(rows, cols, vals), np.full(len(inds), -np.inf), np.zeros(len(inds)), kind="le",

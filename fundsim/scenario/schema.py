@@ -449,7 +449,8 @@ class ObjectiveSpec(Noted):
     @model_validator(mode="after")
     def _one_term(self) -> ObjectiveSpec:
         if self.impact is None and self.leverage is None and self.goals is None and self.results is None:
-            raise ValueError("give at least one objective term: impact, leverage, goals or results")
+            raise ValueError("give at least one objective term: impact, leverage or goals, or a results framework "
+                             "(results)")
         return self
 
 
