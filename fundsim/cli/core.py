@@ -65,12 +65,28 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
                       ("year", "By year")):
         out.print(money_table(alloc.summary(by), f"{title} (EUR m)", by))
     _print_unused(alloc)
+    _print_outputs(alloc)
     binding = alloc.binding_rules()
     rows = [[str(r["rule"]), str(r["where"]), f"{r['shadow_price']:,.4f}", str(r["units"])]
             for _, r in binding.head(top).iterrows()]
     table = uncut_table(f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})",
                         ["rule", "where", "shadow price", "units"], rows, [False, False, True, False])
     out.print(table)
+
+
+def _print_outputs(alloc: Allocation) -> None:
+    """The results framework's outputs per indicator next to their money, when the scenario has indicators."""
+    import math
+
+    outputs = alloc.outputs()
+    if not len(outputs):
+        return
+    rows = [[str(ind), str(r["unit"]), f"{r['outputs']:,.1f}",
+             "" if math.isnan(r["target"]) else f"{r['target']:,.1f}",
+             "" if math.isnan(r["share_of_target"]) else f"{r['share_of_target']:.1%}",
+             f"{r['money']:,.1f} ({r['basis']})"] for ind, r in outputs.iterrows()]
+    out.print(uncut_table("Results framework: outputs per indicator", ["indicator", "unit", "outputs", "target",
+                          "share of target", "money EUR m (basis)"], rows, [False, False, True, True, True, True]))
 
 
 def _print_unused(alloc: Allocation) -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "GeographicFocus",
     "GoalTerm",
     "ImpactTerm",
+    "Indicator",
     "LeverageTerm",
     "Limit",
     "Lock",
@@ -30,6 +31,7 @@ __all__ = [
     "MobilityPartnerships",
     "Objective",
     "PillarBalance",
+    "ResultsTerm",
     "Rules",
     "Selector",
     "Target",
@@ -424,9 +426,85 @@ class GoalTerm:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """An indicator of a results framework: outputs bought by the money in a slice, and what they are worth.
+
+    The indicator's outputs are the money in its slice (EU money, or EU money plus co-financing, by ``basis``)
+    divided by ``unit_cost`` (EUR m per unit of output). Each unit up to ``target`` is worth ``value``, each unit
+    above it ``beyond_target`` (at most ``value``: returns diminish); without a target every unit is worth
+    ``value``.
+
+    Examples
+    --------
+    >>> ind = Indicator("returnees", Selector(priorities=frozenset({"return"})), unit_cost=0.004, target=5000.0,
+    ...                 value=1.0, beyond_target=0.2)
+    >>> ind.worth(7500.0)  # 5000 at 1 and 2500 at 0.2
+    5500.0
+    >>> Indicator("x", Selector(), unit_cost=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: the unit cost of the indicator 'x' must be a finite number > 0 (EUR m per unit of output), got 0.0
+    """
+
+    id: str
+    selector: Selector
+    unit_cost: float
+    value: float = 1.0
+    target: float | None = None
+    beyond_target: float = 0.0
+    basis: str = "total"
+    name: str = ""
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        what = f"the indicator {self.id!r}"
+        if isinstance(self.unit_cost, bool) or not 0 < self.unit_cost < np.inf:
+            raise ValueError(f"the unit cost of {what} must be a finite number > 0 (EUR m per unit of output), "
+                             f"got {self.unit_cost!r}")
+        _amount(self.value, f"the value of {what}")
+        _amount(self.beyond_target, f"the value beyond the target of {what}")
+        if self.target is not None:
+            _amount(self.target, f"the target of {what}")
+        if self.beyond_target > self.value:
+            raise ValueError(f"{what}: its value beyond the target ({self.beyond_target:g}) exceeds its value "
+                             f"({self.value:g}); returns may only diminish")
+        if self.basis not in ("eu", "total"):
+            raise ValueError(f"the basis of {what} must be 'eu' or 'total', got {self.basis!r}")
+
+    @property
+    def segments(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """``((length, value), (length, value))`` of the two pieces of its curve: up to the target, beyond it
+        (without a target: every output, then nothing)."""
+        if self.target is None:
+            return (np.inf, self.value), (0.0, 0.0)
+        return (self.target, self.value), (np.inf, self.beyond_target)
+
+    def worth(self, outputs: float) -> float:
+        """The objective value of ``outputs`` units: ``value·min(o, T) + beyond_target·max(o − T, 0)``."""
+        (length, first), (_, second) = self.segments
+        below = min(outputs, length)
+        return float(first * below + second * max(outputs - length, 0.0))
+
+
+@dataclass(frozen=True)
+class ResultsTerm:
+    """A results framework: indicators with unit costs, targets and values, weighted by ``weight``.
+
+    Examples
+    --------
+    >>> ind = Indicator("returnees", Selector(priorities=frozenset({"return"})), unit_cost=0.004)
+    >>> [i.id for i in ResultsTerm((ind,)).indicators]
+    ['returnees']
+    """
+
+    indicators: tuple[Indicator, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class Objective:
     """What "best" means. With only goals, the LP minimises the weighted shortfall; otherwise it
-    maximises ``impact + leverage - goals``.
+    maximises ``impact + leverage + results - goals``.
 
     Examples
     --------
@@ -437,8 +515,9 @@ class Objective:
     impact: ImpactTerm | None = None
     leverage: LeverageTerm | None = None
     goals: GoalTerm | None = None
+    results: ResultsTerm | None = None
 
     @property
     def sense(self) -> str:
         """``"max"`` or ``"min"`` (goal programming alone minimises the shortfall)."""
-        return "min" if self.impact is None and self.leverage is None else "max"
+        return "min" if self.impact is None and self.leverage is None and self.results is None else "max"

@@ -279,6 +279,43 @@ class Allocation:
         table["share_of_eu"] = table["eu"] / grand if grand > 0 else 0.0
         return table
 
+    def outputs(self) -> pd.DataFrame:
+        """The results framework's outputs next to the money that buys them: one row per indicator, with its
+        ``name``, ``unit``, ``basis`` (``eu`` or ``total``), ``money`` (EUR m in its slice, on that basis),
+        ``outputs`` (money / unit cost), ``target`` (NaN without one) and ``share_of_target`` (outputs / target).
+        Empty when the scenario has no indicators.
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["objective"] = {"results": {"indicators": [
+        ...     {"id": "returnees", "unit": "persons", "priorities": ["return"], "regions": ["north_africa"],
+        ...      "unit_cost": 0.004, "basis": "eu", "target": 5000, "value": 0.002, "beyond_target": 0.0005},
+        ...     {"id": "trained", "unit": "persons", "priorities": ["mobility"], "regions": ["eastern_partnership"],
+        ...      "unit_cost": 0.01, "value": 0.003}]}}
+        >>> table = fs.solve(fs.scenario_from_dict(raw)).outputs()
+        >>> table.index.tolist(), table["money"].round(6).tolist(), table["outputs"].round(6).tolist()
+        (['returnees', 'trained'], [20.0, 45.0], [5000.0, 4500.0])
+        >>> table["share_of_target"].round(6).tolist()  # the target binds; 'trained' has none
+        [1.0, nan]
+        """
+        from fundsim.results.objective import indicator_outputs
+
+        columns = ["name", "unit", "basis", "money", "outputs", "target", "share_of_target"]
+        sc = self.scenario
+        term = None if sc is None else sc.objective.results
+        if sc is None or term is None:
+            return pd.DataFrame(columns=columns, index=pd.Index([], name="indicator"))
+        money, outputs = indicator_outputs(sc, self.data["eu"].transpose(*CUBE).values)
+        target = np.array([np.nan if i.target is None else i.target for i in term.indicators])
+        return pd.DataFrame({"name": [i.name for i in term.indicators], "unit": [i.unit for i in term.indicators],
+                             "basis": [i.basis for i in term.indicators], "money": money, "outputs": outputs,
+                             "target": target, "share_of_target": outputs / target},
+                            index=pd.Index([i.id for i in term.indicators], name="indicator"))
+
     def by_pillar(self) -> pd.DataFrame:
         return self.summary("pillar")
 

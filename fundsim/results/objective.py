@@ -10,7 +10,8 @@ import numpy as np
 
 from fundsim.model import Scenario, Selector
 
-__all__ = ["ATOL", "impact_value", "objective_from_terms", "objective_terms", "objective_value", "selected"]
+__all__ = ["ATOL", "impact_value", "indicator_outputs", "objective_from_terms", "objective_terms", "objective_value",
+           "results_value", "selected"]
 
 ATOL = 1e-6  # EUR m: less money in a cell counts as none (admin cost per active cell)
 
@@ -64,13 +65,75 @@ def impact_value(sc: Scenario, eu: np.ndarray) -> float:
     return value
 
 
+def indicator_outputs(sc: Scenario, eu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per indicator of the results framework: the money in its slice and the outputs it buys.
+
+    ``money_j = Σ_{cells in j} f_j·eu`` (``f_j = 1 + k`` on the total basis, 1 on the EU basis) and
+    ``outputs_j = money_j / c_j`` (``c_j`` the unit cost, EUR m per unit), in the order of the indicators; empty
+    arrays when the scenario has no results framework.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["objective"]["results"] = {"indicators": [
+    ...     {"id": "returnees", "priorities": ["return"], "unit_cost": 0.004, "basis": "eu"},
+    ...     {"id": "migrants", "pillars": ["legal"], "unit_cost": 0.01}]}
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 1, 0, 0], eu[0, 0, 1, 1] = 10.0, 4.0  # TPMA: return in North Africa, mobility in the East
+    >>> indicator_outputs(sc, eu)  # 10 / 0.004; (4 + 1 co-financing) / 0.01
+    (array([10.,  5.]), array([2500.,  500.]))
+    """
+    term = sc.objective.results
+    if term is None:
+        return np.zeros(0), np.zeros(0)
+    total = eu * (1.0 + sc.match_ratio[..., None])
+    money = np.array([float((total if ind.basis == "total" else eu)[selected(ind.selector, sc)].sum())
+                      for ind in term.indicators])
+    return money, money / np.array([ind.unit_cost for ind in term.indicators])
+
+
+def results_value(sc: Scenario, eu: np.ndarray) -> float:
+    """The results-framework term: ``λ·Σ_j [v_j·min(o_j, T_j) + b_j·max(o_j − T_j, 0)]``.
+
+    ``o_j`` are the outputs of indicator ``j`` (:func:`indicator_outputs`), ``T_j`` its target (∞ without one),
+    ``v_j`` its value per output up to the target, ``b_j`` beyond it, ``λ`` the term's weight.
+
+    Examples
+    --------
+    2 500 persons against a target of 2 000, worth 0.01 each and 0.004 beyond: 20 + 2:
+
+    >>> import pathlib
+    >>> import numpy as np
+    >>> import yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["objective"]["results"] = {"indicators": [{"id": "returnees", "priorities": ["return"],
+    ...     "unit_cost": 0.004, "basis": "eu", "target": 2000, "value": 0.01, "beyond_target": 0.004}]}
+    >>> sc = fs.scenario_from_dict(raw)
+    >>> eu = np.zeros((2, 3, 2, 2))
+    >>> eu[0, 1, 0, 0] = 10.0
+    >>> round(results_value(sc, eu), 9)
+    22.0
+    """
+    term = sc.objective.results
+    if term is None:
+        return 0.0
+    _, outputs = indicator_outputs(sc, eu)
+    return term.weight * sum(ind.worth(float(o)) for ind, o in zip(term.indicators, outputs, strict=True))
+
+
 def objective_terms(sc: Scenario, eu: np.ndarray) -> dict[str, float]:
     """The scenario's objective terms for a dense EU cube ``(instrument, priority, region, year)``.
 
     ``impact`` (:func:`impact_value`), ``leverage`` (``λ·Σ k·eu``: co-financing at the rules' rate, as the
-    LP plans it), ``goals`` (``Σ_t weight·weight_t·max(0, amount_t − Σ_{slice t} eu)``, the weighted
-    shortfall) and ``admin`` (the administrative cost times the number of priority × region cells with EU
-    money), each present when the scenario has the term.
+    LP plans it), ``results`` (:func:`results_value`), ``goals`` (``Σ_t weight·weight_t·max(0, amount_t −
+    Σ_{slice t} eu)``, the weighted shortfall) and ``admin`` (the administrative cost times the number of
+    priority × region cells with EU money), each present when the scenario has the term.
 
     Examples
     --------
@@ -85,6 +148,8 @@ def objective_terms(sc: Scenario, eu: np.ndarray) -> dict[str, float]:
         terms["impact"] = impact_value(sc, eu)
     if obj.leverage is not None:
         terms["leverage"] = obj.leverage.weight * float((sc.match_ratio[..., None] * eu).sum())
+    if obj.results is not None:
+        terms["results"] = results_value(sc, eu)
     if obj.goals is not None:
         short = [max(0.0, t.amount - float(eu[selected(t.selector, sc)].sum())) for t in obj.goals.targets]
         terms["goals"] = obj.goals.weight * float(np.dot([t.weight for t in obj.goals.targets], short))
@@ -96,8 +161,8 @@ def objective_terms(sc: Scenario, eu: np.ndarray) -> dict[str, float]:
 def objective_value(sc: Scenario, eu: np.ndarray) -> float:
     """The scenario's objective for any EU cube, computed without the LP.
 
-    ``impact + leverage − goals − admin`` when the scenario maximises, ``goals + admin`` when it only
-    minimises shortfall (see :func:`objective_terms`). Money in cells outside eligibility counts like
+    ``impact + leverage + results − goals − admin`` when the scenario maximises, ``goals + admin`` when it
+    only minimises shortfall (see :func:`objective_terms`). Money in cells outside eligibility counts like
     any other money (the LP never puts any there; compliance reports it). At the LP's optimum this equals
     the solver's objective.
 
@@ -115,8 +180,8 @@ def objective_value(sc: Scenario, eu: np.ndarray) -> float:
 
 
 def objective_from_terms(sc: Scenario, terms: dict[str, float]) -> float:
-    """``impact + leverage − goals − admin`` when the scenario maximises, ``goals + admin`` when it only
-    minimises shortfall; a term missing from ``terms`` counts 0.
+    """``impact + leverage + results − goals − admin`` when the scenario maximises, ``goals + admin`` when it
+    only minimises shortfall; a term missing from ``terms`` counts 0.
 
     Examples
     --------
@@ -127,4 +192,5 @@ def objective_from_terms(sc: Scenario, terms: dict[str, float]) -> float:
     """
     if sc.objective.sense == "min":
         return terms.get("goals", 0.0) + terms.get("admin", 0.0)
-    return terms.get("impact", 0.0) + terms.get("leverage", 0.0) - terms.get("goals", 0.0) - terms.get("admin", 0.0)
+    gained = terms.get("impact", 0.0) + terms.get("leverage", 0.0) + terms.get("results", 0.0)
+    return gained - terms.get("goals", 0.0) - terms.get("admin", 0.0)

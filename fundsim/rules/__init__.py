@@ -30,6 +30,7 @@ from fundsim.rules import (  # noqa: F401  (each module registers its family)
     payment_appropriations,
     payments,
     pillar_balance,
+    results_framework,
     shares,
 )
 from fundsim.rules.checking import Plan, Violation

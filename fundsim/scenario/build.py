@@ -13,7 +13,7 @@ from fundsim import model as m
 from fundsim.errors import FundsimWarning
 from fundsim.rules import families
 from fundsim.rules.entries import CellSelector, SliceSelector
-from fundsim.scenario.schema import CofinancingSpec, InstrumentSpec, ScenarioSpec, WeightsSpec
+from fundsim.scenario.schema import CofinancingSpec, InstrumentSpec, ResultsSpec, ScenarioSpec, WeightsSpec
 
 __all__ = ["build_scenario", "spec_digest"]
 
@@ -195,7 +195,20 @@ def _objective(spec: ScenarioSpec, labels: _Labels) -> m.Objective:
     if o.goals is not None:
         targets = tuple(m.Target(t.id, labels.selector(t, t.id), t.amount, t.weight) for t in o.goals.targets)
         goals = m.GoalTerm(targets, o.goals.weight)
-    return m.Objective(impact, leverage, goals)
+    return m.Objective(impact, leverage, goals, _results(o.results, labels))
+
+
+def _results(spec: ResultsSpec | None, labels: _Labels) -> m.ResultsTerm | None:
+    """The results framework: each indicator with its slice resolved (pillars into priorities, region groups into
+    regions)."""
+    if spec is None:
+        return None
+    indicators = tuple(
+        m.Indicator(i.id, labels.selector(i, i.id), i.unit_cost, i.value, i.target,
+                    0.0 if i.beyond_target is None else i.beyond_target, i.basis, i.name or i.id, i.unit)
+        for i in spec.indicators
+    )
+    return m.ResultsTerm(indicators, spec.weight)
 
 
 def _uncertainty(spec: ScenarioSpec) -> m.Uncertainty | None:

@@ -396,15 +396,61 @@ class GoalsSpec(Noted):
     targets: Annotated[list[TargetSpec], Field(min_length=1)]
 
 
+class IndicatorSpec(SliceSelector):
+    """An indicator of the results framework: the slice whose money buys its outputs, their unit cost, a target
+    and what each output is worth."""
+
+    id: Id
+    name: str | None = None
+    unit: str = Field("units", description="what one output is, e.g. persons")
+    unit_cost: Annotated[Num, Field(gt=0, description="EUR m per unit of output")]
+    basis: Literal["total", "eu"] = Field("total", description="the money that buys outputs: EU money plus "
+                                          "co-financing, or EU money alone")
+    target: Annotated[Num | None, Field(gt=0, description="outputs aimed at")] = None
+    value: Annotated[Num, Field(ge=0, description="objective per unit of output (up to the target)")] = 1.0
+    beyond_target: Annotated[Num | None, Field(ge=0, description="objective per unit above the target")] = None
+
+    @model_validator(mode="after")
+    def _diminishing(self) -> IndicatorSpec:
+        if self.beyond_target is not None and self.target is None:
+            raise Located([(("beyond_target",), f"beyond_target ({show(self.beyond_target)}) needs a target: give "
+                                                "target (the outputs aimed at), or drop beyond_target")])
+        if self.beyond_target is not None and self.beyond_target > self.value:
+            raise Located([(("beyond_target",), f"beyond_target ({show(self.beyond_target)}) exceeds value "
+                                                f"({show(self.value)}): an output above the target may be worth "
+                                                "less than one below it, not more (returns diminish)")])
+        return self
+
+
+class ResultsSpec(Noted):
+    weight: Annotated[Num, Field(ge=0)] = 1.0
+    indicators: Annotated[list[IndicatorSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ResultsSpec:
+        first: dict[str, int] = {}
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        for n, ind in enumerate(self.indicators):
+            if ind.id in first:
+                problems.append((("indicators", n, "id"), f"the indicator id {ind.id!r} is given twice (also at "
+                                                          f"indicators[{first[ind.id]}]); give each its own id"))
+            first.setdefault(ind.id, n)
+        if problems:
+            raise Located(problems)
+        return self
+
+
 class ObjectiveSpec(Noted):
     impact: ImpactSpec | None = None
     leverage: LeverageSpec | None = None
     goals: GoalsSpec | None = None
+    results: ResultsSpec | None = None
 
     @model_validator(mode="after")
     def _one_term(self) -> ObjectiveSpec:
-        if self.impact is None and self.leverage is None and self.goals is None:
-            raise ValueError("give at least one objective term: impact, leverage or goals")
+        if self.impact is None and self.leverage is None and self.goals is None and self.results is None:
+            raise ValueError("give at least one objective term: impact, leverage or goals, or a results framework "
+                             "(results)")
         return self
 
 
