@@ -67,7 +67,6 @@ _CALENDAR = frozenset({"cutoff", "year", "years"})  # a number (or list) here is
 _WHOLE = frozenset({"years", "decision_lead", "decommitment_window", "max_new", "min_new",
                     "max_instruments_per_cell"})
 _LABEL_KEYS = ("pillar", "priority", "region", "instrument")
-_STATUS = ("optimal", "infeasible", "refused", "solver failure", "unchanged")
 
 Path = tuple[Any, ...]
 
