@@ -1,4 +1,6 @@
-"""``fundsim sensitivity sweep|tornado|sobol|morris|frontier|pareto``: the analyst's studies from a shell.
+"""``fundsim sensitivity sweep|tornado|sobol|morris|frontier|pareto`` and ``fundsim assumptions``: the analyst's
+studies from a shell. ``assumptions`` is a top-level command (a planner's question about the scenario, as
+``validate`` or ``solve`` are) though it lives with the studies it is one of.
 
 Each prints its table and, with ``--out``, writes the study: NetCDF (``.nc``) for labelled datasets, CSV
 (``.csv``) for tables, atomically and with text cells neutralised. The output path is checked before the
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import typer
+from rich.measure import Measurement
 from rich.text import Text
 
 from fundsim.cli.common import (
@@ -29,6 +32,7 @@ from fundsim.cli.common import (
     out,
     print_frame,
     solver_failed,
+    uncut_table,
     wrote,
 )
 from fundsim.errors import InfeasibleError, SolverError
@@ -259,3 +263,78 @@ def pareto(
     front = _run(f"Pareto front of {', '.join(names)}", lambda: pareto_front(sc, names, points, solver=solver))
     print_frame(front.table(), f"{sc.name}: {len(front)} efficient allocations")
     _write(out_file, front.data)
+
+
+def _end_cell(row: pd.Series, figure: str, side: str) -> str:
+    """One end's figure as the table shows it: EUR m with two decimals, a count with its share, or the status."""
+    status = row[f"status_{side}"]
+    if status not in ("optimal", "unchanged"):
+        return str(status)
+    if figure == "cells":
+        return f"{int(row[f'cells_{side}'])} ({row[f'cells_share_{side}']:.1%})"
+    return f"{row[f'{figure}_{side}']:,.2f}"
+
+
+def _print_assumptions(table: pd.DataFrame, top: int | None) -> None:
+    a = table.attrs
+    shown = table.head(top) if top else table
+    header = ["rank", "assumption at", "value", "low", "high", "L1 low (EUR m)", "L1 high (EUR m)", "cells low",
+              "cells high", "Δ objective low", "Δ objective high", "assumption"]
+    rows = [[str(rank), str(row["path"]), f"{row['value']:.6g}", f"{row['low']:.6g}", f"{row['high']:.6g}",
+             _end_cell(row, "l1", "low"), _end_cell(row, "l1", "high"), _end_cell(row, "cells", "low"),
+             _end_cell(row, "cells", "high"), _end_cell(row, "objective", "low"), _end_cell(row, "objective", "high"),
+             str(row["assumption"])] for rank, row in shown.iterrows()]
+    more = f", the first {len(shown)} shown" if len(shown) < len(table) else ""
+    title = (f"{a['scenario']}: {len(table)} numbers marked assumption{more}, ranked by how far the allocation "
+             f"moves (L1 of the EU cube to the nearest optimum; cells: of the {a['funded_cells']} funded "
+             f"priority × region cells); base objective {a['objective']:,.4f}; {a['solves']} solves in "
+             f"{a['seconds']:.1f} s")
+    table_ = uncut_table(title, header, rows, [True, False, True, True, True, *[True] * 6, False])
+    # uncut_table alone still lets rich collapse short columns when the table is wider than the console (a pipe
+    # is 80 wide): the console is widened for this table, so it is printed whole and its lines run longer
+    wide, width = Measurement.get(out, out.options.update_width(10_000), table_).maximum, out.width
+    out.width = max(width, wide)
+    try:
+        out.print(table_)
+    finally:
+        out.width = width
+
+
+@app.command(name="assumptions", epilog=exit_codes(0, 2, 4, 130) + " An end where the rules cannot all hold is "
+             "reported 'infeasible' in the table, one the format refuses 'refused'.")
+@interruptible
+def assumptions_command(
+    scenario: Path = SCENARIO,
+    spread: float = typer.Option(0.5, help="a number without 'range: [low, high]' moves to value × (1 ± spread)"),
+    top: int = typer.Option(None, min=1, help="print the first N rows only (--out writes them all)"),
+    solver: str = SOLVER,
+    out_file: Path = typer.Option(None, "--out", "-o", help="write the whole table: .csv"),
+) -> None:
+    """Which assumptions decide the plan: every number marked 'assumption:' moved over its range, one at a time,
+    ranked by how far the allocation moves."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from fundsim.scenario.extends import read_tree
+    from fundsim.sensitivity.assumption_ranks import assumptions, marked_numbers
+
+    check_outputs([out_file], (".csv",), inputs=[scenario])
+    sc = load(scenario)
+    n = len(marked_numbers(read_tree(scenario)[0], spread if 0 <= spread <= 1 else 0.5))
+
+    def work() -> pd.DataFrame:
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as bar:
+            task = bar.add_task(escape(f"moving {n} assumptions of {sc.name}"), total=2 * n)
+            return assumptions(sc, spread=spread, solver=solver, progress=lambda k: bar.advance(task, k))
+
+    try:
+        table = work()
+    except InfeasibleError as exc:
+        raise infeasible(exc, scenario) from None
+    except SolverError as exc:
+        raise solver_failed(exc, scenario) from None
+    except (ValueError, KeyError) as exc:
+        raise fail(str(exc).strip("'\""), EXIT_BAD_INPUT) from None
+    _print_assumptions(table, top)
+    _write(out_file, table)

@@ -23,7 +23,15 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from fundsim.model import Selector
-from fundsim.rules.fields import GroupRef, InstrumentRef, PillarRef, PriorityRef, RegionRef, ScenarioYear
+from fundsim.rules.fields import (
+    GroupRef,
+    InstrumentRef,
+    PillarRef,
+    PriorityRef,
+    RegionRef,
+    ScenarioYear,
+    unwrap_noted,
+)
 
 __all__ = ["CellSelector", "Labels", "Noted", "Section", "SliceSelector", "Spec", "as_field"]
 
@@ -103,7 +111,8 @@ def as_field(name: str) -> BeforeValidator:
 
     def convert(value: Any) -> Any:
         if isinstance(value, dict) and "value" in value:
-            return {name: value["value"], **{k: v for k, v in value.items() if k != "value"}}
+            unwrap_noted(value)  # its keys and its range checked, the range then left to the assumption study
+            return {name: value["value"], **{k: v for k, v in value.items() if k not in ("value", "range")}}
         return value if value is None or isinstance(value, dict) else {name: value}
 
     return BeforeValidator(convert)

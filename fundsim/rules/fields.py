@@ -47,7 +47,7 @@ __all__ = [
     "year_series",
 ]
 
-NOTE_KEYS = frozenset({"value", "source", "assumption", "note"})
+NOTE_KEYS = frozenset({"value", "source", "assumption", "note", "range"})
 REF_KINDS = {
     "region": "regions",
     "group": "region groups",
@@ -142,8 +142,36 @@ def _is_noted(value: Any) -> bool:
     return isinstance(value, dict) and bool({"value", "source", "assumption"} & set(value))
 
 
+def _plain_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _range_problems(noted: dict[Any, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    """What is wrong with a noted number's ``range: [low, high]`` (the ends of an assumption study,
+    :func:`fundsim.sensitivity.assumptions`): two finite numbers with low ≤ value ≤ high.
+
+    Examples
+    --------
+    >>> _range_problems({"value": 5, "range": [2, 8]})
+    []
+    >>> _range_problems({"value": 5, "range": [6, 8]})
+    [(('range',), 'the range [6, 8] does not hold the value 5: give [low, high] with low ≤ 5 ≤ high')]
+    """
+    if "range" not in noted:
+        return []
+    given, value = noted["range"], noted.get("value")
+    if not (isinstance(given, list) and len(given) == 2 and all(map(_plain_number, given))):
+        return [(("range",), f"a range is two finite numbers [low, high], got {show(given)}")]
+    low, high = given
+    if _plain_number(value) and not low <= value <= high:
+        return [(("range",), f"the range {show(given)} does not hold the value {show(value)}: give [low, high] "
+                             f"with low ≤ {show(value)} ≤ high")]
+    return []
+
+
 def unwrap_noted(value: Any) -> Any:
-    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected.
+    """Accept ``{value: x, source|assumption: "..."}`` wherever a number is expected; an assumed number may
+    also state the ``range: [low, high]`` it is studied over (low ≤ value ≤ high).
 
     Examples
     --------
@@ -154,6 +182,8 @@ def unwrap_noted(value: Any) -> Any:
     ... except Located as err:
     ...     print(err.problems[0][1].split(";")[0])
     unknown key 'valeu' (did you mean 'value'?) in a number with provenance
+    >>> unwrap_noted({"value": 0.02, "range": [0.01, 0.05], "assumption": "not published"})
+    0.02
     """
     if isinstance(value, dict):
         extra = sorted((k for k in value if k not in NOTE_KEYS), key=str)
@@ -166,7 +196,9 @@ def unwrap_noted(value: Any) -> Any:
             close = _closest(k, keys)
             hint = f" (did you mean '{close}'?)" if close else ""
             problems.append(((k,), f"unknown key {k!r}{hint} in a number with provenance; valid keys are: "
-                                   f"{', '.join(keys)}; write {_NOTED_FORM}"))
+                                   f"{', '.join(n for n in keys if n != 'range')} (and range: [low, high] beside "
+                                   f"an assumption); write {_NOTED_FORM}"))
+        problems.extend(_range_problems(value))
         if problems:
             raise Located(problems)
         value = value["value"]
