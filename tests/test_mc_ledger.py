@@ -450,3 +450,17 @@ def test_lapsed_money_is_a_headline_and_a_study_output() -> None:
                                      evaluation=Evaluation(mode))
         np.testing.assert_allclose(study["lapsed"].values, lapsed, atol=1e-9)
         assert study["lapsed"].attrs == {"units": "EUR m", "long_name": "commitment appropriations lapsed"}
+
+
+def test_money_lost_buys_no_outputs_of_the_results_framework() -> None:
+    """20 committed in one cell, 5 of it lost: 15 spent buys 1 500 outputs at EUR 10 000 each; worth 0.002 up to
+    the target of 1 000 and 0.001 beyond: 2 + 0.5 = 2.5 (the plan as planned would score 2 + 1 = 3)."""
+    data = tiny([2009], 100)
+    data["objective"] = {"results": {"indicators": [{"id": "o", "priorities": ["p"], "unit_cost": 0.01,
+                                                      "basis": "eu", "target": 1000, "value": 0.002,
+                                                      "beyond_target": 0.001}]}}
+    sc = fs.scenario_from_dict(data)
+    eu = np.zeros((1, 1, 1, 1))
+    eu[0, 0, 0, 0] = 20.0
+    lost = np.array([[[5.0], [0.0]]])  # (region, draw, instrument): the first draw loses 5, the second nothing
+    np.testing.assert_allclose(stress._results(sc, eu, lost), [2.5, 3.0])

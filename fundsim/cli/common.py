@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -126,19 +127,45 @@ def cell(value: Any) -> Text:
     return Text(value if isinstance(value, str) else str(value))
 
 
-def uncut_table(title: str, header: list[str], rows: list[list[str]], numeric: list[bool]) -> Table:
-    """A table that never cuts a number or a label: no column wraps or ends in '…', so a table wider than
-    the terminal (or than COLUMNS in a pipe) is printed whole and the lines run longer instead."""
+class Uncut:
+    """A table rendered at the width its columns need when the console is narrower: rich would otherwise shrink
+    (and at worst collapse) columns to fit, so the lines run longer instead."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        needed = Measurement.get(console, options.update_width(10_000), self.table).maximum
+        yield from console.render(self.table, options.update_width(max(options.max_width, needed)))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options.update_width(10_000), self.table)
+
+
+def uncut_table(title: str, header: list[str], rows: list[list[str]], numeric: list[bool]) -> Uncut:
+    """A table that never cuts a number or a label: no column wraps, ends in '…' or collapses, so a table wider
+    than the terminal (or than COLUMNS in a pipe) is printed whole and the lines run longer instead.
+
+    Examples
+    --------
+    >>> from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+    >>> console = Console(width=40, record=True)
+    >>> console.print(uncut_table("t", ["path", "figure"], [["instruments.enpi.usable_share", "12,345.67"]],
+    ...                           [False, True]))
+    >>> "instruments.enpi.usable_share │ 12,345.67" in console.export_text()
+    True
+    """
     table = Table(title=Text(title), title_justify="left")
     for n, (name, is_number) in enumerate(zip(header, numeric, strict=True)):
         widest = max([len(name), *(len(row[n]) for row in rows)])
         table.add_column(cell(name), justify="right" if is_number else "left", no_wrap=True, min_width=widest)
     for row in rows:
         table.add_row(*map(cell, row))
-    return table
+    return Uncut(table)
 
 
-def money_table(frame: pd.DataFrame, title: str, index_name: str) -> Table:
+def money_table(frame: pd.DataFrame, title: str, index_name: str) -> Uncut:
     rows = [[str(label), *(f"{v:.1%}" if str(c).endswith("share") else f"{v:,.2f}" for c, v in row.items())]
             for label, row in frame.iterrows()]
     return uncut_table(title, [index_name, *map(str, frame.columns)], rows, [False] + [True] * len(frame.columns))

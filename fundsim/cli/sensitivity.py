@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import typer
-from rich.measure import Measurement
 from rich.text import Text
 
 from fundsim.cli.common import (
@@ -289,15 +288,7 @@ def _print_assumptions(table: pd.DataFrame, top: int | None) -> None:
              f"moves (L1 of the EU cube to the nearest optimum; cells: of the {a['funded_cells']} funded "
              f"priority × region cells); base objective {a['objective']:,.4f}; {a['solves']} solves in "
              f"{a['seconds']:.1f} s")
-    table_ = uncut_table(title, header, rows, [True, False, True, True, True, *[True] * 6, False])
-    # uncut_table alone still lets rich collapse short columns when the table is wider than the console (a pipe
-    # is 80 wide): the console is widened for this table, so it is printed whole and its lines run longer
-    wide, width = Measurement.get(out, out.options.update_width(10_000), table_).maximum, out.width
-    out.width = max(width, wide)
-    try:
-        out.print(table_)
-    finally:
-        out.width = width
+    out.print(uncut_table(title, header, rows, [True, False, True, True, True, *[True] * 6, False]))
 
 
 @app.command(name="assumptions", epilog=exit_codes(0, 2, 4, 130) + " An end where the rules cannot all hold is "

@@ -27,6 +27,7 @@ from fundsim.model import Scenario, opening_due
 from fundsim.montecarlo.numbers import DrawnNumbers
 from fundsim.results.ledger import UNUSED_TERMS, split_unused
 from fundsim.results.objective import objective_from_terms, objective_terms
+from fundsim.rules.checking import selected
 from fundsim.rules.envelope import appropriations
 
 __all__ = ["stress_test"]
@@ -64,8 +65,30 @@ def _impact(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, lost: np.ndarra
             spent = np.maximum(planned[:, r] - share @ by_ipr[:, :, r], 0.0)  # (draw, priority)
             drop = curve[:, r] - _concave(spent, o.impact.breakpoints, o.impact.slopes)
             value[draws] -= o.impact.weight * (numbers.weights[draws, :, r] * drop).sum(axis=1)
-    fixed = {name: term for name, term in objective_terms(sc, eu).items() if name != "impact"}
-    return value + objective_from_terms(sc, fixed)
+    fixed = {name: term for name, term in objective_terms(sc, eu).items() if name not in ("impact", "results")}
+    return value + _results(sc, eu, lost) + objective_from_terms(sc, fixed)
+
+
+def _results(sc: Scenario, eu: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """The results-framework term on the money finally spent, per draw: what an (instrument, region) loses
+    (``lost``: region, draw, instrument) is taken from its cells pro rata, and each indicator's outputs fall with
+    the money of its slice among them."""
+    term = sc.objective.results
+    n = lost.shape[1]
+    if term is None:
+        return np.zeros(n)
+    total = eu * (1.0 + sc.match_ratio[..., None])
+    committed_ir = eu.sum(axis=(1, 3))
+    value = np.zeros(n)
+    for ind in term.indicators:
+        money = np.where(selected(ind.selector, sc), total if ind.basis == "total" else eu, 0.0)
+        in_ir = money.sum(axis=(1, 3))  # (instrument, region): the indicator's money there
+        frac = np.divide(in_ir, committed_ir, out=np.zeros_like(in_ir), where=committed_ir > 0)
+        spent = in_ir.sum() - np.einsum("rdi,ir->d", lost, frac, optimize=True)
+        outputs = np.maximum(spent, 0.0) / ind.unit_cost
+        target = np.inf if ind.target is None else ind.target
+        value += ind.value * np.minimum(outputs, target) + ind.beyond_target * np.maximum(outputs - target, 0.0)
+    return term.weight * value
 
 
 def _late_contracts(sc: Scenario, numbers: DrawnNumbers) -> np.ndarray:
