@@ -148,11 +148,11 @@ def uncut_table(title: str, header: list[str], rows: list[list[str]], numeric: l
 
     Examples
     --------
-    >>> from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
-    >>> console = Console(width=40, record=True)
+    >>> import io
+    >>> from rich.console import Console
+    >>> console = Console(width=40, record=True, file=io.StringIO())
     >>> console.print(uncut_table("t", ["path", "figure"], [["instruments.enpi.usable_share", "12,345.67"]],
-    ...                           [False, True]))
+    ...                           [False, True]), crop=False)
     >>> "instruments.enpi.usable_share │ 12,345.67" in console.export_text()
     True
     """
