@@ -379,3 +379,18 @@ def test_the_worked_example_of_the_scenario_format_page() -> None:
     book = alloc.ledger().sel(instrument="f")
     # 2008: 9 before, 12 + 9 paid; 2009: 9 + 12 paid, 9 later; 2010: 4 of its 9 paid, 5 wait, 21 later
     assert book["cohort_outstanding"].values.tolist() == [0.0, 9.0, 26.0]
+
+
+def test_a_limit_on_one_instruments_ral_leaves_the_others_payment_rows_alone() -> None:
+    """Found by hypothesis: two instruments with payment appropriations, only the second with a limit on its RAL.
+    The first's payments must not enter the second's rows: each pays at most 5 a year, the second commits 5
+    (paid at once, nothing outstanding) and the first its 1."""
+    data = tiny([2011], 1.0, {"payment_appropriations": 5})
+    data["instruments"].append({"id": "g", "envelope": 6.0, "budget": {"payment_appropriations": 5,
+                                                                      "max_outstanding": 0}})
+    alloc = fs.solve(fs.scenario_from_dict(data))
+    lp = alloc.lp
+    pa = lp.constraints["payment_appropriations"]
+    assert set(lp.A[pa.start:pa.stop].data.tolist()) == {1.0}
+    assert alloc.data["eu"].sum(("priority", "region", "year")).values.tolist() == [1.0, 5.0]
+    assert_allocation_feasible(alloc.scenario, alloc)

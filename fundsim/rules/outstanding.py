@@ -74,8 +74,10 @@ def define_outstanding(a: Assembly) -> None:
     later = np.zeros(len(limit), bool)
     rows, cols, vals = [], [], []
     if paying is not None:
-        later[paying["instruments"]] = True
+        later[[n for n in paying["instruments"] if row_of[n] >= 0]] = True
         for n in paying["instruments"]:  # outstanding = commitments and opening RAL − payments made in the horizon
+            if row_of[n] < 0:
+                continue  # its payments are limited but its RAL is not: no row
             ins = sc.instruments[n]
             due, _, after = opening_due(ins.payment_profile, ins.budget.opening, sc.years)
             opening[n] = due.sum() + after

@@ -272,6 +272,10 @@ class ProgramBuilder:
             beta = np.asarray(share.share, float)
             rows, cols, vals = share.base
             base = (np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals, float))
+        local = np.asarray(entries.rows, np.int64)
+        if local.size and (local.min() < 0 or local.max() >= size):
+            wrong = int(local.min() if local.min() < 0 else local.max())
+            raise ValueError(f"the rows {h.name!r}: an entry names row {wrong} of a block of {size} rows")
         block = Block(h.name, h.dims, h.coords, self.nrow, self.nrow + size, h.positions, kind,
                       "objective per EUR m" if h.units is None else h.units, h.long_name, beta, base)
         self.constraints[h.name] = block
