@@ -25,7 +25,10 @@ from fundsim.results.inputs import wrong_type
 from fundsim.solvers.backends import SolverLike
 from fundsim.solving import as_scenario, check_options, solve
 
-__all__ = ["replan"]
+__all__ = ["HELD", "replan"]
+
+HELD = "actual:"
+"""The prefix of the ids of the locks that hold a re-plan's earlier years at the actuals, cell by cell."""
 
 ACTUALS = ("an Allocation (fs.solve(...) or fs.read_allocation(path, scenario)) or the path of an allocation file "
            "(.nc, .csv or .xlsx)")
@@ -206,7 +209,7 @@ def _held_locks(sc: Scenario, money: np.ndarray, held: tuple[int, ...], origin: 
     locks = []
     for i, p, r, y in np.argwhere(eligible):
         labels = (sc.instrument_ids[i], sc.priority_ids[p], sc.region_ids[r], held[y])
-        name = "actual:" + ":".join(map(str, labels))
+        name = HELD + ":".join(map(str, labels))
         ins, pri, reg, year = (frozenset({x}) for x in labels)
         cell = Selector(instruments=ins, priorities=pri, regions=reg, years=year, label=name)
         locks.append(Lock(name, cell, float(money[i, p, r, y]), float(money[i, p, r, y])))

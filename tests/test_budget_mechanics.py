@@ -394,3 +394,20 @@ def test_a_limit_on_one_instruments_ral_leaves_the_others_payment_rows_alone() -
     assert set(lp.A[pa.start:pa.stop].data.tolist()) == {1.0}
     assert alloc.data["eu"].sum(("priority", "region", "year")).values.tolist() == [1.0, 5.0]
     assert_allocation_feasible(alloc.scenario, alloc)
+
+
+def test_a_cutoff_before_the_first_year_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="a cut-off in 1999 falls before the first year \\(2009\\)"):
+        fs.scenario_from_dict(tiny([2009, 2010], 10, {"nature": "fund", "cutoff": 1999}))
+
+
+def test_the_two_spellings_of_the_deadline_stay_in_step() -> None:
+    """A budget that states its deadline sets the instrument's window; a window changed alone sets the budget's
+    payment deadline (Monte Carlo reads the one, the rules the other)."""
+    import dataclasses
+
+    ins = fs.scenario_from_dict(tiny([2009], 10)).instruments[0]
+    contracting = dataclasses.replace(ins, budget=fs.model.Budget(deadline=fs.model.Deadline("contracting", 3)))
+    assert contracting.decommitment_window == 3
+    shorter = dataclasses.replace(ins, decommitment_window=0)
+    assert shorter.budget.deadline == fs.model.Deadline("payment", 0)

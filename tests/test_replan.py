@@ -286,3 +286,16 @@ def test_replan_from_a_csv_of_the_actuals(tmp_path: Path) -> None:
     again = fs.replan(sc, fs.read_allocation(csv, sc), 2010)
     assert again.objective == pytest.approx(122.5)
     assert again.data.attrs["actuals"] == str(csv)
+
+
+def test_the_command_sums_up_the_held_cells_instead_of_listing_them(tmp_path: Path) -> None:
+    """gam-2008 re-planned from its own optimum from 2011: the cells of 2009–2010 held at the actuals that bind are
+    one line; the binding-rules table lists the scenario's own rules."""
+    plan = tmp_path / "plan.nc"
+    fs.solve(GAM).save(plan)
+    result = runner.invoke(app, ["replan", str(GAM), "--actuals", str(plan), "--from-year", "2011"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "cells held at the actuals bind" in x)
+    assert int(line.split()[0]) > 0
+    table = result.output[result.output.index("Binding rules and shadow prices"):]
+    assert "actual:" not in table

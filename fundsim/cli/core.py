@@ -67,6 +67,15 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
     _print_unused(alloc)
     _print_outputs(alloc)
     binding = alloc.binding_rules()
+    if "replanned_from" in a:  # the held cells of a re-plan: one line, not a table's worth of locks
+        from fundsim.review import HELD
+
+        held = binding["where"].astype(str).str.startswith(HELD)
+        if held.any():
+            largest = binding.loc[held, "shadow_price"].abs().max()
+            out.print(text(f"{int(held.sum())} cells held at the actuals bind (largest shadow price "
+                           f"{largest:,.4f}); the table leaves them out (alloc.binding_rules() has them)"))
+        binding = binding[~held].reset_index(drop=True)
     rows = [[str(r["rule"]), str(r["where"]), f"{r['shadow_price']:,.4f}", str(r["units"])]
             for _, r in binding.head(top).iterrows()]
     table = uncut_table(f"Binding rules and shadow prices (top {min(top, len(binding))} of {len(binding)})",

@@ -57,7 +57,7 @@ class Deadline:
         return self.years - (self.decision_lead if self.counted_from == "decision" else 0)
 
     def words(self) -> str:
-        """``"contracting by n+3"``: the deadline in a few words."""
+        """The deadline in a few words, e.g. ``"contracting within 3 years of the commitment"``."""
         start = "the financing decision" if self.counted_from == "decision" else "the commitment"
         lead = f" ({self.decision_lead} year(s) earlier)" if self.counted_from == "decision" else ""
         return f"{self.kind} within {self.years} years of {start}{lead}"

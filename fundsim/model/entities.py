@@ -7,11 +7,11 @@ A variant of an object is a copy with changes (:func:`dataclasses.replace`), nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from fundsim.model.budget import Budget
+from fundsim.model.budget import Budget, Deadline
 
 __all__ = [
     "CofinancingException",
@@ -197,3 +197,15 @@ class Instrument:
     payment_profile: tuple[float, ...] = (1.0,)
     decommitment_window: int = 2
     budget: Budget = field(default_factory=Budget)
+
+    def __post_init__(self) -> None:
+        """Keep the two spellings of the deadline in step: a budget that states its deadline sets the window; a
+        window changed alone (the budget's deadline the default) sets the budget's payment deadline."""
+        deadline = self.budget.deadline
+        if deadline.window == self.decommitment_window:
+            return
+        if deadline == Deadline():
+            object.__setattr__(self, "budget", replace(self.budget, deadline=Deadline("payment",
+                                                                                        self.decommitment_window)))
+        else:
+            object.__setattr__(self, "decommitment_window", deadline.window)

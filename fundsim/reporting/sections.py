@@ -77,12 +77,15 @@ def ledger_section(alloc: Allocation) -> Section:
     total = float(left.to_numpy().sum())
     worst = left.sum(axis=1).sort_values(ascending=False)
     named = ", ".join(f"{i} EUR {v:,.1f} m" for i, v in worst.items() if v > 5e-4)
-    s.text(f"Of EUR {float(book['available'].sum()):,.1f} m of commitment appropriations available for this "
-           f"policy the plan commits EUR {float(book['committed'].sum()):,.1f} m and leaves EUR {total:,.1f} m"
+    voted = float((book["available"] - book["carried_in"]).sum() + book["carried_in"].isel(year=0).sum())
+    s.text(f"Of EUR {voted:,.1f} m of commitment appropriations for this policy (each year's, and what was carried "
+           f"into the first) the plan commits EUR {float(book['committed'].sum()):,.1f} m and leaves EUR {total:,.1f} m"
            + (f": {named}." if named else "."))
-    s.table(left, "Money not committed over the horizon, by instrument (EUR m): lapsed at year end, not used for "
-                  "this policy (returns to the instrument's other objectives), lost at a fund's cut-off, still "
-                  "available after the last year")
+    heads = {"lapsed": "lapsed", "not_used": "not used for this policy", "lost_at_cutoff": "lost at the cut-off",
+             "still_available": "still available"}
+    s.table(_eur(left.rename(columns=heads)), "Money not committed over the horizon, by instrument (EUR m): lapsed "
+            "at year end, not used for this policy (returns to the instrument's other objectives), lost at a fund's "
+            "cut-off, still available after the last year")
     cohorts = pd.DataFrame({
         "committed": book["cohort_committed"].sum("cohort").to_pandas(),
         "paid before the first year": book["cohort_paid_before"].sum("cohort").to_pandas(),
@@ -90,12 +93,25 @@ def ledger_section(alloc: Allocation) -> Section:
         "decommitted": book["cohort_decommitted"].sum("cohort").to_pandas(),
         "outstanding at the end (RAL)": book["cohort_outstanding"].sum("cohort").to_pandas(),
     })
-    s.table(cohorts, "Commitments (the opening position's included) and what becomes of them, by instrument (EUR m)")
+    s.table(_eur(cohorts), "Commitments (the opening position's included) and what becomes of them, by instrument "
+                           "(EUR m)")
     limited = np.isfinite(book["payment_appropriations"].values).any(axis=1)
     if limited.any():
-        pay = book[["payments_due", "payment_appropriations"]].isel(instrument=np.flatnonzero(limited))
-        s.table(pay.to_dataframe(), "Payments due against payment appropriations (EUR m)")
+        pay = book[["payments_due", "payments_made", "payment_appropriations"]].isel(
+            instrument=np.flatnonzero(limited)).to_dataframe()
+        pay["waiting"] = (book["payments_due"] - book["payments_made"]).isel(
+            instrument=np.flatnonzero(limited)).cumsum("year").to_dataframe(name="w")["w"]
+        s.table(_eur(pay.rename(columns={"payments_due": "falling due", "payments_made": "paid",
+                                         "payment_appropriations": "payment appropriations",
+                                         "waiting": "due, not yet paid"})),
+                "Payments against payment appropriations (EUR m): what falls due, what is paid (later than due where "
+                "the appropriations are short), and what has fallen due and waits")
     return s
+
+
+def _eur(frame: pd.DataFrame) -> pd.DataFrame:
+    """EUR m as budget people read them: one decimal, thousands separators, no -0.0."""
+    return frame.apply(lambda col: col.map(lambda v: f"{round(float(v), 1) + 0.0:,.1f}"))
 
 
 def rule_counts(sc: Scenario) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import warnings
@@ -27,7 +28,7 @@ from fundsim.results.label import (
 from fundsim.results.ledger import APPROPRIATION_TERMS, LEDGER_VARIABLES, ledger_dataset, unused_money
 from fundsim.results.names import RANGING, SHADOW_PRICE, placed, ranging_name, shadow_price_name, unplaced
 from fundsim.results.status import rule_status
-from fundsim.rules import user_rule
+from fundsim.rules import column_spec, user_rule
 from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import SolveResult
 
@@ -187,7 +188,16 @@ class Allocation:
         lp, result = self.lp, self.result
         flat = in_reported_units(lp, relaxation_duals(lp, result), result.x)
         prices = {name: flat[b.start:b.stop] for name, b in lp.constraints.items()}
-        return rule_status(lp, result, prices)
+        x = np.array(result.x, float)
+        if self.scenario is not None:  # columns the plan leaves free where nothing binds, at their canonical values
+            eu = self.data["eu"].transpose(*CUBE).values
+            for name, block in lp.variables.items():
+                spec = column_spec(name)
+                if spec is not None and spec.canonical:
+                    part = slice(block.start, block.stop)
+                    x[part] = spec.point(self.scenario, eu, block, lp.col_upper[part])
+        shown = dataclasses.replace(result, x=x, row_activity=np.asarray(lp.A @ x).ravel())
+        return rule_status(lp, shown, prices)
 
     def unused_money(self) -> pd.DataFrame:
         """The commitment appropriations the plan leaves, by instrument over the horizon (EUR m): ``lapsed``,

@@ -108,7 +108,7 @@ def ledger_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None = No
     data["payments_due"] = (iy, paid(sc, eu).sum(axis=(1, 2)) + opening)
     data["payments_made"] = (iy, account["cohort_paid"].sum(axis=1))
     data["payment_appropriations"] = (iy, limits(sc))
-    ds = xr.Dataset({k: (dims, np.where(np.abs(v) < 1e-12, 0.0, v), {"units": "EUR m", "long_name": _LONG[k]})
+    ds = xr.Dataset({k: (dims, np.where(np.abs(v) < 1e-9, 0.0, v), {"units": "EUR m", "long_name": _LONG[k]})
                      for k, (dims, v) in data.items()}, coords=coords)
     ds["payments_due"].attrs["opening_ral_due"] = float(opening.sum())
     return ds

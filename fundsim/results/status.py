@@ -3,8 +3,9 @@
 A planner asks not only which rules bind but how far the others are from binding: a focus rule met with 0.3
 points to spare is one revision away from deciding the plan. For each row of a user's rule the table gives the
 plan's value, the nearer bound, the distance between them (EUR m for money rules, percentage points for share
-rules) and the shadow price. Rows that carry slack columns of their own (the appropriations' ``carried`` and
-``unused``) are measured without them: what is committed against what the rule allows.
+rules) and the shadow price. Rows that carry headroom columns of their own (the appropriations' ``carried`` and
+``unused``) are measured without them: what is committed against what the rule allows (the usable money plus
+what the year before carried in).
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ __all__ = ["rule_status"]
 TOL = 1e-7
 
 
+def _clean(value: float) -> float:
+    """A figure as reported: rounding noise below 1e-9 is zero (no ``-1.8e-15`` in a table)."""
+    value = float(value)
+    return 0.0 if abs(value) < 1e-9 else value
+
+
 def _labels(block: Block) -> list[str]:
     pos = block.positions if block.positions is not None else np.unravel_index(np.arange(block.size), block.shape)
     return [", ".join(str(block.coords[d][pos[d][n]]) for d in range(len(block.dims))) or "(all)"
@@ -29,7 +36,8 @@ def _labels(block: Block) -> list[str]:
 
 
 def rule_status(lp: LinearProgram, result: SolveResult, prices: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
-    """One row per row of every user's rule: ``rule``, ``where``, ``status`` (``binding`` or ``slack``), ``side``
+    """One row per row of every user's rule: ``rule``, ``where``, ``status`` (``binding``, ``slack``, or
+    ``violated`` for a plan outside the rule, which a solved plan never is), ``side``
     (``maximum`` or ``minimum``: the nearer finite bound), ``value`` and ``bound`` (EUR m, or % for share rules),
     ``distance`` (how far the value lies inside the bound, in ``units``: EUR m or percentage points) and
     ``shadow_price`` (from ``prices``, per rule block in the LP's row order; NaN where not given).
@@ -46,18 +54,21 @@ def rule_status(lp: LinearProgram, result: SolveResult, prices: dict[str, np.nda
     [['binding', 25.0, 25.0, 0.0, 'percentage points']]
     """
     x, activity = np.asarray(result.x, float), np.asarray(result.row_activity, float)
-    slack_cols = np.zeros(lp.num_col, bool)
+    room = np.zeros(lp.num_col)
     for name, block in lp.variables.items():
         spec = column_spec(name)
-        if spec is not None and spec.slack:
-            slack_cols[block.start:block.stop] = True
-    own = np.asarray(lp.A[:, slack_cols] @ x[slack_cols]).ravel() if slack_cols.any() else np.zeros(lp.num_row)
+        if spec is not None and spec.headroom:
+            room[block.start:block.stop] = x[block.start:block.stop]
+    parts = lp.A.multiply(room[None, :]).tocsr()  # each headroom column's part of each row
+    left = np.asarray(parts.maximum(0).sum(axis=1)).ravel()  # what the row leaves (carried out, unused)
+    came = -np.asarray(parts.minimum(0).sum(axis=1)).ravel()  # what came in (carried in): adds to the bound
     rows = []
     for name, block in lp.constraints.items():
         if not user_rule(name) or block.size == 0:
             continue
         s = slice(block.start, block.stop)
-        value, lower, upper = activity[s] - own[s], lp.row_lower[s], lp.row_upper[s]
+        value = activity[s] - left[s] + came[s]
+        lower, upper = lp.row_lower[s] + came[s], lp.row_upper[s] + came[s]
         price = prices.get(name) if prices is not None else None
         share = block.per_point
         base = share_bases(lp, block, x) if share else None
@@ -79,9 +90,10 @@ def rule_status(lp: LinearProgram, result: SolveResult, prices: dict[str, np.nda
                 shown_bound = 100 * beta
                 distance = 100 * distance / b if b > 0 else np.nan
             binding = abs(distance) <= TOL * max(1.0, abs(shown_bound)) if np.isfinite(distance) else False
-            rows.append({"rule": name, "where": where, "status": "binding" if binding else "slack", "side": side,
-                         "value": float(shown_value), "bound": float(shown_bound),
-                         "distance": 0.0 if binding else float(distance), "units": units,
+            status = "binding" if binding else "violated" if distance < 0 else "slack"
+            rows.append({"rule": name, "where": where, "status": status, "side": side,
+                         "value": _clean(shown_value), "bound": _clean(shown_bound),
+                         "distance": 0.0 if binding else _clean(distance), "units": units,
                          "shadow_price": float(price[n]) if price is not None else np.nan})
     columns = ["rule", "where", "status", "side", "value", "bound", "distance", "units", "shadow_price"]
     return pd.DataFrame(rows, columns=columns)

@@ -205,8 +205,8 @@ def unused_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -> 
 
 
 CARRIED = Columns("carried", "reduced cost of appropriations carried over into the next year", carried_of,
-                  slack=True)
-UNUSED = Columns("unused", "reduced cost of appropriations left unused", unused_of, slack=True)
+                  slack=True, headroom=True)
+UNUSED = Columns("unused", "reduced cost of appropriations left unused", unused_of, slack=True, headroom=True)
 
 
 def check_envelope(plan: Plan) -> list[Violation]:

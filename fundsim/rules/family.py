@@ -172,8 +172,15 @@ class Columns:
     point : ``point(sc, eu, block, upper)``, the values the columns take for an allocation's EU money ``eu``
         (the cube over instrument × priority × region × year, eligible cells only), at their best given that
         money; ``upper`` holds the block's column bounds
-    slack : the columns take up what their rows leave (appropriations left unused): a restricted programme
-        (sifting's working set) always keeps them, or a change of right-hand side could make it infeasible
+    slack : the columns take up what their rows leave (appropriations left unused, payments made later): a
+        restricted programme (sifting's working set) always keeps them, or a change of right-hand side could make
+        it infeasible
+    headroom : the columns are their rows' headroom, not the rule's subject (appropriations carried over and
+        left unused): a rule's status measures its rows without them — what enters with a positive coefficient
+        is what the row leaves, what enters with a negative one (carried in) adds to its bound
+    canonical : the programme leaves these columns free wherever nothing binds (payments made later than due
+        cost nothing): reports read them at their ``point`` values given the plan's money, a schedule that does
+        not depend on which optimal vertex the solver returned
 
     Examples
     --------
@@ -192,6 +199,8 @@ class Columns:
     words: str
     point: Callable[[Scenario, np.ndarray, Block, np.ndarray], np.ndarray]
     slack: bool = False
+    headroom: bool = False
+    canonical: bool = False
 
 
 @dataclass(eq=False)

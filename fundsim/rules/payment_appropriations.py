@@ -279,7 +279,7 @@ def payments_of(sc: Scenario, eu: np.ndarray, block: Block, upper: np.ndarray) -
 
 
 PAYMENT = Columns("payment", "reduced cost of a payment made on a cohort's commitments in a year", payments_of,
-                  slack=True)
+                  slack=True, canonical=True)
 
 
 def check_payment_appropriations(plan: Plan) -> list[Violation]:

@@ -242,8 +242,12 @@ class BudgetSpec(Noted):
     opening: OpeningSpec = OpeningSpec()
 
     @model_validator(mode="after")
-    def _consistent(self) -> BudgetSpec:
+    def _consistent(self, info: ValidationInfo) -> BudgetSpec:
         problems: list[tuple[tuple[Any, ...], str]] = []
+        years = (info.context or {}).get("year")
+        if self.cutoff is not None and years and self.cutoff < min(years):
+            problems.append((("cutoff",), f"a cut-off in {self.cutoff} falls before the first year ({min(years)}): "
+                                          f"nothing could be committed; give a year from {min(years)} on"))
         if self.nature == "fund" and self.carry_over:
             problems.append((("carry_over",), "a fund keeps its money available until its cut-off without a "
                                               "carry-over decision; carry_over is for general_budget instruments"))
@@ -304,7 +308,8 @@ class InstrumentSpec(Noted):
                 raise Located([(("payment_profile",),
                                 f"payment_profile {show(self.payment_profile)} has paid {p:.0%} by n+{lag} but "
                                 f"contracting_profile {show(contracts)} has contracted only {c:.0%} by then: "
-                                "payments follow signed contracts")])
+                                f"payments follow signed contracts, so pay at most {c:.0%} by n+{lag} (a payment "
+                                f"profile such as {show(contracts)} passes)")])
         return self
 
 
