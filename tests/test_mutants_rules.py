@@ -162,6 +162,8 @@ def test_limits_rows_per_region_and_priority() -> None:
     lp = fs.assemble(sc)
     region, priority = lp.constraints["region_limits"], lp.constraints["priority_limits"]
     assert region.kind == "range" and region.positions[0].tolist() == [0, 1]
+    assert (region.units, region.long_name, priority.units, priority.long_name) == (
+        "objective per EUR m", "limits per region", "objective per EUR m", "limits per priority")
     na, east = eligible_cube(), eligible_cube()
     na[:, :, EAST], east[:, :, NA] = 0.0, 0.0
     assert np.array_equal(cube_rows(lp, "region_limits"), np.stack([na, east]))
