@@ -19,13 +19,22 @@ import yaml
 
 import fundsim as fs
 from fundsim.lp.assembly import define_eu
-from fundsim.model import Cap, Limit, MobilityPartnerships, Selector
+from fundsim.model import (
+    Cap,
+    GeographicFocus,
+    Limit,
+    MinCommitment,
+    MinPackage,
+    MobilityPartnerships,
+    PillarBalance,
+    Selector,
+)
 from fundsim.rules import Assembly, Plan, Rows, Violation, families
-from fundsim.rules.binaries import active
+from fundsim.rules.binaries import active, binaries, cell_upper, least, links
 from fundsim.rules.goals import shortfalls_of
 from fundsim.rules.impact import segments_of
 from fundsim.rules.partnerships import partners_of
-from fundsim.rules.program import Block, ProgramBuilder
+from fundsim.rules.program import Block, Header, ProgramBuilder
 from fundsim.rules.shares import TOTAL_COLUMN, share_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,10 +55,10 @@ def cube() -> np.ndarray:
     return np.zeros((2, 3, 2, 2))
 
 
-def plan(sc: fs.Scenario, eu: np.ndarray) -> Plan:
+def plan(sc: fs.Scenario, eu: np.ndarray, *, rtol: float = 1e-7, atol: float = 1e-6) -> Plan:
     """A plan of the EU cube ``eu``, co-financed at the rule's rate, paid in the year."""
     cofin = eu * np.broadcast_to(sc.match_ratio[..., None], eu.shape)
-    return Plan(sc, eu, cofin, eu + cofin, eu, None, None, rtol=1e-7, atol=1e-6)
+    return Plan(sc, eu, cofin, eu + cofin, eu, None, None, rtol=rtol, atol=atol)
 
 
 def check(family: str, p: Plan) -> list[Violation]:
@@ -214,6 +223,8 @@ def test_min_commitment_rows_only_for_instruments_with_a_minimum() -> None:
     lp = fs.assemble(fs.scenario_from_dict(raw))
     block = lp.constraints["min_commitment"]
     assert block.kind == "ge" and block.dims == ("instrument", "priority", "region")
+    assert (block.units, block.long_name) == ("objective per EUR m",
+                                              "minimum commitment of an instrument to a priority in a region")
     assert block.coords == (("tpma", "enpi"), ("mobility", "return", "remittances"),
                             ("north_africa", "eastern_partnership"))
     lines = [(ENPI, p, r) for p in (MOBILITY, RETURN, REMITTANCES) for r in (NA, EAST)]
@@ -227,6 +238,13 @@ def test_min_commitment_rows_only_for_instruments_with_a_minimum() -> None:
         expected[lp.variables["eu"].start + np.flatnonzero(money)] = 1.0
         expected[line_column(lp, i, p, r)] = -8.0
         assert np.array_equal(a[k], expected)
+
+
+def test_a_minimum_below_one_still_gets_rows() -> None:
+    """A minimum of 0.5: each of the 10 lines gets a row with -0.5 on its binary."""
+    lp = fs.assemble(scenario(min_commitment=0.5))
+    a, _, _ = rows(lp, "min_commitment")
+    assert a.shape[0] == 10 and sorted(set(a.ravel().tolist())) == [-0.5, 0.0, 1.0]
 
 
 def test_no_min_commitment_rows_without_a_positive_minimum() -> None:
@@ -251,6 +269,14 @@ def test_min_commitment_checked_per_line() -> None:
     assert found[1].message == ("minimum commitment: enpi for mobility in north_africa commits EUR 4.000 m over the "
                                 "period, more than nothing but below the minimum commitment of EUR 8.000 m (by 4.000)")
     assert (found[1].family, found[1].rule, found[1].unit) == ("min_commitment", "minimum commitment", "EUR m")
+    # with a tolerance of 0.5: 4.5 of 5 is no violation (0.5 short, the tolerance itself), 0.5 counts as nothing
+    eu = cube()
+    eu[TPMA, MOBILITY, EAST, 0] = 4.5
+    eu[TPMA, RETURN, EAST, 0] = 0.5
+    eu[TPMA, REMITTANCES, EAST, 0] = 4.25
+    (v,) = check("min_commitment", plan(sc, eu, rtol=0.0, atol=0.5))
+    assert (dict(v.labels), v.value, v.size) == (
+        {"instrument": "tpma", "priority": "remittances", "region": "eastern_partnership"}, 4.25, 0.75)
 
 
 # ---- share rules: geographic focus, pillar balance, the share rows and E ------------------------------------
@@ -579,6 +605,9 @@ def test_partnerships_checked_against_the_minimum() -> None:
     eu[TPMA, MOBILITY, EAST, 0] = 10.0
     assert check("mobility_partnerships", plan(partnerships(min_new=2, max_new=2, only_partners=False), eu)) == []
     assert check("mobility_partnerships", plan(scenario(), eu)) == []
+    eu[ENPI, MOBILITY, NA, 1], eu[TPMA, MOBILITY, EAST, 0] = 10.0, 9.5  # 0.5 short: the tolerance itself
+    assert check("mobility_partnerships", plan(partnerships(min_new=2, max_new=2, only_partners=False), eu,
+                                               rtol=0.0, atol=0.5)) == []
 
 
 def test_partners_of_an_allocation() -> None:
@@ -869,3 +898,145 @@ def test_leverage_adds_its_weight_times_k() -> None:
     lp = fs.assemble(fs.scenario_from_dict(raw))
     c = lp.variables["eu"].dense(lp.c, fill=0.0)
     assert c[TPMA, :, NA, 0].tolist() == pytest.approx([1.1, 2.1, 3.1]) and c[ENPI, :2, NA, 0].tolist() == [1.0, 2.0]
+
+
+# ---- binaries: the big-M of the links, the instrument lines ----------------------------------------------
+def cells_of(sc: fs.Scenario) -> Any:
+    return define_eu(ProgramBuilder(), sc)
+
+
+def test_cell_upper_takes_the_tightest_rule() -> None:
+    """U per cell: tpma (10 a year, k = 0.25, paid half and half, absorption on total cost so 0.625 of each EUR m
+    falls due in each of two years) and enpi (20, k = 0, paid at once). North Africa absorbs 8 in 2009 and 2 from
+    2010 (the last year's 2 after it): tpma there 2 / 0.625 = 3.2 every year, enpi 8 then 2. The member states match
+    1 in 2009 (1 / 0.25 = 4 for tpma). The East at most 7, return at most 6, enpi in the East at most 5 (a cap
+    with only a minimum bounds nothing)."""
+    raw = copy.deepcopy(TUTORIAL)
+    raw["instruments"][TPMA]["payment_profile"] = [0.5, 0.5]
+    raw["absorption"] = {"basis": "total", "after_horizon": "last_year",
+                         "capacity": {"north_africa": {2009: 8, 2010: 2}}}
+    raw["match_sources"][0]["capacity"] = {2009: 1, 2010: 100}
+    raw["rules"].update(region_limits=[{"region": "eastern_partnership", "max": 7}],
+                        priority_limits=[{"priority": "return", "max": 6}],
+                        caps=[{"id": "enpi_east", "instruments": ["enpi"], "regions": ["eastern_partnership"],
+                               "max": 5}, {"id": "tpma_min", "instruments": ["tpma"], "min": 1}])
+    sc = fs.scenario_from_dict(raw)
+    cells = cells_of(sc)
+    expected = np.zeros((2, 3, 2, 2))
+    expected[TPMA, :, NA] = 3.2
+    expected[TPMA, :, EAST] = [[4.0, 7.0], [4.0, 6.0], [4.0, 7.0]]
+    expected[ENPI, MOBILITY, NA], expected[ENPI, RETURN, NA] = [8.0, 2.0], [6.0, 2.0]
+    expected[ENPI, :2, EAST] = 5.0
+    assert cell_upper(sc, cells).tolist() == pytest.approx(expected[cells.i, cells.p, cells.r, cells.y].tolist())
+
+
+def test_cell_upper_of_a_partner_source() -> None:
+    """enpi draws 1 per EUR m from partners raising 5 (2009) and 6 (2010) in North Africa, unlimited in the East;
+    tpma is bounded by its envelope (10) everywhere."""
+    sc = match_sources()
+    cells = cells_of(sc)
+    expected = np.full((2, 3, 2, 2), 10.0)
+    expected[ENPI, :, NA], expected[ENPI, :, EAST] = [5.0, 6.0], 20.0
+    assert cell_upper(sc, cells).tolist() == expected[cells.i, cells.p, cells.r, cells.y].tolist()
+
+
+def test_lines_that_cannot_reach_their_minimum_cannot_open() -> None:
+    """At least 15 per line, the East at most 6: the lines in the East hold 2 · 6 < 15 and get an upper bound of 0,
+    those in North Africa (tpma 2 · 10, enpi 2 · 20) 1; each cell links to its line, ``eu - U·z ≤ 0``."""
+    lp = fs.assemble(scenario(min_commitment=15, region_limits=[{"region": "eastern_partnership", "max": 6}]))
+    z = lp.variables["instrument_active"]
+    assert z.units == "1 = yes, 0 = no" and z.long_name == "instrument funds the priority in the region"
+    assert lp.col_upper[z.start:z.stop].tolist() == [1.0, 0.0] * 5
+    assert lp.integrality[z.start:z.stop].tolist() == [1] * 10
+    link = lp.constraints["instrument_link"]
+    assert link.size == 20 and link.kind == "le" and link.long_name == "EU money only where the instrument is active"
+    a, lower, upper = rows(lp, "instrument_link")
+    assert lower.tolist() == [-np.inf] * 20 and upper.tolist() == [0.0] * 20
+    for k in range(20):
+        i, p, r, y = (int(x[k]) for x in link.positions)
+        expected = np.zeros(lp.num_col)
+        expected[lp.variables["eu"].start + cell_index(i, p, r, y)] = 1.0
+        expected[line_column(lp, i, p, r)] = -6.0 if r == EAST else -10.0 if i == TPMA else -20.0
+        assert np.array_equal(a[k], expected)
+
+
+def test_lines_only_where_more_instruments_may_fund() -> None:
+    """At most one instrument per cell, no minimum: remittances (tpma alone) get no line and no link."""
+    lp = fs.assemble(scenario(max_instruments_per_cell=1))
+    z = lp.variables["instrument_active"]
+    assert z.size == 8 and REMITTANCES not in z.positions[1].tolist()
+    assert lp.col_upper[z.start:z.stop].tolist() == [1.0] * 8
+    link = lp.constraints["instrument_link"]
+    assert link.size == 16 and REMITTANCES not in link.positions[1].tolist()
+    assert "instrument_active" not in fs.assemble(scenario(max_instruments_per_cell=2)).variables
+
+
+def test_binaries_need_positions_and_links_may_bound_from_below() -> None:
+    b = ProgramBuilder()
+    sc = fs.load_scenario("scenarios/tutorial.yaml")
+    a = Assembly(b, sc, define_eu(b, sc), np.zeros(20))
+    with pytest.raises(ValueError, match=r"^the binaries 'open' need their positions$"):
+        binaries(b, Header("open", ("region",), (sc.region_ids,)))
+    z = binaries(b, Header("open", ("region",), (sc.region_ids,), positions=(np.arange(2),)),
+                 upper=np.array([1.0, 0.0]), cost=2.5)
+    east = a.cells.r == EAST
+    links(a, Rows("open_link", ("instrument", "priority", "region", "year"), "none", role="link"), east,
+          np.full(10, z.start + 1), "ge")
+    lp = b.build()
+    assert lp.c[z.start:z.stop].tolist() == [2.5, 2.5] and lp.col_upper[z.start:z.stop].tolist() == [1.0, 0.0]
+    block = lp.constraints["open_link"]
+    assert block.kind == "ge" and block.units == "objective per EUR m"
+    a_rows = lp.A[block.start:block.stop].toarray()
+    lower, upper = lp.row_lower[block.start:block.stop], lp.row_upper[block.start:block.stop]
+    assert lower.tolist() == [0.0] * 10 and upper.tolist() == [np.inf] * 10
+    first = np.zeros(lp.num_col)
+    first[a.cells.col[east][0]], first[z.start + 1] = 1.0, -10.0
+    assert np.array_equal(a_rows[0], first)
+
+
+def test_least_commitment_per_instrument() -> None:
+    assert least(scenario()).tolist() == [0.0, 0.0]
+    assert least(scenario(min_commitment={"amount": 5, "by_instrument": {"enpi": 8}})).tolist() == [5.0, 8.0]
+
+
+def test_the_rules_built_from_their_sections() -> None:
+    """Each section's entries as the domain's rule objects (region groups read as their regions, pillars as their
+    priorities)."""
+    sc = scenario(geographic_focus=[{"id": "south", "region_groups": ["south"], "min_share": 0.5},
+                                    {"regions": ["eastern_partnership"], "region_groups": ["south"],
+                                     "max_share": 0.9}],
+                  pillar_balance=[{"pillar": "legal", "min_share": 0.2, "max_share": 0.5}],
+                  min_packages=PACKAGES, min_commitment={"amount": 5, "by_instrument": {"enpi": 8}})
+    assert sc.rules.geographic_focus == (
+        GeographicFocus("south", frozenset({"north_africa"}), 0.5, None, description="south"),
+        GeographicFocus("focus", frozenset({"north_africa", "eastern_partnership"}), None, 0.9,
+                        description="south, eastern_partnership"))
+    assert sc.rules.pillar_balance == (PillarBalance("legal", 0.2, 0.5),)
+    assert sc.rules.min_packages == (MinPackage("north_africa", 10.0, frozenset({"return"})),
+                                     MinPackage("north_africa", 5.0, None),
+                                     MinPackage("eastern_partnership", 8.0, frozenset({"mobility"})))
+    assert sc.rules.min_commitment == MinCommitment(5.0, (("enpi", 8.0),))
+    assert scenario().rules.min_commitment is None and scenario().rules.mobility_partnerships is None
+
+
+# ---- co-financing ----------------------------------------------------------------------------------------
+def test_co_financing_within_the_tolerance_is_no_violation() -> None:
+    """tpma at most 50 % EU: 10 EU need 10 of co-financing. With a tolerance of 0.5, 9.5 or 10.5 (checked exactly)
+    and a total 0.5 off the sum are no violation; 0.75 beyond is one, each."""
+    raw = copy.deepcopy(TUTORIAL)
+    raw["instruments"][TPMA]["cofinancing"]["max_eu_share"] = 0.5
+    sc = fs.scenario_from_dict(raw)
+    eu, cofin, total = cube(), cube(), cube()
+    eu[TPMA, :, NA, 0] = 10.0
+    cofin[TPMA, :, NA, 0] = 9.5, 10.5, 10.0
+    total[TPMA, :, NA, 0] = 19.5, 20.5, 20.5
+
+    def found(c: np.ndarray, t: np.ndarray) -> list[tuple[Any, ...]]:
+        p = Plan(sc, eu, c, t, eu, None, None, rtol=0.0, atol=0.5, exact_cofinancing=True)
+        return [(v.labels["priority"], v.value, v.limit, v.size) for v in check("cofinancing", p)]
+
+    assert found(cofin, total) == []
+    cofin[TPMA, :, NA, 0] = 9.25, 10.75, 10.0
+    total[TPMA, :, NA, 0] = 19.25, 20.75, 20.75
+    assert found(cofin, total) == [("mobility", 9.25, 10.0, 0.75), ("return", 10.75, 10.0, 0.75),
+                                   ("remittances", 20.75, 20.0, 0.75)]
