@@ -10,6 +10,7 @@ eastern_partnership; years 2009 and 2010. Columns and rows are read through the 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -360,6 +361,10 @@ def test_pillar_rows_per_pillar_with_a_share() -> None:
     low, high = lp.constraints["pillar_min_share"], lp.constraints["pillar_max_share"]
     assert low.coords == high.coords == (("legal", "development", "irregular"),)
     assert low.positions[0].tolist() == [0, 2] and high.positions[0].tolist() == [0, 1, 2]
+    assert (low.kind, high.kind) == ("ge", "le") and low.share.tolist() == [0.2, 0.1]
+    assert (low.long_name, high.long_name) == ("minimum pillar share", "maximum pillar share")
+    _, lower, upper = rows(lp, "pillar_max_share")
+    assert lower.tolist() == [-np.inf] * 3 and upper.tolist() == [0.0] * 3
     assert np.array_equal(rows(lp, "pillar_min_share")[0],
                           np.stack([share_row(lp, priority_cells(MOBILITY), 0.2),
                                     share_row(lp, priority_cells(RETURN), 0.1)]))
@@ -1040,3 +1045,19 @@ def test_co_financing_within_the_tolerance_is_no_violation() -> None:
     total[TPMA, :, NA, 0] = 19.25, 20.75, 20.75
     assert found(cofin, total) == [("mobility", 9.25, 10.0, 0.75), ("return", 10.75, 10.0, 0.75),
                                    ("remittances", 20.75, 20.0, 0.75)]
+
+
+def test_focus_messages_name_the_regions() -> None:
+    """A focus on both regions lists them (sorted); one built in Python on no region says so. 10 in all, 1 share
+    point each: both regions hold 10, above 0.5 % by 9.95; no region holds 0, below 10 % by 1."""
+    sc = scenario(geographic_focus=[{"id": "both", "region_groups": ["south"], "regions": ["eastern_partnership"],
+                                     "max_share": 0.005}])
+    eu = cube()
+    eu[ENPI, MOBILITY, EAST, 0] = 10.0
+    (v,) = check("geographic_focus", plan(sc, eu))
+    assert v.message.startswith("geographic focus: focus both (eastern_partnership, north_africa) gets EUR 10.000 m")
+    empty = sc.evolve(rules=dataclasses.replace(sc.rules, geographic_focus=(
+        GeographicFocus("none", frozenset(), 0.1, None),)))
+    (v,) = check("geographic_focus", plan(empty, eu))
+    assert v.message == ("geographic focus: focus none (no region) gets EUR 0.000 m of EUR 10.000 m of EU commitments "
+                         "(0.0%), below the minimum share of 10.0% (EUR 1.000 m; by 1.000)")
