@@ -171,6 +171,13 @@ def test_money_where_an_instrument_may_not_fund(tutorial: fs.Scenario) -> None:
                                   "year": 2009}, -2.0, 0.0, 2.0, "EUR m")
     assert one.message == ("eligibility: enpi commits EUR -2.000 m to mobility in north_africa in 2009, but enpi may "
                            "not fund north_africa")
+    raw["instruments"][1] = {**raw["instruments"][1], "envelope": {2009: 20, 2010: 0.5}}
+    sc = fs.scenario_from_dict(raw)  # enpi has 0.5 to use in 2010: money there, but not for remittances
+    eu = np.zeros((2, 3, 2, 2))
+    eu[ENPI, REMITTANCES, EAST, 1] = 1.0
+    (v,) = check_eligibility(_plan(sc, dataset(sc, eu), 1e-7, 1e-6))
+    assert v.message == ("eligibility: enpi commits EUR 1.000 m to remittances in eastern_partnership in 2010, but "
+                         "enpi may not fund remittances")
 
 
 def test_the_allocations_eligible_flags(tutorial: fs.Scenario) -> None:
