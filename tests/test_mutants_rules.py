@@ -469,6 +469,10 @@ def test_packages_checked_per_package() -> None:
                 if v.labels == {"package": "north_africa#2"}]
     assert found.message == ("minimum package: the package for north_africa over the period is EUR 4.000 m, below "
                              "the minimum package of EUR 5.000 m (by 1.000)")
+    two = scenario(min_packages=[{"region": "eastern_partnership", "amount": 8, "priorities": ["return", "mobility"]}])
+    (found,) = check("min_packages", plan(two, cube()))
+    assert found.message == ("minimum package: the package for eastern_partnership (mobility, return) over the period "
+                             "is EUR 0.000 m, below the minimum package of EUR 8.000 m (by 8.000)")
 
 
 # ---- instruments per cell --------------------------------------------------------------------------------
