@@ -493,6 +493,7 @@ def test_instruments_per_cell_rows_only_where_more_may_fund() -> None:
     block = lp.constraints["max_instruments"]
     assert [p.tolist() for p in block.positions] == [[0, 0, 1, 1], [0, 1, 0, 1]]
     assert (block.kind, block.units) == ("le", "objective per instrument")
+    assert block.long_name == "at most k instruments per priority and region"
     a, lower, upper = rows(lp, "max_instruments")
     assert lower.tolist() == [-np.inf] * 4 and upper.tolist() == [2.0] * 4
     for k, (p, r) in enumerate([(MOBILITY, NA), (MOBILITY, EAST), (RETURN, NA), (RETURN, EAST)]):
@@ -501,6 +502,16 @@ def test_instruments_per_cell_rows_only_where_more_may_fund() -> None:
             (col,) = np.flatnonzero((z.positions[0] == i) & (z.positions[1] == p) & (z.positions[2] == r))
             expected[z.start + col] = 1.0
         assert np.array_equal(a[k], expected)
+
+
+def test_no_row_for_a_cell_whose_only_line_has_a_binary_for_its_minimum() -> None:
+    """At most one instrument, tpma at least 5: tpma's remittances line gets a binary for its minimum, but only
+    tpma may fund remittances, so their cells get no row; mobility and return (two instruments) one each."""
+    lp = fs.assemble(scenario(max_instruments_per_cell=1, min_commitment={"amount": 0, "by_instrument": {"tpma": 5}}))
+    assert REMITTANCES in lp.variables["instrument_active"].positions[1].tolist()
+    block = lp.constraints["max_instruments"]
+    assert [p.tolist() for p in block.positions] == [[0, 0, 1, 1], [0, 1, 0, 1]]
+    assert rows(lp, "max_instruments")[0].sum(axis=1).tolist() == [2.0] * 4
 
 
 def test_instruments_per_cell_checked_on_any_money() -> None:
