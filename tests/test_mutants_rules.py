@@ -545,6 +545,8 @@ def test_partnership_rows() -> None:
     lp = fs.assemble(partnerships(min_new=1))
     u = lp.variables["partnership"]
     assert u.positions[0].tolist() == [EAST, NA] and lp.integrality[u.start:u.stop].tolist() == [1, 1]
+    assert (u.dims, u.coords, u.long_name) == (("region",), (("north_africa", "eastern_partnership"),),
+                                               "new mobility partnership chosen")
     u_east, u_na = u.start, u.start + 1
     count = lp.constraints["partnership_count"]
     assert (count.kind, count.coords, count.units) == ("range", (("new",),), "objective per partnership")
@@ -738,7 +740,7 @@ def test_admin_cost_binaries_and_links() -> None:
     z = lp.variables["cell_active"]
     assert [p.tolist() for p in z.positions] == [[0, 0, 1, 1, 2, 2], [0, 1, 0, 1, 0, 1]]
     assert lp.c[z.start:z.stop].tolist() == [-2.0] * 6 and lp.integrality[z.start:z.stop].tolist() == [1] * 6
-    assert z.long_name == "priority × region cell receives EU money"
+    assert z.long_name == "priority × region cell receives EU money" and z.dims == ("priority", "region")
     link = lp.constraints["admin_link"]
     assert link.size == 20 and link.kind == "le"
     a, lower, upper = rows(lp, "admin_link")
@@ -805,6 +807,7 @@ def test_goal_rows_and_shortfall_costs() -> None:
         lp = fs.assemble(sc)
         short = lp.variables["shortfall"]
         assert short.coords == (("east", "tpma_remit"),) and short.long_name == "shortfall against target"
+        assert short.dims == ("target",)
         assert lp.c[short.start:short.stop].tolist() == [sign * 2.0, sign * 6.0]
         block = lp.constraints["goal"]
         assert (block.coords, block.kind, block.units) == ((("east", "tpma_remit"),), "ge", "objective per EUR m")
@@ -850,7 +853,8 @@ def test_impact_segments_and_links() -> None:
     assert lp.col_upper[seg.start:seg.start + 3].tolist() == [10.0, 20.0, np.inf]
     assert seg.dense(lp.c)[REMITTANCES, NA].tolist() == [3.0, 1.5, 0.75]
     assert seg.dense(lp.c)[MOBILITY, EAST].tolist() == [1.5, 0.75, 0.375]
-    assert seg.long_name == "money on each impact segment"
+    assert seg.long_name == "money on each impact segment" and seg.dims == ("priority", "region", "segment")
+    assert seg.coords[:2] == (("mobility", "return", "remittances"), ("north_africa", "eastern_partnership"))
     eu = lp.variables["eu"]
     assert np.all(lp.c[eu.start:eu.stop] == 0.0)
     link = lp.constraints["impact_link"]
@@ -966,6 +970,7 @@ def test_lines_that_cannot_reach_their_minimum_cannot_open() -> None:
     lp = fs.assemble(scenario(min_commitment=15, region_limits=[{"region": "eastern_partnership", "max": 6}]))
     z = lp.variables["instrument_active"]
     assert z.units == "1 = yes, 0 = no" and z.long_name == "instrument funds the priority in the region"
+    assert z.dims == ("instrument", "priority", "region") and z.coords[0] == ("tpma", "enpi")
     assert lp.col_upper[z.start:z.stop].tolist() == [1.0, 0.0] * 5
     assert lp.integrality[z.start:z.stop].tolist() == [1] * 10
     link = lp.constraints["instrument_link"]
