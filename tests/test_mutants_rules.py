@@ -1084,23 +1084,26 @@ def test_focus_messages_name_the_regions() -> None:
 
 
 def test_segments_of_small_money_of_a_sparse_block_and_of_no_impact_term() -> None:
-    """tpma funds North Africa only, so remittances in the East have no cell and no segments (15 of 18). 4 EU for
-    return in North Africa (on an EU basis) fill 4 of the first segment; 12 for mobility in the East 10 and 2.
-    Without an impact term, a one-segment block holds each cell's money."""
+    """tpma funds the East only, so remittances in North Africa have no cell and no segments (15 of 18). enpi's 4
+    for return in North Africa (on an EU basis) fill 4 of the first segment; its 12 for mobility in the East 10
+    and 2; tpma's 15 for remittances in the East 10 and 5. Without an impact term, a one-segment block holds each
+    cell's money."""
     raw = copy.deepcopy(TUTORIAL)
-    raw["instruments"][TPMA]["eligibility"] = {"regions": ["north_africa"]}
+    raw["instruments"][TPMA]["eligibility"] = {"regions": ["eastern_partnership"]}
     raw["objective"]["impact"]["diminishing_returns"] = {"breakpoints": [10, 30], "slopes": [1.0, 0.5, 0.25]}
     sc = fs.scenario_from_dict(raw)
     seg = fs.assemble(sc).variables["impact_segment"]
     assert seg.size == 15
     eu = cube()
-    eu[TPMA, RETURN, NA, 1] = 4.0
+    eu[ENPI, RETURN, NA, 1] = 4.0
     eu[ENPI, MOBILITY, EAST, 0] = 12.0
+    eu[TPMA, REMITTANCES, EAST, 0] = 15.0
     values = np.full((3, 2, 3), -1.0)
     values[seg.positions] = segments_of(sc, eu, seg, np.tile([10.0, 20.0, np.inf], 5))
     assert values[RETURN, NA].tolist() == [4.0, 0.0, 0.0] and values[MOBILITY, EAST].tolist() == [10.0, 2.0, 0.0]
-    assert values[REMITTANCES, EAST].tolist() == [-1.0, -1.0, -1.0]
+    assert values[REMITTANCES, EAST].tolist() == [10.0, 5.0, 0.0]
+    assert values[REMITTANCES, NA].tolist() == [-1.0, -1.0, -1.0]
     raw["objective"] = {"goals": {"targets": [{"id": "east", "regions": ["eastern_partnership"], "amount": 12}]}}
     one = Block("impact_segment", ("priority", "region", "segment"), (*seg.coords[:2], (0,)), 0, 6)
     money = segments_of(fs.scenario_from_dict(raw), eu, one, np.full(6, np.inf))
-    assert money.tolist() == [0.0, 12.0, 4.0, 0.0, 0.0, 0.0]
+    assert money.tolist() == [0.0, 12.0, 4.0, 0.0, 0.0, 15.0]
