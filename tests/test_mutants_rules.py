@@ -642,8 +642,11 @@ def test_partners_of_an_allocation() -> None:
     for sc, expected in ((partnerships(), [1.0, 1.0]), (partnerships(only_partners=False), [0.0, 1.0])):
         block = fs.assemble(sc).variables["partnership"]
         assert partners_of(sc, eu, block, np.ones(2)).tolist() == expected
-    eu[TPMA, MOBILITY, EAST, 0] = 1e-6  # no money
+    eu[TPMA, MOBILITY, EAST, 0] = 1e-6  # no money for mobility (return does not count)
+    eu[ENPI, RETURN, EAST, 0] = 50.0
     assert partners_of(partnerships(), eu, block, np.ones(2)).tolist() == [0.0, 1.0]
+    eu[ENPI, MOBILITY, NA, 1] = 10.0 - 1e-6  # reaches the package less 1e-6
+    assert partners_of(partnerships(only_partners=False), eu, block, np.ones(2)).tolist() == [0.0, 1.0]
     assert partners_of(scenario(), eu, block, np.ones(2)).tolist() == []
     built = partnerships(min_new=1, pillars=["irregular"], priorities=None, only_partners=False)
     assert built.rules.mobility_partnerships == MobilityPartnerships(("eastern_partnership", "north_africa"), 1, 10.0,
