@@ -550,12 +550,14 @@ def test_partnership_rows() -> None:
     u_east, u_na = u.start, u.start + 1
     count = lp.constraints["partnership_count"]
     assert (count.kind, count.coords, count.units) == ("range", (("new",),), "objective per partnership")
+    assert count.long_name == "number of new mobility partnerships"
     a, lower, upper = rows(lp, "partnership_count")
     expected = np.zeros(lp.num_col)
     expected[[u_east, u_na]] = 1.0
     assert np.array_equal(a, expected[None]) and lower.tolist() == [1.0] and upper.tolist() == [1.0]
     package = lp.constraints["partnership_package"]
     assert package.positions[0].tolist() == [EAST, NA] and package.kind == "ge"
+    assert (package.units, package.long_name) == ("objective per EUR m", "package of each new mobility partnership")
     a, lower, upper = rows(lp, "partnership_package")
     eu = lp.variables["eu"]
     for k, (r, col) in enumerate([(EAST, u_east), (NA, u_na)]):
@@ -568,6 +570,7 @@ def test_partnership_rows() -> None:
     assert lower.tolist() == [0.0, 0.0] and upper.tolist() == [np.inf, np.inf]
     link = lp.constraints["partnership_link"]
     assert link.size == 8 and link.kind == "le"
+    assert link.long_name == "package priorities funded in a candidate only through its partnership"
     a, _, upper = rows(lp, "partnership_link")
     for k in range(8):
         i, p, r, y = (int(x[k]) for x in link.positions)
