@@ -1113,3 +1113,15 @@ def test_segments_of_small_money_of_a_sparse_block_and_of_no_impact_term() -> No
     one = Block("impact_segment", ("priority", "region", "segment"), (*seg.coords[:2], (0,)), 0, 6)
     money = segments_of(fs.scenario_from_dict(raw), eu, one, np.full(6, np.inf))
     assert money.tolist() == [0.0, 12.0, 4.0, 0.0, 0.0, 15.0]
+
+
+def test_partnership_rows_of_one_candidate() -> None:
+    """Only the East is a candidate: its package row and links hold its four mobility cells, nothing of North
+    Africa."""
+    lp = fs.assemble(partnerships(candidates=["eastern_partnership"]))
+    u = lp.variables["partnership"]
+    mobility_east = np.zeros((2, 3, 2, 2))
+    mobility_east[:, MOBILITY, EAST] = 1.0
+    assert np.array_equal(cube_rows(lp, "partnership_package"), mobility_east[None])
+    assert rows(lp, "partnership_package")[0][0, u.start] == -10.0
+    assert np.array_equal(cube_rows(lp, "partnership_link").sum(axis=0), mobility_east)
