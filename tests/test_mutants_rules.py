@@ -1125,3 +1125,18 @@ def test_partnership_rows_of_one_candidate() -> None:
     assert np.array_equal(cube_rows(lp, "partnership_package"), mobility_east[None])
     assert rows(lp, "partnership_package")[0][0, u.start] == -10.0
     assert np.array_equal(cube_rows(lp, "partnership_link").sum(axis=0), mobility_east)
+
+
+def test_active_lines_of_a_sparse_block() -> None:
+    """tpma funds the East only, so its lines in North Africa have no binary (7 lines of 12, the missing ones not
+    last): enpi's 3 for mobility in North Africa open exactly that line."""
+    raw = copy.deepcopy(TUTORIAL)
+    raw["instruments"][TPMA]["eligibility"] = {"regions": ["eastern_partnership"]}
+    raw["rules"]["min_commitment"] = 2
+    sc = fs.scenario_from_dict(raw)
+    lines = fs.assemble(sc).variables["instrument_active"]
+    assert lines.size == 7
+    eu = cube()
+    eu[ENPI, MOBILITY, NA, 1] = 3.0
+    values = active((3,))(sc, eu, lines, np.ones(lines.size))
+    assert [tuple(int(x[k]) for x in lines.positions) for k in np.flatnonzero(values)] == [(ENPI, MOBILITY, NA)]
