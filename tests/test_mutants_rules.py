@@ -991,6 +991,13 @@ def test_lines_that_cannot_reach_their_minimum_cannot_open() -> None:
         assert np.array_equal(a[k], expected)
 
 
+def test_a_line_that_can_hold_just_its_minimum_can_open() -> None:
+    """At least 20: tpma's lines hold 2 · 10 = 20, exactly the minimum, and may open."""
+    lp = fs.assemble(scenario(min_commitment=20))
+    z = lp.variables["instrument_active"]
+    assert lp.col_upper[z.start:z.stop].tolist() == [1.0] * 10
+
+
 def test_lines_only_where_more_instruments_may_fund() -> None:
     """At most one instrument per cell, no minimum: remittances (tpma alone) get no line and no link."""
     lp = fs.assemble(scenario(max_instruments_per_cell=1))
