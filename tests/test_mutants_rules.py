@@ -936,38 +936,65 @@ def cells_of(sc: fs.Scenario) -> Any:
 
 
 def test_cell_upper_takes_the_tightest_rule() -> None:
-    """U per cell: tpma (10 a year, k = 0.25, paid half and half, absorption on total cost so 0.625 of each EUR m
-    falls due in each of two years) and enpi (20, k = 0, paid at once). North Africa absorbs 8 in 2009 and 2 from
-    2010 (the last year's 2 after it): tpma there 2 / 0.625 = 3.2 every year, enpi 8 then 2. The member states match
-    1 in 2009 (1 / 0.25 = 4 for tpma). The East at most 7, return at most 6, enpi in the East at most 5 (a cap
-    with only a minimum bounds nothing)."""
+    """U per cell: tpma (10 a year, k = 0.25, absorption on total cost: 1.25 of each EUR m falls due in the year)
+    and enpi (20, k = 0, paid half and half over two years). North Africa absorbs 8 in 2009 and 4 in 2010,
+    nothing is capped after 2010: tpma there 4 / 1.25 = 3.2 in 2010; enpi 4 / 0.5 = 8 in both years (2009's half
+    falls due in 2010). The member states match 1 in 2009 (1 / 0.25 = 4 for tpma). The East at most 7, return at
+    most 6, enpi in the East at most 5 (a limit or cap with only a minimum bounds nothing)."""
     raw = copy.deepcopy(TUTORIAL)
-    raw["instruments"][TPMA]["payment_profile"] = [0.5, 0.5]
-    raw["absorption"] = {"basis": "total", "after_horizon": "last_year",
-                         "capacity": {"north_africa": {2009: 8, 2010: 2}}}
+    raw["instruments"][ENPI]["payment_profile"] = [0.5, 0.5]
+    raw["absorption"] = {"basis": "total", "after_horizon": "unlimited",
+                         "capacity": {"north_africa": {2009: 8, 2010: 4}}}
     raw["match_sources"][0]["capacity"] = {2009: 1, 2010: 100}
     raw["rules"].update(region_limits=[{"region": "eastern_partnership", "max": 7}],
-                        priority_limits=[{"priority": "return", "max": 6}],
+                        priority_limits=[{"priority": "return", "max": 6}, {"priority": "mobility", "min": 1}],
                         caps=[{"id": "enpi_east", "instruments": ["enpi"], "regions": ["eastern_partnership"],
                                "max": 5}, {"id": "tpma_min", "instruments": ["tpma"], "min": 1}])
     sc = fs.scenario_from_dict(raw)
     cells = cells_of(sc)
     expected = np.zeros((2, 3, 2, 2))
-    expected[TPMA, :, NA] = 3.2
+    expected[TPMA, :, NA] = [4.0, 3.2]
     expected[TPMA, :, EAST] = [[4.0, 7.0], [4.0, 6.0], [4.0, 7.0]]
-    expected[ENPI, MOBILITY, NA], expected[ENPI, RETURN, NA] = [8.0, 2.0], [6.0, 2.0]
+    expected[ENPI, MOBILITY, NA], expected[ENPI, RETURN, NA] = [8.0, 8.0], [6.0, 6.0]
     expected[ENPI, :2, EAST] = 5.0
     assert cell_upper(sc, cells).tolist() == pytest.approx(expected[cells.i, cells.p, cells.r, cells.y].tolist())
 
 
-def test_cell_upper_of_a_partner_source() -> None:
-    """enpi draws 1 per EUR m from partners raising 5 (2009) and 6 (2010) in North Africa, unlimited in the East;
-    tpma is bounded by its envelope (10) everywhere."""
-    sc = match_sources()
+def test_cell_upper_where_nothing_is_absorbed() -> None:
+    """North Africa absorbs nothing in 2010: tpma's cells there (and enpi's, which pay half of 2009's money in 2010)
+    hold 0; a share of a profile that is 0 bounds nothing."""
+    raw = copy.deepcopy(TUTORIAL)
+    raw["instruments"][ENPI]["payment_profile"] = [0.5, 0.5]
+    raw["absorption"]["capacity"] = {"north_africa": {2009: 8, 2010: 0}}
+    sc = fs.scenario_from_dict(raw)
     cells = cells_of(sc)
     expected = np.full((2, 3, 2, 2), 10.0)
-    expected[ENPI, :, NA], expected[ENPI, :, EAST] = [5.0, 6.0], 20.0
+    expected[TPMA, :, NA] = [8.0, 0.0]
+    expected[ENPI] = 20.0
+    expected[ENPI, :, NA] = 0.0
     assert cell_upper(sc, cells).tolist() == expected[cells.i, cells.p, cells.r, cells.y].tolist()
+
+
+def test_cell_upper_of_several_match_sources() -> None:
+    """tpma draws 0.25 per EUR m from the member states (1 a year: 4) in North Africa, 1 per EUR m from ms2 in the
+    East (2 in 2009, then unlimited), and nothing for remittances (all EU money, though the member states are named
+    as its source); enpi 1 per EUR m from partners raising 5 (2009) and 6 (2010) in North Africa, unlimited in the
+    East."""
+    raw = copy.deepcopy(TUTORIAL)
+    raw["match_sources"] = [{"id": "member_states", "capacity": 1},
+                            {"id": "ms2", "capacity": {2009: 2}},
+                            {"id": "partners", "per_region": True, "capacity": {"north_africa": {2009: 5, 2010: 6}}}]
+    raw["instruments"][TPMA]["cofinancing"]["exceptions"] = [
+        {"regions": ["eastern_partnership"], "max_eu_share": 0.5, "match_source": "ms2"},
+        {"priorities": ["remittances"], "max_eu_share": 1.0, "match_source": "member_states"}]
+    raw["instruments"][ENPI]["cofinancing"] = {"max_eu_share": 0.5, "match_source": "partners"}
+    sc = fs.scenario_from_dict(raw)
+    cells = cells_of(sc)
+    expected = np.full((2, 3, 2, 2), 10.0)
+    expected[TPMA, :2, NA] = 4.0
+    expected[TPMA, :2, EAST] = [2.0, 10.0]
+    expected[ENPI, :, NA], expected[ENPI, :, EAST] = [5.0, 6.0], 20.0
+    assert cell_upper(sc, cells).tolist() == pytest.approx(expected[cells.i, cells.p, cells.r, cells.y].tolist())
 
 
 def test_lines_that_cannot_reach_their_minimum_cannot_open() -> None:
