@@ -1174,3 +1174,14 @@ def test_active_lines_of_a_sparse_block() -> None:
     eu[ENPI, MOBILITY, NA, 1] = 3.0
     values = active((3,))(sc, eu, lines, np.ones(lines.size))
     assert [tuple(int(x[k]) for x in lines.positions) for k in np.flatnonzero(values)] == [(ENPI, MOBILITY, NA)]
+
+
+def test_cell_upper_of_a_named_source_asked_for_nothing() -> None:
+    """tpma pays all (k = 0) though the member states (capacity 0) are named as its source: its cells are bounded
+    by the envelope alone."""
+    raw = copy.deepcopy(TUTORIAL)
+    raw["match_sources"][0]["capacity"] = 0
+    raw["instruments"][TPMA]["cofinancing"]["max_eu_share"] = 1.0
+    sc = fs.scenario_from_dict(raw)
+    cells = cells_of(sc)
+    assert cell_upper(sc, cells).tolist() == np.where(cells.i == TPMA, 10.0, 20.0).tolist()
