@@ -162,3 +162,4 @@ def test_every_problem_of_the_integer_rules_at_once(tmp_path: Path) -> None:
     assert sorted(paths) == sorted([
         "rules.max_instruments_per_cell", "rules.admin_cost", "rules.min_commitment.by_instrument.edf",
         "rules.mobility_partnerships.candidates[0]"])
+

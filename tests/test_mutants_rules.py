@@ -1185,3 +1185,15 @@ def test_cell_upper_of_a_named_source_asked_for_nothing() -> None:
     sc = fs.scenario_from_dict(raw)
     cells = cells_of(sc)
     assert cell_upper(sc, cells).tolist() == np.where(cells.i == TPMA, 10.0, 20.0).tolist()
+
+
+def test_a_minimum_commitment_for_some_instruments_only_assembles_and_holds() -> None:
+    """Found by mutation testing: a minimum for ENPI alone (none for TPMA, whose lines get no binary) raised an
+    IndexError in the assembly. Now every ENPI line holds nothing or at least 8 over the period, and the optimum
+    is the LP's 130: a plan keeping the minimum reaches the LP bound (ENPI puts 8 and 32 on its two lines)."""
+    raw = yaml.safe_load(Path("scenarios/tutorial.yaml").read_text())
+    raw["rules"]["min_commitment"] = {"amount": 0, "by_instrument": {"enpi": 8}}
+    alloc = fs.solve(fs.scenario_from_dict(raw))
+    assert alloc.objective == pytest.approx(130.0)
+    lines = alloc.data["eu"].sel(instrument="enpi").sum("year").values.ravel()
+    assert all(v < 1e-6 or v >= 8 - 1e-6 for v in lines)

@@ -55,7 +55,9 @@ def define_min_commitment(a: Assembly) -> None:
     with_min = smallest[zi] > 0
     row_of = np.full(lines.block.size, -1, dtype=np.int64)
     row_of[with_min] = np.arange(with_min.sum())
-    cell_row = np.where(lines.col >= 0, row_of[lines.col - lines.block.start], -1)
+    has_line = lines.col >= 0  # a cell of an instrument with no line (no binary) has none: col is -1
+    cell_row = np.full(len(lines.col), -1, dtype=np.int64)
+    cell_row[has_line] = row_of[lines.col[has_line] - lines.block.start]
     use = cell_row >= 0
     n = int(with_min.sum())
     a.b.add_constraints(Header(MIN.name, MIN.dims, (sc.instrument_ids, sc.priority_ids, sc.region_ids),
