@@ -371,6 +371,7 @@ def test_check_payments_against_the_profile() -> None:
         got = check_payments(_plan(sc, eu, payments=_eu(5, paid)))
         assert [(v.family, v.labels, v.value, v.limit, v.size, v.unit) for v in got] == [
             ("payments", {"instrument": "f", "priority": "p", "region": "r", "year": 2010}, paid, 5.0, size, "EUR m")]
+        assert got[0].rule == "payments"
         assert got[0].message == (f"payments: f for p in r in 2010 pays EUR {paid:.3f} m, but the payment profile "
                                   "[0.5, 0.5] of its commitments gives EUR 5.000 m")
     assert check_payments(_plan(sc, eu, payments=_eu(5, 4), rtol=0.0, atol=1.0)) == []
@@ -389,6 +390,7 @@ def test_check_payments_in_full_counting_what_falls_due_after_the_horizon() -> N
         got = check_payments(_plan(sc, eu, payments=pay, after=np.full((1, 1, 1), after)))
         assert [(v.family, v.labels, v.value, v.limit, v.size, v.unit) for v in got] == [
             ("payments", {"instrument": "f", "priority": "p", "region": "r"}, total, 20.0, 2.0, "EUR m")]
+        assert got[0].rule == "payments"
         assert got[0].message == (f"payments: f for p in r pays EUR {total:.3f} m in all (counting what falls due "
                                   "after the last year), but commits EUR 20.000 m")
         assert check_payments(_plan(sc, eu, payments=pay, after=np.full((1, 1, 1), after), rtol=0.0, atol=2.0)) == []
