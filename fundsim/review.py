@@ -25,7 +25,7 @@ from fundsim.results.inputs import wrong_type
 from fundsim.solvers.backends import SolverLike
 from fundsim.solving import as_scenario, check_options, solve
 
-__all__ = ["HELD", "replan"]
+__all__ = ["HELD", "replan", "span"]
 
 HELD = "actual:"
 """The prefix of the ids of the locks that hold a re-plan's earlier years at the actuals, cell by cell."""
@@ -105,7 +105,7 @@ def replan(scenario: Scenario | str | os.PathLike[str], actuals: Allocation | st
     try:
         plan = solve(locked, solver, options)
     except InfeasibleError as exc:
-        raise InfeasibleError(f"the actuals of {_span(held)} ({origin}) cannot be held under the rules of the "
+        raise InfeasibleError(f"the actuals of {span(held)} ({origin}) cannot be held under the rules of the "
                               f"scenario {scenario.name!r}", _past_fixed_diagnosis(locked, money, solver, options),
                               exc.status) from None
     for attrs in (plan.data.attrs, plan.duals.attrs):
@@ -113,8 +113,14 @@ def replan(scenario: Scenario | str | os.PathLike[str], actuals: Allocation | st
     return plan
 
 
-def _span(years: tuple[int, ...]) -> str:
-    """``2009`` or ``2009–2010``."""
+def span(years: tuple[int, ...] | list[int]) -> str:
+    """A run of years in words.
+
+    Examples
+    --------
+    >>> span((2009,)), span([2009, 2010, 2011])
+    ('2009', '2009–2011')
+    """
     return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
 
 
@@ -187,7 +193,7 @@ def _held_money(actuals: Allocation, sc: Scenario, held: tuple[int, ...]) -> np.
     bad = ~np.isfinite(money) | (money < -NONE)
     if bad.any():
         i, p, r, y = np.argwhere(bad)[0]
-        raise ArgumentError(f"actuals: {int(bad.sum())} cells of {_span(held)} hold no amount of money (negative, "
+        raise ArgumentError(f"actuals: {int(bad.sum())} cells of {span(held)} hold no amount of money (negative, "
                             f"NaN or infinite), e.g. {money[i, p, r, y]} for {sc.instrument_ids[i]} for "
                             f"{sc.priority_ids[p]} in {sc.region_ids[r]} in {held[y]}")
     return np.maximum(money, 0.0)
@@ -203,7 +209,7 @@ def _held_locks(sc: Scenario, money: np.ndarray, held: tuple[int, ...], origin: 
                  f"{sc.region_ids[r]} in {held[y]}" for i, p, r, y in np.argwhere(outside)]
         more = [f"… and {len(cells) - 10} cells more"] if len(cells) > 10 else []
         n = f"{len(cells)} cell{'s' if len(cells) != 1 else ''}"
-        raise InfeasibleError(f"the actuals of {_span(held)} ({origin}) cannot be held under the rules of the "
+        raise InfeasibleError(f"the actuals of {span(held)} ({origin}) cannot be held under the rules of the "
                               f"scenario {sc.name!r}: they commit money in {n} the scenario makes ineligible",
                               cells[:10] + more)
     locks = []

@@ -100,9 +100,7 @@ def _print_outputs(alloc: Allocation) -> None:
 
 def _print_unused(alloc: Allocation) -> None:
     """The commitment appropriations the plan leaves, by instrument (the money ledger's unused terms)."""
-    from fundsim.results.ledger import unused_money
-
-    table = unused_money(alloc.ledger()).to_dataframe()
+    table = alloc.unused_money()
     table = table[(table.abs() > 5e-4).any(axis=1)]
     if table.empty:
         out.print(text("Every euro of commitment appropriations is committed."))
@@ -266,17 +264,15 @@ def replan(
     alloc = _replan_or_exit(sc, scenario, actuals, from_year, (solver, options))
     held = [y for y in sc.years if y < from_year]
     money = float(alloc.data["eu"].sel(year=held).sum())
-    out.print(text(f"held {_years(held)} at the actuals of {actuals}, cell by cell (EUR {money:,.1f} m); "
-                   f"re-planned {_years([y for y in sc.years if y >= from_year])}"))
+    from fundsim.review import span
+
+    out.print(text(f"held {span(held)} at the actuals of {actuals}, cell by cell (EUR {money:,.1f} m); "
+                   f"re-planned {span([y for y in sc.years if y >= from_year])}"))
     _print_allocation(alloc, top)
     for path in out_files or []:
         _write(path, alloc.save)
     if shadow_prices is not None:
         _write(shadow_prices, alloc.save_shadow_prices)
-
-
-def _years(years: list[int]) -> str:
-    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
 
 
 def _replan_or_exit(sc: Scenario, scenario: Path, actuals: Path, from_year: int,

@@ -16,7 +16,7 @@ import numpy as np
 
 from fundsim.rules.checking import Plan, Violation, eur
 from fundsim.rules.family import Assembly, Rows, RuleFamily, register
-from fundsim.rules.payment_appropriations import cohorts, payment_columns
+from fundsim.rules.payment_appropriations import cells_by_instrument_year, cohorts, payment_columns
 from fundsim.rules.program import Entries, Header
 
 __all__ = ["DEADLINE", "FAMILY", "check_deadlines", "define_deadlines", "late_share"]
@@ -49,6 +49,7 @@ def define_deadlines(a: Assembly) -> None:
     if got is None:
         return
     years, all_cohorts = sc.years, cohorts(sc)
+    of_iy = cells_by_instrument_year(cells, len(years))
     y0 = years[0]
     rows_i: list[int] = []
     rows_c: list[int] = []
@@ -72,7 +73,7 @@ def define_deadlines(a: Assembly) -> None:
             if cohort < y0:
                 lower.append(share * opening[cohort])
             else:
-                cell = np.flatnonzero((cells.i == n) & (cells.y == years.index(cohort)))
+                cell = of_iy.get((n, years.index(cohort)), np.zeros(0, np.int64))
                 entries[0].extend([r] * len(cell))
                 entries[1].extend(cells.col[cell])
                 entries[2].extend([-share] * len(cell))

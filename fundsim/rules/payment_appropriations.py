@@ -20,8 +20,20 @@ from fundsim.rules.checking import Plan, Rule, Violation, eur
 from fundsim.rules.family import Assembly, Columns, Repair, Rows, RuleFamily, register
 from fundsim.rules.program import Block, Entries, Header
 
-__all__ = ["CUMULATIVE", "FAMILY", "PAYMENT", "PAYMENT_APPROPRIATIONS", "check_payment_appropriations", "cohorts",
-           "define_payment_appropriations", "limits", "payment_columns", "payments_of", "schedule"]
+__all__ = [
+    "CUMULATIVE",
+    "FAMILY",
+    "PAYMENT",
+    "PAYMENT_APPROPRIATIONS",
+    "cells_by_instrument_year",
+    "check_payment_appropriations",
+    "cohorts",
+    "define_payment_appropriations",
+    "limits",
+    "payment_columns",
+    "payments_of",
+    "schedule",
+]
 
 PAYMENT_APPROPRIATIONS = Rows(
     "payment_appropriations", ("instrument", "year"),
@@ -146,6 +158,26 @@ def schedule(sc: Scenario, committed: np.ndarray, pa: np.ndarray | None = None) 
 
 
 # ---- the programme ------------------------------------------------------------------------------------------
+def cells_by_instrument_year(cells: Any, ny: int) -> dict[tuple[int, int], np.ndarray]:
+    """The positions of the eligible cells of each (instrument, year), grouped once.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> from fundsim.lp.assembly import define_eu
+    >>> from fundsim.rules.program import ProgramBuilder
+    >>> cells = define_eu(ProgramBuilder(), fs.load_scenario("scenarios/tutorial.yaml"))
+    >>> len(cells_by_instrument_year(cells, 2)[(0, 0)])  # tpma in 2009: three priorities, two regions
+    6
+    """
+    key = cells.i * ny + cells.y
+    order = np.argsort(key, kind="stable")
+    keys, starts = np.unique(key[order], return_index=True)
+    parts = np.split(order, starts[1:])
+    return {(int(k) // ny, int(k) % ny): part for k, part in zip(keys, parts, strict=True)}
+
+
+
 def payment_columns(a: Assembly) -> dict[str, Any] | None:
     """The ``payment[instrument, cohort, year]`` columns of the instruments with limited payment appropriations,
     made once per programme (the deadline and outstanding families use them too), with their cumulative rows
@@ -193,6 +225,7 @@ def _make_payment_columns(a: Assembly) -> dict[str, Any] | None:
                                    (sc.instrument_ids, all_cohorts, years), (ci, cc, cy),
                                    long_name="payments made on a cohort's commitments"), len(ci))
     cols = block.start + np.arange(len(ci))
+    of_iy = cells_by_instrument_year(cells, len(sc.years))
     # cumulative rows: one per payment column, Σ_{t' ≤ t} payment − (due by t)·committed ≤ (opening due by t)
     rows, rcols, vals, upper = [], [], [], np.zeros(len(ci))
     for r in range(len(ci)):
@@ -206,7 +239,7 @@ def _make_payment_columns(a: Assembly) -> dict[str, Any] | None:
         if cohort < y0:
             upper[r] = share * dict(ins.budget.opening)[cohort]
         else:
-            mine = np.flatnonzero((cells.i == n) & (cells.y == years.index(cohort)))
+            mine = of_iy.get((n, years.index(cohort)), np.zeros(0, np.int64))
             rows += [r] * len(mine)
             rcols += list(cells.col[mine])
             vals += [-share] * len(mine)

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from fundsim.model import Deadline
 from fundsim.rules import families
 from fundsim.rules.entries import CellSelector, Noted, SliceSelector
 from fundsim.rules.fields import (
@@ -206,7 +207,7 @@ class DeadlineSpec(Noted):
 
     @property
     def window(self) -> int:
-        return self.years - (self.decision_lead if self.counted_from == "decision" else 0)
+        return Deadline(self.kind, self.years, self.counted_from, self.decision_lead).window
 
 
 class OpeningSpec(Noted):
