@@ -99,9 +99,7 @@ class Comparison:
     @cached_property
     def eu(self) -> xr.DataArray:
         sc = self.scenario
-        coords: dict[str, Any] = {"allocation": list(self.names), **sc.coords(),
-                                  "pillar": ("priority", list(sc.priority_pillars)),
-                                  "group": ("region", list(sc.region_groups))}
+        coords: dict[str, Any] = {"allocation": list(self.names), **sc.cube_coords()}
         values = np.stack([self._cube(n) for n in self.names])
         return xr.DataArray(values, dims=("allocation", *CUBE), coords=coords, name="eu",
                             attrs={"units": "EUR m", "long_name": "EU commitment"})
@@ -213,7 +211,7 @@ class Comparison:
         read as formulas neutralised (see :mod:`fundsim.outputs`)."""
         attributions = [self.attribution(n).by_rule.assign(allocation=n) for n in self.names]
         diffs = self.differences["eu"].to_dataframe().reset_index()
-        diffs = diffs[diffs["eu"].abs() > 1e-9].drop(columns=["pillar", "group"], errors="ignore")
+        diffs = diffs[diffs["eu"].abs() > 1e-9].drop(columns=["pillar", "group", "in_region"], errors="ignore")
         return write_excel(path, [("metrics", self.metrics, True), ("gap", self.gap, True),
                                   ("compliance", self.compliance, False),
                                   ("attribution", pd.concat(attributions), False),

@@ -17,7 +17,7 @@ from typing import Any, overload
 import numpy as np
 
 from fundsim.diagnose.elastic import Relaxation
-from fundsim.model import Scenario, frozen_array
+from fundsim.model import MatchSource, Scenario, frozen_array, stacked, unstacked
 from fundsim.rules import Repair as RepairSpec
 from fundsim.rules import row_spec
 
@@ -207,8 +207,8 @@ class _Draft:
                  if isinstance(getattr(sc.rules, f.name), tuple) and f.name != "registered"}
         rules.update(sc.rules.registered)
         return cls(sc, np.stack([i.usable for i in sc.instruments]), np.stack([i.envelope for i in sc.instruments]),
-                   {m.id: np.array(m.capacity, float) for m in sc.match_sources}, np.array(sc.absorption.capacity),
-                   rules)
+                   {m.id: stacked(m.capacity, m.shared) if m.per_region else np.array(m.capacity, float)
+                    for m in sc.match_sources}, stacked(sc.absorption.capacity, sc.absorption.shared), rules)
 
     def widen(self, section: str, position: int, field: str, side: str, value: float) -> None:
         """Move ``field`` of rule ``position`` of ``section`` to ``value`` unless it is already wider."""
@@ -225,8 +225,9 @@ class _Draft:
         instruments = tuple(dataclasses.replace(ins, usable=frozen_array(self.usable[n]),
                                                 envelope=frozen_array(self.envelope[n]), budget=self._budget(n))
                             for n, ins in enumerate(sc.instruments))
-        sources = tuple(dataclasses.replace(m, capacity=frozen_array(self.capacity[m.id])) for m in sc.match_sources)
-        absorption = dataclasses.replace(sc.absorption, capacity=frozen_array(self.absorption))
+        sources = tuple(_with_capacity(m, self.capacity[m.id]) for m in sc.match_sources)
+        per_unit, shared = unstacked(self.absorption, sc.absorption.shared)
+        absorption = dataclasses.replace(sc.absorption, capacity=per_unit, shared=shared)
         outside = dict(sc.rules.registered)
         own: dict[str, Any] = {k: v for k, v in self.rules.items() if k not in outside}
         registered = tuple((k, self.rules[k]) for k in outside)
@@ -252,6 +253,14 @@ def _raise_payment_appropriations(d: _Draft, r: Repair, spec: RepairSpec) -> Non
     pa[y] = max(pa[y], pa[y] + (r.repaired - r.current))
 
 
+def _with_capacity(source: MatchSource, values: np.ndarray) -> MatchSource:
+    """The match source with its repaired capacities (a partner source's per unit and shared, stacked)."""
+    if not source.per_region:
+        return dataclasses.replace(source, capacity=frozen_array(values))
+    per_unit, shared = unstacked(values, source.shared)
+    return dataclasses.replace(source, capacity=per_unit, shared=shared)
+
+
 def _raise_outstanding(d: _Draft, r: Repair, spec: RepairSpec) -> None:
     """An instrument's limit on commitments outstanding at the horizon, by what the row gives way."""
     n = d.sc.instrument_ids.index(r.where["instrument"])
@@ -271,15 +280,17 @@ def _raise_envelope(d: _Draft, r: Repair, spec: RepairSpec) -> None:
 def _raise_capacity(d: _Draft, r: Repair, spec: RepairSpec) -> None:
     """A match source's capacity in the year (and the region, for partner sources)."""
     y = d.sc.years.index(r.where["year"])
-    cap = d.capacity[r.where[spec.dim]]
-    at = (d.sc.region_ids.index(r.where["region"]), y) if "region" in r.where else y
+    source = r.where[spec.dim]
+    cap = d.capacity[source]
+    shared = d.sc.match_sources[d.sc.source_ids.index(source)].shared
+    at = (d.sc.capacity_labels(shared).index(r.where["region"]), y) if "region" in r.where else y
     cap[at] = max(cap[at], r.repaired)
 
 
 def _raise_absorption(d: _Draft, r: Repair, spec: RepairSpec) -> None:
     """Scenario years by their own capacity; years after the horizon through the last year's."""
     y = d.sc.years.index(r.where["year"]) if "year" in r.where else -1
-    region = d.sc.region_ids.index(r.where["region"])
+    region = d.sc.capacity_labels(d.sc.absorption.shared).index(r.where["region"])
     d.absorption[region, y] = max(d.absorption[region, y], r.repaired)
 
 

@@ -56,7 +56,7 @@ def assemble(sc: Scenario) -> LinearProgram:
     >>> list(lp.constraints)[:3], lp.integrality is None
     (['envelope', 'match_capacity', 'absorption'], True)
     """
-    b = ProgramBuilder(sense=sc.objective.sense)
+    b = ProgramBuilder(sense=sc.objective.sense, labels={"region": sc.area_ids} if sc.areas else {})
     cells = define_eu(b, sc)
     a = Assembly(b, sc, cells, np.zeros(cells.n))
     for family in families():

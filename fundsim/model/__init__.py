@@ -2,6 +2,7 @@
 
 from fundsim.model.budget import Budget, Deadline, opening_due
 from fundsim.model.entities import (
+    Area,
     CofinancingException,
     CofinancingRule,
     Instrument,
@@ -9,7 +10,10 @@ from fundsim.model.entities import (
     Pillar,
     Priority,
     Region,
+    SharedCapacity,
     frozen_array,
+    stacked,
+    unstacked,
 )
 from fundsim.model.rules import (
     AdminCost,
@@ -39,6 +43,7 @@ from fundsim.model.uncertainty import Distribution, Factor, UncertainParameter, 
 __all__ = [
     "Absorption",
     "AdminCost",
+    "Area",
     "Budget",
     "Cap",
     "CofinancingException",
@@ -69,9 +74,12 @@ __all__ = [
     "Rules",
     "Scenario",
     "Selector",
+    "SharedCapacity",
     "Target",
     "UncertainParameter",
     "Uncertainty",
     "frozen_array",
     "opening_due",
+    "stacked",
+    "unstacked",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 from fundsim.model.budget import Budget, Deadline
 
 __all__ = [
+    "Area",
     "CofinancingException",
     "CofinancingRule",
     "Instrument",
@@ -21,7 +22,10 @@ __all__ = [
     "Pillar",
     "Priority",
     "Region",
+    "SharedCapacity",
     "frozen_array",
+    "stacked",
+    "unstacked",
 ]
 
 
@@ -55,18 +59,89 @@ class Pillar:
 
 @dataclass(frozen=True)
 class Region:
-    """A geographic unit funds go to; ``group`` is its focus area (south, east, south_east, other).
+    """A planning unit funds go to: a region, a country planned on its own, or the rest of a region whose
+    countries are planned on their own (its regional programmes and other countries). ``group`` is its focus
+    area (south, east, south_east, other); ``within`` the region a country or a rest belongs to (``None`` for a
+    whole region).
 
     Examples
     --------
     >>> Region("north_africa", "North Africa", "south", ("Morocco", "Tunisia")).group
     'south'
+    >>> Region("cape_verde", "Cape Verde", "south", ("Cape Verde",), within="west_africa").level
+    'country'
     """
 
     id: str
     name: str
     group: str
     countries: tuple[str, ...] = ()
+    within: str | None = None
+    rest: bool = False
+
+    @property
+    def level(self) -> str:
+        """``region`` (a whole region), ``country`` (a country planned on its own) or ``rest`` (the rest of a
+        region whose countries are planned on their own)."""
+        return "region" if self.within is None else "rest" if self.rest else "country"
+
+
+@dataclass(frozen=True)
+class Area:
+    """A region planned in parts: its countries planned on their own and its rest (``units``, ids of planning
+    units). A rule, a capacity or a result stated for the area holds for the sum over its units.
+
+    Examples
+    --------
+    >>> Area("west_africa", "West Africa", "south", ("west_africa_rest", "cape_verde", "senegal")).units[1]
+    'cape_verde'
+    """
+
+    id: str
+    name: str
+    group: str
+    units: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class SharedCapacity:
+    """A capacity stated for a region planned in parts (an :class:`Area`): it holds for the sum over the area's
+    units, EUR m per scenario year (``inf``: unlimited).
+
+    Examples
+    --------
+    >>> SharedCapacity("west_africa", frozen_array([30, 32])).capacity.tolist()
+    [30.0, 32.0]
+    """
+
+    area: str
+    capacity: np.ndarray
+
+
+def stacked(capacity: np.ndarray, shared: tuple[SharedCapacity, ...]) -> np.ndarray:
+    """Per-unit capacities ``(region, year)`` and then the shared ones, as one writable array.
+
+    Examples
+    --------
+    >>> stacked(frozen_array([[5.0, 5.0]]), (SharedCapacity("west_africa", frozen_array([8.0, 9.0])),)).tolist()
+    [[5.0, 5.0], [8.0, 9.0]]
+    """
+    return np.vstack([np.asarray(capacity, float)] + [np.asarray(s.capacity, float)[None] for s in shared])
+
+
+def unstacked(values: np.ndarray, shared: tuple[SharedCapacity, ...]) -> tuple[np.ndarray, tuple[SharedCapacity, ...]]:
+    """The inverse of :func:`stacked`: the per-unit capacities and the shared ones with their new values.
+
+    Examples
+    --------
+    >>> region = SharedCapacity("west_africa", frozen_array([8, 8]))
+    >>> own, shared = unstacked(np.array([[5.0, 5.0], [9.0, 9.0]]), (region,))
+    >>> own.tolist(), shared[0].area, shared[0].capacity.tolist()
+    ([[5.0, 5.0]], 'west_africa', [9.0, 9.0])
+    """
+    n = len(values) - len(shared)
+    return frozen_array(values[:n]), tuple(replace(s, capacity=frozen_array(values[n + k]))
+                                           for k, s in enumerate(shared))
 
 
 @dataclass(frozen=True)
@@ -88,8 +163,10 @@ class Priority:
 class MatchSource:
     """Who supplies the co-financing match, and how much they can raise (EUR m).
 
-    ``capacity`` has shape ``(year,)`` for a source shared by all regions, or ``(region, year)`` when
-    ``per_region`` is true (e.g. partner countries raise their own match). ``inf`` means unlimited.
+    ``capacity`` has shape ``(year,)`` for a source shared by all regions, or ``(region, year)`` (per planning
+    unit) when ``per_region`` is true (e.g. partner countries raise their own match); ``shared`` then holds the
+    capacities stated for regions planned in parts, each for the sum over the region's units. ``inf`` means
+    unlimited.
 
     Examples
     --------
@@ -102,6 +179,7 @@ class MatchSource:
     name: str
     per_region: bool
     capacity: np.ndarray
+    shared: tuple[SharedCapacity, ...] = ()
 
 
 @dataclass(frozen=True)

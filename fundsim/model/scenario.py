@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from fundsim.model.entities import Instrument, MatchSource, Pillar, Priority, Region
+from fundsim.model.entities import Area, Instrument, MatchSource, Pillar, Priority, Region, SharedCapacity
 from fundsim.model.rules import Objective, Rules
 from fundsim.model.uncertainty import Uncertainty
 
@@ -22,7 +22,9 @@ __all__ = ["Absorption", "Scenario"]
 class Absorption:
     """Absorption capacity per region and year (16041/08 §8): payments may not exceed it.
 
-    ``capacity`` has shape ``(region, year)``, EUR m, ``inf`` where unlimited. ``basis`` says whether
+    ``capacity`` has shape ``(region, year)`` (per planning unit), EUR m, ``inf`` where unlimited; ``shared``
+    holds the capacities stated for regions planned in parts (:class:`~fundsim.model.Area`), each for the
+    payments to all of the region's units together. ``basis`` says whether
     payments are counted as EU money only (``"eu"``) or as total cost with co-financing (``"total"``).
     ``after_horizon`` says how payments falling due after the last scenario year are treated:
     ``"last_year"`` caps each later year at the last year's capacity (so late commitments do not escape
@@ -39,12 +41,21 @@ class Absorption:
     capacity: np.ndarray
     basis: str = "total"
     after_horizon: str = "last_year"
+    shared: tuple[SharedCapacity, ...] = ()
 
-    def extended(self, extra_years: int) -> np.ndarray:
-        """Capacity over the scenario years and ``extra_years`` after them, ``(region, year)``."""
-        tail_value = self.capacity[:, -1:] if self.after_horizon == "last_year" else np.full(
-            (self.capacity.shape[0], 1), np.inf)
-        return np.concatenate([self.capacity, np.repeat(tail_value, extra_years, axis=1)], axis=1)
+    def extended(self, extra_years: int, capacity: np.ndarray | None = None) -> np.ndarray:
+        """Capacity over the scenario years and ``extra_years`` after them, ``(region, year)`` (or of another
+        ``capacity`` array laid out the same way, e.g. the shared capacities stacked)."""
+        cap = self.capacity if capacity is None else capacity
+        tail_value = cap[:, -1:] if self.after_horizon == "last_year" else np.full((cap.shape[0], 1), np.inf)
+        return np.concatenate([cap, np.repeat(tail_value, extra_years, axis=1)], axis=1)
+
+    @property
+    def shared_capacity(self) -> np.ndarray:
+        """The shared capacities stacked, ``(shared, year)`` (no rows when there are none)."""
+        if not self.shared:
+            return np.zeros((0, self.capacity.shape[1]))
+        return np.stack([s.capacity for s in self.shared])
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +90,7 @@ class Scenario:
     rules: Rules
     objective: Objective
     description: str = ""
+    areas: tuple[Area, ...] = ()
     uncertainty: Uncertainty | None = None
     provenance: tuple[tuple[str, str, str], ...] = ()
     source_file: str | None = None
@@ -97,6 +109,51 @@ class Scenario:
     @cached_property
     def region_ids(self) -> tuple[str, ...]:
         return tuple(x.id for x in self.regions)
+
+    @cached_property
+    def area_ids(self) -> tuple[str, ...]:
+        """Every geographic label a rule may name: the planning units, then the regions planned in parts."""
+        return self.region_ids + tuple(a.id for a in self.areas)
+
+    @cached_property
+    def membership(self) -> np.ndarray:
+        """Boolean ``(area, region)``: which planning units each label of :attr:`area_ids` covers (a unit covers
+        itself; a region planned in parts covers its countries and its rest)."""
+        out = np.zeros((len(self.area_ids), len(self.regions)), dtype=bool)
+        out[np.arange(len(self.regions)), np.arange(len(self.regions))] = True
+        position = {r: n for n, r in enumerate(self.region_ids)}
+        for n, area in enumerate(self.areas, start=len(self.regions)):
+            out[n, [position[u] for u in area.units]] = True
+        out.flags.writeable = False
+        return out
+
+    def capacity_labels(self, shared: tuple[SharedCapacity, ...]) -> tuple[str, ...]:
+        """The region labels of per-unit capacities stacked with shared ones (:func:`fundsim.model.stacked`)."""
+        return self.region_ids + tuple(s.area for s in shared)
+
+    def capacity_cover(self, shared: tuple[SharedCapacity, ...]) -> np.ndarray:
+        """Boolean ``(capacity, region)``: the planning units each stacked capacity holds for."""
+        areas = [self.area_ids.index(s.area) for s in shared]
+        return np.vstack([np.eye(len(self.regions), dtype=bool), self.membership[areas]])
+
+    def units_of(self, label: str) -> np.ndarray:
+        """Positions of the planning units a geographic label covers (a unit: itself; a region planned in parts:
+        its units).
+
+        Examples
+        --------
+        >>> import fundsim as fs
+        >>> fs.load_scenario("scenarios/tutorial.yaml").units_of("eastern_partnership").tolist()
+        [1]
+        """
+        if label not in self.area_ids:
+            raise KeyError(f"unknown region or country {label!r}; valid ones are: {', '.join(self.area_ids)}")
+        return np.flatnonzero(self.membership[self.area_ids.index(label)])
+
+    @cached_property
+    def region_of(self) -> tuple[str, ...]:
+        """The region each planning unit belongs to (a whole region: itself), in unit order."""
+        return tuple(r.within or r.id for r in self.regions)
 
     @cached_property
     def pillar_ids(self) -> tuple[str, ...]:
@@ -124,6 +181,12 @@ class Scenario:
             "region": list(self.region_ids),
             "year": list(self.years),
         }
+
+    def cube_coords(self) -> dict[str, Any]:
+        """:meth:`coords` and the labels on them: each priority's ``pillar``, each unit's ``group`` and
+        ``in_region`` (the region a country or a rest belongs to; a whole region: itself)."""
+        return {**self.coords(), "pillar": ("priority", list(self.priority_pillars)),
+                "group": ("region", list(self.region_groups)), "in_region": ("region", list(self.region_of))}
 
     # derived domain facts -------------------------------------------------------------------------
     @cached_property
@@ -177,6 +240,18 @@ class Scenario:
                   if m.capacity.shape != ((nr, ny) if m.per_region else (ny,))]
         if self.absorption.capacity.shape != (nr, ny):
             wrong.append(f"absorption capacity has shape {self.absorption.capacity.shape}, expected ({nr}, {ny})")
+        units = set(self.region_ids)
+        wrong += [f"area {a.id!r} names unknown planning units {sorted(set(a.units) - units)}" for a in self.areas
+                  if set(a.units) - units]
+        areas = {a.id for a in self.areas}
+        wrong += [f"{what} names the unknown area {s.area!r}" for what, shared in
+                  [("absorption", self.absorption.shared)] + [(f"match source {m.id!r}", m.shared)
+                                                              for m in self.match_sources]
+                  for s in shared if s.area not in areas]
+        wrong += [f"{what}: shared capacity of {s.area!r} has shape {s.capacity.shape}, expected ({ny},)"
+                  for what, shared in [("absorption", self.absorption.shared)]
+                  + [(f"match source {m.id!r}", m.shared) for m in self.match_sources]
+                  for s in shared if s.capacity.shape != (ny,)]
         impact = self.objective.impact
         if impact is not None and impact.weights.shape != (npr, nr):
             wrong.append(f"impact weights have shape {impact.weights.shape}, expected ({npr}, {nr})")

@@ -78,9 +78,7 @@ def allocation_dataset(sc: Scenario, eu: np.ndarray, carried: np.ndarray | None 
     """
     cofin = eu * sc.match_ratio[..., None]
     pay, later = _payments(sc, eu)
-    coords: dict[str, Any] = dict(sc.coords())
-    coords["pillar"] = ("priority", list(sc.priority_pillars))
-    coords["group"] = ("region", list(sc.region_groups))
+    coords: dict[str, Any] = sc.cube_coords()
     money = {"units": "EUR m"}
     data_vars: dict[str, Any] = {
         name: (CUBE, values, {**money, "long_name": _VARS[name]})
@@ -279,10 +277,14 @@ class Allocation:
     # summaries ---------------------------------------------------------------------------------------
     def summary(self, by: str) -> pd.DataFrame:
         """Totals of eu, cofin and total by ``pillar``, ``group`` (region group), ``instrument``, ``year``,
-        ``priority`` or ``region``, with ``share_of_eu``, each one's share of all EU money (0 to 1)."""
+        ``priority``, ``region`` (planning unit: a region, a country planned on its own or a region's rest) or
+        ``in_region`` (whole regions, their countries summed in), with ``share_of_eu``, each one's share of all EU
+        money (0 to 1)."""
         money = self.data[["eu", "cofin", "total"]]
+        if by == "in_region" and "in_region" not in money.coords:  # an allocation read from an older file
+            money = money.assign_coords(in_region=money["region"])
         dims = [d for d in CUBE if d not in money[by].dims]
-        table = money.sum(dims).groupby(by).sum().to_dataframe() if by in ("pillar", "group") \
+        table = money.sum(dims).groupby(by).sum().to_dataframe() if by in ("pillar", "group", "in_region") \
             else money.sum(dims).to_dataframe()
         table = table[["eu", "cofin", "total"]]
         grand = table["eu"].sum()
@@ -341,6 +343,40 @@ class Allocation:
 
     def by_instrument(self) -> pd.DataFrame:
         return self.summary("instrument")
+
+    def by_region(self, level: str = "region") -> pd.DataFrame:
+        """Totals by whole region (``level="region"``: a region planned in parts sums its countries and its rest)
+        or by planning unit (``level="unit"``: each country planned on its own, each rest, each other region),
+        with the region each row belongs to (``in_region``) and what it is (``level``: region, country or rest).
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> alloc = fs.solve(fs.scenario_from_dict(raw))
+        >>> alloc.by_region("unit")[["in_region", "level"]].to_dict("index")["morocco"]
+        {'in_region': 'north_africa', 'level': 'country'}
+        >>> whole = alloc.by_region()
+        >>> whole.index.tolist(), bool(abs(whole["eu"].sum() - alloc.data["eu"].sum()) < 1e-9)
+        (['north_africa', 'eastern_partnership'], True)
+        """
+        if level not in ("region", "unit"):
+            raise ValueError(f"level must be 'region' (whole regions) or 'unit' (planning units), got {level!r}")
+        sc = self.scenario
+        if level == "unit":
+            table = self.summary("region")
+            units = {r.id: r for r in sc.regions} if sc is not None else {}
+            table.insert(0, "level", [units[r].level if r in units else "region" for r in table.index])
+            table.insert(0, "in_region", [units[r].within or r if r in units else r for r in table.index])
+            return table
+        table = self.summary("in_region")
+        order = list(dict.fromkeys(sc.region_of)) if sc is not None else list(table.index)
+        table = table.reindex([r for r in order if r in table.index])
+        table.index.name = "region"
+        return table
 
     def by_year(self) -> pd.DataFrame:
         return self.summary("year")

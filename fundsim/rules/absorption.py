@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fundsim.model import stacked
 from fundsim.rules.checking import Plan, Rule, Violation
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.program import Entries, Header
@@ -24,7 +25,8 @@ AFTER = Rows("absorption_after_horizon", ("region", "year_after"),
 
 
 def define_absorption(a: Assembly) -> None:
-    """``Σ_{i,p,l} profile[i,l]·f·eu[i,p,r,y-l] ≤ capacity[r,y]`` (16041/08 §8).
+    """``Σ_{i,p,l} profile[i,l]·f·eu[i,p,r,y-l] ≤ capacity[r,y]`` (16041/08 §8), per planning unit, and for a
+    region planned in parts whose capacity is stated for the whole region, summed over its units.
 
     Payments of a commitment follow the instrument's payment profile; ``f`` is 1 when absorption counts
     EU money and ``1 + k`` when it counts total cost. Only region-years with a finite capacity get a row.
@@ -51,19 +53,24 @@ def define_absorption(a: Assembly) -> None:
     longest = profile.shape[1]
     rising = any(np.any(np.diff(ins.payment_profile) > 0) for ins in sc.instruments)
     ny = len(sc.years)
-    cap = sc.absorption.extended(longest - 1 if rising else 0)
+    shared = sc.absorption.shared
+    cap = sc.absorption.extended(longest - 1 if rising else 0, stacked(sc.absorption.capacity, shared))
     factor = 1.0 + cells.k if sc.absorption.basis == "total" else np.ones(cells.n)
+    # each cell counts in its unit's row and in those of the regions planned in parts that hold it
+    area, cell = (np.nonzero(sc.capacity_cover(shared)[:, cells.r]) if shared
+                  else (cells.r, np.arange(cells.n)))
     row_of = np.full(cap.shape, -1, dtype=np.int64)
     finite = np.isfinite(cap)
     row_of[finite] = np.arange(finite.sum())
     rows, cols, vals = [], [], []
+    ci, cy, ccol = cells.i[cell], cells.y[cell], cells.col[cell]
     for lag in range(longest):  # a handful of lags, each vectorised over all cells
-        coef = profile[cells.i, lag] * factor
-        ok = (coef > 0) & (cells.y + lag < cap.shape[1])
-        target = row_of[cells.r[ok], cells.y[ok] + lag]
+        coef = profile[ci, lag] * factor[cell]
+        ok = (coef > 0) & (cy + lag < cap.shape[1])
+        target = row_of[area[ok], cy[ok] + lag]
         keep = target >= 0
         rows.append(target[keep])
-        cols.append(cells.col[ok][keep])
+        cols.append(ccol[ok][keep])
         vals.append(coef[ok][keep])
     rows_, cols_, vals_ = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     fr, fy = np.nonzero(finite)
@@ -73,8 +80,9 @@ def define_absorption(a: Assembly) -> None:
     new_row[order] = np.arange(len(order))
     rows_ = new_row[rows_]
     n_in = int(inside.sum())
+    labels = sc.capacity_labels(shared)
     b.add_constraints(
-        Header(ABSORPTION.name, ABSORPTION.dims, (sc.region_ids, sc.years), (fr[inside], fy[inside]),
+        Header(ABSORPTION.name, ABSORPTION.dims, (labels, sc.years), (fr[inside], fy[inside]),
                ABSORPTION.row_unit, ABSORPTION.long_name),
         Entries(rows_[rows_ < n_in], cols_[rows_ < n_in], vals_[rows_ < n_in]), np.full(n_in, -np.inf),
         cap[fr[inside], fy[inside]], kind="le",
@@ -82,7 +90,7 @@ def define_absorption(a: Assembly) -> None:
     later = tuple(sc.years[-1] + t for t in range(1, cap.shape[1] - ny + 1))
     late = rows_ >= n_in
     b.add_constraints(
-        Header(AFTER.name, AFTER.dims, (sc.region_ids, later), (fr[~inside], fy[~inside] - ny), AFTER.row_unit,
+        Header(AFTER.name, AFTER.dims, (labels, later), (fr[~inside], fy[~inside] - ny), AFTER.row_unit,
                AFTER.long_name),
         Entries(rows_[late] - n_in, cols_[late], vals_[late]), np.full(len(fr) - n_in, -np.inf),
         cap[fr[~inside], fy[~inside]], kind="le",
@@ -120,9 +128,11 @@ def check_absorption(plan: Plan) -> list[Violation]:
         for lag, share in enumerate(ins.payment_profile):
             due[:, lag : lag + ny] += share * money[n]
     what = "payments (EU + co-financing)" if total else "payments"
-    cap = np.asarray(sc.absorption.capacity, dtype=float)
-    tail = cap[:, -1] if sc.absorption.after_horizon == "last_year" else np.full(len(sc.regions), np.inf)
-    for r, region in enumerate(sc.region_ids):
+    shared = sc.absorption.shared
+    due = sc.capacity_cover(shared) @ due  # a region planned in parts: the payments to all of its units
+    cap = stacked(sc.absorption.capacity, shared)
+    tail = cap[:, -1] if sc.absorption.after_horizon == "last_year" else np.full(len(cap), np.inf)
+    for r, region in enumerate(sc.capacity_labels(shared)):
         for y in range(ny + extra):
             limit = cap[r, y] if y < ny else tail[r]
             labels = {"region": region, "year": sc.years[0] + y} if y < ny else {"region": region,

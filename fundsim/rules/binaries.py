@@ -49,12 +49,14 @@ def _match_upper(sc: Scenario, cells: Cells) -> np.ndarray:
 def _rule_upper(sc: Scenario, cells: Cells) -> np.ndarray:
     """The smallest maximum of the region and priority limits and of the caps that count each cell."""
     out = np.full(cells.n, np.inf)
-    for limits, labels, idx in ((sc.rules.region_limits, sc.region_ids, cells.r),
-                                (sc.rules.priority_limits, sc.priority_ids, cells.p)):
-        most = np.full(len(labels), np.inf)
-        for lim in limits:
-            most[labels.index(lim.label)] = np.inf if lim.max is None else lim.max
-        out = np.minimum(out, most[idx])
+    for lim in sc.rules.region_limits:  # a region planned in parts: each of its units
+        if lim.max is not None:
+            hit = sc.membership[sc.area_ids.index(lim.label), cells.r]
+            out[hit] = np.minimum(out[hit], lim.max)
+    most = np.full(len(sc.priorities), np.inf)
+    for lim in sc.rules.priority_limits:
+        most[sc.priority_ids.index(lim.label)] = np.inf if lim.max is None else lim.max
+    out = np.minimum(out, most[cells.p])
     for cap in sc.rules.caps:
         if cap.max is not None:
             hit = mask(cap.selector, sc, cells)

@@ -54,7 +54,8 @@ def bounds(lo: list[float | None], hi: list[float | None]) -> tuple[np.ndarray, 
 
 
 def define_limits(a: Assembly) -> None:
-    """``min_r ≤ Σ_{i,p,y} eu[i,p,r,y] ≤ max_r`` per region, and likewise per priority (EUR m, period).
+    """``min_r ≤ Σ_{i,p,y} eu[i,p,r,y] ≤ max_r`` per region (or country; a region planned in parts counts all of
+    its units), and likewise per priority (EUR m, period).
 
     Examples
     --------
@@ -77,18 +78,16 @@ def define_limits(a: Assembly) -> None:
     ('le', array([30.]), 8)
     """
     sc, cells = a.sc, a.cells
-    for spec, labels, cell_idx, limits in ((REGION, sc.region_ids, cells.r, sc.rules.region_limits),
-                                           (PRIORITY, sc.priority_ids, cells.p, sc.rules.priority_limits)):
+    for spec, labels, cell_idx, limits, covers in (
+            (REGION, sc.area_ids, cells.r, sc.rules.region_limits, sc.membership),
+            (PRIORITY, sc.priority_ids, cells.p, sc.rules.priority_limits, np.eye(len(sc.priorities), dtype=bool))):
         if not limits:
             continue
-        row_of = np.full(len(labels), -1, dtype=np.int64)
-        row_of[[labels.index(x.label) for x in limits]] = np.arange(len(limits))
-        rows = row_of[cell_idx]
-        keep = rows >= 0
-        lower, upper, kind = bounds([x.min for x in limits], [x.max for x in limits])
         pos = np.array([labels.index(x.label) for x in limits])
+        rows, idx = np.nonzero(covers[pos][:, cell_idx])  # a region planned in parts: all of its units
+        lower, upper, kind = bounds([x.min for x in limits], [x.max for x in limits])
         a.b.add_constraints(Header(spec.name, spec.dims, (labels,), (pos,), spec.row_unit, spec.long_name),
-                            Entries(rows[keep], cells.col[keep], np.ones(keep.sum())), lower, upper, kind=kind)
+                            Entries(rows, cells.col[idx], np.ones(len(idx))), lower, upper, kind=kind)
 
 
 def check_limits(plan: Plan) -> list[Violation]:
@@ -114,9 +113,9 @@ def check_limits(plan: Plan) -> list[Violation]:
     [('region_limits', 0.0, 15.0), ('priority_limits', 35.0, 30.0)]
     """
     sc, found = plan.sc, []
-    by_region, by_priority = plan.eu.sum(axis=(0, 1, 3)), plan.eu.sum(axis=(0, 2, 3))
+    by_region, by_priority = sc.membership @ plan.eu.sum(axis=(0, 1, 3)), plan.eu.sum(axis=(0, 2, 3))
     for words, dim, labels, sums, limits in (
-        ("region limits", "region", sc.region_ids, by_region, sc.rules.region_limits),
+        ("region limits", "region", sc.area_ids, by_region, sc.rules.region_limits),
         ("priority limits", "priority", sc.priority_ids, by_priority, sc.rules.priority_limits),
     ):
         for lim in limits:

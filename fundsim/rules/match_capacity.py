@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fundsim.model import MatchSource, Scenario, stacked
 from fundsim.rules.checking import Plan, Rule, Violation, cofinancing_rule
 from fundsim.rules.family import Assembly, Repair, Rows, RuleFamily, register
 from fundsim.rules.program import Entries, Header
@@ -54,23 +55,46 @@ def define_match_capacity(a: Assembly) -> None:
         local = np.full(len(sc.match_sources) + 1, -1, dtype=np.int64)
         local[[sc.source_ids.index(s) for s in ids]] = np.arange(len(ids))
         s_idx = local[source]
-        use = (s_idx >= 0) & (cells.k > 0)
-        if not use.any():
+        use = np.flatnonzero((s_idx >= 0) & (cells.k > 0))
+        if not len(use):
             continue
-        ny, nr = len(sc.years), len(sc.regions)
-        uniq, row = (unique_rows((s_idx[use], cells.r[use], cells.y[use]), (len(ids), nr, ny)) if per_region
-                     else unique_rows((s_idx[use], cells.y[use]), (len(ids), ny)))
-        cap = np.stack([sc.match_sources[sc.source_ids.index(s)].capacity for s in ids])
+        ny = len(sc.years)
+        sources = [sc.match_sources[sc.source_ids.index(s)] for s in ids]
+        if per_region:
+            labels, cover, cap = _partner_capacity(sc, sources)
+            area, at = np.nonzero(cover[:, cells.r[use]])  # a region planned in parts: the sum over its units
+            use = use[at]
+            uniq, row = unique_rows((s_idx[use], area, cells.y[use]), (len(ids), len(labels), ny))
+            coords: tuple[tuple, ...] = (tuple(ids), labels, sc.years)
+        else:
+            cap = np.stack([x.capacity for x in sources])
+            uniq, row = unique_rows((s_idx[use], cells.y[use]), (len(ids), ny))
+            coords = (tuple(ids), sc.years)
         upper = cap[uniq]
         keep = np.isfinite(upper)
         row_map = np.cumsum(keep) - 1
         take = keep[row]
-        coords = (tuple(ids), sc.region_ids, sc.years) if per_region else (tuple(ids), sc.years)
         a.b.add_constraints(
             Header(spec.name, spec.dims, coords, tuple(u[keep] for u in uniq), spec.row_unit, spec.long_name),
             Entries(row_map[row[take]], cells.col[use][take], cells.k[use][take]),
             np.full(keep.sum(), -np.inf), upper[keep], kind="le",
         )
+
+
+def _partner_capacity(sc: Scenario, sources: list[MatchSource]
+                      ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """The region labels of the partner sources' capacities (the planning units, then every region planned in
+    parts that one of them states a capacity for), the units each label covers, and the capacities
+    ``(source, label, year)`` (``inf`` where a source states none)."""
+    areas = list(dict.fromkeys(x.area for s in sources for x in s.shared))
+    labels = sc.region_ids + tuple(areas)
+    cover = np.vstack([np.eye(len(sc.regions), dtype=bool), sc.membership[[sc.area_ids.index(x) for x in areas]]])
+    cap = np.full((len(sources), len(labels), len(sc.years)), np.inf)
+    for n, s in enumerate(sources):
+        cap[n, : len(sc.regions)] = s.capacity
+        for x in s.shared:
+            cap[n, labels.index(x.area)] = x.capacity
+    return labels, cover, cap
 
 
 def check_match_capacity(plan: Plan) -> list[Violation]:
@@ -93,13 +117,15 @@ def check_match_capacity(plan: Plan) -> list[Violation]:
     for m in sc.match_sources:
         drawn = (plan.cofin * (source == m.id)[..., None]).sum(axis=(0, 1))  # (region, year)
         cap = np.asarray(m.capacity, dtype=float)
+        if m.per_region:  # then the regions planned in parts whose capacity is stated for the whole region
+            drawn, cap = sc.capacity_cover(m.shared) @ drawn, stacked(m.capacity, m.shared)
         for y, year in enumerate(sc.years):
             if not m.per_region:
                 rule = Rule("match_capacity", "match capacity", {"source": m.id, "year": year})
                 found += plan.outside(rule, f"co-financing drawn from {m.id} in {year} is", drawn[:, y].sum(), None,
                                       cap[y], names=("minimum", "capacity"))
                 continue
-            for r, region in enumerate(sc.region_ids):
+            for r, region in enumerate(sc.capacity_labels(m.shared)):
                 rule = Rule("match_capacity", "match capacity", {"partner_source": m.id, "region": region,
                                                                  "year": year})
                 found += plan.outside(rule, f"co-financing drawn from {m.id} in {region} in {year} is", drawn[r, y],

@@ -49,7 +49,8 @@ PACKAGE = Rows("min_package", ("package",), "objective gained per EUR m the mini
 
 
 def define_min_packages(a: Assembly) -> None:
-    """``Σ_{i,p in package,y} eu[i,p,r,y] ≥ amount`` for mobility-partnership regions (16041/08 §11).
+    """``Σ_{i,p in package,y} eu[i,p,r,y] ≥ amount`` for mobility-partnership regions or countries (16041/08 §11);
+    a region planned in parts counts all of its units.
 
     Rows are labelled by package: the region's id, or ``region#n`` when a region has several packages.
 
@@ -77,8 +78,8 @@ def define_min_packages(a: Assembly) -> None:
     if not packs:
         return
     pr = np.stack([Selector(priorities=x.priorities).vector("priority", sc.priority_ids) for x in packs])
-    region_rows = np.array([sc.region_ids.index(x.region) for x in packs])
-    hit = (region_rows[:, None] == cells.r[None, :]) & pr[:, cells.p]
+    covers = sc.membership[[sc.area_ids.index(x.region) for x in packs]]  # a region planned in parts: its units
+    hit = covers[:, cells.r] & pr[:, cells.p]
     rows, idx = np.nonzero(hit)
     amounts = np.array([x.amount for x in packs])
     a.b.add_constraints(
@@ -114,7 +115,7 @@ def check_min_packages(plan: Plan) -> list[Violation]:
     sc, found = plan.sc, []
     for pack, label in zip(sc.rules.min_packages, package_labels(sc), strict=True):
         counts = Selector(priorities=pack.priorities).vector("priority", sc.priority_ids)
-        value = float(plan.eu[:, counts, sc.region_ids.index(pack.region)].sum())
+        value = float(plan.eu[:, counts][:, :, sc.units_of(pack.region)].sum())
         which = "" if pack.priorities is None else f" ({', '.join(sorted(pack.priorities))})"
         found += plan.outside(Rule("min_packages", "minimum package", {"package": label}),
                               f"the package for {pack.region}{which} over the period is", value, pack.amount, None,

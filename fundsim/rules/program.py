@@ -200,6 +200,34 @@ class ProgramBuilder:
     ncol: int = 0
     nrow: int = 0
     binaries: list[Block] = field(default_factory=list)
+    labels: dict[str, tuple] = field(default_factory=dict)
+
+    def _canonical(self, h: Header) -> Header:
+        """The header with each dim of :attr:`labels` on those labels (positions mapped onto them), so that every
+        row block of a dim shares one coordinate: a region's rows and a country's rows stand on one region axis
+        (columns keep their own: the allocation's cube is over the planning units).
+
+        Examples
+        --------
+        >>> b = ProgramBuilder(labels={"region": ("a", "b", "ab")})
+        >>> h = b._canonical(Header("x", ("region",), (("ab",),)))
+        >>> h.coords, h.positions[0].tolist()
+        ((('a', 'b', 'ab'),), [2])
+        """
+        moved = [k for k, d in enumerate(h.dims) if d in self.labels and tuple(h.coords[k]) != self.labels[d]]
+        if not moved:
+            return h
+        shape = tuple(len(c) for c in h.coords)
+        positions = list(h.positions) if h.positions is not None else [
+            a.ravel() for a in np.indices(shape, dtype=np.int64)]
+        coords = list(h.coords)
+        for k in moved:
+            canonical = self.labels[h.dims[k]]
+            where = {label: n for n, label in enumerate(canonical)}
+            onto = np.array([where[label] for label in h.coords[k]], dtype=np.int64)
+            positions[k] = onto[np.asarray(positions[k], np.int64)]
+            coords[k] = canonical
+        return Header(h.name, h.dims, tuple(coords), tuple(positions), h.units, h.long_name)
 
     def add_variables(self, header: Header, size: int, *, lower: float | np.ndarray = 0.0,
                       upper: float | np.ndarray = np.inf, cost: float | np.ndarray = 0.0,
@@ -267,7 +295,7 @@ class ProgramBuilder:
         size = len(lower)
         if size == 0:
             return None
-        h, beta, base = header, None, None
+        h, beta, base = self._canonical(header), None, None
         if share is not None:
             beta = np.asarray(share.share, float)
             rows, cols, vals = share.base

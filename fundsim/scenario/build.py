@@ -34,20 +34,60 @@ def spec_digest(spec: ScenarioSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _units(spec: ScenarioSpec) -> tuple[tuple[m.Region, ...], tuple[m.Area, ...]]:
+    """The planning units (a region, or the countries of a region planned on their own and the region's rest) and
+    the regions planned in parts."""
+    units: list[m.Region] = []
+    areas: list[m.Area] = []
+    for r in spec.regions:
+        name = r.name or r.id
+        names = tuple(c if isinstance(c, str) else (c.name or c.id) for c in r.countries)
+        if not r.planned:
+            units.append(m.Region(r.id, name, r.group, names))
+            continue
+        own = [m.Region(c.id, c.name or c.id, r.group, (c.name or c.id,), within=r.id) for c in r.planned]
+        others = tuple(c for c in r.countries if isinstance(c, str))
+        rest = m.Region(r.rest_id, (r.rest.name if r.rest is not None and r.rest.name else None)
+                        or f"{name}: regional programmes and other countries", r.group, others, within=r.id,
+                        rest=True)
+        units += [*own, rest]
+        areas.append(m.Area(r.id, name, r.group, tuple(u.id for u in (*own, rest))))
+    return tuple(units), tuple(areas)
+
+
 class _Labels:
-    """Resolves groups and pillars into concrete region and priority sets."""
+    """Resolves groups and pillars into concrete region and priority sets; a region planned in parts into its
+    planning units."""
 
     def __init__(self, spec: ScenarioSpec) -> None:
         self.years = tuple(spec.years)
-        self.regions = tuple(r.id for r in spec.regions)
-        self.groups = {r.id: r.group for r in spec.regions}
+        self.units, self.areas = _units(spec)
+        self.regions = tuple(r.id for r in self.units)
+        self.groups = {r.id: r.group for r in self.units}
+        self.cover = {r: (r,) for r in self.regions} | {a.id: a.units for a in self.areas}
         self.pillar_of = {p.id: p.pillar for p in spec.priorities}
+
+    def expand(self, labels: Any) -> frozenset[str]:
+        """The planning units that regions, countries and rests cover."""
+        return frozenset(u for x in labels for u in self.cover[x])
 
     def regions_of(self, sel: CellSelector) -> frozenset[str] | None:
         if sel.regions is None and sel.region_groups is None:
             return None
         groups = set(sel.region_groups or ())
-        return frozenset(sel.regions or ()) | {r for r, g in self.groups.items() if g in groups}
+        return self.expand(sel.regions or ()) | {r for r, g in self.groups.items() if g in groups}
+
+    def by_unit(self, values: dict[str, Any], missing: Any) -> tuple[np.ndarray, tuple[m.SharedCapacity, ...]]:
+        """A capacity stated per region (or country): the series of each planning unit ``(region, year)`` and
+        the shared capacities of the regions planned in parts. A unit neither named nor inside a region named
+        gets ``missing`` (a year series, or ``None`` for unlimited)."""
+        planned = {a.id for a in self.areas}
+        covered = self.expand(k for k in values if k in planned)
+        own = np.stack([self.series(values.get(r, None if r in covered else missing), np.inf)
+                        for r in self.regions])
+        shared = tuple(m.SharedCapacity(a.id, m.frozen_array(self.series(values[a.id], np.inf)))
+                       for a in self.areas if a.id in values)
+        return own, shared
 
     def priorities_of(self, sel: CellSelector | Any) -> frozenset[str] | None:
         if sel.priorities is None and sel.pillars is None:
@@ -139,24 +179,27 @@ def _budget(spec: InstrumentSpec, labels: _Labels) -> m.Budget:
 
 def _match_source(spec: Any, labels: _Labels) -> m.MatchSource:
     cap = spec.capacity
+    shared: tuple[m.SharedCapacity, ...] = ()
     if not spec.per_region:
         arr = labels.series(cap, np.inf)
     elif isinstance(cap, dict) and any(isinstance(k, str) for k in cap):
-        arr = np.stack([labels.series(cap.get(r), np.inf) for r in labels.regions])
+        arr, shared = labels.by_unit(cap, None)
     else:
         arr = np.tile(labels.series(cap, np.inf), (len(labels.regions), 1))
-    return m.MatchSource(spec.id, spec.name or spec.id, spec.per_region, m.frozen_array(arr))
+    return m.MatchSource(spec.id, spec.name or spec.id, spec.per_region, m.frozen_array(arr), shared)
 
 
-def _weights(spec: WeightsSpec, sc: ScenarioSpec) -> np.ndarray:
-    """Impact per EUR m for each (priority, region): product of the multipliers, then cell overrides."""
+def _weights(spec: WeightsSpec, sc: ScenarioSpec, labels: _Labels) -> np.ndarray:
+    """Impact per EUR m for each (priority, planning unit): product of the multipliers (a region's multiplier
+    applies to its countries too), then cell overrides (a region's to all of its units)."""
     p_ids = {p.id: n for n, p in enumerate(sc.priorities)}
-    r_ids = {r.id: n for n, r in enumerate(sc.regions)}
+    r_ids = {r: n for n, r in enumerate(labels.regions)}
     by_p = np.array([spec.by_pillar.get(p.pillar, 1.0) * spec.by_priority.get(p.id, 1.0) for p in sc.priorities])
-    by_r = np.array([spec.by_region_group.get(r.group, 1.0) * spec.by_region.get(r.id, 1.0) for r in sc.regions])
+    by_r = np.array([spec.by_region_group.get(u.group, 1.0) * spec.by_region.get(u.id, 1.0)
+                     * (spec.by_region.get(u.within, 1.0) if u.within else 1.0) for u in labels.units])
     w = spec.default * by_p[:, None] * by_r[None, :]
     for cell in spec.cells:
-        w[p_ids[cell.priority], r_ids[cell.region]] = cell.weight
+        w[p_ids[cell.priority], [r_ids[u] for u in labels.cover[cell.region]]] = cell.weight
     return w
 
 
@@ -184,7 +227,7 @@ def _objective(spec: ScenarioSpec, labels: _Labels) -> m.Objective:
     if o.impact is not None:
         dr = o.impact.diminishing_returns
         impact = m.ImpactTerm(
-            weights=m.frozen_array(_weights(o.impact.weights, spec)),
+            weights=m.frozen_array(_weights(o.impact.weights, spec, labels)),
             breakpoints=tuple(dr.breakpoints) if dr else (),
             slopes=tuple(dr.slopes) if dr else (1.0,),
             basis=o.impact.basis,
@@ -254,19 +297,19 @@ def build_scenario(
     labels = _Labels(spec)
     all_p = frozenset(p.id for p in spec.priorities)
     all_r = frozenset(labels.regions)
-    absorption = np.stack(
-        [labels.series(spec.absorption.capacity.get(r, spec.absorption.default), np.inf) for r in labels.regions]
-    )
+    absorption, shared = labels.by_unit(spec.absorption.capacity, spec.absorption.default)
     scenario = m.Scenario(
         name=spec.name,
         description=spec.description,
         years=labels.years,
         pillars=tuple(m.Pillar(p.id, p.name or p.id) for p in spec.pillars),
-        regions=tuple(m.Region(r.id, r.name or r.id, r.group, tuple(r.countries)) for r in spec.regions),
+        regions=labels.units,
+        areas=labels.areas,
         priorities=tuple(m.Priority(p.id, p.name or p.id, p.pillar) for p in spec.priorities),
         match_sources=tuple(_match_source(s, labels) for s in spec.match_sources),
         instruments=tuple(_instrument(i, labels, all_p, all_r) for i in spec.instruments),
-        absorption=m.Absorption(m.frozen_array(absorption), spec.absorption.basis, spec.absorption.after_horizon),
+        absorption=m.Absorption(m.frozen_array(absorption), spec.absorption.basis, spec.absorption.after_horizon,
+                                shared),
         rules=_rules(spec, labels),
         objective=_objective(spec, labels),
         uncertainty=_uncertainty(spec),

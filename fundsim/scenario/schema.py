@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BeforeValidator,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     create_model,
     model_validator,
@@ -58,11 +60,64 @@ class PillarSpec(Noted):
     name: str | None = None
 
 
+class CountrySpec(Noted):
+    """A country planned on its own inside its region: a planning unit of its own."""
+
+    id: Id
+    name: str | None = None
+
+
+class RestSpec(Noted):
+    """The planning unit of a region's regional programmes and of its countries not planned on their own."""
+
+    id: Id | None = None
+    name: str | None = None
+
+
+def _country_kind(value: Any) -> str:
+    return "country-planned" if isinstance(value, dict) else "country-name"
+
+
+CountryEntry = Annotated[Annotated[str, Tag("country-name")] | Annotated[CountrySpec, Tag("country-planned")],
+                         Discriminator(_country_kind)]
+
+
+def _planned_once(value: list[str | CountrySpec]) -> list[str | CountrySpec]:
+    """A country is named once in its region, whether planned on its own or not."""
+    names = [c if isinstance(c, str) else (c.name or c.id) for c in value]
+    twice = sorted(n for n, k in Counter(names).items() if k > 1)
+    if twice:
+        raise ValueError(f"the countries {show(twice)} are listed more than once; name each country once (as a "
+                         "name, or as {id, name} when it is planned on its own)")
+    return value
+
+
 class RegionSpec(Noted):
     id: Id
     name: str | None = None
     group: Id = Field(description="focus area: south, east, south_east or other (any id may be used)")
-    countries: list[str] = []
+    countries: Annotated[list[CountryEntry], AfterValidator(_planned_once)] = Field(
+        [], description="the region's countries: a name, or {id, name} for a country planned on its own")
+    rest: RestSpec | None = Field(None, description="the unit of the region's regional programmes and other "
+                                  "countries, when some are planned on their own (id default <region>_rest)")
+
+    @property
+    def planned(self) -> list[CountrySpec]:
+        """The countries planned on their own."""
+        return [c for c in self.countries if isinstance(c, CountrySpec)]
+
+    @property
+    def rest_id(self) -> str:
+        """The id of the rest unit (only meaningful when some countries are planned on their own)."""
+        return (self.rest.id if self.rest is not None and self.rest.id else None) or f"{self.id}_rest"
+
+    @model_validator(mode="after")
+    def _rest_needs_countries(self) -> RegionSpec:
+        if self.rest is not None and not self.planned:
+            raise Located([(("rest",), "rest names the unit of the countries not planned on their own, but no "
+                                       "country of the region is planned on its own; give countries as {id, name} "
+                                       "or drop rest")])
+        return self
 
 
 class PrioritySpec(Noted):

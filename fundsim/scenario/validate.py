@@ -70,12 +70,45 @@ def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, frozenset
     if isinstance(regions, list):
         context["group"] = frozenset(e["group"] for e in regions
                                      if isinstance(e, dict) and isinstance(e.get("group"), str))
+        if "region" in context:
+            units, more = _planned_units(regions, origins, context["region"])
+            context["region"] |= units
+            problems += more
     years = raw.get("years")
     if isinstance(years, list) and years and all(
         isinstance(y, int) and not isinstance(y, bool) and 1900 <= y <= 2200 for y in years
     ):
         context["year"] = frozenset(years)
     return context, problems
+
+
+def _planned_units(regions: list[Any], origins: Origins, declared: frozenset[str]
+                   ) -> tuple[frozenset[str], list[Problem]]:
+    """The ids of the countries planned on their own and of the rests of their regions (a rule may name them as it
+    names a region), and those that repeat an id already declared."""
+    seen: dict[str, tuple[Any, ...]] = {}
+    problems: list[Problem] = []
+    for n, region in enumerate(regions):
+        if not isinstance(region, dict) or not isinstance(region.get("id"), str):
+            continue
+        countries = region.get("countries")
+        planned: list[tuple[tuple[Any, ...], str]] = [(("regions", n, "countries", k, "id"), c["id"]) for k, c in
+                   enumerate(countries if isinstance(countries, list) else [])
+                   if isinstance(c, dict) and isinstance(c.get("id"), str)]
+        if not planned:
+            continue
+        rest = region.get("rest")
+        rest_id = rest.get("id") if isinstance(rest, dict) and isinstance(rest.get("id"), str) else None
+        planned.append((("regions", n, "rest", "id") if rest_id else ("regions", n, "id"),
+                        rest_id or f"{region['id']}_rest"))
+        for loc, i in planned:
+            if i in declared or i in seen:
+                first = "a region" if i in declared else format_path(seen[i])
+                problems.append(_located(origins, loc, f"the id {i!r} is already used by {first}; the ids of "
+                                         "regions, of countries planned on their own and of the rests of their "
+                                         "regions must all be different"))
+            seen.setdefault(i, loc)
+    return frozenset(seen), problems
 
 
 def _located(origins: Origins, loc: tuple[Any, ...], message: str) -> Problem:
@@ -97,7 +130,9 @@ def _unwrap_type(tp: Any) -> Any:
         elif origin is dict:
             tp = typing.get_args(tp)[1]
         elif origin in (typing.Union, types.UnionType):
-            models = [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+            args = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a
+                    for a in typing.get_args(tp)]  # a tagged union's members are Annotated
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
             if not models:
                 break
             tp = models[0]
@@ -369,8 +404,14 @@ def _partnership_cross(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
     if mp is None:
         return []
     packaged = {x.region: n for n, x in enumerate(rules.min_packages)}
+    in_parts = {r.id: r for r in spec.regions if r.planned}
     return [_located(origins, ("rules", "mobility_partnerships", "candidates", n),
                      f"{region!r} already has a partnership package (rules.min_packages[{packaged[region]}]); "
                      "candidates for new partnerships must be other regions; drop it from the candidates or "
                      "from min_packages")
-            for n, region in enumerate(mp.candidates) if region in packaged]
+            for n, region in enumerate(mp.candidates) if region in packaged] + [
+        _located(origins, ("rules", "mobility_partnerships", "candidates", n),
+                 f"{region!r} is planned in parts (its countries {show([c.id for c in in_parts[region].planned])} "
+                 f"and {in_parts[region].rest_id!r}); a partnership is chosen for one planning unit, so name a "
+                 "country planned on its own or the region's rest")
+        for n, region in enumerate(mp.candidates) if region in in_parts]
