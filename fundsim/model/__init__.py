@@ -14,6 +14,7 @@ from fundsim.model.entities import (
 from fundsim.model.rules import (
     AdminCost,
     Cap,
+    Condition,
     Coordination,
     GeographicFocus,
     GoalTerm,
@@ -43,6 +44,7 @@ __all__ = [
     "Cap",
     "CofinancingException",
     "CofinancingRule",
+    "Condition",
     "Coordination",
     "Deadline",
     "Distribution",
