@@ -76,9 +76,10 @@ def unit_cells(sc: m.Scenario, cells: Cells, regions: frozenset[str]) -> np.ndar
     return np.isin(np.asarray(sc.region_ids), list(regions))[cells.r]
 
 
-def _units(conditions: tuple[m.Condition, ...]) -> tuple[str, ...]:
-    """Every unit any condition names, in order of first appearance (the row block's ``region`` labels)."""
-    return tuple(dict.fromkeys(u for c in conditions for u, _ in c.units))
+def _units(sc: m.Scenario, conditions: tuple[m.Condition, ...]) -> tuple[str, ...]:
+    """The row blocks' ``region`` labels: the scenario's regions (a dim shared with every region-labelled block),
+    then any other unit a condition names."""
+    return tuple(dict.fromkeys([*sc.region_ids, *(u for c in conditions for u, _ in c.units)]))
 
 
 def _before(cond: m.Condition, years: tuple[int, ...]) -> np.ndarray:
@@ -89,9 +90,11 @@ def _before(cond: m.Condition, years: tuple[int, ...]) -> np.ndarray:
 
 def _agreement_rows(a: Assembly, conds: tuple[m.Condition, ...]) -> None:
     sc, cells = a.sc, a.cells
-    units = _units(conds)
+    units = _units(sc, conds)
     keys, cols = [], []
     for c, cond in enumerate(conds):
+        if cond.form != "agreement":
+            continue
         inside, before = mask(cond.selector, sc, cells), _before(cond, sc.years)
         for u, (unit, regions) in enumerate(cond.units):
             hit = inside & unit_cells(sc, cells, regions) & before[u][cells.y]
@@ -111,9 +114,11 @@ def _agreement_rows(a: Assembly, conds: tuple[m.Condition, ...]) -> None:
 
 def _ratio_rows(a: Assembly, conds: tuple[m.Condition, ...]) -> None:
     sc, cells = a.sc, a.cells
-    units, ny = _units(conds), len(sc.years)
+    units, ny = _units(sc, conds), len(sc.years)
     keys, cols, vals, bounds = [], [], [], {}
     for c, cond in enumerate(conds):
+        if cond.form != "ratio":
+            continue
         inside, before = mask(cond.selector, sc, cells), mask(cond.requires or m.Selector(), sc, cells)
         for u, (unit, regions) in enumerate(cond.units):
             here = unit_cells(sc, cells, regions)
@@ -160,17 +165,17 @@ def define_conditions(a: Assembly) -> None:
     ...      "lag": 1}, "existing": {"north_africa": 2}}]
     >>> lp = fs.assemble(fs.scenario_from_dict(raw))
     >>> block = lp.constraints["conditions"]
-    >>> block.coords, lp.A[block.start:block.stop].getnnz(1).tolist()  # TPMA's and ENPI's mobility in 2009
-    ((('readmission',), ('eastern_partnership',), (2009, 2010)), [2])
+    >>> block.coords[0], lp.A[block.start:block.stop].getnnz(1).tolist()  # TPMA's and ENPI's mobility in 2009
+    (('readmission', 'profiles'), [2])
     >>> ratios = lp.constraints["condition_ratios"]
-    >>> ratios.coords[1], lp.row_upper[ratios.start:ratios.stop].tolist()
-    (('north_africa', 'eastern_partnership'), [2.0, 2.0, 0.0, 0.0])
+    >>> [p.tolist() for p in ratios.positions], lp.row_upper[ratios.start:ratios.stop].tolist()
+    ([[1, 1, 1, 1], [0, 0, 1, 1], [0, 1, 0, 1]], [2.0, 2.0, 0.0, 0.0])
     >>> sorted(lp.A[ratios.start + 1].data.tolist())  # North Africa 2010: TPMA's remittances, 2009's return
     [-0.5, -0.5, 1.0, 1.0]
     """
     conds = tuple(c.planned(a.sc.region_ids) for c in a.sc.rules.conditions)
-    _agreement_rows(a, tuple(c for c in conds if c.form == "agreement"))
-    _ratio_rows(a, tuple(c for c in conds if c.form == "ratio"))
+    _agreement_rows(a, conds)  # both blocks labelled by every condition: they share the dim
+    _ratio_rows(a, conds)
 
 
 def _unit_money(plan: Plan, sel: m.Selector, regions: frozenset[str]) -> np.ndarray:
