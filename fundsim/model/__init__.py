@@ -18,6 +18,7 @@ from fundsim.model.entities import (
 from fundsim.model.rules import (
     AdminCost,
     Cap,
+    Condition,
     Coordination,
     GeographicFocus,
     GoalTerm,
@@ -48,6 +49,7 @@ __all__ = [
     "Cap",
     "CofinancingException",
     "CofinancingRule",
+    "Condition",
     "Coordination",
     "Deadline",
     "Distribution",

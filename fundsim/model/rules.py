@@ -9,6 +9,7 @@ with any of them is planned as a mixed-integer programme.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 __all__ = [
     "AdminCost",
     "Cap",
+    "Condition",
     "Coordination",
     "GeographicFocus",
     "GoalTerm",
@@ -162,6 +164,123 @@ class Coordination:
     id: str
     selector: Selector
     capacity: np.ndarray
+
+
+def _overlap(a: frozenset[Any] | None, b: frozenset[Any] | None) -> bool:
+    """Whether two choices on one dimension share a label (``None``: every label)."""
+    if a is None or b is None:
+        return bool(a if b is None else b) or a is b
+    return bool(a & b)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition on what may be funded in a planning unit (16041/08 §18, §14): the EU money of a slice there
+    is allowed only once a condition is met.
+
+    Two forms, by ``requires``:
+
+    - *agreement* (§18, ``requires is None``): a partner's commitment, e.g. a readmission agreement in force.
+      The slice's EU money in unit u in a year before ``met_from[u]`` is at most ``allowance`` (0: none);
+      ``met_from[u] is None``: never met within the plan.
+    - *ratio* (§14, migration profiles inform programming): the slice's EU money in unit u cumulated up to year
+      y is at most ``ratio`` × the EU money on the prerequisite slice ``requires`` there cumulated up to year
+      y − ``lag``, plus ``max(existing[u], allowance)`` (what is already unlocked).
+
+    Attributes
+    ----------
+    id : the condition's label in shadow prices, violations and repairs
+    selector : the conditioned slice (instruments, priorities, years; its regions are not read: ``units`` say
+        where)
+    units : ``(unit, regions)`` pairs: each planning unit conditioned and the regions it covers
+    met_from : agreement form: per unit, the first year the condition is met (``None``: never)
+    requires : ratio form: the prerequisite slice (instruments, priorities), disjoint from ``selector``
+    ratio, lag : ratio form: EUR m unlocked per EUR m of the prerequisite, and the years it takes
+    existing : ratio form: per unit, the EUR m already unlocked before the plan
+    default : ratio form: the EUR m already unlocked in every other region of the scenario, each its own unit
+        (``None``: only ``units`` are conditioned); :meth:`planned` lists them
+    allowance : EUR m allowed in every row whatever the condition (0; a repair of the diagnosis raises it)
+
+    Examples
+    --------
+    >>> legal = Selector(priorities=frozenset({"mobility"}))
+    >>> east = (("eastern_partnership", frozenset({"eastern_partnership"})),)
+    >>> Condition("readmission", legal, east, met_from=(2010,)).form
+    'agreement'
+    >>> try:
+    ...     Condition("profiles", legal, east, requires=Selector(priorities=frozenset({"mobility", "return"})),
+    ...               ratio=2.0, existing=(0.0,))
+    ... except ValueError as exc:
+    ...     print(str(exc).split(";")[0])
+    the condition 'profiles': its prerequisite slice overlaps the conditioned slice (on the priorities mobility)
+    """
+
+    id: str
+    selector: Selector
+    units: tuple[tuple[str, frozenset[str]], ...]
+    met_from: tuple[int | None, ...] = ()
+    requires: Selector | None = None
+    ratio: float = 0.0
+    lag: int = 0
+    existing: tuple[float, ...] = ()
+    default: float | None = None
+    allowance: float = 0.0
+
+    def __post_init__(self) -> None:
+        what = f"the condition {self.id!r}"
+        n = len(self.units)
+        if self.requires is None:
+            if len(self.met_from) != n or self.existing:
+                raise ValueError(f"{what}: an agreement condition gives met_from for each of its {n} units and no "
+                                 f"existing allowance; got {len(self.met_from)} years and {len(self.existing)} "
+                                 "allowances")
+        else:
+            if len(self.existing) != n or self.met_from:
+                raise ValueError(f"{what}: a ratio condition gives an existing allowance for each of its {n} units "
+                                 f"and no met_from; got {len(self.existing)} allowances and {len(self.met_from)} "
+                                 "years")
+            _amount(self.ratio, f"the ratio of {what}")
+            _whole(self.lag, 0, f"the lag of {what}")
+            for (unit, _), value in zip(self.units, self.existing, strict=True):
+                _amount(value, f"the existing allowance of {what} in {unit!r}")
+            if self.default is not None:
+                _amount(self.default, f"the default existing allowance of {what}")
+            self._disjoint(what, self.requires)
+        _amount(self.allowance, f"the allowance of {what}")
+
+    def _disjoint(self, what: str, req: Selector) -> None:
+        sel = self.selector
+        if all(_overlap(getattr(sel, d), getattr(req, d)) for d in ("instruments", "priorities", "years")):
+            shared = ("every priority" if sel.priorities is None and req.priorities is None else
+                      "the priorities " + ", ".join(sorted((sel.priorities or req.priorities or frozenset())
+                                                           & (req.priorities or sel.priorities or frozenset()))))
+            raise ValueError(f"{what}: its prerequisite slice overlaps the conditioned slice (on {shared}); give a "
+                             "prerequisite disjoint from what it conditions")
+
+    @property
+    def form(self) -> str:
+        """``"agreement"`` (allowed from a year on) or ``"ratio"`` (allowed in proportion to a prerequisite)."""
+        return "agreement" if self.requires is None else "ratio"
+
+    def planned(self, region_ids: tuple[str, ...]) -> Condition:
+        """The condition with every unit it conditions listed: the regions ``default`` covers added, each its own
+        unit (the condition itself when there is no default).
+
+        Examples
+        --------
+        >>> c = Condition("profiles", Selector(priorities=frozenset({"mobility"})),
+        ...               (("north_africa", frozenset({"north_africa"})),),
+        ...               requires=Selector(priorities=frozenset({"return"})), ratio=2.0,
+        ...               existing=(30.0,), default=0.0)
+        >>> c.planned(("north_africa", "eastern_partnership")).existing
+        (30.0, 0.0)
+        """
+        if self.default is None:
+            return self
+        named = {u for u, _ in self.units}
+        rest = tuple(r for r in region_ids if r not in named)
+        return dataclasses.replace(self, units=(*self.units, *((r, frozenset({r})) for r in rest)),
+                                   existing=(*self.existing, *(self.default for _ in rest)), default=None)
 
 
 @dataclass(frozen=True)
@@ -334,6 +453,7 @@ class Rules:
     caps: tuple[Cap, ...] = ()
     locks: tuple[Lock, ...] = ()
     coordination: tuple[Coordination, ...] = ()
+    conditions: tuple[Condition, ...] = ()
     max_instruments_per_cell: MaxInstrumentsPerCell | None = None
     min_commitment: MinCommitment | None = None
     admin_cost: AdminCost | None = None

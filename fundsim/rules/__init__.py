@@ -12,6 +12,7 @@ from fundsim.rules import (  # noqa: F401  (each module registers its family)
     binaries,
     caps,
     cofinancing,
+    conditions,
     coordination,
     cutoff,
     deadlines,
