@@ -242,3 +242,19 @@ def test_the_family_is_registered_with_its_rows_and_repairs() -> None:
         assert spec.repair.section == "conditions" and spec.repair.upper == "allowance"
     words = row_spec("conditions").repair.words({"condition": "r", "region": "x", "year": 2009}, "upper")
     assert words == "the money allowed on the slice of the condition 'r' in 'x' in 2009 before it is met"
+
+
+def test_a_ratio_condition_can_hold_for_some_units_only() -> None:
+    """The profile rule for the Eastern Partnership alone: North Africa is not conditioned, so the optimum is that of
+    the condition in the East (127.25, as above) with nothing asked of North Africa."""
+    raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    raw["rules"]["conditions"] = [{"id": "profiles", "pillars": ["legal"], "regions": ["eastern_partnership"],
+                                   "requires": {"priorities": ["return"], "ratio": 0.5, "lag": 1},
+                                   "existing": {"eastern_partnership": 2}}]
+    sc = fs.scenario_from_dict(raw)
+    assert [u for u, _ in sc.rules.conditions[0].units] == ["eastern_partnership"]
+    alloc = fs.solve(sc)
+    assert alloc.objective == pytest.approx(127.25, abs=1e-6)
+    raw["rules"]["conditions"][0]["existing"] = {"north_africa": 2}
+    with pytest.raises(fs.ScenarioError, match="not among the condition's regions"):
+        fs.scenario_from_dict(raw)

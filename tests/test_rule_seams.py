@@ -191,8 +191,9 @@ def test_each_family_states_its_part_of_the_scenario_format_and_its_docs() -> No
     doc = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
     sections = [s for f in families() for s in f.sections]
     assert {s.key for s in sections} == {"pillar_balance", "geographic_focus", "region_limits", "priority_limits",
-                                         "min_packages", "caps", "locks", "coordination", "conditions", "max_instruments_per_cell",
-                                         "min_commitment", "admin_cost", "mobility_partnerships"}
+                                         "min_packages", "caps", "locks", "coordination", "conditions",
+                                         "max_instruments_per_cell", "min_commitment", "admin_cost",
+                                         "mobility_partnerships"}
     missing = [s.key for s in sections if s.doc not in doc]
     assert not missing, f"docs/scenario-format.md lacks the documented line of {missing}"
     from fundsim.scenario.schema import scenario_spec

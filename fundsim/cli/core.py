@@ -64,6 +64,11 @@ def _print_allocation(alloc: Allocation, top: int) -> None:
     for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
                       ("year", "By year")):
         out.print(money_table(alloc.summary(by), f"{title} (EUR m)", by))
+    countries = alloc.by_country()
+    if len(countries):
+        out.print(money_table(countries.drop(columns="in_region").rename(
+            index=lambda c: f"{c} ({countries.loc[c, 'in_region']})"), "Countries planned on their own (EUR m; "
+            "share_of_region is the share of the region's EU money)", "country"))
     _print_unused(alloc)
     _print_outputs(alloc)
     binding = alloc.binding_rules()

@@ -21,7 +21,9 @@ __all__ = ["DrawnNumbers", "drawn_numbers", "scenario_of_draw"]
 class DrawnNumbers:
     """Per draw: usable money ``(draw, instrument, year)``, each match source's capacity ``(draw, year)``
     or ``(draw, region, year)``, absorption capacity ``(draw, region, year)``, impact weights
-    ``(draw, priority, region)`` (``None`` without an impact term).
+    ``(draw, priority, region)`` (``None`` without an impact term). The ``region`` axis of a capacity holds
+    the planning units and then the capacities stated for regions planned in parts
+    (:meth:`fundsim.model.Scenario.capacity_labels`).
 
     Examples
     --------
@@ -93,8 +95,9 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
     """
     n = len(values)
     usable = np.repeat(np.stack([i.usable for i in sc.instruments])[None], n, axis=0)
-    match = [np.repeat(s.capacity[None], n, axis=0) for s in sc.match_sources]
-    absorption = np.repeat(sc.absorption.capacity[None], n, axis=0)
+    match = [np.repeat((m.stacked(s.capacity, s.shared) if s.per_region else s.capacity)[None], n, axis=0)
+             for s in sc.match_sources]
+    absorption = np.repeat(m.stacked(sc.absorption.capacity, sc.absorption.shared)[None], n, axis=0)
     impact = sc.objective.impact
     weights = None if impact is None else np.repeat(impact.weights[None], n, axis=0)
     params = () if sc.uncertainty is None else sc.uncertainty.parameters
@@ -114,12 +117,20 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
         elif parts[0] == "match_sources":
             _apply(match[sc.source_ids.index(parts[1])], value, p.mode)
         elif parts[0] == "absorption":
-            _apply(absorption, value, p.mode, (sc.region_ids.index(parts[2]),) if len(parts) == 3 else ())
+            labels = sc.capacity_labels(sc.absorption.shared)
+            _apply(absorption, value, p.mode, (labels.index(parts[2]),) if len(parts) == 3 else ())
         elif weights is not None:
             where = tuple(ids.index(label) for ids, label in zip((sc.priority_ids, sc.region_ids), parts[3:],
                                                                  strict=False))
             _apply(weights, value, p.mode, where)
     return DrawnNumbers(usable, tuple(match), absorption, weights, delay)
+
+
+def _source_of_draw(source: m.MatchSource, capacity: np.ndarray) -> m.MatchSource:
+    if not source.per_region:
+        return dataclasses.replace(source, capacity=m.frozen_array(capacity))
+    per_unit, shared = m.unstacked(capacity, source.shared)
+    return dataclasses.replace(source, capacity=per_unit, shared=shared)
 
 
 def scenario_of_draw(sc: m.Scenario, numbers: DrawnNumbers, d: int) -> m.Scenario:
@@ -139,9 +150,9 @@ def scenario_of_draw(sc: m.Scenario, numbers: DrawnNumbers, d: int) -> m.Scenari
                             payment_profile=i.payment_profile if numbers.delay is None or numbers.delay[d, n] <= 0
                             else tuple(float(x) for x in numbers.profile(sc, n)[d]))
         for n, i in enumerate(sc.instruments))
-    sources = tuple(dataclasses.replace(s, capacity=m.frozen_array(np.maximum(numbers.match[n][d], 0.0)))
-                    for n, s in enumerate(sc.match_sources))
-    absorption = dataclasses.replace(sc.absorption, capacity=m.frozen_array(np.maximum(numbers.absorption[d], 0.0)))
+    sources = tuple(_source_of_draw(s, np.maximum(numbers.match[n][d], 0.0)) for n, s in enumerate(sc.match_sources))
+    per_unit, shared = m.unstacked(np.maximum(numbers.absorption[d], 0.0), sc.absorption.shared)
+    absorption = dataclasses.replace(sc.absorption, capacity=per_unit, shared=shared)
     objective = sc.objective
     if objective.impact is not None and numbers.weights is not None:
         impact = dataclasses.replace(objective.impact, weights=m.frozen_array(np.maximum(numbers.weights[d], 0.0)))

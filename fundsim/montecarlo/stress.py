@@ -175,6 +175,35 @@ def _pay_region(cohorts: list[tuple[int, int, int]], profiles: dict[int, np.ndar
     return out
 
 
+def _unit_capacity(sc: Scenario, absorption: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """Each planning unit's drawn capacity ``(draw, region, year)`` from the stacked capacities: its own, and
+    of a capacity stated for a region planned in parts, the part in proportion to what falls due to the unit
+    in time (an approximation: the queue is kept per unit, so a shared capacity is split ahead of it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pathlib, yaml
+    >>> import fundsim as fs
+    >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+    >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+    >>> sc = fs.scenario_from_dict(raw)  # North Africa's 25 a year is shared by Morocco and the rest
+    >>> due = np.array([[[30.0, 10.0], [10.0, 10.0], [0.0, 0.0]]])  # (draw, unit, year)
+    >>> stacked = np.array([[[np.inf, np.inf], [np.inf, np.inf], [np.inf, np.inf], [25.0, 25.0]]])
+    >>> _unit_capacity(sc, stacked, due)[0, :2].tolist()
+    [[18.75, 12.5], [6.25, 12.5]]
+    """
+    nr = len(sc.regions)
+    out = absorption[:, :nr].copy()
+    for k, shared in enumerate(sc.absorption.shared):
+        units = sc.units_of(shared.area)
+        mine = due[:, units]
+        total = mine.sum(axis=1, keepdims=True)
+        part = np.divide(mine, total, out=np.full_like(mine, 1.0 / len(units)), where=total > 0)
+        out[:, units] = np.minimum(out[:, units], absorption[:, nr + k, None, :] * part)
+    return out
+
+
 def _region_capacity(sc: Scenario, absorption: np.ndarray, horizon: int) -> np.ndarray:
     """A region's drawn capacity ``(draw, year)`` extended to ``horizon`` years: after the last scenario
     year it stays at the last year's (``after_horizon: last_year``) or is unlimited."""
@@ -235,7 +264,7 @@ def _payments(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, paid: bool | 
         paid = any(i.budget.payment_appropriations is not None for i in sc.instruments)
     by_year = np.broadcast_to(_scheduled(commit, profiles, windows, ny), (n, ni, ny)).copy() if paid else None
     due = _due_in_time(sc, numbers, commit * factor, windows, horizon)
-    absorption = numbers.absorption
+    absorption = _unit_capacity(sc, numbers.absorption, due[:, :, :ny])
     short = np.any(due[:, :, :ny] > absorption * (1 - 1e-9), axis=2)  # borderline pairs take the exact queue
     if sc.absorption.after_horizon == "last_year":
         short |= np.any(due[:, :, ny:] > absorption[:, :, -1:] * (1 - 1e-9), axis=2)
@@ -370,6 +399,8 @@ def stress_test(sc: Scenario, eu: np.ndarray, numbers: DrawnNumbers, draw_ids: n
     for n, src in enumerate(sc.match_sources):
         mine = (sc.match_source_index == n)[..., None]
         need = (cofin * mine).sum(axis=(0, 1) if src.per_region else (0, 1, 2))  # (region, year) or (year,)
+        if src.per_region:  # and what the regions planned in parts draw together
+            need = sc.capacity_cover(src.shared) @ need
         shortfall += np.maximum(need[None] - numbers.match[n], 0.0).reshape(numbers.n, -1).sum(axis=1)
     flows = _payments(sc, eu, numbers)
     lost = flows["lost_rdi"]  # (region, draw, instrument)

@@ -158,6 +158,12 @@ def allocation_section(alloc: Allocation) -> Section:
     for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
                       ("year", "By year")):
         s.table(alloc.summary(by), f"{title} (EUR m; share_of_eu is the share of all EU money)")
+    countries = alloc.by_country()
+    if len(countries):
+        s.table(countries, "Countries planned on their own (EUR m; share_of_region is the share of the region's "
+                "EU money)")
+        s.table(alloc.by_region(), "By region, countries included (EUR m; share_of_eu is the share of all EU "
+                "money)")
     s.figure(render("fig-allocation-pillar", "EU money by pillar", lambda: plots.stacked_bars(alloc, by="pillar")))
     s.figure(render("fig-allocation-group", "EU money by region group",
                     lambda: plots.stacked_bars(alloc, by="group")))

@@ -381,6 +381,31 @@ class Allocation:
     def by_year(self) -> pd.DataFrame:
         return self.summary("year")
 
+    def by_country(self) -> pd.DataFrame:
+        """The countries planned on their own: their region (``in_region``), ``eu``, ``cofin``, ``total`` and
+        ``share_of_region``, each one's share of its region's EU money (0 to 1). Empty when no country is
+        planned on its own.
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> table = fs.solve(fs.scenario_from_dict(raw)).by_country()
+        >>> table.index.tolist(), table.columns.tolist()
+        (['morocco'], ['in_region', 'eu', 'cofin', 'total', 'share_of_region'])
+        """
+        units = self.by_region("unit")
+        countries = units[units["level"] == "country"].drop(columns=["level", "share_of_eu"])
+        whole = self.by_region()["eu"]
+        region_eu = whole.reindex(countries["in_region"]).to_numpy()
+        countries["share_of_region"] = np.divide(countries["eu"].to_numpy(), region_eu,
+                                                 out=np.zeros(len(countries)), where=region_eu > 0)
+        countries.index.name = "country"
+        return countries
+
     def binding_rules(self, tol: float = 1e-7, *, marginal_impact: bool = False) -> pd.DataFrame:
         """Rules that bind (nonzero shadow price), largest first.
 

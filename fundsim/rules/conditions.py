@@ -32,10 +32,12 @@ from fundsim.rules.fields import (
     Num,
     PillarRef,
     PriorityRef,
+    RegionRef,
     ScenarioYear,
     Whole,
     amount_number,
     collect_problems,
+    show,
     suggest,
     unwrap_noted,
 )
@@ -302,6 +304,8 @@ class ConditionSpec(Noted):
     pillars: list[PillarRef] | None = None
     instruments: list[InstrumentRef] | None = None
     years: list[ScenarioYear] | None = None
+    regions: list[RegionRef] | None = Field(None, description="ratio form: the units conditioned (default: every "
+                                            "unit of the scenario)")
     met_from: MetFrom | None = None
     requires: RequiresSpec | None = None
     existing: Unlocked | None = None
@@ -316,6 +320,13 @@ class ConditionSpec(Noted):
         if self.existing is not None and self.requires is None:
             raise Located([(("existing",), "existing (EUR m already unlocked per unit) belongs to a condition "
                                            "with requires; an agreement condition (met_from) has none")])
+        if self.regions is not None and self.requires is None:
+            raise Located([(("regions",), "regions lists the units a ratio condition (requires) holds for; an "
+                                          "agreement condition names its units in met_from")])
+        outside = sorted(set(self.existing or {}) - {"default"} - set(self.regions)) if self.regions else []
+        if outside:
+            raise Located([(("existing",), f"existing names {show(outside)}, which are not among the condition's "
+                                           f"regions {show(self.regions)}; add them to regions or drop them")])
         return self
 
 
@@ -345,7 +356,10 @@ def _condition(x: ConditionSpec, labels: Labels) -> m.Condition:
         return m.Condition(x.id, sel, tuple(_unit(labels, u) for u in met), met_from=tuple(met.values()),
                            allowance=x.allowance)
     given = dict(x.existing or {})
-    default = given.pop("default", 0.0)
+    default: float | None = given.pop("default", 0.0)
+    if x.regions is not None:  # only the listed units are conditioned
+        given = {u: given.get(u, default) for u in dict.fromkeys(x.regions)}
+        default = None
     req = m.Selector(None if x.requires.instruments is None else frozenset(x.requires.instruments),
                      labels.priorities_of(x.requires))
     return m.Condition(x.id, sel, tuple(_unit(labels, u) for u in given), requires=req, ratio=x.requires.ratio,
@@ -367,8 +381,8 @@ def _build(value: list[ConditionSpec], labels: Labels) -> tuple[m.Condition, ...
 SECTION = Section("conditions", Annotated[list[ConditionSpec], AfterValidator(_distinct)], [], _build,
                   doc="| `conditions[]` | `id`, selector (`priorities` / `pillars`, `instruments`, `years`), "
                       "`met_from` (unit → year or null) or `requires` (`priorities` / `pillars`, `instruments`, "
-                      "`ratio`, `lag`) with `existing` (unit → EUR m, `default`) | EU money on the slice in a unit "
-                      "only from the year a condition is met (a readmission agreement, §18), or at most `ratio` × "
+                      "`ratio`, `lag`) with `existing` (unit → EUR m, `default`) and optional `regions` (the units "
+                      "it holds for) | EU money on the slice in a unit only from the year a condition is met (a readmission agreement, §18), or at most `ratio` × "
                       "the prerequisite's money `lag` years earlier plus `existing` (migration profiles, §14) |")
 FAMILY = register(RuleFamily("conditions", (CONDITIONS, CONDITION_RATIOS), define_conditions, check_conditions,
                              order=107, sections=(SECTION,)))

@@ -75,7 +75,7 @@ class RestSpec(Noted):
 
 
 def _country_kind(value: Any) -> str:
-    return "country-planned" if isinstance(value, dict) else "country-name"
+    return "country-planned" if isinstance(value, dict | CountrySpec) else "country-name"
 
 
 CountryEntry = Annotated[Annotated[str, Tag("country-name")] | Annotated[CountrySpec, Tag("country-planned")],
