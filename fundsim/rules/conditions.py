@@ -383,6 +383,7 @@ SECTION = Section("conditions", Annotated[list[ConditionSpec], AfterValidator(_d
                       "`met_from` (unit → year or null) or `requires` (`priorities` / `pillars`, `instruments`, "
                       "`ratio`, `lag`) with `existing` (unit → EUR m, `default`) and optional `regions` (the units "
                       "it holds for) | EU money on the slice in a unit only from the year a condition is met (a "
-                      "readmission agreement, §18), or at most `ratio` × the prerequisite's money `lag` years earlier plus `existing` (migration profiles, §14) |")
+                      "readmission agreement, §18), or at most `ratio` × the prerequisite's money `lag` years earlier "
+                      "plus `existing` (migration profiles, §14) |")
 FAMILY = register(RuleFamily("conditions", (CONDITIONS, CONDITION_RATIOS), define_conditions, check_conditions,
                              order=107, sections=(SECTION,)))
