@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from test_properties import scenarios as base_scenarios
 
 import fundsim as fs
+from fundsim.montecarlo import Evaluation, run_values
 from fundsim.rules import Plan
 from fundsim.testing import assert_allocation_feasible, violations
 
@@ -227,3 +228,24 @@ def test_country_level_rules_hold_and_never_help(spec: dict[str, Any], capacity:
         assert alloc.objective <= before + 1e-6 * max(1.0, abs(before))
     money = alloc.data["eu"].sel(region=country).sum(["instrument", "priority"]).values
     assert float(money.sum()) >= package - 1e-6
+
+
+def test_monte_carlo_draws_the_capacity_of_a_region_planned_in_parts() -> None:
+    """North Africa's shared capacity drawn at 60 %: 15 a year for Morocco and the rest together. Remittances keep
+    their 15, return gets the other 15 all in Morocco (2.5; its own 20 leave room), and the East gets 30 of
+    mobility (1.5): 45 + 37.5 + 45 = 127.5. The remittance weight of the region (a path naming North Africa)
+    moves both units' weight: at 0.8 remittances are worth 2.4 anywhere in North Africa, less than return in
+    Morocco (2.5), so Morocco's 20 of return come first and remittances get the 10 left: 50 + 24 + 45 = 119 (had
+    one unit kept its 3.0, remittances would go there and the optimum would stay 127.5)."""
+    raw = planned()
+    raw["uncertainty"] = {"parameters": [
+        {"id": "na_absorption", "path": "absorption.capacity.north_africa",
+         "distribution": {"kind": "uniform", "low": 0.5, "high": 1.0}},
+        {"id": "remittance_value", "path": "objective.impact.weights.remittances.north_africa",
+         "distribution": {"kind": "uniform", "low": 0.8, "high": 1.2}}]}
+    sc = fs.scenario_from_dict(raw)
+    out = run_values(sc, np.array([[1.0, 1.0], [0.6, 1.0], [0.6, 0.8]]))
+    assert out["objective"].values.tolist() == pytest.approx([140.0, 127.5, 119.0], abs=1e-6)
+    plan = fs.solve(sc)
+    stressed = run_values(sc, np.array([[1.0, 1.0]]), Evaluation("stress", plan=plan))
+    assert float(stressed["lost_to_decommitment"][0]) == pytest.approx(0.0, abs=1e-9)

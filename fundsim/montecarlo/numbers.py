@@ -71,10 +71,10 @@ class DrawnNumbers:
 
 
 def _apply(target: np.ndarray, value: np.ndarray, mode: str, where: tuple = ()) -> None:
-    """Set or multiply ``target[:, *where]`` by the per-draw ``value`` (broadcast over the rest)."""
-    shape = (len(value),) + (1,) * (target.ndim - 1 - len([w for w in where if not isinstance(w, slice)]))
-    v = value.reshape(shape)
+    """Set or multiply ``target[:, *where]`` by the per-draw ``value`` (broadcast over the rest); a ``where`` may
+    be a position or an array of positions."""
     index = (slice(None), *where)
+    v = value.reshape((len(value),) + (1,) * (target[index].ndim - 1))
     if mode == "absolute":
         target[index] = v
     else:
@@ -119,9 +119,9 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
         elif parts[0] == "absorption":
             labels = sc.capacity_labels(sc.absorption.shared)
             _apply(absorption, value, p.mode, (labels.index(parts[2]),) if len(parts) == 3 else ())
-        elif weights is not None:
-            where = tuple(ids.index(label) for ids, label in zip((sc.priority_ids, sc.region_ids), parts[3:],
-                                                                 strict=False))
+        elif weights is not None:  # a region planned in parts: each of its units
+            where = tuple(sc.priority_ids.index(label) if n == 0 else sc.units_of(label)
+                          for n, label in enumerate(parts[3:5]))
             _apply(weights, value, p.mode, where)
     return DrawnNumbers(usable, tuple(match), absorption, weights, delay)
 
