@@ -249,3 +249,15 @@ def test_monte_carlo_draws_the_capacity_of_a_region_planned_in_parts() -> None:
     plan = fs.solve(sc)
     stressed = run_values(sc, np.array([[1.0, 1.0]]), Evaluation("stress", plan=plan))
     assert float(stressed["lost_to_decommitment"][0]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_study_output_may_name_a_region_planned_in_parts() -> None:
+    """``region:north_africa`` is the sum over Morocco and the rest: 50 at the plan's numbers, 30 when North Africa's
+    shared capacity is swept down to 15 a year (the case above)."""
+    from fundsim.sensitivity import sweep
+
+    sc = fs.scenario_from_dict(planned())
+    out = sweep(sc, "absorption.capacity.north_africa", [25, 15], outputs=["region:north_africa", "region:morocco"])
+    assert out["region:north_africa"].values.tolist() == pytest.approx([50.0, 30.0], abs=1e-6)
+    morocco = out["region:morocco"].values  # at 15 a year: its 15 of return, and perhaps up to 5 of remittances
+    assert morocco[0] == pytest.approx(20.0, abs=1e-6) and 15.0 - 1e-6 <= morocco[1] <= 20.0 + 1e-6

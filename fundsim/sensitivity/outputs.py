@@ -87,7 +87,7 @@ class Output:
 
 
 def _labels(sc: Scenario) -> dict[str, tuple[str, ...]]:
-    return {"pillar": sc.pillar_ids, "region": sc.region_ids, "group": tuple(dict.fromkeys(sc.region_groups)),
+    return {"pillar": sc.pillar_ids, "region": sc.area_ids, "group": tuple(dict.fromkeys(sc.region_groups)),
             "instrument": sc.instrument_ids}
 
 
@@ -165,6 +165,9 @@ def _labelled(run: xr.Dataset, sc: Scenario, out: Output, mode: str) -> xr.DataA
     if out.kind == "group" and mode == "stress":
         regions = [r for r, g in zip(sc.region_ids, sc.region_groups, strict=True) if g == out.label]
         return run["spent_by_region"].sel(region=regions).sum("region", skipna=False)
+    if out.kind == "region" and out.label not in sc.region_ids:  # a region planned in parts: all of its units
+        units = [sc.region_ids[u] for u in sc.units_of(out.label)]
+        return run[f"{prefix}_region"].sel(region=units).sum("region", skipna=False)
     return run[f"{prefix}_{out.kind}"].sel({out.kind: out.label}, drop=True)
 
 

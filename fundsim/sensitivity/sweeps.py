@@ -31,7 +31,7 @@ _UNITS = {"envelope": "EUR m per year", "payment_delay": "share of each year's p
 
 def _context(sc: Scenario) -> dict[str, tuple[str, ...]]:
     """The ids a path may name, as :func:`~fundsim.scenario.uncertainty_schema.check_path` reads them."""
-    return {"instrument": sc.instrument_ids, "source": sc.source_ids, "region": sc.region_ids,
+    return {"instrument": sc.instrument_ids, "source": sc.source_ids, "region": sc.area_ids,
             "priority": sc.priority_ids}
 
 
