@@ -25,6 +25,7 @@ from test_properties import scenarios as base_scenarios
 
 import fundsim as fs
 from fundsim.montecarlo import Evaluation, run_values
+from fundsim.results.inputs import AllocationFileError
 from fundsim.rules import Plan
 from fundsim.testing import assert_allocation_feasible, violations
 
@@ -261,3 +262,15 @@ def test_a_study_output_may_name_a_region_planned_in_parts() -> None:
     assert out["region:north_africa"].values.tolist() == pytest.approx([50.0, 30.0], abs=1e-6)
     morocco = out["region:morocco"].values  # at 15 a year: its 15 of return, and perhaps up to 5 of remittances
     assert morocco[0] == pytest.approx(20.0, abs=1e-6) and 15.0 - 1e-6 <= morocco[1] <= 20.0 + 1e-6
+
+
+def test_an_allocation_file_naming_a_region_planned_in_parts_says_which_units_to_use(tmp_path: pathlib.Path
+                                                                                      ) -> None:
+    sc = fs.scenario_from_dict(planned())
+    path = tmp_path / "plan.csv"
+    path.write_text("instrument,priority,region,year,amount\ntpma,return,north_africa,2009,5\n"
+                    "tpma,return,morocco,2009,5\n")
+    with pytest.raises(AllocationFileError, match="'north_africa' is a region planned in parts: give each row to one "
+                                                  "of its units, 'morocco', 'north_africa_rest'") as caught:
+        fs.read_allocation(path, sc)
+    assert "plan.csv:2: column 'region'" in str(caught.value)
