@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 import fundsim as fs
-from fundsim.results.concentration import Concentration, concentration
+from fundsim.results.concentration import Concentration, cell_concentration
 
 
 def _cube(cells: np.ndarray) -> xr.DataArray:
@@ -33,40 +33,40 @@ class _Plan:
 def test_most_common_amount_counted_by_hand() -> None:
     # 3 × 4 cells; 9 funded (three zeros); 5.0 four times, 18.0 twice, 2.5, 7.0, 1.0 once: 4 / 9
     cells = np.array([[5.0, 5.0, 0.0, 18.0], [5.0, 2.5, 7.0, 0.0], [5.0, 18.0, 1.0, 0.0]])
-    assert concentration(_cube(cells)) == Concentration(5.0, 4, 9, 4 / 9)
+    assert cell_concentration(_cube(cells)) == Concentration(5.0, 4, 9, 4 / 9)
 
 
 def test_an_allocation_is_summed_over_instruments_and_years() -> None:
     cells = np.array([[3.0, 3.0], [0.0, 4.0]])  # 3.0 in two of three funded cells
-    assert concentration(_Plan(_cube(cells))) == Concentration(3.0, 2, 3, 2 / 3)
+    assert cell_concentration(_Plan(_cube(cells))) == Concentration(3.0, 2, 3, 2 / 3)
 
 
 def test_amounts_are_compared_to_the_cent() -> None:
     # 1.004 and 0.996 round to 1.0, 1.006 to 1.01: 1.0 twice among four
     cells = np.array([[1.004, 0.996, 1.006, 2.0]])
-    result = concentration(cells)
+    result = cell_concentration(cells)
     assert (result.amount, result.cells, result.funded, result.share) == (1.0, 2, 4, 0.5)
 
 
 def test_a_tie_names_the_smaller_amount() -> None:
     cells = np.array([[7.0, 2.0], [7.0, 2.0]])
-    assert concentration(cells) == Concentration(2.0, 2, 4, 0.5)
+    assert cell_concentration(cells) == Concentration(2.0, 2, 4, 0.5)
 
 
 def test_cells_without_money_are_not_funded() -> None:
     # 1e-7 is below the funded threshold 1e-6; every funded amount differs: 1 of 2
     cells = np.array([[1e-7, 0.0, 3.0, 4.0]])
-    assert concentration(cells) == Concentration(3.0, 1, 2, 0.5)
+    assert cell_concentration(cells) == Concentration(3.0, 1, 2, 0.5)
 
 
 def test_nothing_funded() -> None:
-    result = concentration(np.zeros((2, 2)))
+    result = cell_concentration(np.zeros((2, 2)))
     assert (result.cells, result.funded, result.share) == (0, 0, 0.0)
     assert np.isnan(result.amount)
 
 
 def test_the_result_pickles() -> None:
-    result = concentration(np.array([[1.0, 1.0, 2.0]]))
+    result = cell_concentration(np.array([[1.0, 1.0, 2.0]]))
     assert pickle.loads(pickle.dumps(result)) == result
 
 
@@ -76,4 +76,4 @@ def test_impact_curve_variant_keeps_the_former_optimum_and_its_concentration() -
     # funded cells hold exactly the first breakpoint, EUR 5.0 m (the count issue 15 starts from)
     alloc = fs.solve(fs.load_scenario("scenarios/gam-2008-impact-curves.yaml"))
     assert alloc.objective == pytest.approx(988.1834610146623, rel=1e-9)
-    assert concentration(alloc) == Concentration(5.0, 115, 160, 115 / 160)
+    assert cell_concentration(alloc) == Concentration(5.0, 115, 160, 115 / 160)

@@ -1,8 +1,8 @@
 """How much of a plan one amount decides: the most common total per funded priority × region cell.
 
 A plan whose funded cells mostly hold the same amount is decided by whatever number produced that amount (an
-impact curve's breakpoint, a target), not by the cells' differences. :func:`concentration` counts it: total money
-(EU + co-financing) per priority × region cell, summed over instruments and years, rounded to 0.01 EUR m; the
+impact curve's breakpoint, a target), not by the cells' differences. :func:`cell_concentration` counts it: total
+money (EU + co-financing) per priority × region cell, summed over instruments and years, rounded to 0.01 EUR m; the
 most common amount among the funded cells, how many cells hold it, and their share of the funded cells.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["Concentration", "concentration"]
+__all__ = ["Concentration", "cell_concentration"]
 
 FUNDED = 1e-6  # EUR m: a cell with more total money than this is funded (as in fundsim.sensitivity.assumptions)
 DECIMALS = 2  # amounts are compared rounded to 0.01 EUR m
@@ -52,7 +52,7 @@ def _cell_totals(plan: Any) -> np.ndarray:
     return np.asarray(total, dtype=float)
 
 
-def concentration(plan: Any) -> Concentration:
+def cell_concentration(plan: Any) -> Concentration:
     """The most common total of the funded priority × region cells of ``plan``.
 
     Parameters
@@ -69,7 +69,7 @@ def concentration(plan: Any) -> Concentration:
     --------
     Six cells, five funded; three of them hold 5.0 (5.004 rounds to 5.0):
 
-    >>> concentration([[5.0, 5.004, 0.0], [5.0, 2.5, 7.25]])
+    >>> cell_concentration([[5.0, 5.004, 0.0], [5.0, 2.5, 7.25]])
     Concentration(amount=5.0, cells=3, funded=5, share=0.6)
     """
     totals = _cell_totals(plan).ravel()
