@@ -136,7 +136,7 @@ def test_allocation_at_a_breakpoint_is_full_and_keeps_every_rule(tutorial: fs.Sc
 def test_gam_budget_frontier_is_exact_around_the_scenario(gam: fs.Scenario) -> None:
     fr = budget_frontier(gam, lo=0.97, hi=1.01)
     assert len(fr.breakpoints) >= 3
-    assert fr.value(1.0) == pytest.approx(988.1834610146623, rel=1e-9)  # the impact-curve variant's optimum (the former reference)
+    assert fr.value(1.0) == pytest.approx(988.1834610146623, rel=1e-9)  # the former reference optimum
     slopes = fr.data["slope_right"].values[:-1]
     assert np.all(np.diff(slopes) < 0)  # concave: every slope below the one before
     # every breakpoint says what changes there: some shadow price moves, even where no rule starts or stops
