@@ -7,9 +7,10 @@ from fundsim._lazy import attach
 
 if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsim._lazy)
     from fundsim.results.allocation import Allocation, allocation_dataset, open_allocation
+    from fundsim.results.concentration import Concentration, cell_concentration
     from fundsim.results.label import block_array, ranging_dataset, relaxation_duals, shadow_prices
 
-__all__ = ["Allocation", "allocation_dataset", "block_array", "open_allocation", "ranging_dataset", "relaxation_duals",
-           "shadow_prices"]
+__all__ = ["Allocation", "Concentration", "allocation_dataset", "block_array", "cell_concentration",
+           "open_allocation", "ranging_dataset", "relaxation_duals", "shadow_prices"]
 
 __getattr__, __dir__ = attach(__name__, __file__)

@@ -72,7 +72,7 @@ class Sifting:
     >>> len(sifting.working) < lp.num_col
     True
     >>> round(sifting.solve(lp).objective, 3)
-    988.183
+    761.77
     """
 
     base: LinearProgram
