@@ -59,9 +59,9 @@ def test_names_carry_the_rule_and_the_labels(tmp_path: Path) -> None:
     lp = fs.assemble(fs.load_scenario(ROOT / "scenarios" / "gam-2008.yaml"))
     mps = write_program(lp, tmp_path / "reference.mps").read_text()
     text = write_program(lp, tmp_path / "reference.lp").read_text()
-    assert "eu[tpma,labour_mobility,north_africa,2009]" in mps
+    assert "eu[tpma,labour_mobility,north_africa_rest,2009]" in mps
     assert "absorption[north_africa,2009]" in mps and "priority_limits[border_management]" in mps
-    assert "eu(tpma,labour_mobility,north_africa,2009)" in text
+    assert "eu(tpma,labour_mobility,north_africa_rest,2009)" in text
     assert "absorption(north_africa,2009):" in text  # an LP row is "name: terms <= bound"
     cols, rows = names(lp)
     assert len(set(cols)) == lp.num_col and len(set(rows)) == lp.num_row

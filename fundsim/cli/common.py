@@ -166,7 +166,7 @@ def uncut_table(title: str, header: list[str], rows: list[list[str]], numeric: l
 
 
 def money_table(frame: pd.DataFrame, title: str, index_name: str) -> Uncut:
-    rows = [[str(label), *(f"{v:.1%}" if str(c).endswith("share") else f"{v:,.2f}" for c, v in row.items())]
+    rows = [[str(label), *(f"{v:.1%}" if "share" in str(c) else f"{v:,.2f}" for c, v in row.items())]
             for label, row in frame.iterrows()]
     return uncut_table(title, [index_name, *map(str, frame.columns)], rows, [False] + [True] * len(frame.columns))
 

@@ -164,7 +164,16 @@ def validate(scenario: Path = typer.Argument(..., help="scenario file (.yaml, .y
     n_cells = int(sc.eligible.sum())
     out.print(text(("ok", "green"), f" {scenario}: scenario {sc.name!r}, years {sc.years[0]}–{sc.years[-1]}, "
                    f"{len(sc.instruments)} instruments, {len(sc.priorities)} priorities in {len(sc.pillars)} "
-                   f"pillars, {len(sc.regions)} regions, {n_cells} eligible cells; hash {sc.digest}"))
+                   f"pillars, {_geography(sc)}, {n_cells:,} eligible cells; hash {sc.digest}"))
+
+
+def _geography(sc: Scenario) -> str:
+    """``16 regions``, or ``16 regions in 22 planning units (6 countries planned on their own)``."""
+    regions = len(dict.fromkeys(sc.region_of))
+    countries = sum(r.level == "country" for r in sc.regions)
+    if not sc.areas:
+        return f"{regions} regions"
+    return f"{regions} regions in {len(sc.regions)} planning units ({countries} countries planned on their own)"
 
 
 def _interrupts(solver: str) -> bool:

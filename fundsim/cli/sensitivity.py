@@ -270,7 +270,7 @@ def _end_cell(row: pd.Series, figure: str, side: str) -> str:
     if status not in ("optimal", "unchanged"):
         return str(status)
     if figure == "cells":
-        return f"{int(row[f'cells_{side}'])} ({row[f'cells_share_{side}']:.1%})"
+        return f"{int(row[f'cells_{side}'])} ({row[f'cells_share_{side}']:.1%}); EU {int(row[f'cells_eu_{side}'])}"
     return f"{row[f'{figure}_{side}']:,.2f}"
 
 
@@ -286,7 +286,8 @@ def _print_assumptions(table: pd.DataFrame, top: int | None) -> None:
     more = f", the first {len(shown)} shown" if len(shown) < len(table) else ""
     title = (f"{a['scenario']}: {len(table)} numbers marked assumption{more}, ranked by how far the allocation "
              f"moves (L1 of the EU cube to the nearest optimum; cells: of the {a['funded_cells']} funded "
-             f"priority × region cells); base objective {a['objective']:,.4f}; {a['solves']} solves in "
+             f"priority × region cells, those whose total money moves, and of them ('EU') those whose EU money "
+             f"moves); base objective {a['objective']:,.4f}; {a['solves']} solves in "
              f"{a['seconds']:.1f} s")
     out.print(uncut_table(title, header, rows, [True, False, True, True, True, *[True] * 6, False]))
 

@@ -595,7 +595,14 @@ def ranging_dataset(sc: Scenario, lp: LinearProgram, result: SolveResult, *, exa
         low, high = face_cost_ranging(solver, directions)
     else:
         low, high = cost_ranging(solver, directions)
-    ds = xr.Dataset({**rule_ranges(lp, result, ranges), **weight_ranges(params, low, high)})
+    parts = {**rule_ranges(lp, result, ranges), **weight_ranges(params, low, high)}
+    # the rules' region axis (units and regions planned in parts) is the one every part stands on, in its order
+    # (an outer join would sort the labels)
+    axis = next((list(b.coords[b.dims.index("region")]) for b in lp.constraints.values() if "region" in b.dims),
+                None)
+    if axis is not None:
+        parts = {k: v.reindex(region=axis) if "region" in v.dims else v for k, v in parts.items()}
+    ds = xr.Dataset(parts)
     ds.attrs["ranging"] = "exact" if exact else "basis"
     return ds
 

@@ -23,7 +23,9 @@ What is measured at each end, against the scenario's own optimum
     ``l1``: the L1 distance of the EU cube (instrument × priority × region × year), EUR m; ``cells``: how many
     of the funded priority × region cells of the optimum (total money, EU plus co-financing, over
     instruments and years, above 1e-6) change by more than 1e-3 EUR m, and ``cells_share`` that count as a
-    share of the funded cells; ``objective``: the change of the objective.
+    share of the funded cells; ``cells_eu``: how many of them change their EU money by more than 1e-3 EUR m (a
+    co-financing rate moves every total of the instrument's cells by arithmetic; ``cells_eu`` counts the plan's
+    decisions only); ``objective``: the change of the objective.
 
 Examples
 --------
@@ -65,7 +67,10 @@ MOVED = 1e-3  # EUR m: a funded cell whose money changes by more than this has m
 _SKIPPED_SECTIONS = frozenset({"uncertainty", "years", "name", "description", "extends"})
 _CALENDAR = frozenset({"cutoff", "year", "years"})  # a number (or list) here is a calendar year, not moved
 _WHOLE = frozenset({"years", "decision_lead", "decommitment_window", "max_new", "min_new",
-                    "max_instruments_per_cell"})
+                    "max_instruments_per_cell", "lag"})
+_MET_FROM = "met_from"  # a condition's first year (per unit): a calendar year, moved ±_YEARS years
+_YEARS = 2
+_PROFILES = frozenset({"payment_profile", "contracting_profile"})  # shares that sum to 1
 _LABEL_KEYS = ("pillar", "priority", "region", "instrument")
 
 Path = tuple[Any, ...]
@@ -182,7 +187,11 @@ def marked_numbers(tree: Mapping[str, Any], spread: float = 0.5) -> list[Marked]
     found = []
     for where, name, number, text in _walk(dict(tree), (), [], None):
         key = next((k for k in reversed(where) if isinstance(k, str)), None)  # the field it belongs to
-        value, low, high = _ends(key, number, spread)
+        if len(where) >= 2 and where[-2] == _MET_FROM and not (isinstance(number, dict) and "range" in number):
+            value = float(number["value"] if isinstance(number, dict) else number)
+            value, low, high = value, value - _YEARS, value + _YEARS
+        else:
+            value, low, high = _ends(key, number, spread)
         found.append(Marked(where, name, value, low, high, text))
     return found
 
@@ -212,6 +221,12 @@ def _set(tree: dict[str, Any], where: Path, value: float) -> dict[str, Any]:
         node = node[k]
     if isinstance(node[where[-1]], dict):
         node[where[-1]]["value"] = value
+    elif isinstance(node, list) and len(where) >= 2 and where[-2] in _PROFILES:
+        # one share of a profile moved: the others keep their proportions and the profile still sums to 1
+        old = [float(v) for v in node]
+        rest = sum(old) - old[where[-1]]
+        scale = (1.0 - value) / rest if rest > 0 else 0.0
+        node[:] = [value if n == where[-1] else v * scale for n, v in enumerate(old)]
     else:
         node[where[-1]] = value
     return out
@@ -291,12 +306,14 @@ def _moved_to(variant: Scenario, base: _Base, choice: SolverChoice) -> dict[str,
     eu = lp.variables["eu"].dense(near.x[: lp.num_col], fill=0.0)
     cells = (eu * (1.0 + variant.match_ratio[..., None])).sum(axis=(0, 3))
     moved = base.funded & (np.abs(cells - base.cells) > MOVED)
+    decided = base.funded & (np.abs(eu.sum(axis=(0, 3)) - base.eu.sum(axis=(0, 3))) > MOVED)
     funded = int(base.funded.sum())
     return {"status": "optimal", "l1": float(np.abs(eu - base.eu).sum()), "cells": int(moved.sum()),
-            "cells_share": moved.sum() / funded if funded else 0.0, "objective": first.objective - base.objective}
+            "cells_share": moved.sum() / funded if funded else 0.0, "cells_eu": int(decided.sum()),
+            "objective": first.objective - base.objective}
 
 
-_NOT_SOLVED = {"l1": np.nan, "cells": pd.NA, "cells_share": np.nan, "objective": np.nan}
+_NOT_SOLVED = {"l1": np.nan, "cells": pd.NA, "cells_share": np.nan, "cells_eu": pd.NA, "objective": np.nan}
 
 
 def _end(tree: dict[str, Any], m: Marked, x: float, base: _Base, choice: SolverChoice) -> dict[str, Any]:
@@ -304,7 +321,7 @@ def _end(tree: dict[str, Any], m: Marked, x: float, base: _Base, choice: SolverC
     from fundsim.scenario import scenario_from_dict
 
     if x == m.value:
-        return {"status": "unchanged", "l1": 0.0, "cells": 0, "cells_share": 0.0, "objective": 0.0}
+        return {"status": "unchanged", "l1": 0.0, "cells": 0, "cells_share": 0.0, "cells_eu": 0, "objective": 0.0}
     try:
         with warnings.catch_warnings():  # an end may make a rule slack or a limit odd: its figures say so
             warnings.simplefilter("ignore", FundsimWarning)
@@ -316,7 +333,7 @@ def _end(tree: dict[str, Any], m: Marked, x: float, base: _Base, choice: SolverC
 
 def _row(m: Marked, ends: dict[str, dict[str, Any]]) -> dict[str, Any]:
     row: dict[str, Any] = {"path": m.name, "value": m.value, "low": m.low, "high": m.high}
-    for figure in ("l1", "cells", "cells_share", "objective", "status"):
+    for figure in ("l1", "cells", "cells_share", "cells_eu", "objective", "status"):
         for side in ("low", "high"):
             row[f"{figure}_{side}"] = ends[side][figure]
     row["assumption"] = _short(m.assumption)
@@ -378,7 +395,8 @@ def assumptions(scenario: Scenario | str, *, spread: float = 0.5, solver: Solver
 
 
 _COLUMNS = ["path", "value", "low", "high", "l1_low", "l1_high", "cells_low", "cells_high", "cells_share_low",
-            "cells_share_high", "objective_low", "objective_high", "status_low", "status_high", "assumption"]
+            "cells_share_high", "cells_eu_low", "cells_eu_high", "objective_low", "objective_high", "status_low",
+            "status_high", "assumption"]
 
 
 def _ranked(table: pd.DataFrame, sc: Scenario, spread: float, base: _Base, started: float) -> pd.DataFrame:
@@ -386,7 +404,7 @@ def _ranked(table: pd.DataFrame, sc: Scenario, spread: float, base: _Base, start
     table = table.assign(_key=key).sort_values("_key", ascending=False, kind="stable", na_position="last")
     table = table.drop(columns="_key").reset_index(drop=True)
     table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
-    for col in ("cells_low", "cells_high"):
+    for col in ("cells_low", "cells_high", "cells_eu_low", "cells_eu_high"):
         table[col] = table[col].astype("Int64")
     table.attrs.update({"scenario": sc.name, "spread": spread, "objective": base.objective,
                         "funded_cells": int(base.funded.sum()),

@@ -203,7 +203,7 @@ def _concentration_rows(sc: Scenario, ext: _Extension, cols: np.ndarray, region:
     m = ext.column("largest_region_money", (), (), 1, "EU commitments to the largest region")
     regions, row = np.unique(region, return_inverse=True)
     n = len(regions)
-    ext.rows(Header("largest_region", ("region",), (sc.region_ids,), (regions,),
+    ext.rows(Header("largest_region", ("region",), (sc.area_ids,), (regions,),  # the axis of every region row
                     long_name="money of the largest region"),
              Entries(np.append(row, np.arange(n)), np.append(cols, np.full(n, m)),
                      np.append(-np.ones(len(cols)), np.ones(n))),
