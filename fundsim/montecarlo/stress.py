@@ -195,7 +195,8 @@ def _unit_capacity(sc: Scenario, absorption: np.ndarray, due: np.ndarray) -> np.
     """
     nr = len(sc.regions)
     if absorption.shape[1] == nr and sc.absorption.shared:  # per-unit numbers only: the shared ones as planned
-        shared_rows = np.broadcast_to(sc.absorption.shared_capacity, (len(absorption), *sc.absorption.shared_capacity.shape))
+        planned = sc.absorption.shared_capacity
+        shared_rows = np.broadcast_to(planned, (len(absorption), *planned.shape))
         absorption = np.concatenate([absorption, shared_rows], axis=1)
     out = absorption[:, :nr].copy()
     for k, shared in enumerate(sc.absorption.shared):
