@@ -112,17 +112,24 @@ def test_a_wider_spread_moves_further(variant: Path) -> None:
 
 def test_infeasible_and_refused_ends_are_reported(tutorial_path: Path, tmp_path: Path) -> None:
     """At least 2 for return, assumed over [2, 100]: 100 is more than the 60 of EU money, infeasible. A payment
-    profile [0.5, 0.5] under TPMA's assumption no longer sums to 1 at either end: refused by the format."""
+    profile [0.5, 0.5] under TPMA's assumption moves share by share, the other rescaled so that it sums to 1
+    (0.25 and 0.75 at the low end, solved). A payment deadline of n+1 moved to n+0 leaves the profile's second year
+    past it: refused by the format."""
     raw = _variant(tutorial_path, rules={"priority_limits": [
         {"priority": "return", "min": {"value": 2, "range": [2, 100], "assumption": "at least a pilot"}}]})
-    raw["instruments"][0].update(assumption="spread evenly", payment_profile=[0.5, 0.5])
+    raw["instruments"][0].update(assumption="spread evenly", payment_profile=[0.5, 0.5],
+                                 decommitment_window={"value": 1, "range": [0, 1], "assumption": "n+1"})
     table = fs.sensitivity.assumptions(_write(raw, tmp_path)).set_index("path")
     limit = table.loc["rules.priority_limits.return.min"]
     assert (limit["status_low"], limit["status_high"]) == ("unchanged", "infeasible")
     assert np.isnan(limit["l1_high"]) and np.isnan(limit["objective_high"])
+    # a profile's share moves with the others rescaled, so the profile still sums to 1: 0.25/0.75 and 0.75/0.25
     profile = table.loc["instruments.tpma.payment_profile[0]"]
-    assert (profile["status_low"], profile["status_high"]) == ("refused", "refused")
-    assert table.index[-1].startswith("instruments.tpma.payment_profile")  # no optimal end: ranked last
+    assert (profile["status_low"], profile["status_high"]) == ("optimal", "optimal")
+    window = table.loc["instruments.tpma.decommitment_window"]
+    assert (window["status_low"], window["status_high"]) == ("refused", "unchanged")
+    # no end that moved and was solved: ranked last
+    assert set(table.index[-2:]) == {"instruments.tpma.decommitment_window", "rules.priority_limits.return.min"}
     assert "instruments.tpma.envelope.2009" in table.index  # TPMA's assumption covers its plain envelope
 
 
