@@ -208,3 +208,10 @@ def test_cli_bad_input_exits_2(tutorial_path: Path, variant: Path, tmp_path: Pat
     assert spread.exit_code == EXIT_BAD_INPUT and "spread must be between 0 and 1" in spread.output
     wrong = runner.invoke(app, ["assumptions", str(variant), "--out", str(tmp_path / "t.xlsx")])
     assert wrong.exit_code == EXIT_BAD_INPUT and not (tmp_path / "t.xlsx").exists()
+
+
+def test_only_ranks_the_numbers_under_the_given_paths(tutorial_path: Path) -> None:
+    table = fs.sensitivity.assumptions(tutorial_path, only="absorption")
+    assert table["path"].tolist() == ["absorption.capacity.north_africa"]
+    with pytest.raises(fs.ArgumentError if hasattr(fs, "ArgumentError") else ValueError, match="no number marked"):
+        fs.sensitivity.assumptions(tutorial_path, only=["objective"])

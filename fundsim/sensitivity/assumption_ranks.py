@@ -43,7 +43,7 @@ import copy
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -340,8 +340,8 @@ def _row(m: Marked, ends: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
-def assumptions(scenario: Scenario | str, *, spread: float = 0.5, solver: SolverLike = "highs",
-                options: Mapping[str, Any] | None = None,
+def assumptions(scenario: Scenario | str, *, spread: float = 0.5, only: str | Sequence[str] | None = None,
+                solver: SolverLike = "highs", options: Mapping[str, Any] | None = None,
                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """The numbers marked ``assumption:`` ranked by how far the allocation moves over each one's range.
 
@@ -349,6 +349,7 @@ def assumptions(scenario: Scenario | str, *, spread: float = 0.5, solver: Solver
     ----------
     scenario : a scenario loaded from its file (or the file's path); the marks are read from the file
     spread : where a number states no ``range: [low, high]``, its ends are value × (1 ± spread); 0 ≤ spread ≤ 1
+    only : rank only the numbers whose path starts with one of these (e.g. ``"rules"``, ``"instruments.tpma"``)
     solver, options : the backend that solves each end and its options, as for :func:`fundsim.solve`
     progress : called with 1 after each end is solved (a progress bar's advance)
 
@@ -381,6 +382,11 @@ def assumptions(scenario: Scenario | str, *, spread: float = 0.5, solver: Solver
     sc = as_scenario(scenario)
     tree = _tree(sc)
     marked = marked_numbers(tree, spread)
+    if only is not None:
+        prefixes = (only,) if isinstance(only, str) else tuple(only)
+        marked = [m for m in marked if m.name.startswith(prefixes)]
+        if not marked:
+            raise ArgumentError(f"no number marked assumption has a path starting with {', '.join(prefixes)}")
     base = _optimum(sc, solver, options)
     choice = solver_choice(solver, options)
     rows = []

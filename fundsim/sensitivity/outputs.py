@@ -165,7 +165,8 @@ def _labelled(run: xr.Dataset, sc: Scenario, out: Output, mode: str) -> xr.DataA
     if out.kind == "group" and mode == "stress":
         regions = [r for r, g in zip(sc.region_ids, sc.region_groups, strict=True) if g == out.label]
         return run["spent_by_region"].sel(region=regions).sum("region", skipna=False)
-    if out.kind == "region" and out.label is not None and out.label not in sc.region_ids:  # a region planned in parts: all of its units
+    if out.kind == "region" and out.label is not None and out.label not in sc.region_ids:
+        # a region planned in parts: all of its units
         units = [sc.region_ids[u] for u in sc.units_of(out.label)]
         return run[f"{prefix}_region"].sel(region=units).sum("region", skipna=False)
     return run[f"{prefix}_{out.kind}"].sel({out.kind: out.label}, drop=True)
