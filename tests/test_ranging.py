@@ -255,7 +255,6 @@ def test_reference_exact_intervals_contain_the_basis_intervals(reference: fs.All
     for (name, label), got in zip(REFERENCE_RULES, exact, strict=True):
         b = basis[name].sel(label).values
         assert got[0] <= b[0] + 1e-7 and got[2] >= b[2] - 1e-7 and got[1] == pytest.approx(b[1])
-    tpma = exact[-1]
     wider = [got[2] - got[0] > (b := basis[name].sel(label).values)[2] - b[0] + 1e-6
              for (name, label), got in zip(REFERENCE_RULES, exact, strict=True)]
     assert any(wider)  # degenerate: some exact interval is wider than its basis's
