@@ -215,3 +215,15 @@ def test_only_ranks_the_numbers_under_the_given_paths(tutorial_path: Path) -> No
     assert table["path"].tolist() == ["absorption.capacity.north_africa"]
     with pytest.raises(fs.ArgumentError if hasattr(fs, "ArgumentError") else ValueError, match="no number marked"):
         fs.sensitivity.assumptions(tutorial_path, only=["objective"])
+
+
+def test_a_conditions_first_year_moves_two_years_either_way(tutorial_path: Path, tmp_path: Path) -> None:
+    """Mobility in the East allowed from 2010 (127.5, tests/test_conditions.py): from 2008 the condition is met
+    before the plan (130, +2.5), from 2012 never within it (125, -2.5)."""
+    raw = yaml.safe_load(tutorial_path.read_text(encoding="utf-8"))
+    raw["rules"]["conditions"] = [{"id": "readmission", "pillars": ["legal"], "met_from": {"eastern_partnership": 2010},
+                                   "assumption": "readmission in force from 2010"}]
+    row = fs.sensitivity.assumptions(_write(raw, tmp_path), only="rules.conditions").iloc[0]
+    assert (row["low"], row["high"]) == (2008.0, 2012.0)
+    assert (row["status_low"], row["status_high"]) == ("optimal", "optimal")
+    assert (row["objective_low"], row["objective_high"]) == (pytest.approx(2.5), pytest.approx(-2.5))

@@ -227,8 +227,10 @@ def _set(tree: dict[str, Any], where: Path, value: float) -> dict[str, Any]:
         rest = sum(old) - old[where[-1]]
         scale = (1.0 - value) / rest if rest > 0 else 0.0
         node[:] = [value if n == where[-1] else v * scale for n, v in enumerate(old)]
-    else:
-        node[where[-1]] = value
+    else:  # a whole number (a year, a count) stays an int
+        old = node[where[-1]]
+        whole = isinstance(old, int) and not isinstance(old, bool) and float(value).is_integer()
+        node[where[-1]] = int(value) if whole else value
     return out
 
 
