@@ -134,8 +134,8 @@ class Reader:
             others = [table.ref(r, c) for _, r, c in places[1:6]]
             more = f" and {len(places) - 6} more" if len(places) > 6 else ""
             also = f" (also {', '.join(others)}{more})" if others else ""
-            area = next((a for a in self.sc.areas if a.id.casefold() == text.casefold()), None) if dim == "region" \
-                else None
+            area = (next((a for a in self.sc.areas if a.id.casefold() == text.casefold()), None)
+                    if dim == "region" else None)
             message = suggest(text, self.ids(dim), dim) if area is None else (
                 f"{text!r} is a region planned in parts: give each row to one of its units, "
                 f"{', '.join(repr(u) for u in area.units)} (the last holds its regional programmes and its other "

@@ -82,7 +82,16 @@ class Region:
     @property
     def level(self) -> str:
         """``region`` (a whole region), ``country`` (a country planned on its own) or ``rest`` (the rest of a
-        region whose countries are planned on their own)."""
+        region whose countries are planned on their own).
+
+        Examples
+        --------
+        >>> units = [Region("west_africa_rest", "West Africa (rest)", "south", ("Mali",), "west_africa", rest=True),
+        ...          Region("senegal", "Senegal", "south", ("Senegal",), within="west_africa"),
+        ...          Region("eastern_partnership", "Eastern Partnership", "east")]
+        >>> [r.level for r in units]
+        ['rest', 'country', 'region']
+        """
         return "region" if self.within is None else "rest" if self.rest else "country"
 
 

@@ -263,8 +263,9 @@ class Condition:
         return "agreement" if self.requires is None else "ratio"
 
     def planned(self, region_ids: tuple[str, ...]) -> Condition:
-        """The condition with every unit it conditions listed: the regions ``default`` covers added, each its own
-        unit (the condition itself when there is no default).
+        """The condition with every unit it conditions listed: the planning units none of ``units`` covers added at
+        ``default``, each its own unit (the condition itself when there is no default). A region planned in parts
+        among ``units`` is one unit, its countries and rest together; they are not conditioned again.
 
         Examples
         --------
@@ -274,10 +275,13 @@ class Condition:
         ...               existing=(30.0,), default=0.0)
         >>> c.planned(("north_africa", "eastern_partnership")).existing
         (30.0, 0.0)
+        >>> parts = dataclasses.replace(c, units=(("north_africa", frozenset({"morocco", "north_africa_rest"})),))
+        >>> [u for u, _ in parts.planned(("morocco", "north_africa_rest", "eastern_partnership")).units]
+        ['north_africa', 'eastern_partnership']
         """
         if self.default is None:
             return self
-        named = {u for u, _ in self.units}
+        named = {r for _, covered in self.units for r in covered}
         rest = tuple(r for r in region_ids if r not in named)
         return dataclasses.replace(self, units=(*self.units, *((r, frozenset({r})) for r in rest)),
                                    existing=(*self.existing, *(self.default for _ in rest)), default=None)

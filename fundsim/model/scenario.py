@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import pickle
 from dataclasses import dataclass, field
@@ -45,14 +46,37 @@ class Absorption:
 
     def extended(self, extra_years: int, capacity: np.ndarray | None = None) -> np.ndarray:
         """Capacity over the scenario years and ``extra_years`` after them, ``(region, year)`` (or of another
-        ``capacity`` array laid out the same way, e.g. the shared capacities stacked)."""
+        ``capacity`` array laid out the same way, e.g. the shared capacities stacked).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fundsim.model import SharedCapacity, frozen_array
+        >>> absorption = Absorption(np.array([[5.0, 5.0]]), shared=(SharedCapacity("west_africa",
+        ...                                                                        frozen_array([8.0, 9.0])),))
+        >>> absorption.extended(1).tolist(), absorption.extended(1, absorption.shared_capacity).tolist()
+        ([[5.0, 5.0, 5.0]], [[8.0, 9.0, 9.0]])
+        >>> Absorption(np.array([[5.0, 5.0]]), after_horizon="unlimited").extended(1).tolist()
+        [[5.0, 5.0, inf]]
+        """
         cap = self.capacity if capacity is None else capacity
         tail_value = cap[:, -1:] if self.after_horizon == "last_year" else np.full((cap.shape[0], 1), np.inf)
         return np.concatenate([cap, np.repeat(tail_value, extra_years, axis=1)], axis=1)
 
     @property
     def shared_capacity(self) -> np.ndarray:
-        """The shared capacities stacked, ``(shared, year)`` (no rows when there are none)."""
+        """The shared capacities stacked, ``(shared, year)`` (no rows when there are none).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fundsim.model import SharedCapacity, frozen_array
+        >>> west = SharedCapacity("west_africa", frozen_array([8.0, 9.0]))
+        >>> Absorption(np.array([[5.0, 5.0]]), shared=(west,)).shared_capacity.tolist()
+        [[8.0, 9.0]]
+        >>> Absorption(np.array([[5.0, 5.0]])).shared_capacity.shape
+        (0, 2)
+        """
         if not self.shared:
             return np.zeros((0, self.capacity.shape[1]))
         return np.stack([s.capacity for s in self.shared])
@@ -112,13 +136,37 @@ class Scenario:
 
     @cached_property
     def area_ids(self) -> tuple[str, ...]:
-        """Every geographic label a rule may name: the planning units, then the regions planned in parts."""
+        """Every geographic label a rule may name: the planning units, then the regions planned in parts.
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> sc = fs.scenario_from_dict(raw)
+        >>> sc.area_ids
+        ('morocco', 'north_africa_rest', 'eastern_partnership', 'north_africa')
+        """
         return self.region_ids + tuple(a.id for a in self.areas)
 
     @cached_property
     def membership(self) -> np.ndarray:
         """Boolean ``(area, region)``: which planning units each label of :attr:`area_ids` covers (a unit covers
-        itself; a region planned in parts covers its countries and its rest)."""
+        itself; a region planned in parts covers its countries and its rest).
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> sc = fs.scenario_from_dict(raw)
+        >>> sc.membership.astype(int).tolist()  # rows: morocco, north_africa_rest, eastern_partnership, north_africa
+        [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]
+        """
         out = np.zeros((len(self.area_ids), len(self.regions)), dtype=bool)
         out[np.arange(len(self.regions)), np.arange(len(self.regions))] = True
         position = {r: n for n, r in enumerate(self.region_ids)}
@@ -128,11 +176,39 @@ class Scenario:
         return out
 
     def capacity_labels(self, shared: tuple[SharedCapacity, ...]) -> tuple[str, ...]:
-        """The region labels of per-unit capacities stacked with shared ones (:func:`fundsim.model.stacked`)."""
+        """The region labels of per-unit capacities stacked with shared ones (:func:`fundsim.model.stacked`).
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> sc = fs.scenario_from_dict(raw)
+        >>> sc.capacity_labels(sc.absorption.shared)  # North Africa's 25 a year is shared by its units
+        ('morocco', 'north_africa_rest', 'eastern_partnership', 'north_africa')
+        >>> sc.capacity_labels(())
+        ('morocco', 'north_africa_rest', 'eastern_partnership')
+        """
         return self.region_ids + tuple(s.area for s in shared)
 
     def capacity_cover(self, shared: tuple[SharedCapacity, ...]) -> np.ndarray:
-        """Boolean ``(capacity, region)``: the planning units each stacked capacity holds for."""
+        """Boolean ``(capacity, region)``: the planning units each stacked capacity holds for.
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> sc = fs.scenario_from_dict(raw)
+        >>> sc.capacity_cover(sc.absorption.shared).astype(int).tolist()
+        [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]
+        >>> sc.capacity_cover(()).shape
+        (3, 3)
+        """
         areas = [self.area_ids.index(s.area) for s in shared]
         return np.vstack([np.eye(len(self.regions), dtype=bool), self.membership[areas]])
 
@@ -140,19 +216,45 @@ class Scenario:
         """Positions of the planning units a geographic label covers (a unit: itself; a region planned in parts:
         its units).
 
+        Raises
+        ------
+        ValueError
+            for a label that is neither a planning unit nor a region planned in parts, naming the valid ones
+
         Examples
         --------
         >>> import fundsim as fs
-        >>> fs.load_scenario("scenarios/tutorial.yaml").units_of("eastern_partnership").tolist()
+        >>> sc = fs.load_scenario("scenarios/tutorial.yaml")
+        >>> sc.units_of("eastern_partnership").tolist()
         [1]
+        >>> sc.units_of("east")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown region or country 'east'; valid ones are: north_africa, eastern_partnership
         """
         if label not in self.area_ids:
-            raise KeyError(f"unknown region or country {label!r}; valid ones are: {', '.join(self.area_ids)}")
+            close = difflib.get_close_matches(label, self.area_ids, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown region or country {label!r}{hint}; valid ones are: {', '.join(self.area_ids)}")
         return np.flatnonzero(self.membership[self.area_ids.index(label)])
 
     @cached_property
     def region_of(self) -> tuple[str, ...]:
-        """The region each planning unit belongs to (a whole region: itself), in unit order."""
+        """The region each planning unit belongs to (a whole region: itself), in unit order.
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> sc = fs.scenario_from_dict(raw)
+        >>> sc.region_ids
+        ('morocco', 'north_africa_rest', 'eastern_partnership')
+        >>> sc.region_of
+        ('north_africa', 'north_africa', 'eastern_partnership')
+        """
         return tuple(r.within or r.id for r in self.regions)
 
     @cached_property
@@ -184,7 +286,24 @@ class Scenario:
 
     def cube_coords(self) -> dict[str, Any]:
         """:meth:`coords` and the labels on them: each priority's ``pillar``, each unit's ``group`` and
-        ``in_region`` (the region a country or a rest belongs to; a whole region: itself)."""
+        ``in_region`` (the region a country or a rest belongs to; a whole region: itself).
+
+        Examples
+        --------
+        >>> import pathlib
+        >>> import yaml
+        >>> import fundsim as fs
+        >>> raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text())
+        >>> raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+        >>> sc = fs.scenario_from_dict(raw)
+        >>> coords = sc.cube_coords()
+        >>> coords["region"]
+        ['morocco', 'north_africa_rest', 'eastern_partnership']
+        >>> coords["in_region"]
+        ('region', ['north_africa', 'north_africa', 'eastern_partnership'])
+        >>> coords["group"], coords["pillar"]
+        (('region', ['south', 'south', 'east']), ('priority', ['legal', 'irregular', 'development']))
+        """
         return {**self.coords(), "pillar": ("priority", list(self.priority_pillars)),
                 "group": ("region", list(self.region_groups)), "in_region": ("region", list(self.region_of))}
 
@@ -219,7 +338,7 @@ class Scenario:
         """Position in ``match_sources`` of each cell's match source (-1: none), ``(instrument, priority, region)``."""
         source_of = self.match_source_of
         index = np.full(source_of.shape, -1, dtype=np.int64)
-        for n, sid in enumerate(self.source_ids):  # one pass per source, vectorised over cells
+        for n, sid in enumerate(self.source_ids):
             index[source_of == sid] = n
         return index
 

@@ -2,7 +2,9 @@
 
 Parameters act in the order the scenario lists them: an ``absolute`` one sets the number, a
 ``multiplicative`` one multiplies what is there. An envelope scales the instrument's usable money
-(keeping the usable share); a capacity or weight path with fewer labels covers every label below it.
+(keeping the usable share); a capacity or weight path with fewer labels covers every label below it, and one
+naming a region planned in parts covers its units (a capacity: the region's own where it states one, else a
+multiplier of each of its units' capacities).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fundsim import model as m
+from fundsim.errors import ArgumentError
 
 __all__ = ["DrawnNumbers", "drawn_numbers", "scenario_of_draw"]
 
@@ -84,6 +87,12 @@ def _apply(target: np.ndarray, value: np.ndarray, mode: str, where: tuple = ()) 
 def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
     """The scenario's numbers under each draw of its uncertain parameters (``values``: draw × parameter).
 
+    Raises
+    ------
+    ArgumentError
+        for an absolute capacity of a region planned in parts that states none of its own (there is no one
+        number to set)
+
     Examples
     --------
     >>> import numpy as np
@@ -93,15 +102,15 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
     >>> drawn_numbers(sc, values).usable[0].tolist()  # (instrument, year): TPMA 10 → 5, ENPI 20
     [[5.0, 5.0], [20.0, 20.0]]
     """
-    n = len(values)
-    usable = np.repeat(np.stack([i.usable for i in sc.instruments])[None], n, axis=0)
-    match = [np.repeat((m.stacked(s.capacity, s.shared) if s.per_region else s.capacity)[None], n, axis=0)
+    draws = len(values)
+    usable = np.repeat(np.stack([ins.usable for ins in sc.instruments])[None], draws, axis=0)
+    match = [np.repeat((m.stacked(s.capacity, s.shared) if s.per_region else s.capacity)[None], draws, axis=0)
              for s in sc.match_sources]
-    absorption = np.repeat(m.stacked(sc.absorption.capacity, sc.absorption.shared)[None], n, axis=0)
+    absorption = np.repeat(m.stacked(sc.absorption.capacity, sc.absorption.shared)[None], draws, axis=0)
     impact = sc.objective.impact
-    weights = None if impact is None else np.repeat(impact.weights[None], n, axis=0)
+    weights = None if impact is None else np.repeat(impact.weights[None], draws, axis=0)
     params = () if sc.uncertainty is None else sc.uncertainty.parameters
-    delay = np.zeros((n, len(sc.instruments))) if any(p.path.endswith(".payment_delay") for p in params) else None
+    delay = np.zeros((draws, len(sc.instruments))) if any(p.path.endswith(".payment_delay") for p in params) else None
     for col, p in enumerate(params):
         value, parts = values[:, col], p.path.split(".")
         if parts[0] == "instruments" and parts[2] == "payment_delay" and delay is not None:
@@ -117,13 +126,36 @@ def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:
         elif parts[0] == "match_sources":
             _apply(match[sc.source_ids.index(parts[1])], value, p.mode)
         elif parts[0] == "absorption":
-            labels = sc.capacity_labels(sc.absorption.shared)
-            _apply(absorption, value, p.mode, (labels.index(parts[2]),) if len(parts) == 3 else ())
-        elif weights is not None:  # a region planned in parts: each of its units
-            where = tuple(sc.priority_ids.index(label) if n == 0 else sc.units_of(label)
-                          for n, label in enumerate(parts[3:5]))
-            _apply(weights, value, p.mode, where)
+            _apply(absorption, value, p.mode, _capacity_rows(sc, p) if len(parts) == 3 else ())
+        elif weights is not None:
+            _apply(weights, value, p.mode, _weight_cells(sc, parts[3:]))
     return DrawnNumbers(usable, tuple(match), absorption, weights, delay)
+
+
+def _capacity_rows(sc: m.Scenario, p: m.UncertainParameter) -> tuple[int | np.ndarray, ...]:
+    """The row of the stacked absorption capacities (:meth:`~fundsim.model.Scenario.capacity_labels`) that
+    ``absorption.capacity.<label>`` moves: the label's own, or for a region planned in parts that states none,
+    each of its units' (only a multiplier can move them all alike; an absolute value would set each unit to
+    what the region was meant to hold together)."""
+    label = p.path.split(".")[2]
+    labels = sc.capacity_labels(sc.absorption.shared)
+    if label in labels:
+        return (labels.index(label),)
+    units = sc.units_of(label)
+    if p.mode == "absolute":
+        paths = ", ".join(f"absorption.capacity.{sc.region_ids[u]}" for u in units)
+        raise ArgumentError(f"cannot set {p.path!r} (mode absolute) in parameter {p.id!r}: {label!r} is planned in "
+                            "parts and its absorption states no capacity for it as a whole; state one for the "
+                            "region, draw a multiplier (mode multiplicative: each of its units' capacities "
+                            f"moved), or name its units: {paths}")
+    return (units,)
+
+
+def _weight_cells(sc: m.Scenario, labels: list[str]) -> tuple[int | np.ndarray, ...]:
+    """The impact weights ``objective.impact.weights.<priority>.<region or country>`` moves: the priority's row,
+    and the columns of the planning units the region (a region planned in parts: each of its units) covers."""
+    priority = (sc.priority_ids.index(labels[0]),) if labels else ()
+    return priority + ((sc.units_of(labels[1]),) if len(labels) > 1 else ())
 
 
 def _source_of_draw(source: m.MatchSource, capacity: np.ndarray) -> m.MatchSource:

@@ -180,9 +180,9 @@ def target_probabilities(run: xr.Dataset, scenario: Scenario) -> pd.DataFrame:
     """Probability over the draws that each pillar's and region's target is met.
 
     Targets are the scenario's pillar minimum shares, region minimums, minimum packages (counted on the
-    region's whole money) and goal targets on one pillar or region. A stress run is judged on the money
-    finally spent (after decommitment); a re-optimisation run on each draw's plan (an infeasible draw
-    meets nothing).
+    region's whole money; a region planned in parts on all of its units together) and goal targets on one pillar
+    or region. A stress run is judged on the money finally spent (after decommitment); a re-optimisation run on
+    each draw's plan (an infeasible draw meets nothing).
 
     Examples
     --------
@@ -208,14 +208,14 @@ def target_probabilities(run: xr.Dataset, scenario: Scenario) -> pd.DataFrame:
         (x.region, x.amount, "minimum package") for x in scenario.rules.min_packages if x.priorities is None]
     if by_region is not None:
         for region, amount, what in regional:
-            rows.append(("region", region, f"{what}: EUR {amount:,.1f} m", by_region.sel(region=region) >= amount
-                         - 1e-6))
+            spent = by_region.isel(region=scenario.units_of(region)).sum("region", skipna=False)
+            rows.append(("region", region, f"{what}: EUR {amount:,.1f} m", spent >= amount - 1e-6))
     if scenario.objective.goals is not None:
         for t in scenario.objective.goals.targets:
             pillars = {p.pillar for p in scenario.priorities if t.selector.priorities is None
                        or p.id in t.selector.priorities}
-            if t.selector.regions is None and t.selector.instruments is None and len(pillars) == 1 and \
-                    t.selector.priorities == frozenset(p.id for p in scenario.priorities if p.pillar in pillars):
+            if (t.selector.regions is None and t.selector.instruments is None and len(pillars) == 1
+                    and t.selector.priorities == frozenset(p.id for p in scenario.priorities if p.pillar in pillars)):
                 (pillar,) = pillars
                 rows.append(("pillar", pillar, f"goal {t.id}: EUR {t.amount:,.1f} m",
                              by_pillar.sel(pillar=pillar) >= t.amount - 1e-6))

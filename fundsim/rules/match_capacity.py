@@ -86,15 +86,14 @@ def _partner_capacity(sc: Scenario, sources: list[MatchSource]
     """The region labels of the partner sources' capacities (the planning units, then every region planned in
     parts that one of them states a capacity for), the units each label covers, and the capacities
     ``(source, label, year)`` (``inf`` where a source states none)."""
-    areas = list(dict.fromkeys(x.area for s in sources for x in s.shared))
-    labels = sc.region_ids + tuple(areas)
-    cover = np.vstack([np.eye(len(sc.regions), dtype=bool), sc.membership[[sc.area_ids.index(x) for x in areas]]])
+    shared = tuple({x.area: x for s in sources for x in s.shared}.values())
+    labels = sc.capacity_labels(shared)
     cap = np.full((len(sources), len(labels), len(sc.years)), np.inf)
     for n, s in enumerate(sources):
         cap[n, : len(sc.regions)] = s.capacity
         for x in s.shared:
             cap[n, labels.index(x.area)] = x.capacity
-    return labels, cover, cap
+    return labels, sc.capacity_cover(shared), cap
 
 
 def check_match_capacity(plan: Plan) -> list[Violation]:
@@ -117,7 +116,7 @@ def check_match_capacity(plan: Plan) -> list[Violation]:
     for m in sc.match_sources:
         drawn = (plan.cofin * (source == m.id)[..., None]).sum(axis=(0, 1))  # (region, year)
         cap = np.asarray(m.capacity, dtype=float)
-        if m.per_region:  # then the regions planned in parts whose capacity is stated for the whole region
+        if m.per_region:
             drawn, cap = sc.capacity_cover(m.shared) @ drawn, stacked(m.capacity, m.shared)
         for y, year in enumerate(sc.years):
             if not m.per_region:

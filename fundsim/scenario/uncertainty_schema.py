@@ -90,7 +90,8 @@ def check_path(path: str, context: dict[str, Any]) -> str:
     """
     parts = path.split(".")
     forms = ("instruments.<id>.envelope, instruments.<id>.payment_delay, match_sources.<id>.capacity, "
-             "absorption.capacity[.<region>], objective.impact.weights[.<priority>[.<region>]]")
+             "absorption.capacity[.<region or country>], "
+             "objective.impact.weights[.<priority>[.<region or country>]]")
 
     def known(kind: str, value: str, what: str) -> None:
         ids = context.get(kind)

@@ -370,7 +370,8 @@ def _limits_cross(entries: list[Any], key: str, path: tuple[Any, ...], origins: 
 
 
 def _cross_checks(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
-    """Checks across entries of a validated specification: repeated rule names, contradictory limits."""
+    """Checks across entries of a validated specification: repeated rule names, contradictory limits, partnership
+    candidates, absolute capacities of regions planned in parts."""
     r: Any = spec.rules  # its fields come from the rule families (fundsim.rules.entries.Section)
     found = _duplicates(r.caps, "id", ("rules", "caps"), "the cap id", "give each cap its own id", origins)
     found += _duplicates(r.geographic_focus, "id", ("rules", "geographic_focus"), "the focus rule id",
@@ -392,26 +393,56 @@ def _cross_checks(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
                                       "impact term, so its weights cannot be uncertain; add objective.impact or "
                                       "drop this parameter"))
     found += _partnership_cross(spec, origins)
+    found += _absolute_capacity_cross(spec, origins)
     found += _limits_cross(r.region_limits, "region", ("rules", "region_limits"), origins)
     found += _limits_cross(r.priority_limits, "priority", ("rules", "priority_limits"), origins)
     return found
 
 
 def _partnership_cross(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
-    """Candidates for new mobility partnerships are regions without a partnership package already."""
+    """Candidates for new mobility partnerships are planning units without a partnership package already: not
+    packaged themselves, and not inside a region planned in parts whose package counts their money too."""
     rules: Any = spec.rules
     mp = rules.mobility_partnerships
     if mp is None:
         return []
     packaged = {x.region: n for n, x in enumerate(rules.min_packages)}
     in_parts = {r.id: r for r in spec.regions if r.planned}
-    return [_located(origins, ("rules", "mobility_partnerships", "candidates", n),
+    region_of = {u: r.id for r in in_parts.values() for u in (*(c.id for c in r.planned), r.rest_id)}
+    at = ("rules", "mobility_partnerships", "candidates")
+    return [_located(origins, (*at, n),
                      f"{region!r} already has a partnership package (rules.min_packages[{packaged[region]}]); "
                      "candidates for new partnerships must be other regions; drop it from the candidates or "
                      "from min_packages")
             for n, region in enumerate(mp.candidates) if region in packaged] + [
-        _located(origins, ("rules", "mobility_partnerships", "candidates", n),
+        _located(origins, (*at, n),
+                 f"{unit!r} is in {region_of[unit]!r}, which already has a partnership package (rules.min_packages"
+                 f"[{packaged[region_of[unit]]}]) counting the money of all of its units, so a new partnership's "
+                 "package there would count it again; candidates for new partnerships must be outside regions "
+                 "with a package; drop it from the candidates or the package from min_packages")
+        for n, unit in enumerate(mp.candidates) if region_of.get(unit) in packaged] + [
+        _located(origins, (*at, n),
                  f"{region!r} is planned in parts (its countries {show([c.id for c in in_parts[region].planned])} "
                  f"and {in_parts[region].rest_id!r}); a partnership is chosen for one planning unit, so name a "
                  "country planned on its own or the region's rest")
         for n, region in enumerate(mp.candidates) if region in in_parts]
+
+
+def _absolute_capacity_cross(spec: ScenarioSpec, origins: Origins) -> list[Problem]:
+    """An absolute uncertain absorption capacity of a region planned in parts needs the region's own capacity: it
+    sets that one number (a multiplier may instead move each of its units' capacities)."""
+    if spec.uncertainty is None:
+        return []
+    in_parts = {r.id: r for r in spec.regions if r.planned}
+    found = []
+    for n, p in enumerate(spec.uncertainty.parameters):
+        parts = p.path.split(".")
+        region = in_parts.get(parts[2]) if parts[:2] == ["absorption", "capacity"] and len(parts) == 3 else None
+        if p.mode == "absolute" and region is not None and region.id not in spec.absorption.capacity:
+            units = ", ".join(f"absorption.capacity.{u}" for u in (*(c.id for c in region.planned), region.rest_id))
+            found.append(_located(origins, ("uncertainty", "parameters", n, "mode"),
+                                  f"mode: absolute sets the absorption capacity of {region.id!r}, but {region.id!r} "
+                                  "is planned in parts and absorption.capacity states no capacity for it; state one "
+                                  f"(absorption.capacity.{region.id}), use mode: multiplicative to move each of its "
+                                  f"units' capacities, or name one of its units: {units}"))
+    return found
