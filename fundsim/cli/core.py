@@ -350,14 +350,12 @@ def simulate(
 
     Ctrl-C (or SIGTERM) stops the run and exits 130; the chunks already in a .zarr store are kept, and the
     same command resumes them after checking each one."""
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from fundsim.montecarlo import Evaluation, Interrupted, Storage, binding_frequency, summary
     from fundsim.montecarlo import simulate as run_simulation
     from fundsim.montecarlo.executors import ProcessExecutor
     from fundsim.montecarlo.options import DesignName, Mode
     from fundsim.outputs import OutputError, atomic_file, check_output
+    from fundsim.progress import progress_bar
     from fundsim.scenario.extends import read_tree
 
     def nothing_kept() -> str:
@@ -377,14 +375,12 @@ def simulate(
     store = out_file if out_file is not None and out_file.suffix == ".zarr" else None
     try:
         the_plan = plan if plan is not None else (solve_scenario(sc, solver=solver) if mode == "stress" else None)
-        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=err, transient=True) as bar:
-            task = bar.add_task(escape(f"{mode} {sc.name}"), total=draws)
+        with progress_bar(f"{mode} {sc.name}", draws, err) as advance:
             how = Evaluation(cast("Mode", mode), plan=the_plan, executor=executor,
                              chunk_size=chunk_size)  # the options are checked when made: cast for mypy alone
             run = run_simulation(sc, draws, seed=seed, design=cast("DesignName", design), evaluation=how,
                                  storage=None if store is None else Storage(store, force=force),
-                                 progress=lambda n: bar.advance(task, n), solver=solver)
+                                 progress=advance, solver=solver)
     except Interrupted as exc:
         raise fail(f"interrupted: {exc.chunks_kept} of {exc.n_chunks} chunks ({exc.draws_kept:,} draws) kept in "
                    f"{exc.store}; run the same command again to resume" if exc.store is not None else

@@ -304,9 +304,7 @@ def assumptions_command(
 ) -> None:
     """Which assumptions decide the plan: every number marked 'assumption:' moved over its range, one at a time,
     ranked by how far the allocation moves."""
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
+    from fundsim.progress import progress_bar
     from fundsim.scenario.extends import read_tree
     from fundsim.sensitivity.assumption_ranks import assumptions, marked_numbers
 
@@ -315,10 +313,8 @@ def assumptions_command(
     n = len(marked_numbers(read_tree(scenario)[0], spread if 0 <= spread <= 1 else 0.5))
 
     def work() -> pd.DataFrame:
-        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=err, transient=True) as bar:
-            task = bar.add_task(escape(f"moving {n} assumptions of {sc.name}"), total=2 * n)
-            return assumptions(sc, spread=spread, solver=solver, progress=lambda k: bar.advance(task, k))
+        with progress_bar(f"moving {n} assumptions of {sc.name}", 2 * n, err) as advance:
+            return assumptions(sc, spread=spread, solver=solver, progress=advance)
 
     try:
         table = work()

@@ -351,8 +351,9 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, seed: int = 
     storage : a :class:`~fundsim.montecarlo.Storage` (a ``.zarr`` folder, ``force``): results are written chunk
         by chunk and a restarted run with the same arguments resumes where it stopped; the returned Dataset then
         reads lazily from the store. ``None``: the run is held in memory
-    progress : ``True``: show a progress bar (terminal or notebook); a function: called with the number of draws
-        of each finished chunk (and first with those already in the store)
+    progress : ``True``: show progress on stderr (a bar on a terminal or in a notebook, a line every 5 s in a
+        pipe or a log); a function: called with the number of draws of each finished chunk (and first with
+        those already in the store)
     solver, options : the backend that re-optimises the draws (a name such as ``"highs"``, the default, or
         ``"pulp"``; a backend; or a :class:`~fundsim.solvers.SolverChoice`) and its options; it needs duals.
         Points are sifted on HiGHS; any other backend solves each on its own LP (the same optima, more slowly)
@@ -443,13 +444,13 @@ def simulate(scenario: Scenario | str | Path, draws: int = 1000, *, seed: int = 
 
 
 def _with_progress(scenario: Scenario, sampling: Sampling, how: Evaluation, storage: Storage | None) -> xr.Dataset:
-    """:func:`simulate` with a progress bar (terminal or notebook)."""
-    from rich.progress import Progress
+    """:func:`simulate` with a progress display on stderr (a bar on a terminal or in a notebook, lines
+    elsewhere)."""
+    from fundsim.progress import progress_bar
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task(f"{how.mode} {scenario.name}", total=sampling.draws)
+    with progress_bar(f"{how.mode} {scenario.name}", sampling.draws) as advance:
         return simulate(scenario, sampling.draws, seed=sampling.seed, design=sampling.design, evaluation=how,
-                        storage=storage, progress=lambda n: bar.advance(task, n))
+                        storage=storage, progress=advance)
 
 
 def _provenance(sc: Scenario, sampling: Sampling, how: Evaluation, work: _Work) -> dict[str, Any]:
