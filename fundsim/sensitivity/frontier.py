@@ -45,7 +45,7 @@ from fundsim.solving import as_scenario, check_options
 
 __all__ = ["FRONTIER_STEPS", "Frontier", "budget_frontier", "scaled_scenario"]
 
-MAX_SOLVES = 20_000  # a safeguard: the whole-budget frontier of gam-2008 over [0, 2] takes 2,651
+MAX_SOLVES = 20_000  # a safeguard: the whole-budget frontier of gam-2008 over [0, 2] takes about 120
 # a frontier's progress, in steps: how many solves it takes is known only once it is traced, so its progress is
 # how far along the range of t it has come: half the steps as the pieces are traced, half as they are checked
 FRONTIER_STEPS = 100
