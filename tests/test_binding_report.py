@@ -1,5 +1,5 @@
 """The report's binding table counts the optimal draws only: on a run where a quarter of the draws is
-infeasible, a rule binding in every optimal draw reads 1 (not 0.75), with the infeasible quarter beside it."""
+infeasible, a rule binding in every optimal draw reads 100 % (not 75 %), with the infeasible quarter beside it."""
 
 from __future__ import annotations
 
@@ -62,5 +62,5 @@ def test_the_report_counts_binding_among_the_optimal_draws(tmp_path: Path) -> No
     column = {name: header.index(name) for name in ("rule", "where", "binds_in", "infeasible_share")}
     envelope = [r for r in rows if r[column["rule"]] == "envelope"]
     assert len(envelope) == 4  # two instruments × two years, spent in every optimal draw
-    assert {r[column["binds_in"]] for r in envelope} == {"1"}
-    assert {r[column["infeasible_share"]] for r in rows} == {"0.25"}
+    assert {r[column["binds_in"]] for r in envelope} == {"100.0 %"}
+    assert {r[column["infeasible_share"]] for r in rows} == {"25.0 %"}

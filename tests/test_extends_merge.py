@@ -224,8 +224,9 @@ def test_a_problem_in_a_kept_base_year_names_the_base_line(tmp_path: Path) -> No
                                               ("gam-2008-uncertain", "gam-2008-impact-curves"),
                                               ("tutorial-uncertain", "tutorial")])
 def test_shipped_variants_are_their_base_plus_what_they_add(variant: str, base: str) -> None:
-    """A shipped variant adds sections (or keys of ``rules``): its data is its base's with those put in,
-    computed here from PyYAML's own reading of both files; nothing of the base is lost."""
+    """A shipped variant adds sections (or keys of ``rules``) and changes entries by id: its data is its base's
+    with those put in, computed here from PyYAML's own reading of both files (mappings merged key by key, a list
+    of entries with ids merged entry by entry, anything else replaced); nothing of the base is lost."""
     import yaml
 
     from fundsim.scenario.extends import read_tree
@@ -233,10 +234,17 @@ def test_shipped_variants_are_their_base_plus_what_they_add(variant: str, base: 
     def plain(name: str) -> dict:
         return yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8"))
 
+    def merged(old: object, new: object) -> object:
+        if isinstance(old, dict) and isinstance(new, dict):
+            return {**old, **{k: merged(old.get(k), v) for k, v in new.items()}}
+        if isinstance(old, list) and isinstance(new, list) and all(isinstance(e, dict) and "id" in e for e in new):
+            changes = {e["id"]: e for e in new}
+            kept = [merged(e, changes.pop(e["id"])) if e.get("id") in changes else e for e in old]
+            return kept + list(changes.values())
+        return new
+
     overlay, expected = plain(variant), plain(base)
     if "extends" in expected:  # a base that is itself a variant: its own merge is tested on its own line
         expected = read_tree(ROOT / "scenarios" / f"{base}.yaml")[0]
     del overlay["extends"]
-    for key, value in overlay.items():
-        expected[key] = {**expected[key], **value} if isinstance(expected.get(key), dict) else value
-    assert read_tree(ROOT / "scenarios" / f"{variant}.yaml")[0] == expected
+    assert read_tree(ROOT / "scenarios" / f"{variant}.yaml")[0] == merged(expected, overlay)

@@ -632,6 +632,27 @@ def test_parameters_apply_in_order() -> None:
     np.testing.assert_allclose(drawn_numbers(twice, np.array([[2.0, 1.5]])).usable[0, 0], [30.0, 30.0])
 
 
+def test_a_multiplier_of_zero_leaves_an_unlimited_capacity_unlimited() -> None:
+    # the tutorial's eastern partnership has no absorption limit (inf); north africa 25 a year
+    sc = with_uncertainty([param("scale", "absorption.capacity")])
+    with np.errstate(invalid="raise"):  # inf × 0 would be NaN: no capacity at all to the LP
+        a = drawn_numbers(sc, np.array([[0.0]])).absorption[0]
+    np.testing.assert_array_equal(a, [[0.0, 0.0], [np.inf, np.inf]])
+
+
+def test_an_unlimited_shared_capacity_leaves_its_units_unlimited() -> None:
+    from fundsim.montecarlo.stress import _unit_capacity
+
+    raw = yaml.safe_load(Path(TUTORIAL).read_text())
+    raw["regions"][0]["countries"] = [{"id": "morocco", "name": "Morocco"}, "Tunisia"]
+    sc = fs.scenario_from_dict(raw)
+    due = np.array([[[0.0, 10.0], [10.0, 10.0], [0.0, 0.0]]])  # (draw, unit, year): Morocco nothing in 2009
+    stacked = np.array([[[np.inf, 8.0], [np.inf, np.inf], [np.inf, np.inf], [np.inf, 25.0]]])
+    with np.errstate(invalid="raise"):  # Morocco's part of 2009's unlimited capacity: 0 × inf
+        caps = _unit_capacity(sc, stacked, due)[0]
+    np.testing.assert_array_equal(caps[:2], [[np.inf, 8.0], [np.inf, 12.5]])  # 2010: 25 split by what is due
+
+
 def test_negative_draws_are_clipped_in_the_drawn_scenario() -> None:
     sc = with_uncertainty([param("n", "absorption.capacity.north_africa", "normal", mean=1.0, sd=1.0, low=0.0)])
     numbers = drawn_numbers(sc, np.array([[-0.5]]))  # validation refuses such a distribution; fed in by hand

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fundsim.errors import InfeasibleError, ScenarioError
+from fundsim.formats import Kind, column_kind, format_frame, label
 from fundsim.model import Scenario
 from fundsim.outputs import OutputError, check_output
 
@@ -165,18 +166,27 @@ def uncut_table(title: str, header: list[str], rows: list[list[str]], numeric: l
     return Uncut(table)
 
 
+def _cells(frame: pd.DataFrame, kinds: Mapping[Any, Kind] | None,
+           decimals: Mapping[Any, int] | None) -> tuple[list[list[str]], list[bool]]:
+    """The rows of a table of ``frame`` (its label first) by fundsim's number policy, and which columns are
+    numbers."""
+    shown = format_frame(frame, kinds, decimals)
+    rows = [[label(name), *values] for name, values in zip(shown.index, shown.to_numpy().tolist(), strict=True)]
+    return rows, [False] + [column_kind(c, v) != "text" for c, v in frame.items()]
+
+
 def money_table(frame: pd.DataFrame, title: str, index_name: str) -> Uncut:
-    rows = [[str(label), *(f"{v:.1%}" if "share" in str(c) else f"{v:,.2f}" for c, v in row.items())]
-            for label, row in frame.iterrows()]
-    return uncut_table(title, [index_name, *map(str, frame.columns)], rows, [False] + [True] * len(frame.columns))
+    """A table of EUR m: its plain-number columns are money (one decimal), its shares read in %
+    (:mod:`fundsim.formats`)."""
+    rows, numeric = _cells(frame, {c: "money" for c, v in frame.items() if column_kind(c, v) == "number"}, None)
+    return uncut_table(title, [index_name, *map(str, frame.columns)], rows, numeric)
 
 
-def print_frame(frame: pd.DataFrame, title: str) -> None:
-    import pandas as pd
-
-    rows = [[f"{label:.6g}" if isinstance(label, float) else str(label),
-             *(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row.values)] for label, row in frame.iterrows()]
-    numeric = [False] + [pd.api.types.is_numeric_dtype(frame[col]) for col in frame.columns]
+def print_frame(frame: pd.DataFrame, title: str, kinds: Mapping[Any, Kind] | None = None,
+                decimals: Mapping[Any, int] | None = None) -> None:
+    """Print ``frame`` as a table by fundsim's number policy (:func:`fundsim.formats.format_frame`: ``kinds`` and
+    ``decimals`` of some columns, the others by their names, values and the rows' units)."""
+    rows, numeric = _cells(frame, kinds, decimals)
     out.print(uncut_table(title, ["", *map(str, frame.columns)], rows, numeric))
 
 

@@ -56,11 +56,16 @@ def _check_out(path: Path | None, scenario: Path) -> None:
     check_outputs([path], (".nc", ".csv"), inputs=[scenario])
 
 
-def _run(what: str, work: Callable[[], Any]) -> Any:
-    """Run a study with a spinner; user errors exit 2, infeasibility 3, solver failures 4."""
+def _run(what: str, steps: Callable[[], int], work: Callable[[Callable[[int], None]], Any],
+         unit: str = "solves") -> Any:
+    """Run a study, its progress on stderr (``what: <steps> <unit>``, see :func:`fundsim.progress.progress_bar`);
+    ``work`` is given the bar's advance. User errors exit 2, infeasibility 3, solver failures 4."""
+    from fundsim.progress import progress_bar
+
     try:
-        with err.status(Text(f"{what} …")):
-            return work()
+        total = steps()
+        with progress_bar(f"{what}: {total:,} {unit}", total, err) as advance:
+            return work(advance)
     except InfeasibleError as exc:
         raise infeasible(exc, what) from None
     except SolverError as exc:
@@ -129,9 +134,9 @@ def sweep(
     _check_out(out_file, scenario)
     sc = load(scenario)
     grid = _values(values, start, stop, num)
-    study = _run(f"sweeping {path} over {len(grid)} values",
-                 lambda: run_sweep(sc, path, grid, relative=relative, outputs=_outputs(outputs),
-                                   solver=solver))
+    study = _run(f"sweep of {path} in {sc.name}", lambda: len(grid),
+                 lambda advance: run_sweep(sc, path, grid, relative=relative, outputs=_outputs(outputs),
+                                           solver=solver, progress=advance))
     scalars = [str(v) for v in study.data_vars if study[v].dims == ("value",) and study[v].dtype.kind == "f"]
     frame = study[scalars].to_dataframe()
     if "status" in study:
@@ -152,11 +157,12 @@ def tornado(
 ) -> None:
     """Each declared uncertainty at its low and high quantile, ranked by the swing of an output."""
     from fundsim.sensitivity import tornado as run_tornado
+    from fundsim.sensitivity.tornadoes import tornado_points
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    table = _run(f"tornado of {output}", lambda: run_tornado(sc, output, low=low, high=high,
-                                                             solver=solver))
+    table = _run(f"tornado of {sc.name}", lambda: tornado_points(sc),
+                 lambda advance: run_tornado(sc, output, low=low, high=high, solver=solver, progress=advance))
     print_frame(table.set_index("input"), f"{sc.name}: swing of {output} (base {table.attrs.get('base', 0):,.4g})")
     _write(out_file, table)
 
@@ -175,13 +181,14 @@ def sobol(
 ) -> None:
     """Sobol' indices (S1, ST with confidence intervals) of outputs over the declared uncertainties."""
     from fundsim.sensitivity import sobol as run_sobol
+    from fundsim.sensitivity.gsa import sobol_points
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    study = _run(f"Sobol' study, n = {n}", lambda: run_sobol(sc, n, _outputs(outputs) or "objective",
-                                                             second_order=second_order, seed=seed,
-                                                             ignore_correlation=ignore_correlation,
-                                                             solver=solver))
+    study = _run(f"sobol of {sc.name}", lambda: sobol_points(sc, n, second_order=second_order),
+                 lambda advance: run_sobol(sc, n, _outputs(outputs) or "objective", second_order=second_order,
+                                           seed=seed, ignore_correlation=ignore_correlation, solver=solver,
+                                           progress=advance))
     _print_indices(study, f"{sc.name}: Sobol' indices")
     _write(out_file, study)
 
@@ -200,12 +207,14 @@ def morris(
 ) -> None:
     """Morris elementary effects (mu*, sigma) of outputs over the declared uncertainties."""
     from fundsim.sensitivity import morris as run_morris
+    from fundsim.sensitivity.gsa import morris_points
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    study = _run(f"Morris screening, {trajectories} trajectories",
-                 lambda: run_morris(sc, trajectories, _outputs(outputs) or "objective", levels=levels, seed=seed,
-                                    ignore_correlation=ignore_correlation, solver=solver))
+    study = _run(f"morris of {sc.name}", lambda: morris_points(sc, trajectories),
+                 lambda advance: run_morris(sc, trajectories, _outputs(outputs) or "objective", levels=levels,
+                                            seed=seed, ignore_correlation=ignore_correlation, solver=solver,
+                                            progress=advance))
     _print_indices(study, f"{sc.name}: Morris indices")
     _write(out_file, study)
 
@@ -222,10 +231,13 @@ def budget_frontier_command(
 ) -> None:
     """The exact budget frontier: optimum against a budget multiplier, with its breakpoints."""
     from fundsim.sensitivity import budget_frontier
+    from fundsim.sensitivity.frontier import FRONTIER_STEPS
 
     _check_out(out_file, scenario)
     sc = load(scenario)
-    curve = _run("tracing the budget frontier", lambda: budget_frontier(sc, instrument, lo, hi, solver=solver))
+    curve = _run(f"budget frontier of {sc.name}", lambda: FRONTIER_STEPS,
+                 lambda advance: budget_frontier(sc, instrument, lo, hi, solver=solver, progress=advance),
+                 f"steps (t from {lo:g} to {hi:g}: traced, then checked)")
     table = curve.table()
     print_frame(table[["kind", "objective", "slope_left", "slope_right", "value_per_eur_m", "eu"]],
                 f"{sc.name}: budget frontier" + (f" of {instrument}" if instrument else "")
@@ -255,11 +267,13 @@ def pareto(
 ) -> None:
     """The Pareto front between two or three objectives (ε-constraint)."""
     from fundsim.sensitivity import pareto_front
+    from fundsim.sensitivity.pareto import pareto_points
 
     _check_out(out_file, scenario)
     sc = load(scenario)
     names = tuple(n.strip() for n in objectives.split(",") if n.strip())
-    front = _run(f"Pareto front of {', '.join(names)}", lambda: pareto_front(sc, names, points, solver=solver))
+    front = _run(f"pareto of {sc.name}", lambda: pareto_points(names, points),
+                 lambda advance: pareto_front(sc, names, points, solver=solver, progress=advance), "optimisations")
     print_frame(front.table(), f"{sc.name}: {len(front)} efficient allocations")
     _write(out_file, front.data)
 

@@ -80,8 +80,10 @@ def _apply(target: np.ndarray, value: np.ndarray, mode: str, where: tuple = ()) 
     v = value.reshape((len(value),) + (1,) * (target[index].ndim - 1))
     if mode == "absolute":
         target[index] = v
-    else:
-        target[index] *= v
+    else:  # a multiplier leaves an unlimited capacity unlimited (inf × 0 would be NaN)
+        moved = target[index].copy()
+        np.multiply(moved, v, out=moved, where=np.isfinite(moved))
+        target[index] = moved
 
 
 def drawn_numbers(sc: m.Scenario, values: np.ndarray) -> DrawnNumbers:

@@ -204,7 +204,9 @@ def _unit_capacity(sc: Scenario, absorption: np.ndarray, due: np.ndarray) -> np.
         mine = due[:, units]
         total = mine.sum(axis=1, keepdims=True)
         part = np.divide(mine, total, out=np.full_like(mine, 1.0 / len(units)), where=total > 0)
-        out[:, units] = np.minimum(out[:, units], absorption[:, nr + k, None, :] * part)
+        capacity = absorption[:, nr + k, None, :]
+        limit = np.multiply(capacity, part, out=np.full_like(part, np.inf), where=np.isfinite(capacity))
+        out[:, units] = np.minimum(out[:, units], limit)
     return out
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from fundsim.formats import Kind, format_frame
 
 __all__ = ["Figure", "Section", "figure_html", "page", "render", "table_html"]
 
@@ -71,8 +74,9 @@ class Section:
     def heading(self, title: str) -> None:
         self.parts.append(f"<h3>{html.escape(title)}</h3>")
 
-    def table(self, frame: pd.DataFrame, caption: str, *, index: bool = True, digits: int = 4) -> None:
-        self.parts.append(table_html(frame, caption, index=index, digits=digits))
+    def table(self, frame: pd.DataFrame, caption: str, *, index: bool = True,
+              kinds: Kind | Mapping[Any, Kind] | None = None, decimals: Mapping[Any, int] | None = None) -> None:
+        self.parts.append(table_html(frame, caption, index=index, kinds=kinds, decimals=decimals))
 
     def figure(self, fig: Figure) -> None:
         self.parts.append(figure_html(fig))
@@ -125,20 +129,25 @@ def figure_html(fig: Figure) -> str:
             f"<figcaption>{caption}</figcaption></figure>")
 
 
-def table_html(frame: pd.DataFrame, caption: str, *, index: bool = True, digits: int = 4) -> str:
-    """A DataFrame as an HTML table under its caption (a sentence when the table is empty).
+def table_html(frame: pd.DataFrame, caption: str, *, index: bool = True,
+               kinds: Kind | Mapping[Any, Kind] | None = None, decimals: Mapping[Any, int] | None = None) -> str:
+    """A DataFrame as an HTML table under its caption (a sentence when the table is empty), its numbers by
+    fundsim's number policy (:func:`fundsim.formats.format_frame`, given ``kinds`` and ``decimals`` of some
+    columns) and its labels escaped.
 
     Examples
     --------
     >>> import pandas as pd
     >>> table_html(pd.DataFrame(), "Binding rules")
     '<p><em>Binding rules: none.</em></p>'
-    >>> "<td>1.23</td>" in table_html(pd.DataFrame({"eu": [1.23456]}, index=["tpma"]), "EU money", digits=3)
-    True
+    >>> text = table_html(pd.DataFrame({"eu": [18305.0], "rate": [0.8]}, index=["<edf>"]), "EU money",
+    ...                   kinds={"rate": "share"})
+    >>> "<th>&lt;edf&gt;</th>" in text, "<td>18,305.0</td>" in text, "<td>80.0 %</td>" in text
+    (True, True, True)
     """
     if frame.empty:
         return f"<p><em>{html.escape(caption)}: none.</em></p>"
-    body = frame.to_html(index=index, float_format=lambda v: f"{v:,.{digits}g}", border=0, escape=True)
+    body = format_frame(frame, kinds, decimals).to_html(index=index, border=0, escape=True)
     return f'<figure class="table"><figcaption>{html.escape(caption)}</figcaption>{body}</figure>'
 
 

@@ -12,6 +12,7 @@ import xarray as xr
 
 from fundsim import plots
 from fundsim.comparison import Comparison
+from fundsim.formats import Kind, number
 from fundsim.model import Scenario
 from fundsim.montecarlo import binding_frequency, summary, target_probabilities
 from fundsim.reporting.pages import Section, render
@@ -44,9 +45,16 @@ def overview_section(sc: Scenario) -> Section:
              "max EU rate (co-financing)": i.cofinancing.max_eu_share,
              "payment profile": ", ".join(map(str, i.payment_profile)),
              "budget": _nature(i), "deadline": i.budget.deadline.words()} for i in sc.instruments]
-    s.table(pd.DataFrame(rows), "Instruments over the whole horizon", index=False)
-    s.table(pd.Series(rule_counts(sc), name="rules").to_frame(), "Rules by family")
+    s.table(pd.DataFrame(rows), "Instruments over the whole horizon", index=False,
+            kinds={"envelope (EUR m)": "money", "usable (EUR m)": "money", "regions": "count", "priorities": "count",
+                   "max EU rate (co-financing)": "share"})
+    s.table(pd.Series(rule_counts(sc), name="rules").to_frame(), "Rules by family", kinds="count")
     return s
+
+
+_SUMMARY: dict[str, Kind] = {"eu": "money", "cofin": "money", "total": "money", "share_of_eu": "share",
+                             "share_of_region": "share"}
+"""The kinds of the columns of the allocation's summaries."""
 
 
 def _nature(ins: Any) -> str:
@@ -83,9 +91,9 @@ def ledger_section(alloc: Allocation) -> Section:
            + (f": {named}." if named else "."))
     heads = {"lapsed": "lapsed", "not_used": "not used for this policy", "lost_at_cutoff": "lost at the cut-off",
              "still_available": "still available"}
-    s.table(_eur(left.rename(columns=heads)), "Money not committed over the horizon, by instrument (EUR m): lapsed "
+    s.table(left.rename(columns=heads), "Money not committed over the horizon, by instrument (EUR m): lapsed "
             "at year end, not used for this policy (returns to the instrument's other objectives), lost at a fund's "
-            "cut-off, still available after the last year")
+            "cut-off, still available after the last year", kinds="money")
     cohorts = pd.DataFrame({
         "committed": book["cohort_committed"].sum("cohort").to_pandas(),
         "paid before the first year": book["cohort_paid_before"].sum("cohort").to_pandas(),
@@ -93,25 +101,20 @@ def ledger_section(alloc: Allocation) -> Section:
         "decommitted": book["cohort_decommitted"].sum("cohort").to_pandas(),
         "outstanding at the end (RAL)": book["cohort_outstanding"].sum("cohort").to_pandas(),
     })
-    s.table(_eur(cohorts), "Commitments (the opening position's included) and what becomes of them, by instrument "
-                           "(EUR m)")
+    s.table(cohorts, "Commitments (the opening position's included) and what becomes of them, by instrument (EUR m)",
+            kinds="money")
     limited = np.isfinite(book["payment_appropriations"].values).any(axis=1)
     if limited.any():
         pay = book[["payments_due", "payments_made", "payment_appropriations"]].isel(
             instrument=np.flatnonzero(limited)).to_dataframe()
         pay["waiting"] = (book["payments_due"] - book["payments_made"]).isel(
             instrument=np.flatnonzero(limited)).cumsum("year").to_dataframe(name="w")["w"]
-        s.table(_eur(pay.rename(columns={"payments_due": "falling due", "payments_made": "paid",
-                                         "payment_appropriations": "payment appropriations",
-                                         "waiting": "due, not yet paid"})),
+        words = {"payments_due": "falling due", "payments_made": "paid",
+                 "payment_appropriations": "payment appropriations", "waiting": "due, not yet paid"}
+        s.table(pay.rename(columns=words),
                 "Payments against payment appropriations (EUR m): what falls due, what is paid (later than due where "
-                "the appropriations are short), and what has fallen due and waits")
+                "the appropriations are short), and what has fallen due and waits", kinds="money")
     return s
-
-
-def _eur(frame: pd.DataFrame) -> pd.DataFrame:
-    """EUR m as budget people read them: one decimal, thousands separators, no -0.0."""
-    return frame.apply(lambda col: col.map(lambda v: f"{round(float(v), 1) + 0.0:,.1f}"))
 
 
 def rule_counts(sc: Scenario) -> dict[str, int]:
@@ -152,18 +155,18 @@ def allocation_section(alloc: Allocation) -> Section:
     s = Section("allocation", "Allocation")
     a = alloc.data.attrs
     eu, cofin = float(alloc.data["eu"].sum()), float(alloc.data["cofin"].sum())
-    s.text(f"Status {a.get('status')}, objective {a.get('objective'):.6g} ({a.get('sense', '')}), solved by "
+    s.text(f"Status {a.get('status')}, objective {number(a['objective'], 2)} ({a.get('sense', '')}), solved by "
            f"{a.get('solver')} {a.get('solver_version')}: EU commitments EUR {eu:,.1f} m, co-financing "
            f"mobilised EUR {cofin:,.1f} m.")
     for by, title in (("pillar", "By pillar"), ("group", "By region group"), ("instrument", "By instrument"),
                       ("year", "By year")):
-        s.table(alloc.summary(by), f"{title} (EUR m; share_of_eu is the share of all EU money)")
+        s.table(alloc.summary(by), f"{title} (EUR m; share_of_eu is the share of all EU money)", kinds=_SUMMARY)
     countries = alloc.by_country()
     if len(countries):
         s.table(countries, "Countries planned on their own (EUR m; share_of_region is the share of the region's "
-                "EU money)")
+                "EU money)", kinds=_SUMMARY)
         s.table(alloc.by_region(), "By region, countries included (EUR m; share_of_eu is the share of all EU "
-                "money)")
+                "money)", kinds=_SUMMARY)
     s.figure(render("fig-allocation-pillar", "EU money by pillar", lambda: plots.stacked_bars(alloc, by="pillar")))
     s.figure(render("fig-allocation-group", "EU money by region group",
                     lambda: plots.stacked_bars(alloc, by="group")))
@@ -189,7 +192,8 @@ def rules_section(alloc: Allocation, top: int = 30) -> Section:
            "percentage point for share rules) at the optimum; rules with no price do not bind. "
            f"Shadow prices here are {alloc.data.attrs.get('shadow_prices', 'exact')}.")
     table = alloc.binding_rules()
-    s.table(table.head(top), f"The {min(top, len(table))} largest of {len(table)} binding rules", index=False)
+    s.table(table.head(top), f"The {min(top, len(table))} largest of {len(table)} binding rules", index=False,
+            kinds={"shadow_price": "number"}, decimals={"shadow_price": 4})
     if len(table):
         s.figure(render("fig-shadow-prices", "Largest shadow prices", lambda: plots.shadow_price_bars(alloc)))
     return s
@@ -209,13 +213,18 @@ def comparison_section(comparison: Comparison) -> Section:
     ('comparison', ['fig-comparison-pillar', 'fig-comparison-group'])
     """
     s = Section("comparison", "Comparison of allocations")
-    s.table(comparison.gap, "Objective and gap to the optimum")
-    s.table(comparison.metrics, "Metrics (see fundsim.comparison.metrics for definitions)")
-    s.table(comparison.compliance, "Rules each allocation breaks, with the size of the breach", index=False)
+    s.table(comparison.gap, "Objective and gap to the optimum",
+            kinds={"objective": "number", "optimum": "number", "gap": "number", "gap_percent": "percent"},
+            decimals={"objective": 2, "optimum": 2, "gap": 2})
+    s.table(comparison.metrics, "Metrics (see fundsim.comparison.metrics for definitions; each row in its units)",
+            kinds="number")
+    s.table(comparison.compliance, "Rules each allocation breaks, with the size of the breach", index=False,
+            kinds={"size": "number"}, decimals={"size": 2})
     for name in comparison.names:
         attribution = comparison.attribution(name)
-        s.table(attribution.by_rule.head(15), f"Why the optimum scores {attribution.gap:,.4g} more than "
-                f"{name}: contributions of rules and cells", index=False)
+        s.table(attribution.by_rule.head(15), f"Why the optimum scores {number(attribution.gap, 2)} more than "
+                f"{name}: contributions of rules and cells", index=False,
+                kinds={"contribution": "number", "share_of_gap": "share"}, decimals={"contribution": 2})
     s.figure(render("fig-comparison-pillar", "EU money by pillar, each allocation",
                     lambda: plots.stacked_bars(comparison, by="pillar")))
     s.figure(render("fig-comparison-group", "EU money by region group, each allocation",
@@ -244,15 +253,19 @@ def simulation_section(run: xr.Dataset, sc: Scenario | None = None) -> Section:
     a = run.attrs
     keys = ("mode", "draws", "design", "seed", "scenario", "scenario_hash", "wall_seconds", "fundsim_version")
     s.table(pd.Series({k: str(a[k]) for k in keys if k in a}, name="value").to_frame(), "Run")
-    s.table(summary(run), "Outputs over the draws: mean, standard deviation and quantiles")
+    s.table(summary(run), "Outputs over the draws: mean, standard deviation and quantiles (each row in its units)",
+            kinds={"draws": "count", **dict.fromkeys(("mean", "sd", "q05", "q25", "q50", "q75", "q95"), "number")})
     if "status" in run:
-        s.table(pd.Series(run["status"].values).value_counts().rename("draws").to_frame(), "Draws by status")
+        s.table(pd.Series(run["status"].values).value_counts().rename("draws").to_frame(), "Draws by status",
+                kinds="count")
     frequency = binding_frequency(run) if any(map(user_rule, shadow_prices_of(run))) else None
     if frequency is not None:
         s.table(frequency.head(20), "How often each rule binds among the optimal draws (top 20); infeasible_share is "
-                "the share of all draws, with no optimal allocation, left out", index=False)
+                "the share of all draws, with no optimal allocation, left out", index=False,
+                kinds={"binds_in": "share", "mean_price_when_binding": "number", "infeasible_share": "share"})
     if sc is not None:
-        s.table(target_probabilities(run, sc), "Probability of meeting each target", index=False)
+        s.table(target_probabilities(run, sc), "Probability of meeting each target", index=False,
+                kinds={"probability": "share"})
     name = "objective" if "objective" in run else "realised_objective"
     s.figure(render("fig-mc-distribution", f"Distribution of {name} over the draws",
                     lambda: plots.distribution(run, name)))

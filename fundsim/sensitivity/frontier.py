@@ -20,6 +20,7 @@ point is found exactly by one LP in which ``t`` is a column (minimise ``t``), an
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -42,9 +43,12 @@ from fundsim.solvers import Capability, InPlaceSolver, SolveResult, Status
 from fundsim.solvers.backends import SolverChoice, SolverLike, display_name, solver_choice
 from fundsim.solving import as_scenario, check_options
 
-__all__ = ["Frontier", "budget_frontier", "scaled_scenario"]
+__all__ = ["FRONTIER_STEPS", "Frontier", "budget_frontier", "scaled_scenario"]
 
-MAX_SOLVES = 20_000  # a safeguard: the whole-budget frontier of gam-2008 over [0, 2] takes 2,651
+MAX_SOLVES = 20_000  # a safeguard: the whole-budget frontier of gam-2008 over [0, 2] takes about 120
+# a frontier's progress, in steps: how many solves it takes is known only once it is traced, so its progress is
+# how far along the range of t it has come: half the steps as the pieces are traced, half as they are checked
+FRONTIER_STEPS = 100
 
 
 def scaled_scenario(scenario: Scenario, t: float, instrument: str | None = None) -> Scenario:
@@ -178,18 +182,42 @@ def _feasible_from(p: _Parametric, lo: float, hi: float) -> float:
                           "envelopes conflict", tuple(quick_checks(p.scenario)))
 
 
-def _trace(p: _Parametric, a: _Point, b: _Point, tol: float) -> list[tuple[_Point, _Point, float]]:
+@dataclass(eq=False)
+class _Reach:
+    """How far a pass over ``[start, end]`` has come, told to ``progress`` in ``steps`` equal parts of the
+    range as it moves on (all of them once the range is empty)."""
+
+    progress: Callable[[int], None] | None
+    start: float
+    end: float
+    steps: int = FRONTIER_STEPS // 2
+    told: int = 0
+
+    def at(self, t: float) -> None:
+        if self.progress is None:
+            return
+        span = self.end - self.start
+        reached = self.steps if span <= 0 else min(self.steps, int(self.steps * (t - self.start) / span))
+        if reached > self.told:
+            self.progress(reached - self.told)
+            self.told = reached
+
+
+def _trace(p: _Parametric, a: _Point, b: _Point, tol: float, reach: Callable[[float], None]
+           ) -> list[tuple[_Point, _Point, float]]:
     """Linear pieces ``(left, right, slope)`` covering ``[a.t, b.t]``, in order (line-intersection method).
 
     Each solve gives a line that supports the curve at its ``t``. Slopes come from duals and are far more
     precise than a test on values, so a line counts as known when its slope is one already seen; values
     only confirm. A solve at a breakpoint may return the line of either side (or another supporting
     line): then the crossing of the two lines falls on the interval's end, and the piece is the other line.
+    The intervals are taken left first, so the curve is known up to the left end of each one taken (``reach``).
     """
     pieces: list[tuple[_Point, _Point, float]] = []
     stack = [(a, b)]
     while stack:
         left, right = stack.pop()
+        reach(left.t)
         eps = 1e-12 * (1.0 + abs(right.t))
         if right.t - left.t <= eps:
             pieces.append((left, right, left.slope))
@@ -280,7 +308,8 @@ def _verify(p: _Parametric, piece: tuple[_Point, _Point, float], tol: float) -> 
 
 
 def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float = 0.0, hi: float = 2.0, *,
-                    tol: float = 1e-7, solver: SolverLike = "highs", options: dict[str, Any] | None = None) -> Frontier:
+                    tol: float = 1e-7, solver: SolverLike = "highs", options: dict[str, Any] | None = None,
+                    progress: Callable[[int], None] | None = None) -> Frontier:
     """The optimal objective as a function of a budget multiplier ``t``, exactly, with its breakpoints.
 
     Parameters
@@ -293,6 +322,10 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
     solver, options : the backend (a name: ``"highs"``, the default, or ``"pulp"``; a backend; or a
         :class:`~fundsim.solvers.SolverChoice`) and its options. It needs duals and in-place updates (each
         ``t`` re-solves the LP with the envelopes moved: warm on HiGHS, rebuilt on PuLP).
+    progress : called with the number of steps just done (a progress bar's advance), :data:`FRONTIER_STEPS` in
+        all. How many solves a frontier takes is known only once it is traced (``data.attrs["solves"]``), so a
+        step is a share of the range of ``t``: the first half of the steps come as the curve is traced from left
+        to right, the second half as its pieces are checked from left to right
 
     Returns
     -------
@@ -334,8 +367,14 @@ def budget_frontier(scenario: Scenario, instrument: str | None = None, lo: float
     start = _feasible_from(problem, lo, hi)
     first = _solve_first(problem, start, hi)
     last = problem.solve(hi) if hi > first.t else first
-    pieces = _trace(problem, first, last, tol) if last.t > first.t else []
-    segments = [_verify(problem, piece, tol) for piece in _merge(pieces, tol)] if pieces else []
+    traced, checked = _Reach(progress, first.t, last.t), _Reach(progress, first.t, last.t)
+    pieces = _trace(problem, first, last, tol, traced.at) if last.t > first.t else []
+    traced.at(last.t)
+    segments: list[_Segment] = []
+    for piece in _merge(pieces, tol) if pieces else []:
+        segments.append(_verify(problem, piece, tol))
+        checked.at(piece[1].t)
+    checked.at(last.t)
     return Frontier(_dataset(problem, first, last, segments, feasible_from=start, lo=lo), problem,
                     tuple(segments), {first.t: first, last.t: last, **{s.left.t: s.left for s in segments}})
 

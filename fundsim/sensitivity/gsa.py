@@ -32,19 +32,25 @@ from fundsim.montecarlo.options import as_evaluation
 from fundsim.sensitivity.outputs import Output, evaluate, output_matrix, parse_outputs
 from fundsim.solvers.backends import SolverLike
 
-__all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "per_probability", "salib_seed", "sobol"]
+__all__ = ["MORRIS_INDICES", "SOBOL_INDICES", "morris", "morris_points", "per_probability", "salib_seed", "sobol",
+           "sobol_points"]
 
 SOBOL_INDICES = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_INDICES = ("mu", "mu_star", "sigma", "mu_star_conf")
 _EPS = 1e-12  # as in montecarlo.design: every inverse CDF stays finite
 
 
-def _independent(sc: Scenario, ignore_correlation: bool, method: str) -> Uncertainty:
-    """The scenario's uncertainty with independent sources (or an error explaining why not)."""
+def _declared(sc: Scenario, method: str) -> Uncertainty:
     unc = sc.uncertainty
     if unc is None or not unc.parameters:
         raise ArgumentError(f"scenario {sc.name!r} declares no uncertainty: {method} indices are computed over the "
                          "declared uncertain parameters; add an 'uncertainty:' section")
+    return unc
+
+
+def _independent(sc: Scenario, ignore_correlation: bool, method: str) -> Uncertainty:
+    """The scenario's uncertainty with independent sources (or an error explaining why not)."""
+    unc = _declared(sc, method)
     if unc.correlation is not None and not ignore_correlation:
         corr = np.asarray(unc.correlation)
         pairs = [f"{unc.sources[a]} and {unc.sources[b]} ({corr[a, b]:g})" for a in range(len(corr))
@@ -61,10 +67,10 @@ def _problem(unc: Uncertainty) -> dict[str, Any]:
 
 
 def _evaluate(sc: Scenario, unc: Uncertainty, u: np.ndarray, outputs: tuple[Output, ...], how: Evaluation,
-              method: str) -> np.ndarray:
+              method: str, progress: Callable[[int], None] | None) -> np.ndarray:
     """The outputs ``(point, output)`` at the hypercube points ``u``; every point must have a plan."""
     values = parameter_values(unc, u)
-    run = evaluate(sc, values, outputs, how)
+    run = evaluate(sc, values, outputs, how, progress=progress)
     if "status" in run:
         bad = run["status"].values != "optimal"
         if bad.any():
@@ -142,10 +148,33 @@ def salib_seed(seed: object) -> int:
     return value
 
 
+def _check_n(n: int) -> None:
+    if n < 2 or n & (n - 1):
+        low = 1 << max(1, int(n).bit_length() - 1)
+        raise ArgumentError(f"n must be a power of 2 (the balance of the Sobol' sequence depends on it); got {n}, "
+                         f"use {low} or {2 * low}")
+
+
+def sobol_points(scenario: Scenario, n: int = 256, *, second_order: bool = False) -> int:
+    """How many points :func:`sobol` solves for ``scenario`` and ``n``: ``(d + 2)·n``, or ``(2d + 2)·n`` with
+    ``second_order``, for its ``d`` inputs (its factors and the parameters without a factor).
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> sc = fs.load_scenario("scenarios/tutorial-uncertain.yaml")  # 3 inputs: a factor and 2 parameters
+    >>> sobol_points(sc, 8), sobol_points(sc, 8, second_order=True)
+    (40, 64)
+    """
+    _check_n(n)
+    d = len(_declared(scenario, "Sobol'").sources)
+    return ((2 if second_order else 1) * d + 2) * n
+
+
 def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str, ...] = "objective", *,
           second_order: bool = False, seed: int = 0, ignore_correlation: bool = False,
           evaluation: Evaluation | None = None, solver: SolverLike = "highs",
-          options: Mapping[str, Any] | None = None) -> xr.Dataset:
+          options: Mapping[str, Any] | None = None, progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Sobol' indices of scalar outputs over the scenario's declared uncertainties (SALib).
 
     Parameters
@@ -163,6 +192,8 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
         that solves each point (``"highs"``, the default, or ``"pulp"``; a backend; or a
         :class:`~fundsim.solvers.SolverChoice`) and its ``options``; the ``executor`` (``None``: in order, in
         this process; ``"processes"`` or a Dask client), as for :func:`fundsim.sensitivity.sweep`
+    progress : called with the number of points of each chunk as it is solved (a progress bar's advance),
+        :func:`sobol_points` in all
 
     Returns
     -------
@@ -189,14 +220,11 @@ def sobol(scenario: Scenario, n: int = 256, outputs: str | list[str] | tuple[str
     how = as_evaluation(evaluation).using(solver, options)
     unc = _independent(scenario, ignore_correlation, "Sobol'")
     wanted = parse_outputs(scenario, outputs, how.mode)
-    if n < 2 or n & (n - 1):
-        low = 1 << max(1, int(n).bit_length() - 1)
-        raise ArgumentError(f"n must be a power of 2 (the balance of the Sobol' sequence depends on it); got {n}, "
-                         f"use {low} or {2 * low}")
+    _check_n(n)
     problem = _problem(unc)
     seed = salib_seed(seed)
     u = np.clip(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=seed), _EPS, 1 - _EPS)
-    y = _evaluate(scenario, unc, u, wanted, how, "Sobol'")
+    y = _evaluate(scenario, unc, u, wanted, how, "Sobol'", progress)
     d = problem["num_vars"]
     indices, constant, results = _analyse(y, wanted, d, SOBOL_INDICES, lambda yk: sobol_analyze.analyze(
         problem, yk, calc_second_order=second_order, seed=seed))
@@ -240,10 +268,22 @@ def per_probability(si: Any, levels: int) -> dict[str, Any]:
     return {name: np.ma.asarray(si[name], float) * scale for name in MORRIS_INDICES}
 
 
+def morris_points(scenario: Scenario, trajectories: int = 20) -> int:
+    """How many points :func:`morris` solves for ``scenario``: ``trajectories·(d + 1)`` for its ``d`` inputs.
+
+    Examples
+    --------
+    >>> import fundsim as fs
+    >>> morris_points(fs.load_scenario("scenarios/tutorial-uncertain.yaml"), 3)  # 3 inputs: 3 × (3 + 1)
+    12
+    """
+    return trajectories * (len(_declared(scenario, "Morris").sources) + 1)
+
+
 def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] | tuple[str, ...] = "objective", *,
            levels: int = 4, seed: int = 0, ignore_correlation: bool = False,
            evaluation: Evaluation | None = None, solver: SolverLike = "highs",
-           options: Mapping[str, Any] | None = None) -> xr.Dataset:
+           options: Mapping[str, Any] | None = None, progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Morris elementary-effects screening of scalar outputs over the declared uncertainties (SALib).
 
     Each input moves on a grid of ``levels`` equiprobable quantiles (the midpoints ``(k + ½)/levels`` of
@@ -257,6 +297,8 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     trajectories : number of Morris trajectories; the study solves ``trajectories·(d + 1)`` points
     outputs, seed, ignore_correlation, evaluation : as for :func:`sobol`
     levels : grid levels (even numbers keep the design balanced)
+    progress : called with the number of points of each chunk as it is solved (a progress bar's advance),
+        :func:`morris_points` in all
 
     Returns
     -------
@@ -283,7 +325,7 @@ def morris(scenario: Scenario, trajectories: int = 20, outputs: str | list[str] 
     grid = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     edge = 0.5 / levels
     u = edge + (1 - 2 * edge) * grid
-    y = _evaluate(scenario, unc, u, wanted, how, "Morris")
+    y = _evaluate(scenario, unc, u, wanted, how, "Morris", progress)
     indices, constant, _ = _analyse(y, wanted, problem["num_vars"], MORRIS_INDICES, lambda yk: per_probability(
         morris_analyze.analyze(problem, grid, yk, num_levels=levels, seed=seed), levels))
     attrs = {"mode": how.mode, "study": "morris", "trajectories": trajectories, "levels": levels,

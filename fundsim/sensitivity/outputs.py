@@ -24,7 +24,9 @@ name                       re-optimise mode (the best plan at each point) / stre
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -32,6 +34,7 @@ import xarray as xr
 from fundsim.errors import ArgumentError
 from fundsim.model import Scenario
 from fundsim.montecarlo import Evaluation, run_values
+from fundsim.montecarlo.executors import executor_for
 from fundsim.rules.fields import suggest
 from fundsim.solvers import Capability
 from fundsim.solvers.backends import solver_choice
@@ -215,12 +218,14 @@ def output_matrix(values: xr.Dataset, outputs: tuple[Output, ...]) -> np.ndarray
     return np.stack([values[o.name].values for o in outputs], axis=1)
 
 
-def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], evaluation: Evaluation) -> xr.Dataset:
+def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], evaluation: Evaluation, *,
+             progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Run the points ``values`` (point × uncertain parameter of ``sc``) and add the named outputs.
 
     ``evaluation`` (:class:`~fundsim.montecarlo.Evaluation`) holds the mode, plan, solver and executor; stress
     mode without a ``plan`` stress-tests the scenario's own optimal plan (``fs.solve(sc)``). The points run in
-    order in this process unless its ``executor`` says otherwise.
+    order in this process unless its ``executor`` says otherwise. ``progress`` is called with the number of
+    points of each chunk as it is finished (on any executor), ``len(values)`` in all.
 
     Examples
     --------
@@ -232,12 +237,48 @@ def evaluate(sc: Scenario, values: np.ndarray, outputs: tuple[Output, ...], eval
     >>> out = evaluate(sc, points, parse_outputs(sc, ["objective"]), Evaluation())
     >>> out["objective"].values.tolist()  # the optimum, 130, worked by hand
     [130.0]
+    >>> done = []
+    >>> _ = evaluate(sc, np.ones((5, 4)), parse_outputs(sc, ["objective"]), Evaluation(chunk_size=2),
+    ...              progress=done.append)
+    >>> done
+    [2, 2, 1]
     """
     how = evaluation
     choice = solver_choice(how.solver, check_options(how.options), needs=[Capability.DUALS])
     how = how.using(choice, None)
     if how.mode == "stress" and how.plan is None:
         how = dataclasses.replace(how, plan=solve(sc, solver=choice))
+    if progress is not None:  # run_values runs given points in order unless the evaluation names an executor
+        where = "sequential" if how.executor is None else how.executor
+        how = dataclasses.replace(how, executor=_Counted(executor_for(where), progress))
     decommitment = how.mode == "reoptimise" and any(o.kind == "decommitted" for o in outputs)
     run = run_values(sc, values, how, decommitment=decommitment)
     return run.assign(output_values(run, sc, outputs).data_vars)
+
+
+@dataclass(frozen=True, eq=False)
+class _Counted:
+    """An executor (:mod:`fundsim.montecarlo.executors`) that tells ``progress`` the points of each chunk as
+    ``executor`` finishes it; where and how the chunks run is ``executor``'s alone."""
+
+    executor: Any
+    progress: Callable[[int], None]
+
+    @property
+    def name(self) -> str:
+        return str(self.executor.name)
+
+    @property
+    def workers(self) -> int:
+        return int(self.executor.workers)
+
+    def __enter__(self) -> _Counted:
+        return _Counted(self.executor.__enter__(), self.progress)
+
+    def __exit__(self, *exc: object) -> None:
+        self.executor.__exit__(*exc)
+
+    def run(self, fn: Callable[[Any], xr.Dataset], tasks: Iterable[Any]) -> Iterator[tuple[int, xr.Dataset]]:
+        for index, part in self.executor.run(fn, tasks):
+            self.progress(part.sizes["draw"])
+            yield index, part

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +55,7 @@ from fundsim.solvers import Capability, InPlaceSolver, SolveResult, Status
 from fundsim.solvers.backends import SolverChoice, SolverLike, display_name, solver_choice
 from fundsim.solving import check_options
 
-__all__ = ["OBJECTIVES", "ParetoFront", "objective_values", "pareto_front"]
+__all__ = ["OBJECTIVES", "ParetoFront", "objective_values", "pareto_front", "pareto_points"]
 
 OBJECTIVES: dict[str, tuple[str, str, str]] = {  # name: (sense, units, long name)
     "impact": ("max", "objective units", "impact (the scenario's impact term)"),
@@ -471,9 +471,12 @@ def _check(sc: Scenario, objectives: tuple[str, ...], points: int, targets: Mapp
                             f"got {points!r}")
 
 
-def _payoff(problem: _Problem) -> list[_Solved]:
+def _payoff(problem: _Problem, progress: Callable[[int], None]) -> list[_Solved]:
     """Each objective optimised alone, then the others lexicographically in the given order."""
-    rows = [problem.lexicographic((name, *(n for n in problem.names if n != name)), {}) for name in problem.names]
+    rows = []
+    for name in problem.names:
+        rows.append(problem.lexicographic((name, *(n for n in problem.names if n != name)), {}))
+        progress(1)
     if any(row is None for row in rows):
         raise InfeasibleError(f"scenario {problem.scenario.name!r} has no allocation that satisfies all its rules")
     return [row for row in rows if row is not None]
@@ -505,9 +508,21 @@ def _efficient(problem: _Problem, found: list[tuple[dict[str, float], _Solved]])
     return [found[k] for k in keep]
 
 
+def pareto_points(objectives: tuple[str, ...] = ("impact", "leverage"), points: int = 11) -> int:
+    """How many lexicographic optimisations :func:`pareto_front` makes (each a few LPs): one per objective for
+    the payoff table, then one per point of the ε grid, ``points`` values per bounded objective.
+
+    Examples
+    --------
+    >>> pareto_points(("impact", "leverage"), 11), pareto_points(("impact", "leverage", "pillar_balance"), 11)
+    (13, 124)
+    """
+    return len(objectives) + points ** (len(objectives) - 1)
+
+
 def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "leverage"), points: int = 11, *,
                  pillar_targets: Mapping[str, float] | None = None, tol: float = 1e-7, solver: SolverLike = "highs",
-                 options: dict[str, Any] | None = None) -> ParetoFront:
+                 options: dict[str, Any] | None = None, progress: Callable[[int], None] | None = None) -> ParetoFront:
     """The efficient allocations between two or three objectives (ε-constraint method).
 
     Parameters
@@ -522,6 +537,9 @@ def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "l
     solver, options : the backend (a name: ``"highs"``, the default, or ``"pulp"``; a backend; or a
         :class:`~fundsim.solvers.SolverChoice`) and its options. It needs in-place updates (each point
         re-solves the LP with its objective and bounds changed: warm on HiGHS, rebuilt on PuLP).
+    progress : called with 1 after each lexicographic optimisation (a progress bar's advance),
+        :func:`pareto_points` in all. An objective that takes one value in the whole payoff table has that one
+        value for its ε: the grid points this saves are counted at once, unsolved, when the grid is made
 
     Returns
     -------
@@ -555,12 +573,18 @@ def pareto_front(scenario: Scenario, objectives: tuple[str, ...] = ("impact", "l
     choice = solver_choice(solver, check_options(options), needs=[Capability.LP, Capability.IN_PLACE],
                            why=" for a Pareto front")
     problem = _Problem(scenario, objectives, _targets(scenario, pillar_targets), tol, choice=choice)
-    payoff = _payoff(problem)
+    tick = progress if progress is not None else (lambda n: None)
+    payoff = _payoff(problem, tick)
+    grid = _grid(problem, payoff, points)
+    unsolved = pareto_points(objectives, points) - len(objectives) - len(grid)  # what a one-valued ε axis saves
+    if unsolved:
+        tick(unsolved)
     found = []
-    for eps in _grid(problem, payoff, points):
+    for eps in grid:
         solved = problem.lexicographic(objectives, eps)
         if solved is not None:
             found.append((eps, solved))
+        tick(1)
     efficient = _efficient(problem, found)
     table = pd.DataFrame([[row.values[n] for n in objectives] for row in payoff],
                          index=pd.Index(objectives, name="optimised"), columns=pd.Index(objectives, name="objective"))

@@ -8,7 +8,7 @@ own (nominal) value; its declared uncertainties play no part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -103,7 +103,8 @@ def _variant(sc: Scenario, path: str, values: np.ndarray, relative: bool) -> Sce
 
 def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *, relative: bool = False,
           outputs: str | list[str] | tuple[str, ...] | None = None, evaluation: Evaluation | None = None,
-          solver: SolverLike = "highs", options: Mapping[str, Any] | None = None) -> xr.Dataset:
+          solver: SolverLike = "highs", options: Mapping[str, Any] | None = None,
+          progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Solve the scenario at each value of one of its numbers.
 
     Parameters
@@ -125,6 +126,8 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
         cube); the ``solver`` that solves each point (``"highs"``, the default, or ``"pulp"``; a backend; or a
         :class:`~fundsim.solvers.SolverChoice`) and its ``options``; the ``executor`` (``None``: in order, in
         this process; ``"processes"`` or a Dask client) and the ``chunk_size``
+    progress : called with the number of values of each chunk of points as it is solved (a progress bar's
+        advance), ``len(values)`` in all
 
     Returns
     -------
@@ -154,7 +157,7 @@ def sweep(scenario: Scenario, path: str, values: Iterable[float] | np.ndarray, *
     v = _values(path, values, relative)
     variant = _variant(scenario, path, v, relative)
     wanted = parse_outputs(variant, outputs, how.mode) if outputs else ()
-    run = evaluate(variant, v[:, None], wanted, how)
+    run = evaluate(variant, v[:, None], wanted, how, progress=progress)
     run = run.drop_vars(["parameter_value", "parameter", "parameter_path"]).rename({"draw": "value"})
     parts = path.split(".")
     kind = {"instruments": parts[-1], "match_sources": "capacity", "absorption": "capacity"}.get(parts[0], "weights")

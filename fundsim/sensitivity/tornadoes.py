@@ -9,7 +9,7 @@ one-at-a-time study of the marginal distributions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,9 @@ from fundsim.results.inputs import wrong_type
 from fundsim.sensitivity.arguments import study_arguments
 from fundsim.sensitivity.outputs import evaluate, parse_outputs
 from fundsim.solvers.backends import SolverLike
+from fundsim.solving import as_scenario
 
-__all__ = ["tornado", "tornado_study"]
+__all__ = ["tornado", "tornado_points", "tornado_study"]
 
 
 def _inputs(unc: Uncertainty) -> list[tuple[str, str, list[int]]]:
@@ -48,23 +49,41 @@ def _points(unc: Uncertainty, inputs: list[tuple[str, str, list[int]]], low: flo
     return np.array(rows)
 
 
-def _check(sc: Scenario, low: float, high: float) -> Uncertainty:
+def _declared(sc: Scenario) -> Uncertainty:
     if sc.uncertainty is None or not sc.uncertainty.parameters:
         raise ArgumentError(f"scenario {sc.name!r} declares no uncertainty: a tornado diagram needs an 'uncertainty:' "
                          "section (or use fundsim.sensitivity.sweep on any path)")
+    return sc.uncertainty
+
+
+def _check(sc: Scenario, low: float, high: float) -> Uncertainty:
+    unc = _declared(sc)
     if not 0 < low < high < 1:
         raise ArgumentError(f"the quantiles must satisfy 0 < low < high < 1; got low={low!r}, high={high!r}")
-    return sc.uncertainty
+    return unc
+
+
+def tornado_points(scenario: Scenario | str) -> int:
+    """How many points a tornado study of ``scenario`` solves: all inputs at their medians, then each input
+    (factor or parameter) at its low and at its high quantile.
+
+    Examples
+    --------
+    >>> tornado_points("scenarios/tutorial-uncertain.yaml")  # 1 factor and 4 parameters: 1 + 2 × 5
+    11
+    """
+    return 1 + 2 * len(_inputs(_declared(as_scenario(scenario))))
 
 
 def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...] = "objective", *,
                   low: float = 0.05, high: float = 0.95, evaluation: Evaluation | None = None,
-                  solver: SolverLike = "highs", options: Mapping[str, Any] | None = None) -> xr.Dataset:
+                  solver: SolverLike = "highs", options: Mapping[str, Any] | None = None,
+                  progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Every output at each input's low and high quantile, as a Dataset over (input, output).
 
     Parameters
     ----------
-    scenario, low, high, evaluation : as for :func:`tornado`
+    scenario, low, high, evaluation, progress : as for :func:`tornado`
     outputs : named scalar outputs (:mod:`fundsim.sensitivity.outputs`)
 
     Returns
@@ -86,7 +105,7 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
     unc = _check(scenario, low, high)
     wanted = parse_outputs(scenario, outputs, how.mode)
     inputs = _inputs(unc)
-    run = evaluate(scenario, _points(unc, inputs, low, high), wanted, how)
+    run = evaluate(scenario, _points(unc, inputs, low, high), wanted, how, progress=progress)
     n = len(inputs)
     names = [o.name for o in wanted]
     values = np.stack([run[name].values for name in names], axis=1)  # (point, output)
@@ -114,7 +133,8 @@ def tornado_study(scenario: Scenario, outputs: str | list[str] | tuple[str, ...]
 
 def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05, high: float = 0.95,
             evaluation: Evaluation | None = None, solver: SolverLike = "highs",
-            options: Mapping[str, Any] | None = None) -> pd.DataFrame:
+            options: Mapping[str, Any] | None = None, progress: Callable[[int], None] | None = None
+            ) -> pd.DataFrame:
     """The declared uncertainties ranked by how far they swing ``output``.
 
     Parameters
@@ -127,6 +147,8 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
         :func:`fundsim.sensitivity.sweep`: ``mode`` ``"reoptimise"`` (the best plan at each point, the default)
         or ``"stress"`` (its ``plan``, by default the scenario's optimal plan, under each point's numbers), the
         ``solver`` (HiGHS by default) and its ``options``, the ``executor``
+    progress : called with the number of points of each chunk as it is solved (a progress bar's advance),
+        :func:`tornado_points` in all
 
     Returns
     -------
@@ -145,7 +167,8 @@ def tornado(scenario: Scenario, output: str = "objective", *, low: float = 0.05,
         raise wrong_type("output", output, "one output name such as 'objective' (tornado_study takes several)")
     how = as_evaluation(evaluation)
     scenario = study_arguments(scenario, output, how.plan, low=low, high=high)
-    study = tornado_study(scenario, output, low=low, high=high, evaluation=how, solver=solver, options=options)
+    study = tornado_study(scenario, output, low=low, high=high, evaluation=how, solver=solver, options=options,
+                          progress=progress)
     one = study.sel(output=output)
     table = pd.DataFrame({"input": study["input"].values, "kind": study["kind"].values, "moves": study["moves"].values,
                           "output_low": one["low"].values, "output_high": one["high"].values,

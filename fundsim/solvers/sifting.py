@@ -72,7 +72,7 @@ class Sifting:
     >>> len(sifting.working) < lp.num_col
     True
     >>> round(sifting.solve(lp).objective, 3)
-    804.97
+    806.602
     """
 
     base: LinearProgram
