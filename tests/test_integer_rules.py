@@ -433,7 +433,7 @@ def test_the_coherent_reference_case_solves_and_keeps_its_rules() -> None:
     mp = sc.rules.mobility_partnerships
     assert mp is not None
     assert any(kind == "assumption" and path.startswith("rules.admin_cost") for path, kind, _ in sc.provenance)
-    alloc = fs.solve(sc, options={"mip_rel_gap": 0.01})  # its speed is measured in benchmarks/, not here
+    alloc = fs.solve(sc, options={"mip_rel_gap": 0.01, "time_limit": 1800})  # speed: benchmarks/
     assert_allocation_feasible(sc, alloc, exact_cofinancing=True)
     assert alloc.data.attrs["shadow_prices"] == CONDITIONAL
     assert 0.9 * 806.602 < alloc.objective < 806.603  # below the LP (806.602): fewer lines, and each costs 0.5

@@ -56,8 +56,9 @@ ALLOCATION_KINDS = (".nc", ".csv", ".xlsx")
 
 def _print_allocation(alloc: Allocation, top: int) -> None:
     a = alloc.data.attrs
+    proved = f", proved within {_percent(a['mip_gap'])} of the optimum" if "mip_gap" in a else ""
     out.print(text((str(a["scenario"]), "bold"), f": {a['status']}, objective ", (f"{a['objective']:,.4f}", "bold"),
-                   f" ({a['sense']}; {a['solver']} {a['solver_version']}, {a['solve_seconds']:.3f} s)"))
+                   f"{proved} ({a['sense']}; {a['solver']} {a['solver_version']}, {a['solve_seconds']:.3f} s)"))
     eu, cofin = float(alloc.data["eu"].sum()), float(alloc.data["cofin"].sum())
     out.print(text(f"EU commitments EUR {eu:,.1f} m; co-financing mobilised EUR {cofin:,.1f} m; "
                    f"total EUR {eu + cofin:,.1f} m"))
@@ -119,7 +120,9 @@ def _print_unused(alloc: Allocation) -> None:
 
 
 OPTION_HELP = ("a solver option KEY=VALUE, e.g. time_limit=60 or, for scenarios with integer rules, "
-               "mip_rel_gap=0.01 (repeat for several); threads may be at most the number of cores")
+               "mip_rel_gap=0.01 (repeat for several); threads may be at most the number of cores. Scenarios with "
+               "integer rules stop at a proved gap of 0.1 % or after 300 s unless mip_rel_gap or time_limit says "
+               "otherwise (time_limit=inf: none)")
 
 
 def _cores() -> int:
@@ -183,10 +186,36 @@ def _interrupts(solver: str) -> bool:
     return solver in BACKENDS and Capability.INTERRUPT in BACKENDS[solver].capabilities
 
 
+def _percent(share: float) -> str:
+    """A share as ``0.23 %``, two decimals."""
+    return f"{100 * float(share):,.2f} %"
+
+
+def _reports(solver: str) -> bool:
+    """Whether the backend ``solver`` reports a MILP's progress (incumbent, bound, gap) while it solves."""
+    from fundsim.solvers import BACKENDS, Capability
+
+    return solver in BACKENDS and Capability.PROGRESS in BACKENDS[solver].capabilities
+
+
 def _solve_or_exit(sc: Scenario, scenario: Path, solver: str, options: dict[str, object]) -> Allocation:
+    """:func:`fundsim.solve`, a scenario with integer rules shown as it goes (when the backend reports its
+    progress); a failure exits (2 bad options, 3 infeasible, 4 a solver failure)."""
     try:
+        keep = _interrupts(solver)
+        if sc.rules.integer:
+            from fundsim.solvers.backends import solver_choice
+            from fundsim.solving import mip_choice, mip_display, stopping_rule
+
+            settings = mip_choice(solver_choice(solver, options)).settings
+            if _reports(solver):
+                with mip_display(sc.name, settings, err) as report:
+                    return solve_scenario(sc, solver=solver, options=options, keep_interrupted=keep,
+                                          progress=report)
+            err.print(text(f"solving {sc.name} to {stopping_rule(settings)} (the {solver} backend does not report "
+                           "its progress)"))
         with err.status(Text(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …")):
-            return solve_scenario(sc, solver=solver, options=options, keep_interrupted=_interrupts(solver))
+            return solve_scenario(sc, solver=solver, options=options, keep_interrupted=keep)
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
     except SolverError as exc:
@@ -223,7 +252,9 @@ def solve(
     """Solve a scenario: print summaries, binding rules and shadow prices; optionally write files.
 
     Every output path is checked before solving; each file is written whole or not at all, and nothing is
-    written that the command line did not name.
+    written that the command line did not name. A scenario with integer rules is solved to a proved gap of
+    0.1 % or for 300 s (--option mip_rel_gap=G, time_limit=S), its incumbent, bound and gap shown as it goes
+    (HiGHS); a plan found by the time limit is kept, with the gap it proved.
     """
     check_outputs(out_files or [], ALLOCATION_KINDS, inputs=[scenario])
     check_outputs([shadow_prices], (".csv",), inputs=[scenario], option="--shadow-prices")
@@ -243,6 +274,8 @@ def solve(
         _write(shadow_prices, alloc.save_shadow_prices)
     if alloc.status == "interrupted":
         raise _interrupted_plan(alloc)
+    if alloc.status == "limit":
+        _limited_plan(alloc)
 
 
 @app.command(epilog=exit_codes(0, 2, 3, 4, 130))
@@ -319,6 +352,15 @@ def _interrupted_plan(alloc: Allocation) -> typer.Exit:
     return interrupted(f"kept the best plan found so far (status interrupted, proved within {gap:.2%} of the "
                        f"optimum), {where}",
                        "run the same command again to solve on, or add --option mip_rel_gap=G to stop at a gap G")
+
+
+def _limited_plan(alloc: Allocation) -> None:
+    """The note on a MILP stopped by its time limit with a plan: its proved gap, and how to go further."""
+    a = alloc.data.attrs
+    gap = f"proved within {_percent(a['mip_gap'])} of the optimum" if "mip_gap" in a else "its gap is unknown"
+    limit = f" of {float(a['time_limit']):,.0f} s" if "time_limit" in a else ""
+    err.print(text(f"stopped at the time limit{limit} before the gap asked for; the plan is {gap}. "
+                   "Give it longer with --option time_limit=S, or accept a wider gap with --option mip_rel_gap=G"))
 
 
 def _store_kept(out_file: Path | None = None, **arguments: object) -> tuple[str, str] | None:

@@ -530,6 +530,11 @@ def _columns(lp: LinearProgram, result: SolveResult, name: str) -> np.ndarray:
     return np.where(np.abs(values) < 1e-9, 0.0, values)
 
 
+#: a mixed-integer solve's figures kept in the attrs: the relative gap and time limit it was asked for, the relative
+#: gap it proved (``|objective − bound| / |objective|`` of the MILP's incumbent) and the bound on the optimum
+MIP_ATTRS = ("mip_rel_gap", "time_limit", "mip_gap", "mip_bound")
+
+
 def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
     return {
         "scenario": sc.name,
@@ -544,7 +549,7 @@ def _metadata(sc: Scenario, result: SolveResult) -> dict[str, Any]:
         "shadow_prices": str(result.info.get("shadow_prices", "exact")),
         "fundsim_version": __version__,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        **({"mip_gap": float(result.info["mip_gap"])} if "mip_gap" in result.info else {}),
+        **{key: float(result.info[key]) for key in MIP_ATTRS if key in result.info},
     }
 
 

@@ -13,14 +13,14 @@ from fundsim._lazy import attach
 
 if TYPE_CHECKING:  # where each public name lives; imported on first use (fundsim._lazy)
     from fundsim.solvers.backends import BACKENDS, SolverChoice, get_solver, having, solver_choice
-    from fundsim.solvers.base import Capability, InPlaceSolver, RangingSolver, Solver, SolveResult, Status
+    from fundsim.solvers.base import Capability, InPlaceSolver, MipProgress, RangingSolver, Solver, SolveResult, Status
     from fundsim.solvers.export import names, write_program
     from fundsim.solvers.highs import HighsSolver
     from fundsim.solvers.pulp import PulpSolver
     from fundsim.solvers.sifting import Sifting
 
-__all__ = ["BACKENDS", "Capability", "HighsSolver", "InPlaceSolver", "PulpSolver", "RangingSolver", "Sifting",
-           "SolveResult", "Solver", "SolverChoice", "Status", "get_solver", "having", "names", "solver_choice",
-           "write_program"]
+__all__ = ["BACKENDS", "Capability", "HighsSolver", "InPlaceSolver", "MipProgress", "PulpSolver", "RangingSolver",
+           "Sifting", "SolveResult", "Solver", "SolverChoice", "Status", "get_solver", "having", "names",
+           "solver_choice", "write_program"]
 
 __getattr__, __dir__ = attach(__name__, __file__)

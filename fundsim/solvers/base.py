@@ -9,6 +9,7 @@ rule's shadow price per unit of *relaxation*.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from fundsim.rules.program import LinearProgram
 
-__all__ = ["Capability", "InPlaceSolver", "RangingSolver", "SolveResult", "Solver", "Status"]
+__all__ = ["Capability", "InPlaceSolver", "MipProgress", "RangingSolver", "SolveResult", "Solver", "Status"]
 
 
 class Status(enum.Enum):
@@ -56,7 +57,9 @@ class Capability(enum.Enum):
     * ``WARM_START``: a re-solve of the changed LP starts from the last basis, not from scratch.
     * ``MIP_START``: ``set_mip_start(x)`` gives a MILP a first incumbent.
     * ``TIME_LIMIT``: the option ``time_limit`` (seconds) stops a solve, with status ``LIMIT``.
-    * ``PROGRESS``: a progress callback during a solve (no backend has one yet).
+    * ``PROGRESS``: the attribute ``progress``, a function of a :class:`MipProgress`, is called while a MILP
+      solves with where the search stands, and once at its end (see
+      :class:`~fundsim.solvers.highs.HighsSolver`). An LP reports nothing.
     * ``INTERRUPT``: the attribute ``interrupt`` makes Ctrl-C stop the solver cleanly, a MILP keeping its
       incumbent if asked (see :class:`~fundsim.solvers.highs.HighsSolver`).
 
@@ -81,6 +84,42 @@ class Capability(enum.Enum):
     TIME_LIMIT = "time limit"
     PROGRESS = "progress callback"
     INTERRUPT = "clean interrupt"
+
+
+@dataclass(frozen=True)
+class MipProgress:
+    """Where the search of a mixed-integer programme stands: the best plan found, the best proved bound on
+    the optimum, the relative gap between them and the seconds since the solve began.
+
+    Attributes
+    ----------
+    incumbent : the objective of the best plan found so far; ``None`` before the first
+    bound : the best proved bound on the optimum, in the objective's own sense (no plan can score above it in a
+        maximisation, below it in a minimisation); ``None`` before the first is proved
+    gap : ``|incumbent − bound| / |incumbent|``, how far the incumbent may still be from the optimum as a share
+        of it; ``None`` without both
+    seconds : the solver's time since the solve began
+
+    Examples
+    --------
+    >>> MipProgress(909.7, 911.8, (911.8 - 909.7) / 909.7, 24.2).describe()
+    'incumbent 909.7 · bound 911.8 · gap 0.23 %'
+    >>> MipProgress(None, 1_976.25, None, 3.0).describe()
+    'no plan yet · bound 1,976.2'
+    """
+
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+
+    def describe(self) -> str:
+        """The search in one line: money with thousands separators and one decimal (never in scientific
+        notation), the gap in per cent with two decimals."""
+        parts = ["no plan yet" if self.incumbent is None else f"incumbent {self.incumbent:,.1f}",
+                 *([] if self.bound is None else [f"bound {self.bound:,.1f}"]),
+                 *([] if self.gap is None or not math.isfinite(self.gap) else [f"gap {100 * self.gap:,.2f} %"])]
+        return " · ".join(parts)
 
 
 @dataclass(eq=False)

@@ -6,9 +6,12 @@ it); :mod:`fundsim.results.ranging` turns them into intervals.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, ClassVar
 
@@ -17,7 +20,7 @@ import scipy.sparse as sp
 
 from fundsim.errors import ArgumentError, SolverError
 from fundsim.rules.program import LinearProgram
-from fundsim.solvers.base import Capability, SolveResult, Status
+from fundsim.solvers.base import Capability, MipProgress, SolveResult, Status
 from fundsim.solvers.interrupt import stop_on_signal
 
 __all__ = ["HighsSolver"]
@@ -68,6 +71,11 @@ class HighsSolver:
         simplex (benchmarks/). Cold simplex solves use Devex pricing. Warm re-solves after in-place
         changes use simplex from the kept basis.
 
+    A MILP stopped by a time or iteration limit (the option ``time_limit``) once it has a plan returns that
+    plan with status ``LIMIT`` and its proved gap, ``info["mip_gap"]``, and bound, ``info["mip_bound"]``;
+    without a plan, status ``LIMIT`` and ``NaN`` values, as for an LP. :attr:`progress` reports a MILP's search
+    as it goes.
+
     Examples
     --------
     >>> import fundsim as fs
@@ -80,7 +88,8 @@ class HighsSolver:
     name: ClassVar[str] = "highs"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.LP, Capability.MILP, Capability.DUALS, Capability.RANGING, Capability.IN_PLACE,
-        Capability.WARM_START, Capability.MIP_START, Capability.TIME_LIMIT, Capability.INTERRUPT})
+        Capability.WARM_START, Capability.MIP_START, Capability.TIME_LIMIT, Capability.INTERRUPT,
+        Capability.PROGRESS})
     precision: ClassVar[float] = 1e-9  # in process: the solver's own doubles
 
     IPM_COLUMNS: ClassVar[int] = 2_000
@@ -90,6 +99,11 @@ class HighsSolver:
     #: an interrupted MILP returns its incumbent (status ``INTERRUPTED``, proved gap ``info["mip_gap"]``).
     #: See :mod:`fundsim.solvers.interrupt`.
     interrupt: str | None = None
+
+    #: called while a MILP solves with a :class:`~fundsim.solvers.base.MipProgress` (incumbent, bound, gap,
+    #: seconds): at each of HiGHS's MIP interrupt checks (about once a second, more often in the tree search:
+    #: keep it cheap) and each improved plan, then once with HiGHS's final figures. An LP reports nothing.
+    progress: Callable[[MipProgress], None] | None = None
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = {"output_flag": False, **(options or {})}
@@ -186,9 +200,11 @@ class HighsSolver:
         signalled = self._run()
         seconds = time.perf_counter() - start
         status = _status(self._h)
-        kept = (self.interrupt == "keep" and status is Status.INTERRUPTED and self._is_mip()
-                and self._h.getInfo().primal_solution_status == 2)
-        if signalled and not (kept or (status is Status.OPTIMAL and self._is_mip())):
+        if self.progress is not None and self._is_mip():
+            self.progress(_final(self._h.getInfo(), self._h.getRunTime()))
+        kept = self._kept(status)
+        with_a_plan = self._is_mip() and (status is Status.OPTIMAL or (kept and self.interrupt == "keep"))
+        if signalled and not with_a_plan:
             raise KeyboardInterrupt
         empty_offset = None
         if self._h.getNumCol() == 0:  # HiGHS calls any model without columns "empty"
@@ -218,17 +234,25 @@ class HighsSolver:
             seconds=seconds, iterations=int(info.simplex_iteration_count),
             basis=self._h.getBasis() if status is Status.OPTIMAL else None,
             info={"model_status": str(self._h.getModelStatus()),
-                  **({"mip_gap": float(info.mip_gap)} if self._is_mip() else {})},
+                  **({"mip_gap": float(info.mip_gap), "mip_bound": float(info.mip_dual_bound)}
+                     if self._is_mip() else {})},
         )
 
+    def _kept(self, status: Status) -> bool:
+        """Whether a MILP stopped early returns its incumbent: at a time or iteration limit always, on Ctrl-C
+        when :attr:`interrupt` is ``"keep"``; in both cases only once it has one."""
+        stopped = status is Status.LIMIT or (status is Status.INTERRUPTED and self.interrupt == "keep")
+        return stopped and self._is_mip() and self._h.getInfo().primal_solution_status == 2
+
     def _run(self) -> bool:
-        """Run HiGHS; whether Ctrl-C or SIGTERM stopped it (noticed only with :attr:`interrupt` set)."""
-        if self.interrupt is None:
+        """Run HiGHS, reporting a MILP's :attr:`progress`; whether Ctrl-C or SIGTERM stopped it (noticed only
+        with :attr:`interrupt` set)."""
+        with contextlib.ExitStack() as stack:
+            signalled = stack.enter_context(stop_on_signal(self._h)) if self.interrupt is not None else None
+            if self.progress is not None and self._is_mip():
+                stack.enter_context(_reporting(self._h, self.progress))
             self._h.run()
-            return False
-        with stop_on_signal(self._h) as signalled:
-            self._h.run()
-        return signalled()
+        return signalled is not None and signalled()
 
     def _is_mip(self) -> bool:
         return self._lp is not None and self._lp.integrality is not None
@@ -403,6 +427,36 @@ class HighsSolver:
         """Change matrix entries in place (0 removes one); the basis is kept for a warm re-solve."""
         for i, j, v in zip(rows, cols, values, strict=True):
             self._h.changeCoeff(int(i), int(j), float(v))
+
+
+def _progress(incumbent: float, bound: float, gap: float, seconds: float) -> MipProgress:
+    """HiGHS's figures as a :class:`MipProgress`: its infinite incumbent (none yet), bound and gap as ``None``."""
+    known = [v if math.isfinite(v) and abs(v) < 1e20 else None for v in (incumbent, bound)]
+    return MipProgress(known[0], known[1], gap if None not in known and math.isfinite(gap) else None,
+                       float(seconds))
+
+
+def _final(info: Any, seconds: float) -> MipProgress:
+    """The last :class:`MipProgress` of a solve, from HiGHS's info (its incumbent only when it has one)."""
+    incumbent = info.objective_function_value if info.primal_solution_status == 2 else math.inf
+    return _progress(incumbent, info.mip_dual_bound, info.mip_gap, seconds)
+
+
+@contextlib.contextmanager
+def _reporting(h: Any, progress: Callable[[MipProgress], None]) -> Iterator[None]:
+    """For the block, call ``progress`` from HiGHS's MIP interrupt checks and improved-plan callbacks."""
+    def report(event: Any) -> None:
+        d = event.data_out
+        progress(_progress(d.mip_primal_bound, d.mip_dual_bound, d.mip_gap, d.running_time))
+
+    callbacks = (h.cbMipInterrupt, h.cbMipImprovingSolution)
+    for callback in callbacks:
+        callback.subscribe(report)
+    try:
+        yield
+    finally:
+        for callback in callbacks:
+            callback.unsubscribe(report)
 
 
 def _infinite(values: Any) -> np.ndarray:

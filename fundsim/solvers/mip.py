@@ -18,7 +18,7 @@ from fundsim.errors import ArgumentError
 from fundsim.rules.program import LinearProgram
 from fundsim.solvers.base import Solver, SolveResult, Status
 
-__all__ = ["CONDITIONAL", "fixed_lp", "integer_only_rows", "solve_mip"]
+__all__ = ["CONDITIONAL", "fixed_lp", "integer_only_rows", "relative_gap", "solve_mip"]
 
 CONDITIONAL = "conditional on the integer decisions"
 
@@ -70,6 +70,20 @@ def integer_only_rows(lp: LinearProgram) -> np.ndarray:
     return (continuous == 0) & (np.diff(lp.A.indptr) > 0)
 
 
+def relative_gap(objective: float, bound: float) -> float:
+    """How far a plan scoring ``objective`` may be from the optimum, as a share of it, when no plan can score
+    beyond ``bound``: ``|bound − objective| / |objective|`` (0 when both are 0, infinite when only the objective is).
+
+    Examples
+    --------
+    >>> relative_gap(125.0, 130.0), relative_gap(0.0, 0.0), relative_gap(0.0, 1.0)
+    (0.04, 0.0, inf)
+    """
+    if objective == bound:
+        return 0.0
+    return abs(bound - objective) / abs(objective) if objective != 0 else float("inf")
+
+
 def _unpriced(mip: SolveResult, why: str) -> SolveResult:
     """The MILP's own result with its duals marked unavailable (never a silent 0)."""
     info = {**mip.info, "shadow_prices": f"unavailable: {why}"}
@@ -85,9 +99,11 @@ def solve_mip(solver: Solver, lp: LinearProgram) -> SolveResult:
     LP's solution (at least as good as the MILP's incumbent) and its duals; ``NaN`` on rows over integer
     columns only and on the integer columns themselves. ``info["shadow_prices"]`` says
     ``"conditional on the integer decisions"``; ``info["mip_objective"]`` and ``info["mip_seconds"]``
-    keep the MILP's own figures. A pure LP (``integrality`` None) is solved as it is. A MILP stopped by
-    Ctrl-C with an incumbent (status ``INTERRUPTED``, see ``HighsSolver.interrupt``) is priced the
-    same way and keeps that status and its proved gap, ``info["mip_gap"]``.
+    keep the MILP's own figures. A pure LP (``integrality`` None) is solved as it is. A MILP stopped with
+    an incumbent, by Ctrl-C (status ``INTERRUPTED``, see ``HighsSolver.interrupt``) or by a time limit
+    (status ``LIMIT``), is priced the same way and keeps that status. ``info["mip_gap"]`` is the relative gap
+    proved for the plan returned: :func:`relative_gap` of its objective and the MILP's bound,
+    ``info["mip_bound"]``, where the backend gives one (HiGHS), else the backend's own figure.
 
     Examples
     --------
@@ -100,7 +116,7 @@ def solve_mip(solver: Solver, lp: LinearProgram) -> SolveResult:
     (127.5, 'conditional on the integer decisions')
     """
     mip = solver.solve(lp)
-    kept = mip.status is Status.INTERRUPTED and np.isfinite(mip.x).all()  # stopped by Ctrl-C with its incumbent
+    kept = mip.status in (Status.INTERRUPTED, Status.LIMIT) and np.isfinite(mip.x).all()  # stopped with a plan
     if lp.integrality is None or not (mip.status is Status.OPTIMAL or kept):
         return mip
     priced = solver.solve(fixed_lp(lp, mip.x))
@@ -110,6 +126,8 @@ def solve_mip(solver: Solver, lp: LinearProgram) -> SolveResult:
     col_dual = np.where(np.asarray(lp.integrality) != 0, np.nan, priced.col_dual)
     info = {**mip.info, "shadow_prices": CONDITIONAL, "mip_objective": float(mip.objective),
             "mip_seconds": float(mip.seconds), "fixed_lp_seconds": float(priced.seconds)}
+    if "mip_bound" in mip.info:  # the priced plan may score above the incumbent: its own gap to the bound
+        info["mip_gap"] = relative_gap(priced.objective, mip.info["mip_bound"])
     return dataclasses.replace(priced, status=mip.status, row_dual=row_dual, col_dual=col_dual,
                                seconds=mip.seconds + priced.seconds,
                                iterations=mip.iterations + priced.iterations, info=info)

@@ -402,6 +402,10 @@ class PulpSolver:
         """Write ``lp`` in PuLP (or the loaded LP, as changed in place, when ``lp`` is ``None``), solve it, and
         return the result in fundsim's conventions.
 
+        A MILP stopped by its time limit with a plan (PuLP's ``sol_status`` integer-feasible) returns it with
+        status ``LIMIT``; its gap is unknown (PuLP does not pass on the solver's bound). No progress is reported
+        while it solves: only HiGHS has :attr:`~fundsim.solvers.base.Capability.PROGRESS`.
+
         Raises
         ------
         SolverError
@@ -425,7 +429,8 @@ class PulpSolver:
         status = _status(problem.status, problem.sol_status)
         info = {"pulp_solver": self.solver_name, "pulp_status": _pulp().LpStatus[problem.status],
                 "build_seconds": built - start}
-        if status is not Status.OPTIMAL:
+        stopped_with_a_plan = lp.integrality is not None and problem.sol_status == _pulp().LpSolutionIntegerFeasible
+        if status is not Status.OPTIMAL and not stopped_with_a_plan:
             return self._result(lp, status, seconds, info)
         x = np.array([np.nan if v.varValue is None else float(v.varValue) for v in self.model.variables])
         return self._result(lp, status, seconds, info, x, _duals(lp, self.model, x, info))
