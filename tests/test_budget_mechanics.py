@@ -411,3 +411,22 @@ def test_the_two_spellings_of_the_deadline_stay_in_step() -> None:
     assert contracting.decommitment_window == 3
     shorter = dataclasses.replace(ins, decommitment_window=0)
     assert shorter.budget.deadline == fs.model.Deadline("payment", 0)
+
+
+def test_payment_appropriations_over_an_instrument_with_nothing_to_commit() -> None:
+    # found by tests/test_budget_properties.py: an envelope of 0 leaves no eligible cell, and the payment
+    # columns grouped the cells of no (instrument, year) into one empty group (a ValueError from zip)
+    spec = {"name": "empty", "years": [2009], "pillars": [{"id": "q0"}],
+            "regions": [{"id": "r0", "group": "south"}], "priorities": [{"id": "p0", "pillar": "q0"}],
+            "match_sources": [{"id": "ms", "capacity": 1}],
+            "instruments": [{"id": "i0", "envelope": {2009: 0.0}, "usable_share": 0.5,
+                             "eligibility": {"regions": ["r0"], "priorities": ["p0"]},
+                             "cofinancing": {"max_eu_share": 0.5, "match_source": "ms"}, "payment_profile": [1.0],
+                             "budget": {"nature": "general_budget", "carry_over": 0.0,
+                                        "deadline": {"kind": "payment", "years": 2},
+                                        "payment_appropriations": {2009: 5}}}],
+            "absorption": {"basis": "eu", "capacity": {}}, "rules": {},
+            "objective": {"impact": {"weights": {"default": 1.0, "by_priority": {"p0": 0.5}}, "basis": "eu"}}}
+    with pytest.warns(fs.FundsimWarning, match="every allocation is empty"):
+        alloc = fs.solve(fs.scenario_from_dict(spec))
+    assert alloc.objective == 0.0 and float(alloc.data["eu"].sum()) == 0.0

@@ -171,6 +171,8 @@ def cells_by_instrument_year(cells: Any, ny: int) -> dict[tuple[int, int], np.nd
     6
     """
     key = cells.i * ny + cells.y
+    if not len(key):  # nothing eligible (every envelope 0): np.split would still give one empty part
+        return {}
     order = np.argsort(key, kind="stable")
     keys, starts = np.unique(key[order], return_index=True)
     parts = np.split(order, starts[1:])
