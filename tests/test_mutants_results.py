@@ -1,0 +1,94 @@
+"""Tests written to kill mutants of ``fundsim/rules/results_framework.py``, ``fundsim/results/ledger.py`` and
+``fundsim/results/concentration.py`` (``make mutate``, docs/mutation.md), each on its own small scenario or array,
+every figure worked by hand.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+import fundsim as fs
+from fundsim.results.concentration import cell_concentration
+from fundsim.rules.results_framework import outputs_of, pieces_of
+
+
+def test_concentration_counts_the_funded_cells_only() -> None:
+    # funded: 2, 2, 3 (0 and 1e-7 are not): 2 is held by 2 of 3 cells
+    got = cell_concentration([[2.0, 0.0, 2.001], [3.0, 1e-7, 0.0]])
+    assert (got.amount, got.cells, got.funded, got.share) == (2.0, 2, 3, 2 / 3)
+
+
+# ---- rules/results_framework.py ------------------------------------------------------------------------------
+def framework(**first: Any) -> fs.Scenario:
+    """The tutorial valued by a results framework of weight 2 alone: ``ret`` (return in North Africa, EUR 0.5 m
+    an output on total cost, target 10, worth 1 up to it and nothing beyond) and ``mob`` (mobility in the East,
+    EUR 0.25 m an output on EU money, no target, worth 0.5); ``first`` changes ``ret``."""
+    raw = yaml.safe_load(pathlib.Path("scenarios/tutorial.yaml").read_text(encoding="utf-8"))
+    ret = {"id": "ret", "priorities": ["return"], "regions": ["north_africa"], "unit_cost": 0.5, "basis": "total",
+           "target": 10, "value": 1.0, "beyond_target": 0.0, **first}
+    mob = {"id": "mob", "priorities": ["mobility"], "regions": ["eastern_partnership"], "unit_cost": 0.25,
+           "basis": "eu", "value": 0.5}
+    raw["objective"] = {"results": {"weight": 2.0, "indicators": [ret, mob]}}
+    return fs.scenario_from_dict(raw)
+
+
+def test_the_output_columns_and_link_rows_by_hand() -> None:
+    # columns (ret, mob) × (to_target, beyond_target): ret's first piece is bounded by its target, its second is
+    # worth 0 and closed; mob has no target: the first unbounded, the second closed. Costs weight · value.
+    # Link rows: ret counts TPMA's return in North Africa at (1 + 0.25) / 0.5 = 2.5 outputs per EUR m of EU
+    # money (TPMA's match ratio 0.25: at most 80 % EU), ENPI's at 1 / 0.5 = 2; mob ENPI's and TPMA's mobility in
+    # the East at 1 / 0.25 = 4.
+    lp = fs.assemble(framework())
+    q, link, eu = lp.variables["results_output"], lp.constraints["results_link"], lp.variables["eu"]
+    assert (q.coords, q.units, q.long_name) == ((("ret", "mob"), ("to_target", "beyond_target")), "units of output",
+                                                "outputs of the indicator, up to its target and beyond it")
+    assert lp.col_upper[q.start:q.stop].tolist() == [10.0, 0.0, np.inf, 0.0]
+    assert lp.col_lower[q.start:q.stop].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert lp.c[q.start:q.stop].tolist() == [2.0, 0.0, 1.0, 0.0]
+    assert (link.coords, link.kind, link.units, link.long_name) == (
+        (("ret", "mob"),), "le", "objective per unit of output", "marginal value of an output of the indicator")
+    assert lp.row_lower[link.start:link.stop].tolist() == [-np.inf, -np.inf]
+    assert lp.row_upper[link.start:link.stop].tolist() == [0.0, 0.0]
+    i, p, r, _ = eu.positions
+    expected = np.zeros((2, lp.A.shape[1]))
+    expected[0, eu.start + np.flatnonzero((p == 1) & (r == 0))] = np.where(i[(p == 1) & (r == 0)] == 0, -2.5, -2.0)
+    expected[1, eu.start + np.flatnonzero((p == 0) & (r == 1))] = -4.0
+    expected[0, q.start:q.start + 2] = expected[1, q.start + 2:q.stop] = 1.0
+    assert lp.A[link.start:link.stop].toarray().tolist() == expected.tolist()
+
+
+def test_the_framework_optimum_and_its_prices_by_hand() -> None:
+    # mob is worth 4 outputs · 0.5 · 2 = 4 per EUR m; ret 2.5 · 1 · 2 = 5 per EUR m of TPMA (2 · 2 = 4 of ENPI) up
+    # to 10 outputs: 4 EUR m of TPMA buy ret's target (20), the other 56 go to mobility (224). 244. ret's link:
+    # one output more frees 1 / 2.5 EUR m of TPMA for mobility, 1.6; mob's: 0.5 · 2 = 1
+    alloc = fs.solve(framework())
+    assert alloc.objective == pytest.approx(244.0, rel=1e-9)
+    assert alloc.duals["results_link"].values.tolist() == pytest.approx([1.6, 1.0], rel=1e-9)
+    q = alloc.lp.variables["results_output"]
+    assert alloc.result.x[q.start:q.stop].tolist() == pytest.approx([10.0, 0.0, 224.0, 0.0], abs=1e-6)
+
+
+def test_outputs_and_pieces_of_a_plan_by_hand() -> None:
+    # TPMA 4 and ENPI 6 for return in North Africa: (1.25 · 4 + 6) = 11 EUR m of total cost, 22 outputs (10 to
+    # the target, 12 beyond); ENPI 3 for mobility in the East, 12 outputs, and 1 for mobility in North Africa
+    # (not in mob's slice)
+    sc = framework(beyond_target=0.5)
+    eu = np.zeros((2, 3, 2, 2))
+    eu[0, 1, 0, 0], eu[1, 1, 0, 1], eu[1, 0, 1, 1], eu[1, 0, 0, 0] = 4.0, 6.0, 3.0, 1.0
+    money, out = outputs_of(sc, eu)
+    assert money.tolist() == pytest.approx([11.0, 3.0]) and out.tolist() == pytest.approx([22.0, 12.0])
+    lp = fs.assemble(sc)
+    q = lp.variables["results_output"]
+    upper = lp.col_upper[q.start:q.stop]
+    assert upper.tolist() == [10.0, np.inf, np.inf, 0.0]
+    assert pieces_of(sc, eu, q, upper).tolist() == pytest.approx([10.0, 12.0, 12.0, 0.0])
+    # below the target: 2 outputs of ret, none beyond; bounds of 1 clip every piece
+    low = np.zeros_like(eu)
+    low[1, 1, 0, 0] = 1.0
+    assert pieces_of(sc, low, q, upper).tolist() == [2.0, 0.0, 0.0, 0.0]
+    assert pieces_of(sc, eu, q, np.ones(4)).tolist() == [1.0, 1.0, 1.0, 0.0]
