@@ -11,9 +11,11 @@ import pathlib
 from typing import Any
 
 import numpy as np
+import pytest
 import yaml
 
 import fundsim as fs
+from fundsim.model import Condition, Selector
 from fundsim.rules import Plan
 from fundsim.rules.conditions import check_conditions
 
@@ -133,3 +135,78 @@ def test_ratio_check_without_a_lag_counts_the_same_year() -> None:
     eu[TPMA, REMITTANCES, NA] = [3.0, 1.0]
     eu[ENPI, RETURN, NA] = [1.0, 1.0]
     assert found(sc, eu) == [({"condition": "r", "region": "north_africa", "year": 2009}, 3.0, 2.0)]
+
+
+def problems(*conditions: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(fs.ScenarioError) as err:
+        tutorial(*conditions)
+    return {p.path: p.message for p in err.value.problems}
+
+
+def test_units_and_years_refused_by_the_format() -> None:
+    years = ("must be a calendar year (a whole number 1900–2200) or null (never met within the plan), got")
+    assert problems({"id": "a", "met_from": {}}, {"id": "b", "met_from": [2010]},
+                    {"id": "c", "met_from": {"default": 2010}},
+                    {"id": "d", "met_from": {"north_africa": 1899, "eastern_partnership": 2201}},
+                    {"id": "e", "met_from": {"north_africa": 2009}, "regions": ["north_africa"]},
+                    {"id": "f", "priorities": ["mobility"], "regions": ["eastern_partnership"],
+                     "requires": {"priorities": ["return"], "ratio": 1},
+                     "existing": {"north_africa": 1, "eastern_partnership": 1}},
+                    {"id": "i", "priorities": ["mobility"], "requires": {"priorities": ["return"], "ratio": 1},
+                     "existing": []}) == {
+        "rules.conditions[0].met_from": "give a mapping of units (region ids) to years, at least one; got {}",
+        "rules.conditions[1].met_from": "give a mapping of units (region ids) to years, at least one; got [2010]",
+        "rules.conditions[2].met_from.default": "unknown region 'default'; valid regions are: eastern_partnership, "
+                                                "north_africa",
+        "rules.conditions[3].met_from.north_africa": f"the year the condition is met in north_africa {years} 1899",
+        "rules.conditions[3].met_from.eastern_partnership": "the year the condition is met in eastern_partnership "
+                                                            f"{years} 2201",
+        "rules.conditions[4].regions": "regions lists the units a ratio condition (requires) holds for; an agreement "
+                                       "condition names its units in met_from",
+        "rules.conditions[5].existing": "existing names ['north_africa'], which are not among the condition's regions "
+                                        "['eastern_partnership']; add them to regions or drop them",
+        "rules.conditions[6].existing": "give a mapping of units (region ids) to EUR m, at least one; got []"}
+
+
+def test_the_format_builds_both_forms_with_every_field() -> None:
+    # the calendar's ends 1900 and 2200 are years; the listed regions take the default where existing has none
+    sc = tutorial({"id": "a", "met_from": {"north_africa": 1900, "eastern_partnership": 2200},
+                   "instruments": ["enpi"], "years": [2010], "allowance": 0.25},
+                  {"id": "b", "priorities": ["mobility"], "regions": ["north_africa", "eastern_partnership"],
+                   "requires": {"priorities": ["return"], "instruments": ["tpma"], "ratio": 1, "lag": 2},
+                   "existing": {"eastern_partnership": 2, "default": 1}, "allowance": 0.5})
+    both = (("north_africa", frozenset({"north_africa"})), ("eastern_partnership", frozenset({"eastern_partnership"})))
+    assert sc.rules.conditions == (
+        Condition("a", Selector(frozenset({"enpi"}), None, None, frozenset({2010}), label="a"), both,
+                  met_from=(1900, 2200), allowance=0.25),
+        Condition("b", Selector(priorities=frozenset({"mobility"}), label="b"), both,
+                  requires=Selector(frozenset({"tpma"}), frozenset({"return"})), ratio=1.0, lag=2,
+                  existing=(1.0, 2.0), allowance=0.5))
+
+
+def test_every_overlap_and_every_repeated_id_is_reported() -> None:
+    assert problems({"id": "g", "priorities": ["mobility"], "requires": {"priorities": ["mobility"], "ratio": 1}},
+                    {"id": "h", "priorities": ["return"], "requires": {"priorities": ["return"], "ratio": 1}}) == {
+        f"rules.conditions[{n}].requires": f"the condition {c!r}: its prerequisite slice overlaps the conditioned "
+                                           f"slice (on the priorities {p}); give a prerequisite disjoint from what it "
+                                           "conditions" for n, c, p in ((0, "g", "mobility"), (1, "h", "return"))}
+    again = {"id": "g", "met_from": {"north_africa": 2009}}
+    assert problems(again, again, again) == {
+        f"rules.conditions[{n}].id": "the condition id 'g' is used twice (first at conditions[0]); give each "
+                                     "condition its own id" for n in (1, 2)}
+
+
+def test_every_year_of_every_unit_is_checked() -> None:
+    # never met in either region: return money in both years of both regions is reported, in unit then year
+    # order; a ratio condition broken in both years of one unit reports both
+    sc = tutorial({"id": "a", "priorities": ["return"],
+                   "met_from": {"north_africa": None, "eastern_partnership": None}},
+                  {"id": "b", "priorities": ["mobility"], "requires": {"priorities": ["remittances"], "ratio": 1}})
+    eu = np.zeros((2, 3, 2, 2))
+    eu[ENPI, RETURN] = [[1.0, 2.0], [3.0, 4.0]]
+    eu[ENPI, MOBILITY, EAST] = [1.0, 1.0]
+    assert found(sc, eu) == [
+        ({"condition": "a", "region": r, "year": y}, v, 0.0)
+        for r, y, v in (("north_africa", 2009, 1.0), ("north_africa", 2010, 2.0), ("eastern_partnership", 2009, 3.0),
+                        ("eastern_partnership", 2010, 4.0))] + [
+        ({"condition": "b", "region": "eastern_partnership", "year": y}, v, 0.0) for y, v in ((2009, 1.0), (2010, 2.0))]

@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import xarray as xr
 import yaml
 
 import fundsim as fs
 from fundsim.results.concentration import cell_concentration
+from fundsim.results.ledger import ledger_dataset, unused_money
 from fundsim.rules.results_framework import outputs_of, pieces_of
 
 
@@ -21,6 +23,12 @@ def test_concentration_counts_the_funded_cells_only() -> None:
     # funded: 2, 2, 3 (0 and 1e-7 are not): 2 is held by 2 of 3 cells
     got = cell_concentration([[2.0, 0.0, 2.001], [3.0, 1e-7, 0.0]])
     assert (got.amount, got.cells, got.funded, got.share) == (2.0, 2, 3, 2 / 3)
+
+
+def test_concentration_of_one_funded_cell_and_of_a_cell_at_the_threshold() -> None:
+    # 1e-6 EUR m exactly is not funded (more than it is); a single funded cell holds the most common amount alone
+    got = cell_concentration(np.array([[1e-6, 0.0], [4.25, 0.0]]))
+    assert (got.amount, got.cells, got.funded, got.share) == (4.25, 1, 1, 1.0)
 
 
 # ---- rules/results_framework.py ------------------------------------------------------------------------------
@@ -75,20 +83,98 @@ def test_the_framework_optimum_and_its_prices_by_hand() -> None:
 
 def test_outputs_and_pieces_of_a_plan_by_hand() -> None:
     # TPMA 4 and ENPI 6 for return in North Africa: (1.25 · 4 + 6) = 11 EUR m of total cost, 22 outputs (10 to
-    # the target, 12 beyond); ENPI 3 for mobility in the East, 12 outputs, and 1 for mobility in North Africa
-    # (not in mob's slice)
+    # the target, 12 beyond); TPMA 2 for mobility in the East, 2 EUR m on mob's EU basis (2.5 of total cost), 8
+    # outputs; ENPI 1 for mobility in North Africa (not in mob's slice)
     sc = framework(beyond_target=0.5)
     eu = np.zeros((2, 3, 2, 2))
-    eu[0, 1, 0, 0], eu[1, 1, 0, 1], eu[1, 0, 1, 1], eu[1, 0, 0, 0] = 4.0, 6.0, 3.0, 1.0
+    eu[0, 1, 0, 0], eu[1, 1, 0, 1], eu[0, 0, 1, 1], eu[1, 0, 0, 0] = 4.0, 6.0, 2.0, 1.0
     money, out = outputs_of(sc, eu)
-    assert money.tolist() == pytest.approx([11.0, 3.0]) and out.tolist() == pytest.approx([22.0, 12.0])
+    assert money.tolist() == pytest.approx([11.0, 2.0]) and out.tolist() == pytest.approx([22.0, 8.0])
     lp = fs.assemble(sc)
     q = lp.variables["results_output"]
     upper = lp.col_upper[q.start:q.stop]
     assert upper.tolist() == [10.0, np.inf, np.inf, 0.0]
-    assert pieces_of(sc, eu, q, upper).tolist() == pytest.approx([10.0, 12.0, 12.0, 0.0])
+    assert pieces_of(sc, eu, q, upper).tolist() == pytest.approx([10.0, 12.0, 8.0, 0.0])  # indicator by indicator
     # below the target: 2 outputs of ret, none beyond; bounds of 1 clip every piece
     low = np.zeros_like(eu)
     low[1, 1, 0, 0] = 1.0
     assert pieces_of(sc, low, q, upper).tolist() == [2.0, 0.0, 0.0, 0.0]
     assert pieces_of(sc, eu, q, np.ones(4)).tolist() == [1.0, 1.0, 1.0, 0.0]
+
+
+def test_outputs_without_a_framework_and_of_negative_money() -> None:
+    # the tutorial has no results term: no indicators, no outputs; money below zero buys no outputs in either piece
+    eu = np.zeros((2, 3, 2, 2))
+    money, out = outputs_of(fs.load_scenario("scenarios/tutorial.yaml"), eu)
+    assert (money.shape, out.shape) == ((0,), (0,))
+    sc = framework()
+    lp = fs.assemble(sc)
+    q = lp.variables["results_output"]
+    assert pieces_of(fs.load_scenario("scenarios/tutorial.yaml"), eu, q, np.zeros(0)).shape == (0,)
+    eu[1, 1, 0, 0], eu[1, 0, 1, 0] = -1.0, -2.0
+    assert outputs_of(sc, eu)[1].tolist() == [-2.0, -8.0]
+    assert pieces_of(sc, eu, q, lp.col_upper[q.start:q.stop]).tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+# ---- results/ledger.py -----------------------------------------------------------------------------------------
+def tiny(budget: dict[str, Any], years: list[int], envelope: Any) -> fs.Scenario:
+    """One instrument ``f`` funding one priority in one region, paid half in the year committed, half the next."""
+    return fs.scenario_from_dict({
+        "name": "tiny", "years": years, "pillars": [{"id": "q"}], "priorities": [{"id": "p", "pillar": "q"}],
+        "regions": [{"id": "r", "group": "south"}],
+        "instruments": [{"id": "f", "envelope": envelope, "budget": budget, "payment_profile": [0.5, 0.5]}],
+        "objective": {"impact": {"weights": {"default": 1.0}, "basis": "eu"}}})
+
+
+def test_the_ledger_of_a_plan_read_from_a_file_by_hand() -> None:
+    # 30 a year, 25 and 30 committed: 5 lapse in 2009. 20 committed in 2008 leave 10 due in 2009 (the opening
+    # RAL); due: 10 + 12.5, then 12.5 + 15; payment appropriations 20 and 15 pay 20 and 15
+    sc = tiny({"payment_appropriations": {2009: 20, 2010: 15}, "deadline": {"kind": "payment", "years": 1},
+               "opening": {"commitments": {2008: 20}}}, [2009, 2010], 30)
+    book = ledger_dataset(sc, np.array([25.0, 30.0]).reshape(1, 1, 1, 2))
+    assert dict(book.coords.items()).keys() == {"instrument", "year", "cohort"}
+    assert (book["instrument"].values.tolist(), book["year"].values.tolist(), book["cohort"].values.tolist()) == (
+        ["f"], [2009, 2010], [2008, 2009, 2010])
+    f = book.sel(instrument="f")
+    expected = {"available": [30.0, 30.0], "carried_in": [0.0, 0.0], "committed": [25.0, 30.0],
+                "carried_out": [0.0, 0.0], "lapsed": [5.0, 0.0], "not_used": [0.0, 0.0],
+                "lost_at_cutoff": [0.0, 0.0], "payments_due": [22.5, 27.5], "payments_made": [20.0, 15.0],
+                "payment_appropriations": [20.0, 15.0]}
+    assert {k: f[k].values.tolist() for k in expected} == expected
+    assert f["cohort_committed"].values.tolist() == [20.0, 25.0, 30.0]
+    assert book["cohort_paid"].dims == ("instrument", "cohort", "year")
+    assert book["cohort_committed"].dims == ("instrument", "cohort")
+    assert all(book[k].dims == ("instrument", "year") for k in expected)
+    assert book["payments_due"].attrs["opening_ral_due"] == 10.0
+    assert {k: v.attrs["units"] for k, v in book.data_vars.items()} == dict.fromkeys(book.data_vars, "EUR m")
+    assert book["lapsed"].attrs["long_name"] == "commitment appropriations lapsed at year end"
+    assert book["cohort_outstanding"].attrs["long_name"] == "outstanding at the end of the last year (RAL)"
+
+
+def test_the_ledger_takes_a_solved_plans_columns_over_three_years() -> None:
+    # a fund of 10 a year that carries over: carried out 4 then 6 (given, as a solved plan's columns), so carried
+    # in 0, 4, 6 and available 10, 14, 16; unused given as 1, 0, 2 (a fund's own money: lost at its cut-off)
+    sc = tiny({"nature": "fund", "cutoff": 2011}, [2009, 2010, 2011], 10)
+    eu = np.array([5.0, 8.0, 14.0]).reshape(1, 1, 1, 3)
+    book = ledger_dataset(sc, eu, np.array([[4.0, 6.0, 0.0]]), np.array([[1.0, 0.0, 2.0]]))
+    f = book.sel(instrument="f")
+    assert f["carried_in"].values.tolist() == [0.0, 4.0, 6.0]
+    assert f["available"].values.tolist() == [10.0, 14.0, 16.0]
+    assert f["carried_out"].values.tolist() == [4.0, 6.0, 0.0]
+    assert f["lost_at_cutoff"].values.tolist() == [1.0, 0.0, 2.0]
+    assert f["lapsed"].values.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_unused_money_by_hand() -> None:
+    # two instruments over three years; still available: what the last year carries out
+    iy = ("instrument", "year")
+    coords = {"instrument": ["a", "b"], "year": [2009, 2010, 2011]}
+    book = xr.Dataset({"lapsed": (iy, [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),
+                       "not_used": (iy, [[0.0, 0.0, 0.0], [0.5, 0.25, 0.0]]),
+                       "lost_at_cutoff": (iy, [[0.0, 0.0, 4.0], [0.0, 1.0, 0.0]]),
+                       "carried_out": (iy, [[7.0, 8.0, 9.0], [1.0, 2.0, 3.0]])}, coords=coords)
+    table = unused_money(book)
+    assert list(table.data_vars) == ["lapsed", "not_used", "lost_at_cutoff", "still_available"]
+    assert {k: table[k].values.tolist() for k in table.data_vars} == {
+        "lapsed": [6.0, 0.0], "not_used": [0.0, 0.75], "lost_at_cutoff": [4.0, 1.0], "still_available": [9.0, 3.0]}
+    assert set(table.coords) == {"instrument"}
