@@ -8,6 +8,7 @@ North Africa (0) and the Eastern Partnership (1); 2009 and 2010. ENPI may not fu
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ def plan(sc: fs.Scenario, eu: np.ndarray) -> Plan:
     return Plan(sc, eu, np.zeros_like(eu), eu, eu, None, None, rtol=0.0, atol=1e-6)
 
 
-def found(sc: fs.Scenario, eu: np.ndarray) -> list[tuple[dict[str, Any], float, float]]:
+def found(sc: fs.Scenario, eu: np.ndarray) -> list[tuple[Mapping[str, Any], float, float]]:
     return [(v.labels, v.value, v.limit) for v in check_conditions(plan(sc, eu))]
 
 
@@ -210,3 +211,12 @@ def test_every_year_of_every_unit_is_checked() -> None:
         for r, y, v in (("north_africa", 2009, 1.0), ("north_africa", 2010, 2.0), ("eastern_partnership", 2009, 3.0),
                         ("eastern_partnership", 2010, 4.0))] + [
         ({"condition": "b", "region": "eastern_partnership", "year": y}, v, 0.0) for y, v in ((2009, 1.0), (2010, 2.0))]
+
+
+def test_a_ratio_condition_after_an_agreement_gets_its_rows() -> None:
+    # the agreement first (condition 0), the ratio of both_forms second (condition 1): its rows are still made,
+    # labelled by its own index
+    lp = fs.assemble(tutorial(BOTH[1], BOTH[0]))
+    assert lp.constraints["condition_ratios"].coords[0] == ("readmission", "profiles")
+    assert rows_of(lp, "condition_ratios")[0] == [[1, 1], [0, 1], [1, 1]]
+    assert rows_of(lp, "conditions")[0] == [[0, 0, 0], [0, 1, 1], [0, 0, 1]]

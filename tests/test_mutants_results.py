@@ -31,6 +31,13 @@ def test_concentration_of_one_funded_cell_and_of_a_cell_at_the_threshold() -> No
     assert (got.amount, got.cells, got.funded, got.share) == (4.25, 1, 1, 1.0)
 
 
+def test_concentration_of_a_priority_by_region_array() -> None:
+    # nothing to sum over: the cells are the array's; 3.5 in two of three funded cells
+    cells = xr.DataArray([[3.5, 0.0], [3.5, 1.0]], dims=("priority", "region"))
+    got = cell_concentration(cells)
+    assert (got.amount, got.cells, got.funded, got.share) == (3.5, 2, 3, 2 / 3)
+
+
 # ---- rules/results_framework.py ------------------------------------------------------------------------------
 def framework(**first: Any) -> fs.Scenario:
     """The tutorial valued by a results framework of weight 2 alone: ``ret`` (return in North Africa, EUR 0.5 m
@@ -53,8 +60,9 @@ def test_the_output_columns_and_link_rows_by_hand() -> None:
     # the East at 1 / 0.25 = 4.
     lp = fs.assemble(framework())
     q, link, eu = lp.variables["results_output"], lp.constraints["results_link"], lp.variables["eu"]
-    assert (q.coords, q.units, q.long_name) == ((("ret", "mob"), ("to_target", "beyond_target")), "units of output",
-                                                "outputs of the indicator, up to its target and beyond it")
+    assert (q.dims, q.coords, q.units, q.long_name) == (
+        ("indicator", "piece"), (("ret", "mob"), ("to_target", "beyond_target")), "units of output",
+        "outputs of the indicator, up to its target and beyond it")
     assert lp.col_upper[q.start:q.stop].tolist() == [10.0, 0.0, np.inf, 0.0]
     assert lp.col_lower[q.start:q.stop].tolist() == [0.0, 0.0, 0.0, 0.0]
     assert lp.c[q.start:q.stop].tolist() == [2.0, 0.0, 1.0, 0.0]
@@ -149,6 +157,24 @@ def test_the_ledger_of_a_plan_read_from_a_file_by_hand() -> None:
     assert {k: v.attrs["units"] for k, v in book.data_vars.items()} == dict.fromkeys(book.data_vars, "EUR m")
     assert book["lapsed"].attrs["long_name"] == "commitment appropriations lapsed at year end"
     assert book["cohort_outstanding"].attrs["long_name"] == "outstanding at the end of the last year (RAL)"
+
+
+def test_the_ledger_with_one_of_the_two_columns_given() -> None:
+    # 30 a year, 25 and 30 committed: the missing column is taken from the money (5 unused in 2009, lapsed;
+    # nothing carried over by a budget instrument), the given one kept
+    sc = tiny({}, [2009, 2010], 30)
+    eu = np.array([25.0, 30.0]).reshape(1, 1, 1, 2)
+    book = ledger_dataset(sc, eu, carried=np.array([[3.0, 0.0]]))
+    assert (book["lapsed"].values.tolist(), book["carried_in"].values.tolist()) == ([[5.0, 0.0]], [[0.0, 3.0]])
+    book = ledger_dataset(sc, eu, unused=np.array([[1.0, 2.0]]))
+    assert (book["lapsed"].values.tolist(), book["carried_out"].values.tolist()) == ([[1.0, 2.0]], [[0.0, 0.0]])
+
+
+def test_the_ledger_reads_amounts_below_1e_9_as_zero() -> None:
+    # 1e-10 committed in 2009 is read as nothing; 1e-9 in 2010 is kept
+    sc = tiny({}, [2009, 2010], 30)
+    book = ledger_dataset(sc, np.array([1e-10, 1e-9]).reshape(1, 1, 1, 2))
+    assert book["committed"].values.tolist() == [[0.0, 1e-9]]
 
 
 def test_the_ledger_takes_a_solved_plans_columns_over_three_years() -> None:
