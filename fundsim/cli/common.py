@@ -40,6 +40,36 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True, highlight=False)
+
+
+def _version_line() -> str:
+    """fundsim's version, and the Python and solver versions it runs on (read from the installed metadata:
+    nothing is imported)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from fundsim._version import __version__
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (f"fundsim {__version__} (Python {platform.python_version()}, highspy {installed('highspy')}, "
+            f"PuLP {installed('pulp')})")
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        out.print(Text(_version_line()))
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                       help="print the versions of fundsim, Python and the solvers, and exit")) -> None:
+    """Plan public funding: validate, solve, simulate, study and report on allocation scenarios."""
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 #: the outputs the running command has written whole; what an interrupt reports as kept
