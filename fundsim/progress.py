@@ -30,8 +30,9 @@ def progress_bar(description: str, total: int, console: Console | None = None, *
     erased when the work ends. Anywhere else (a pipe, a file, a CI log, a notebook without ipywidgets) plain
     lines on ``console``'s file: one at the start, at most one every ``interval`` seconds while the work runs
     (the count done, its share, the time elapsed and an estimate of the time left), and one at the end with the
-    count done and the time taken, or, if the work raised, where it stopped. The description is shown verbatim,
-    never read as rich markup. An exception (a ``KeyboardInterrupt`` too) closes the display and propagates.
+    count done and the time taken, or, if the work raised, where it stopped. Nothing on a quiet console
+    (``console.quiet``: ``fundsim --quiet``). The description is shown verbatim, never read as rich markup. An
+    exception (a ``KeyboardInterrupt`` too) closes the display and propagates.
 
     Parameters
     ----------
@@ -54,7 +55,9 @@ def progress_bar(description: str, total: int, console: Console | None = None, *
     solving [/x]: 4/4 done in ...
     """
     console = console if console is not None else Console(stderr=True)
-    if _live(console):
+    if console.quiet:
+        yield _ignore
+    elif _live(console):
         with _bar(description, total, console) as advance:
             yield advance
     else:
@@ -73,8 +76,9 @@ def status_display(description: str, console: Console | None = None, *,
     pipe, a file, a CI log, a notebook without ipywidgets) plain lines ``description: status · elapsed`` on
     ``console``'s file, none before the first ``show``: the first status at once, then one line every ``interval``
     seconds while the work runs (the latest status, whether or not it changed), and a last one at the end (or
-    when the work raises) unless the line before showed the latest status. Text is shown verbatim, never read
-    as rich markup. An exception (a ``KeyboardInterrupt`` too) closes the display and propagates.
+    when the work raises) unless the line before showed the latest status. Nothing on a quiet console
+    (``console.quiet``). Text is shown verbatim, never read as rich markup. An exception (a ``KeyboardInterrupt``
+    too) closes the display and propagates.
 
     Parameters
     ----------
@@ -96,12 +100,18 @@ def status_display(description: str, console: Console | None = None, *,
     solving [/x]: incumbent 127.5 · bound 127.5 · ... s
     """
     console = console if console is not None else Console(stderr=True)
-    if _live(console):
+    if console.quiet:
+        yield _ignore
+    elif _live(console):
         with _spinner(description, console) as show:
             yield show
     else:
         with _status_lines(description, console, max(interval, 0.1)) as show:
             yield show
+
+
+def _ignore(news: object) -> None:
+    """What a quiet console's display does with an advance or a status."""
 
 
 class _Elapsed:

@@ -1,5 +1,5 @@
-"""What every ``fundsim`` command shares: the Typer app, the consoles, exit codes, loading a scenario,
-checking and recording outputs, the interrupt rule, and printing tables.
+"""What every ``fundsim`` command shares: the Typer app and how its help reads, the consoles and ``--quiet``,
+exit codes, loading a scenario, checking and recording outputs, the interrupt rule, and printing tables.
 
 No user text is ever read as console markup: every path, option value, label and message goes to the
 console as a :class:`rich.text.Text` (or escaped), so ``[bold]`` or ``[/x]`` in a name shows as written.
@@ -20,6 +20,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from fundsim.errors import InfeasibleError, ScenarioError
 from fundsim.formats import Kind, column_kind, format_frame, label
@@ -31,7 +32,83 @@ if TYPE_CHECKING:  # the command line starts without pandas and the scenario sch
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
-app = typer.Typer(
+
+class _Argument(TyperArgument):
+    """An argument shown in help by its name and its help alone."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _no_metavar(option: TyperOption | None) -> TyperOption | None:
+    if option is not None:
+        option.metavar = ""
+    return option
+
+
+class Command(TyperCommand):
+    """A command whose help names no Python type.
+
+    typer 0.29 prints each parameter's annotation (``<path>``, ``<list[Path]>``, ``<bool>``, ``<str>``) where click
+    printed a metavar. Every option of fundsim's gives a domain metavar (``FILE``, ``N``, ``KEY=VALUE``, the choices
+    ``[highs|pulp]``; none for a flag); the help flag gets none; an argument is shown by its name, its help saying
+    what it takes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument:  # typer makes its own; only the help's type column changes
+                param.__class__ = _Argument
+
+    def get_help_option(self, ctx: Any) -> TyperOption | None:
+        return _no_metavar(super().get_help_option(ctx))
+
+
+class Group(TyperGroup):
+    """A group of commands whose help names no Python type (see :class:`Command`)."""
+
+    def get_help_option(self, ctx: Any) -> TyperOption | None:
+        return _no_metavar(super().get_help_option(ctx))
+
+
+class App(typer.Typer):
+    """A Typer app of :class:`Group` and :class:`Command`, so that no command's help names a Python type."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(cls=Group, **settings)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        return super().command(*args, cls=Command, **kwargs)
+
+
+def flag(*names: str, help: str) -> Any:
+    """An option that is on when given (default off), shown in help without a metavar."""
+    return typer.Option(False, *names, metavar="", help=help)
+
+
+def choice(default: str | None, names: tuple[str, ...], help: str, *decls: str) -> Any:
+    """An option taking one of ``names``: help shows them as ``[a|b]`` and shell completion offers them. The command
+    checks the value where it always did, so a wrong one is refused with the domain's message, which names the
+    valid ones (exit 2)."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [name for name in names if name.startswith(incomplete)]
+
+    return typer.Option(default, *decls, metavar="[" + "|".join(names) + "]", help=help, autocompletion=complete)
+
+
+#: the solver backends by name, as :data:`fundsim.solvers.BACKENDS` has them (a test keeps them equal; naming
+#: them here keeps the solvers out of the command line's start)
+SOLVERS = ("highs", "pulp")
+
+
+def solver_option(help: str = "the solver backend (pulp runs CBC)") -> Any:
+    """The ``--solver`` option of every command that solves."""
+    return choice("highs", SOLVERS, help)
+
+
+app = App(
     help="Plan public funding: validate, solve, simulate, study and report on allocation scenarios.\n\n"
     "Exit codes: 0 ok, 2 bad input, 3 infeasible scenario, 4 solver failure, 130 interrupted (see each "
     "command's --help).",
@@ -41,6 +118,42 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+#: progress and informational lines on stderr; ``--quiet`` silences them (errors and warnings go to :data:`err`)
+info = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _version_line() -> str:
+    """fundsim's version, and the Python and solver versions it runs on (read from the installed metadata:
+    nothing is imported)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from fundsim._version import __version__
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (f"fundsim {__version__} (Python {platform.python_version()}, highspy {installed('highspy')}, "
+            f"PuLP {installed('pulp')})")
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        out.print(Text(_version_line()))
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version, metavar="",
+                                       help="print the versions of fundsim, Python and the solvers, and exit"),
+          quiet: bool = flag("--quiet", "-q", help="no progress and no informational lines on stderr (errors and "
+                             "warnings are still shown; what a command prints on stdout is unchanged)")) -> None:
+    """Plan public funding: validate, solve, simulate, study and report on allocation scenarios."""
+    info.quiet = quiet  # set at every invocation: one process may run several (tests, notebooks)
+
 
 #: the outputs the running command has written whole; what an interrupt reports as kept
 written: list[Path] = []

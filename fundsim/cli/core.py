@@ -19,11 +19,14 @@ from fundsim.cli.common import (
     EXIT_INFEASIBLE,
     app,
     check_outputs,
+    choice,
     distinct_outputs,
     err,
     exit_codes,
     fail,
+    flag,
     infeasible,
+    info,
     interrupted,
     interruptible,
     load,
@@ -31,6 +34,7 @@ from fundsim.cli.common import (
     out,
     print_frame,
     solver_failed,
+    solver_option,
     text,
     uncut_table,
     written,
@@ -209,12 +213,12 @@ def _solve_or_exit(sc: Scenario, scenario: Path, solver: str, options: dict[str,
 
             settings = mip_choice(solver_choice(solver, options)).settings
             if _reports(solver):
-                with mip_display(sc.name, settings, err) as report:
+                with mip_display(sc.name, settings, info) as report:
                     return solve_scenario(sc, solver=solver, options=options, keep_interrupted=keep,
                                           progress=report)
-            err.print(text(f"solving {sc.name} to {stopping_rule(settings)} (the {solver} backend does not report "
-                           "its progress)"))
-        with err.status(Text(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …")):
+            info.print(text(f"solving {sc.name} to {stopping_rule(settings)} (the {solver} backend does not report "
+                            "its progress)"))
+        with info.status(Text(f"solving {sc.name} ({int(sc.eligible.sum()):,} eligible cells) …")):
             return solve_scenario(sc, solver=solver, options=options, keep_interrupted=keep)
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
@@ -237,17 +241,17 @@ def _write(path: Path, write: Callable[[Path], object]) -> None:
 @interruptible
 def solve(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
-    out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the allocation: .nc (everything, "
-                                         "shadow prices and ranging included), .csv (the allocation, long "
-                                         "format) or .xlsx (allocation, summaries, shadow prices); repeat for "
+    out_files: list[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="write the allocation: .nc "
+                                         "(everything, shadow prices and ranging included), .csv (the allocation, "
+                                         "long format) or .xlsx (allocation, summaries, shadow prices); repeat for "
                                          "several"),
-    shadow_prices: Path = typer.Option(None, "--shadow-prices", help="write the binding rules and their shadow "
-                                       "prices to this .csv file"),
-    solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
-    option: list[str] = typer.Option(None, "--option", help=OPTION_HELP),
-    top: int = typer.Option(20, min=1, help="how many binding rules to list"),
-    explain: bool = typer.Option(False, "--explain", help="also say in sentences which rules bind, what relaxing "
-                                 "each is worth and over which interval, and which weights carry the objective"),
+    shadow_prices: Path = typer.Option(None, "--shadow-prices", metavar="FILE", help="write the binding rules and "
+                                       "their shadow prices to this .csv file"),
+    solver: str = solver_option(),
+    option: list[str] = typer.Option(None, "--option", metavar="KEY=VALUE", help=OPTION_HELP),
+    top: int = typer.Option(20, min=1, metavar="N", help="how many binding rules to list"),
+    explain: bool = flag("--explain", help="also say in sentences which rules bind, what relaxing each is worth "
+                         "and over which interval, and which weights carry the objective"),
 ) -> None:
     """Solve a scenario: print summaries, binding rules and shadow prices; optionally write files.
 
@@ -264,7 +268,7 @@ def solve(
     alloc = _solve_or_exit(sc, scenario, solver, options)
     _print_allocation(alloc, top)
     if explain:
-        with err.status(Text("ranging the binding rules and weights …")):
+        with info.status(Text("ranging the binding rules and weights …")):
             lines = alloc.explain(top=top)
         for line in lines:
             out.print(Text(line))
@@ -282,18 +286,18 @@ def solve(
 @interruptible
 def replan(
     scenario: Path = typer.Argument(..., help="the revised scenario file (.yaml, .yml or .toml)"),
-    actuals: Path = typer.Option(..., "--actuals", help="what was committed: an allocation written by 'fundsim "
-                                 "solve' (.nc) or a .csv/.xlsx file (long or wide layout, see "
+    actuals: Path = typer.Option(..., "--actuals", metavar="FILE", help="what was committed: an allocation written "
+                                 "by 'fundsim solve' (.nc) or a .csv/.xlsx file (long or wide layout, see "
                                  "docs/allocation-files.md), with the scenario's labels"),
-    from_year: int = typer.Option(..., "--from-year", help="the first year re-planned; every cell of the years "
-                                  "before it is held at the actuals"),
-    out_files: list[Path] = typer.Option(None, "--out", "-o", help="write the re-planned allocation: .nc, .csv or "
-                                         ".xlsx, as for solve; repeat for several"),
-    shadow_prices: Path = typer.Option(None, "--shadow-prices", help="write the binding rules and their shadow "
-                                       "prices to this .csv file"),
-    solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
-    option: list[str] = typer.Option(None, "--option", help=OPTION_HELP),
-    top: int = typer.Option(20, min=1, help="how many binding rules to list"),
+    from_year: int = typer.Option(..., "--from-year", metavar="YEAR", help="the first year re-planned; every cell of "
+                                  "the years before it is held at the actuals"),
+    out_files: list[Path] = typer.Option(None, "--out", "-o", metavar="FILE", help="write the re-planned allocation: "
+                                         ".nc, .csv or .xlsx, as for solve; repeat for several"),
+    shadow_prices: Path = typer.Option(None, "--shadow-prices", metavar="FILE", help="write the binding rules and "
+                                       "their shadow prices to this .csv file"),
+    solver: str = solver_option(),
+    option: list[str] = typer.Option(None, "--option", metavar="KEY=VALUE", help=OPTION_HELP),
+    top: int = typer.Option(20, min=1, metavar="N", help="how many binding rules to list"),
 ) -> None:
     """Re-plan a revised scenario from a year on, the years before it held at the actuals cell by cell (the
     mid-term review): print the plan as solve does; optionally write files.
@@ -334,8 +338,8 @@ def _replan_or_exit(sc: Scenario, scenario: Path, actuals: Path, from_year: int,
         with warnings.catch_warnings():  # money above the revised envelopes in any year: the re-plan says whether
             warnings.simplefilter("ignore", FundsimWarning)  # the held years break them, the later are re-planned
             given = read_allocation(actuals, sc)
-        with err.status(Text(f"re-planning {sc.name} from {from_year} ({int(sc.eligible.sum()):,} eligible "
-                             "cells) …")):
+        with info.status(Text(f"re-planning {sc.name} from {from_year} ({int(sc.eligible.sum()):,} eligible "
+                              "cells) …")):
             return replan_scenario(sc, given, from_year, solver=solver, options=options)
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
@@ -363,6 +367,11 @@ def _limited_plan(alloc: Allocation) -> None:
                    "Give it longer with --option time_limit=S, or accept a wider gap with --option mip_rel_gap=G"))
 
 
+#: the Monte Carlo modes and designs, as fundsim.montecarlo.options has them (a test keeps them equal; naming them
+#: here keeps the Monte Carlo stack out of the command line's start)
+MODES, DESIGNS = ("reoptimise", "stress"), ("random", "lhs", "sobol")
+
+
 def _store_kept(out_file: Path | None = None, **arguments: object) -> tuple[str, str] | None:
     """What an interrupted ``simulate`` keeps: the chunks already in its Zarr store."""
     if out_file is None or out_file.suffix != ".zarr" or not out_file.is_dir():
@@ -374,19 +383,22 @@ def _store_kept(out_file: Path | None = None, **arguments: object) -> tuple[str,
 @interruptible(kept=_store_kept)
 def simulate(
     scenario: Path = typer.Argument(..., help="scenario file with an 'uncertainty:' section"),
-    draws: int = typer.Option(1000, min=1, help="number of draws"),
-    mode: str = typer.Option("reoptimise", help="reoptimise (best plan per draw) or stress (a fixed --plan)"),
-    plan: Path = typer.Option(None, help="for --mode stress: the plan, a .nc file written by 'fundsim solve'; "
-                              "default: the scenario's own optimum"),
-    seed: int = typer.Option(0, help="draw k depends only on (seed, k); 0 to 2**63 - 1"),
-    design: str = typer.Option("random", help="random, lhs or sobol"),
-    chunk_size: int = typer.Option(None, min=1, help="draws per chunk (does not change the numbers)"),
-    out_file: Path = typer.Option(None, "--out", "-o", help="a .zarr folder (written chunk by chunk; run the "
-                                  "same command again to resume a stopped run) or a .nc file"),
-    force: bool = typer.Option(False, "--force", help="replace a .zarr store that holds another run"),
-    workers: int = typer.Option(None, min=1, help="local worker processes (default: one per core, for large runs)"),
-    scheduler: str = typer.Option(None, help="run on a Dask cluster: its scheduler address, tcp://host:port"),
-    solver: str = typer.Option("highs", help="solver backend: highs, or pulp (CBC)"),
+    draws: int = typer.Option(1000, min=1, metavar="N", help="number of draws"),
+    mode: str = choice("reoptimise", MODES, "reoptimise: the best plan per draw; stress: a fixed --plan"),
+    plan: Path = typer.Option(None, metavar="FILE", help="for --mode stress: the plan, a .nc file written by "
+                              "'fundsim solve'; default: the scenario's own optimum"),
+    seed: int = typer.Option(0, metavar="N", help="draw k depends only on (seed, k); 0 to 2**63 - 1"),
+    design: str = choice("random", DESIGNS, "how the draws cover the uncertainty: random, Latin hypercube or "
+                         "Sobol' sequence"),
+    chunk_size: int = typer.Option(None, min=1, metavar="N", help="draws per chunk (does not change the numbers)"),
+    out_file: Path = typer.Option(None, "--out", "-o", metavar="PATH", help="a .zarr folder (written chunk by chunk; "
+                                  "run the same command again to resume a stopped run) or a .nc file"),
+    force: bool = flag("--force", help="replace a .zarr store that holds another run"),
+    workers: int = typer.Option(None, min=1, metavar="N", help="local worker processes (default: one per core, for "
+                                "large runs)"),
+    scheduler: str = typer.Option(None, metavar="ADDRESS", help="run on a Dask cluster: its scheduler address, "
+                                  "tcp://host:port"),
+    solver: str = solver_option(),
 ) -> None:
     """Run a scenario under its declared uncertainty: print distributions, binding frequencies, money at risk.
 
@@ -417,7 +429,7 @@ def simulate(
     store = out_file if out_file is not None and out_file.suffix == ".zarr" else None
     try:
         the_plan = plan if plan is not None else (solve_scenario(sc, solver=solver) if mode == "stress" else None)
-        with progress_bar(f"{mode} {sc.name}", draws, err) as advance:
+        with progress_bar(f"{mode} {sc.name}", draws, info) as advance:
             how = Evaluation(cast("Mode", mode), plan=the_plan, executor=executor,
                              chunk_size=chunk_size)  # the options are checked when made: cast for mypy alone
             run = run_simulation(sc, draws, seed=seed, design=cast("DesignName", design), evaluation=how,
@@ -470,7 +482,7 @@ def simulate(
 @interruptible
 def export(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
-    out_file: Path = typer.Option(..., "--out", "-o", help="the LP file: .mps or .lp"),
+    out_file: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="the LP file: .mps or .lp"),
 ) -> None:
     """Write the scenario's linear programme to an MPS or LP file, rows and columns named by rule and labels,
     for any other solver."""
@@ -492,10 +504,12 @@ def export(
 @interruptible
 def report(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
-    out_file: Path = typer.Option(..., "--out", "-o", help="the report: an .html file"),
-    compare: list[Path] = typer.Option(None, "--compare", "-c", help="an allocation to compare with the optimum: "
-                                       ".csv/.xlsx (long or wide) or .nc written by 'fundsim solve' (repeat)"),
-    simulation: Path = typer.Option(None, help="a Monte Carlo run: a .zarr store or .nc file of 'fundsim simulate'"),
+    out_file: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="the report: an .html file"),
+    compare: list[Path] = typer.Option(None, "--compare", "-c", metavar="FILE", help="an allocation to compare with "
+                                       "the optimum: .csv/.xlsx (long or wide) or .nc written by 'fundsim solve' "
+                                       "(repeat)"),
+    simulation: Path = typer.Option(None, metavar="PATH", help="a Monte Carlo run: a .zarr store or .nc file of "
+                                    "'fundsim simulate'"),
 ) -> None:
     """Write one self-contained HTML report: allocation, binding rules and shadow prices, comparison and
     Monte Carlo summaries, figures embedded. Every label in it is HTML-escaped."""
@@ -510,7 +524,7 @@ def report(
     try:
         others = [read_allocation(path, sc) for path in compare or []]
         run = open_run(simulation) if simulation is not None else None
-        with err.status(Text(f"writing the report on {sc.name} …")):
+        with info.status(Text(f"writing the report on {sc.name} …")):
             _write(out_file, lambda path: write_report(sc, compare=others, simulation=run, out=path))
     except InfeasibleError as exc:
         raise infeasible(exc, scenario) from None
@@ -532,12 +546,13 @@ def compare_command(
     scenario: Path = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)"),
     allocations: list[Path] = typer.Argument(..., help="allocations to compare with the optimum: .csv/.xlsx "
                                              "(long or wide layout) or .nc written by 'fundsim solve'"),
-    out_file: Path = typer.Option(None, "--out", "-o", help="write the comparison: .xlsx (sheets metrics, gap, "
-                                  "compliance, attribution, differences) or .csv (the metrics table: metric × "
-                                  "allocation, with the gap and the number of violations); never one of the "
-                                  "inputs"),
-    option: list[str] = typer.Option(None, "--option", help=OPTION_HELP + "; for the solve of the optimum"),
-    solver: str = typer.Option("highs", help="solver backend for the optimum: highs, or pulp (CBC)"),
+    out_file: Path = typer.Option(None, "--out", "-o", metavar="FILE", help="write the comparison: .xlsx (sheets "
+                                  "metrics, gap, compliance, attribution, differences) or .csv (the metrics table: "
+                                  "metric × allocation, with the gap and the number of violations); never one of "
+                                  "the inputs"),
+    option: list[str] = typer.Option(None, "--option", metavar="KEY=VALUE", help=OPTION_HELP + "; for the solve of "
+                                     "the optimum"),
+    solver: str = solver_option("the solver backend for the optimum (pulp runs CBC)"),
 ) -> None:
     """Compare allocations with the scenario's optimum: metrics, rule violations and the attribution of each
     gap to the rules and shadow prices that explain it."""
@@ -549,7 +564,7 @@ def compare_command(
     sc = load(scenario)
     try:
         others = [read_allocation(path, sc) for path in allocations]
-        with err.status(Text(f"solving {sc.name} and comparing …")):
+        with info.status(Text(f"solving {sc.name} and comparing …")):
             comparison = compare(solve_scenario(sc, solver=solver, options=options), *others, scenario=sc)
             _print_comparison(comparison)
     except InfeasibleError as exc:

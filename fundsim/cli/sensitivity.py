@@ -20,17 +20,20 @@ from rich.text import Text
 
 from fundsim.cli.common import (
     EXIT_BAD_INPUT,
+    App,
     app,
     check_outputs,
-    err,
     exit_codes,
     fail,
+    flag,
     infeasible,
+    info,
     interruptible,
     load,
     out,
     print_frame,
     solver_failed,
+    solver_option,
     uncut_table,
     wrote,
 )
@@ -41,15 +44,15 @@ if TYPE_CHECKING:  # loaded when a study runs, so that 'fundsim --help' starts f
     import pandas as pd
     import xarray as xr
 
-group = typer.Typer(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.\n\n"
+group = App(help="Sensitivity studies and trade-offs: sweep, tornado, sobol, morris, frontier, pareto.\n\n"
                     + exit_codes(0, 2, 3, 4, 130), no_args_is_help=True)
 EPILOG = exit_codes(0, 2, 3, 4, 130)
 KEEPS_INFEASIBLE = exit_codes(0, 2, 4, 130) + " An infeasible point is kept in the study with its status."
 app.add_typer(group, name="sensitivity")
 
 SCENARIO = typer.Argument(..., help="scenario file (.yaml, .yml or .toml)")
-OUT = typer.Option(None, "--out", "-o", help="write the study: .nc (dataset) or .csv (table)")
-SOLVER = typer.Option("highs", help="solver backend: highs, or pulp (CBC)")
+OUT = typer.Option(None, "--out", "-o", metavar="FILE", help="write the study: .nc (dataset) or .csv (table)")
+SOLVER = solver_option()
 
 
 def _check_out(path: Path | None, scenario: Path) -> None:
@@ -64,7 +67,7 @@ def _run(what: str, steps: Callable[[], int], work: Callable[[Callable[[int], No
 
     try:
         total = steps()
-        with progress_bar(f"{what}: {total:,} {unit}", total, err) as advance:
+        with progress_bar(f"{what}: {total:,} {unit}", total, info) as advance:
             return work(advance)
     except InfeasibleError as exc:
         raise infeasible(exc, what) from None
@@ -119,12 +122,13 @@ def sweep(
     scenario: Path = SCENARIO,
     path: str = typer.Argument(..., help="the number to sweep, e.g. instruments.enpi.envelope, "
                                "absorption.capacity.west_africa, or a declared uncertain parameter's id"),
-    values: str = typer.Option(None, help="comma-separated values, e.g. 0.8,0.9,1.0"),
-    start: float = typer.Option(None, help="first value of an even range"),
-    stop: float = typer.Option(None, help="last value of an even range"),
-    num: int = typer.Option(11, min=2, help="points of the range"),
-    relative: bool = typer.Option(False, help="values are factors on the scenario's number"),
-    outputs: str = typer.Option(None, help="extra named outputs, comma-separated, e.g. pillar:legal,decommitted"),
+    values: str = typer.Option(None, metavar="X,Y,...", help="comma-separated values, e.g. 0.8,0.9,1.0"),
+    start: float = typer.Option(None, metavar="X", help="first value of an even range"),
+    stop: float = typer.Option(None, metavar="X", help="last value of an even range"),
+    num: int = typer.Option(11, min=2, metavar="N", help="points of the range"),
+    relative: bool = flag("--relative", help="values are factors on the scenario's number"),
+    outputs: str = typer.Option(None, metavar="NAMES", help="extra named outputs, comma-separated, e.g. "
+                                "pillar:legal,decommitted"),
     solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
@@ -149,9 +153,10 @@ def sweep(
 @interruptible
 def tornado(
     scenario: Path = SCENARIO,
-    output: str = typer.Option("objective", help="the output ranked by swing, e.g. objective, pillar:legal"),
-    low: float = typer.Option(0.05, help="low quantile of each input"),
-    high: float = typer.Option(0.95, help="high quantile of each input"),
+    output: str = typer.Option("objective", metavar="NAME", help="the output ranked by swing, e.g. objective, "
+                               "pillar:legal"),
+    low: float = typer.Option(0.05, metavar="QUANTILE", help="low quantile of each input"),
+    high: float = typer.Option(0.95, metavar="QUANTILE", help="high quantile of each input"),
     solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
@@ -171,11 +176,11 @@ def tornado(
 @interruptible
 def sobol(
     scenario: Path = SCENARIO,
-    n: int = typer.Option(256, help="base sample size, a power of 2 ((d + 2)·n solves)"),
-    outputs: str = typer.Option("objective", help="named outputs, comma-separated"),
-    second_order: bool = typer.Option(False, help="also the second-order indices S2"),
-    seed: int = typer.Option(0, help="seeds the Sobol' sequence and the bootstrap"),
-    ignore_correlation: bool = typer.Option(False, help="treat correlated inputs as independent"),
+    n: int = typer.Option(256, metavar="N", help="base sample size, a power of 2 ((d + 2)·n solves)"),
+    outputs: str = typer.Option("objective", metavar="NAMES", help="named outputs, comma-separated"),
+    second_order: bool = flag("--second-order", help="also the second-order indices S2"),
+    seed: int = typer.Option(0, metavar="N", help="seeds the Sobol' sequence and the bootstrap"),
+    ignore_correlation: bool = flag("--ignore-correlation", help="treat correlated inputs as independent"),
     solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
@@ -197,11 +202,11 @@ def sobol(
 @interruptible
 def morris(
     scenario: Path = SCENARIO,
-    trajectories: int = typer.Option(20, min=2, help="Morris trajectories ((d + 1) solves each)"),
-    levels: int = typer.Option(4, min=2, help="grid levels per input"),
-    outputs: str = typer.Option("objective", help="named outputs, comma-separated"),
-    seed: int = typer.Option(0, help="seeds the trajectories"),
-    ignore_correlation: bool = typer.Option(False, help="treat correlated inputs as independent"),
+    trajectories: int = typer.Option(20, min=2, metavar="N", help="Morris trajectories ((d + 1) solves each)"),
+    levels: int = typer.Option(4, min=2, metavar="N", help="grid levels per input"),
+    outputs: str = typer.Option("objective", metavar="NAMES", help="named outputs, comma-separated"),
+    seed: int = typer.Option(0, metavar="N", help="seeds the trajectories"),
+    ignore_correlation: bool = flag("--ignore-correlation", help="treat correlated inputs as independent"),
     solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
@@ -223,9 +228,10 @@ def morris(
 @interruptible
 def budget_frontier_command(
     scenario: Path = SCENARIO,
-    instrument: str = typer.Option(None, help="scale only this instrument's envelope (default: every one)"),
-    lo: float = typer.Option(0.0, help="smallest budget multiplier"),
-    hi: float = typer.Option(2.0, help="largest budget multiplier"),
+    instrument: str = typer.Option(None, metavar="NAME", help="scale only this instrument's envelope (default: "
+                                   "every one)"),
+    lo: float = typer.Option(0.0, metavar="FACTOR", help="smallest budget multiplier"),
+    hi: float = typer.Option(2.0, metavar="FACTOR", help="largest budget multiplier"),
     solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
@@ -259,9 +265,9 @@ group.command(name="frontier", hidden=True, epilog=EPILOG)(budget_frontier_comma
 @interruptible
 def pareto(
     scenario: Path = SCENARIO,
-    objectives: str = typer.Option("impact,leverage", help="two or three of: impact, leverage, "
+    objectives: str = typer.Option("impact,leverage", metavar="NAMES", help="two or three of: impact, leverage, "
                                    "pillar_balance, regional_concentration (the first is optimised)"),
-    points: int = typer.Option(11, min=2, help="ε values per bounded objective"),
+    points: int = typer.Option(11, min=2, metavar="N", help="ε values per bounded objective"),
     solver: str = SOLVER,
     out_file: Path = OUT,
 ) -> None:
@@ -311,10 +317,11 @@ def _print_assumptions(table: pd.DataFrame, top: int | None) -> None:
 @interruptible
 def assumptions_command(
     scenario: Path = SCENARIO,
-    spread: float = typer.Option(0.5, help="a number without 'range: [low, high]' moves to value × (1 ± spread)"),
-    top: int = typer.Option(None, min=1, help="print the first N rows only (--out writes them all)"),
+    spread: float = typer.Option(0.5, metavar="SHARE", help="a number without 'range: \\[low, high]' moves to value "
+                                 "× (1 ± spread)"),  # help is rich markup: '\\[' shows '['
+    top: int = typer.Option(None, min=1, metavar="N", help="print the first N rows only (--out writes them all)"),
     solver: str = SOLVER,
-    out_file: Path = typer.Option(None, "--out", "-o", help="write the whole table: .csv"),
+    out_file: Path = typer.Option(None, "--out", "-o", metavar="FILE", help="write the whole table: .csv"),
 ) -> None:
     """Which assumptions decide the plan: every number marked 'assumption:' moved over its range, one at a time,
     ranked by how far the allocation moves."""
@@ -327,7 +334,7 @@ def assumptions_command(
     n = len(marked_numbers(read_tree(scenario)[0], spread if 0 <= spread <= 1 else 0.5))
 
     def work() -> pd.DataFrame:
-        with progress_bar(f"moving {n} assumptions of {sc.name}", 2 * n, err) as advance:
+        with progress_bar(f"moving {n} assumptions of {sc.name}", 2 * n, info) as advance:
             return assumptions(sc, spread=spread, solver=solver, progress=advance)
 
     try:
