@@ -592,6 +592,7 @@ def _read_entries(reader: _Reader, sheet: Sheet, layout: Layout, tree: dict[str,
             reader.note(("rules", family), reader.at(sheet, row, "family"))
         return
     if layout.owner is None:
+        reader.note(layout.section, cell_at(sheet.name, "A1"))
         if not sheet.rows:
             return
         entries = [reader.entry(sheet, row, cells, layout.columns, (*layout.section, n))
