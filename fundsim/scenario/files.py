@@ -438,7 +438,7 @@ def read_file(path: Path) -> tuple[Any, Origins]:
     suffix = path.suffix.lower()
     if suffix not in {".toml", ".yaml", ".yml"}:
         raise problem(str(path), None, (), f"unknown file type {path.suffix or '(no suffix)'!r}; "
-                                            "use .yaml, .yml, .toml or a workbook (.xlsx, .xlsm)")
+                                            "use .yaml, .yml or .toml, or a workbook (.xlsx, .xlsm)")
     text = _read_text(path)
     data = _read_toml(path, text, origins) if suffix == ".toml" else _read_yaml(path, text, origins)
     if not isinstance(data, dict):

@@ -17,8 +17,11 @@ Examples
 >>> sheets = to_sheets(tree)
 >>> sheets["pillars"][0]
 {'id': 'p', 'notes': 'source: =1+2'}
->>> from_sheets({name: [(n + 2, row) for n, row in enumerate(rows)] for name, rows in sheets.items()},
-...             "t.xlsx")[0] == tree
+>>> read = {"scenario": Sheet("scenario", {"field": "A", "value": "B"}, [(2, {"field": "name", "value": "t"})]),
+...         "years": Sheet("years", {"year": "A"}, [(2, {"year": 2009})]),
+...         "pillars": Sheet("pillars", {"id": "A", "notes": "C"}, [(2, sheets["pillars"][0])]),
+...         **{name: Sheet(name, {}, []) for name in ("regions", "priorities", "instruments")}}
+>>> from_sheets(read, "t.xlsx")[0] == tree
 True
 """
 
@@ -33,7 +36,8 @@ from fundsim.errors import Problem, ScenarioError
 from fundsim.rules.fields import NOTE_KEYS
 from fundsim.scenario.files import Key, Origins, format_path
 
-__all__ = ["LAYOUT", "SERIES", "SETTINGS", "Column", "Layout", "Series", "cell_at", "from_sheets", "to_sheets"]
+__all__ = ["LAYOUT", "SERIES", "SETTINGS", "Column", "Layout", "Series", "Sheet", "cell_at", "from_sheets", "sheet_names",
+           "to_sheets"]
 
 TEXT_NOTES = ("source", "assumption", "note")
 ALL_YEARS = "all"
@@ -46,7 +50,14 @@ EUR, SHARE = "EUR m", "share 0–1"
 class Column:
     """One column of a sheet: its header ``name`` (also the prefix of its numbers' notes), the field it holds
     within an entry, its kind (``text``, ``number``, ``list`` of ids, ``numbers``, ``bool``), the unit shown in
-    the header and the ids it names (a data-validation list)."""
+    the header and the ids it names (a data-validation list).
+
+    Examples
+    --------
+    >>> column = next(lay for lay in LAYOUT if lay.sheet == "instruments").columns[3]
+    >>> column.name, column.path, column.unit
+    ('max_eu_share', ('cofinancing', 'max_eu_share'), 'share 0–1')
+    """
 
     name: str
     path: Key
@@ -62,7 +73,14 @@ def _c(name: str, kind: str = "text", unit: str = "", ids: str = "", path: Key |
 @dataclass(frozen=True)
 class Layout:
     """A sheet of entries: the list at ``section`` (``regions``, ``rules.caps`` …), one row per entry; a nested
-    list (``countries`` of a region) names its parent's id in the column ``owner``."""
+    list (``countries`` of a region) names its parent's id in the column ``owner``.
+
+    Examples
+    --------
+    >>> countries = next(lay for lay in LAYOUT if lay.sheet == "countries")
+    >>> countries.section, countries.owner.name
+    (('regions', 'countries'), 'region')
+    """
 
     sheet: str
     section: Key
@@ -116,7 +134,13 @@ LAYOUT = (
 @dataclass(frozen=True)
 class Series:
     """A sheet of year series: the fields ``fields`` of the entries at ``section`` (or, with ``mapping``, the
-    values of the mapping at ``section``), one row per owner, (region,) and year."""
+    values of the mapping at ``section``), one row per owner, (region,) and year.
+
+    Examples
+    --------
+    >>> [(s.sheet, s.owner.name, [f.name for f in s.fields]) for s in SERIES][0]
+    ('envelopes', 'instrument', ['envelope', 'usable_amount'])
+    """
 
     sheet: str
     section: Key
@@ -220,7 +244,7 @@ def _entry_row(entry: dict[str, Any], columns: tuple[Column, ...]) -> dict[str, 
 def _series_rows(value: Any) -> list[tuple[Any, Any, dict[str, Any]]] | None:
     """A year series as (year or ``all``, number, notes) rows; ``None`` when it is written another way."""
     if _number(value) or _noted(value):
-        fits, number, notes = _cell(value, _c("v", "number"))
+        _, number, notes = _cell(value, _c("v", "number"))
         return [(ALL_YEARS, number, notes)]
     if isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
         rows = [(int(k), *_cell(v, _c("v", "number"))[1:]) for k, v in value.items()]
@@ -233,7 +257,7 @@ def _region_series(value: Any) -> dict[Any, list[tuple[Any, Any, dict[str, Any]]
     if not isinstance(value, dict) or not value or any(str(k).isdigit() or k in NOTE_KEYS for k in value):
         return None
     rows = {region: _series_rows(v) for region, v in value.items()}
-    return rows if all(r is not None for r in rows.values()) else None  # type: ignore[misc]
+    return {k: r for k, r in rows.items() if r is not None} if all(r is not None for r in rows.values()) else None
 
 
 def _take_series(tree: dict[str, Any], spec: Series, out: list[dict[str, Any]]) -> None:
@@ -355,7 +379,13 @@ def to_sheets(tree: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def sheet_names() -> list[str]:
-    """Every sheet of the layout, in the order of the workbook."""
+    """Every sheet of the layout, in the order of the workbook.
+
+    Examples
+    --------
+    >>> sheet_names()[:4]
+    ['scenario', 'years', 'pillars', 'regions']
+    """
     return ["scenario", YEARS_SHEET, "pillars", "regions", "countries", "priorities", "match_sources",
             "match_capacity", "instruments", "envelopes", "cofinancing_exceptions", "absorption", "rules",
             "objective", "impact_cells", "indicators", "uncertainty", "uncertainty_factors", SETTINGS["uncertainty"]]
@@ -376,7 +406,13 @@ def cell_at(sheet: str, ref: str) -> str:
 @dataclass(frozen=True)
 class Sheet:
     """A sheet as read: the letter of each column (by its header's name, unit left out) and the filled rows
-    (sheet row number, cells by column name; blank cells left out)."""
+    (sheet row number, cells by column name; blank cells left out).
+
+    Examples
+    --------
+    >>> Sheet("years", {"year": "A"}, [(2, {"year": 2009})]).rows
+    [(2, {'year': 2009})]
+    """
 
     name: str
     letters: dict[str, str]
@@ -685,6 +721,17 @@ def from_sheets(sheets: dict[str, Sheet], file: str) -> tuple[dict[str, Any], Or
     Raises :class:`~fundsim.errors.ScenarioError` listing every problem of the layout (an unknown sheet or
     column, a missing one, a row naming an unknown owner, a note that is not one), each at its cell; the
     values themselves are validated as a YAML file's are.
+
+    Examples
+    --------
+    >>> sheets = {"years": Sheet("years", {"year": "A"}, [(2, {"year": 2009})]),
+    ...           "pillars": Sheet("pillars", {"id": "A", "colour": "B"}, [(2, {"id": "p", "colour": "red"})])}
+    >>> try:
+    ...     from_sheets(sheets, "t.xlsx")
+    ... except ScenarioError as err:
+    ...     print(err.problems[0])
+    t.xlsx, sheet pillars, cell B1: (top level): unknown column 'colour'; the columns of the sheet pillars are \
+id, name, more, notes
     """
     reader = _Reader(file)
     _check_sheets(reader, sheets)

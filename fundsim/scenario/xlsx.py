@@ -22,8 +22,18 @@ from fundsim import limits
 from fundsim.errors import Problem, ScenarioError
 from fundsim.outputs import atomic_file, neutralise
 from fundsim.scenario.files import Origins, bound_tree, over_limit, problem
-from fundsim.scenario.workbook import LAYOUT, SERIES, SETTINGS, YEARS_SHEET, Column, Sheet, cell_at, from_sheets, \
-    sheet_names, to_sheets
+from fundsim.scenario.workbook import (
+    LAYOUT,
+    SERIES,
+    SETTINGS,
+    YEARS_SHEET,
+    Column,
+    Sheet,
+    cell_at,
+    from_sheets,
+    sheet_names,
+    to_sheets,
+)
 
 __all__ = ["read_workbook", "write_workbook"]
 
@@ -128,6 +138,16 @@ def read_workbook(path: Path) -> tuple[dict[str, Any], Origins]:
     """The scenario tree of a workbook and each value's origin, ``(file, "sheet S, cell C4")``.
 
     Sheets whose names start with ``_`` are left out (a planner's own workings).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from fundsim.scenario.extends import read_tree
+    >>> path = write_workbook(read_tree("scenarios/tutorial.yaml")[0], pathlib.Path(tempfile.mkdtemp()) / "t.xlsx")
+    >>> tree, origins = read_workbook(path)
+    >>> tree["instruments"][0]["cofinancing"]["max_eu_share"], origins[("instruments", 0, "cofinancing",
+    ...                                                                  "max_eu_share")][1]
+    (0.8, 'sheet instruments, cell D2')
     """
     size = path.stat().st_size
     if size > limits.current().scenario_bytes:
