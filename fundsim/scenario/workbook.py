@@ -36,8 +36,8 @@ from fundsim.errors import Problem, ScenarioError
 from fundsim.rules.fields import NOTE_KEYS
 from fundsim.scenario.files import Key, Origins, format_path
 
-__all__ = ["LAYOUT", "SERIES", "SETTINGS", "Column", "Layout", "Series", "Sheet", "cell_at", "from_sheets", "sheet_names",
-           "to_sheets"]
+__all__ = ["LAYOUT", "SERIES", "SETTINGS", "Column", "Layout", "Series", "Sheet", "cell_at", "from_sheets",
+           "sheet_names", "to_sheets"]
 
 TEXT_NOTES = ("source", "assumption", "note")
 ALL_YEARS = "all"
