@@ -166,7 +166,7 @@ class _Merger:
         if path[-1] in NOTE_KEYS or not (path[0] in _RULE_SECTIONS or _LIMIT_KEYS.intersection(path)):
             return
         file, line = self.origins.get(opath, (self.file, None))
-        where = f"{file}:{line}" if line is not None else file
+        where = f"{file}, {line}" if isinstance(line, str) else f"{file}:{line}" if line is not None else file
         warnings.warn(f"{where}: {format_path(path)}: null removes the base's value {show(old)}; what it set no "
                       "longer holds (a removed limit is no limit, a removed rule no longer applies). Leave the "
                       "key out to keep the base's value", FundsimWarning, stacklevel=2)
@@ -224,6 +224,15 @@ def _origins_for_merge(merged: Any, over: Any, origins: Origins) -> Origins:
     return result
 
 
+def _read(path: Path) -> tuple[dict[str, Any], Origins]:
+    """One scenario file: a workbook (:mod:`fundsim.scenario.xlsx`) or a YAML or TOML file."""
+    from fundsim.scenario.xlsx import SUFFIXES, read_workbook
+
+    if path.suffix.lower() in SUFFIXES and special_file(path) is None:
+        return read_workbook(path)
+    return read_file(path)
+
+
 def read_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
     """Read a scenario file, following ``extends:``; return the merged data and each path's origin.
 
@@ -236,7 +245,7 @@ def read_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str,
     (('scenarios/tutorial-uncertain.yaml', 5), ('scenarios/tutorial.yaml', 14))
     """
     path = Path(path)
-    data, origins = read_file(path)
+    data, origins = _read(path)
     if "extends" not in data:
         return data, origins
     base_name = data.pop("extends")

@@ -25,10 +25,12 @@ import yaml
 from fundsim.errors import Problem, ScenarioError
 from fundsim.limits import DEFAULTS, LimitError, Limits, current, file_kind
 
-__all__ = ["Key", "Origins", "bound_tree", "format_path", "over_limit", "problem", "read_file", "special_file"]
+__all__ = ["Key", "Line", "Origins", "bound_tree", "format_path", "located", "over_limit", "problem", "read_file",
+           "special_file"]
 
 Key = tuple[Any, ...]
-Origins = dict[Key, tuple[str, int | None]]  # path → (file, line)
+Line = int | str | None  # a text file's line, or a workbook's cell: "sheet instruments, cell C4"
+Origins = dict[Key, tuple[str, Line]]  # path → (file, line)
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _PLAIN_SCALAR_TAGS = {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -54,7 +56,24 @@ def format_path(path: Key) -> str:
     return text
 
 
-def problem(file: str | None, line: int | None, path: Key, message: str) -> ScenarioError:
+def located(file: str | None, line: Line, path: Key, message: str) -> Problem:
+    """The :class:`~fundsim.errors.Problem` at ``file`` and ``line`` (a workbook's cell joins the file's name,
+    since a problem's line is a number) and the field ``path``.
+
+    Examples
+    --------
+    >>> print(located("tutorial.yaml", 14, ("years",), "must not be empty"))
+    tutorial.yaml:14: years: must not be empty
+    >>> print(located("scenario.xlsx", "sheet instruments, cell D4", ("instruments", 0, "usable_share"),
+    ...               "must be between 0 and 1; got 1.2"))
+    scenario.xlsx, sheet instruments, cell D4: instruments[0].usable_share: must be between 0 and 1; got 1.2
+    """
+    if isinstance(line, str):
+        return Problem(f"{file}, {line}", None, format_path(path), message)
+    return Problem(file, line, format_path(path), message)
+
+
+def problem(file: str | None, line: Line, path: Key, message: str) -> ScenarioError:
     """The :class:`~fundsim.errors.ScenarioError` of one problem at ``file``, ``line`` and the field ``path``.
 
     Examples
@@ -63,10 +82,10 @@ def problem(file: str | None, line: int | None, path: Key, message: str) -> Scen
     1 problem in the scenario:
       - tutorial.yaml:14: years: must not be empty
     """
-    return ScenarioError([Problem(file, line, format_path(path), message)])
+    return ScenarioError([located(file, line, path, message)])
 
 
-def over_limit(name: str, value: Any, what: str, where: tuple[str | None, int | None, Key],
+def over_limit(name: str, value: Any, what: str, where: tuple[str | None, Line, Key],
                limits: Limits | None = None) -> ScenarioError:
     """The problem of an input over the limit ``name`` of ``limits`` (default: the limits in force,
     :mod:`fundsim.limits`), at (file, line, path).
@@ -419,7 +438,7 @@ def read_file(path: Path) -> tuple[Any, Origins]:
     suffix = path.suffix.lower()
     if suffix not in {".toml", ".yaml", ".yml"}:
         raise problem(str(path), None, (), f"unknown file type {path.suffix or '(no suffix)'!r}; "
-                                            "use .yaml, .yml or .toml")
+                                            "use .yaml, .yml or .toml, or a workbook (.xlsx, .xlsm)")
     text = _read_text(path)
     data = _read_toml(path, text, origins) if suffix == ".toml" else _read_yaml(path, text, origins)
     if not isinstance(data, dict):

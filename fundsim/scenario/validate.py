@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 
 from fundsim.errors import Problem, ScenarioError
 from fundsim.rules.fields import HINTS, ID_PATTERN, NOTE_KEYS, Located, show, suggest
-from fundsim.scenario.files import Origins, format_path
+from fundsim.scenario.files import Origins, format_path, located
 from fundsim.scenario.schema import ScenarioSpec, scenario_spec
 
 __all__ = ["validate_spec"]
@@ -59,7 +59,8 @@ def _context(raw: dict[str, Any], origins: Origins) -> tuple[dict[str, frozenset
                 first[i] = n
                 continue
             here, there = _located(origins, (section, n, "id"), ""), _located(origins, (section, first[i], "id"), "")
-            at = f"{there.file}:{there.line}" if there.file != here.file else f"line {there.line}"
+            at = (f"{there.file}:{there.line}" if there.line is not None else str(there.file)) \
+                if there.file != here.file else f"line {there.line}"
             times = "twice" if counts[i] == 2 else f"{counts[i]} times"
             problems.append(_located(
                 origins, (section, n, "id"),
@@ -117,7 +118,7 @@ def _located(origins: Origins, loc: tuple[Any, ...], message: str) -> Problem:
     while path and path not in origins:
         path = path[:-1]
     file, line = origins.get(path, (None, None))
-    return Problem(file, line, format_path(tuple(loc)), message)
+    return located(file, line, tuple(loc), message)
 
 
 # ---- finding the schema behind a location ------------------------------------------------------------
