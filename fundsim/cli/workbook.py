@@ -13,8 +13,9 @@ from fundsim.cli.common import app, check_outputs, exit_codes, interruptible, lo
 @interruptible
 def template(
     out_file: Path = typer.Argument(..., help="the workbook to write (.xlsx)"),
-    from_file: Path = typer.Option(None, "--from", help="fill it from this scenario (.yaml, .yml, .toml or "
-                                   ".xlsx); extends: is followed and flattened"),
+    from_file: Path = typer.Option(None, "--from", metavar="FILE",
+                                   help="fill it from this scenario (.yaml, .yml, .toml or .xlsx); extends: is "
+                                   "followed and flattened"),
 ) -> None:
     """Write a scenario workbook: one sheet per part of a scenario, units in the headers, lists of the ids,
     a notes column for source: and assumption: texts. Every command reads it as it reads a YAML file.
