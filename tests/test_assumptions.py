@@ -189,7 +189,7 @@ def test_cli_prints_the_table_and_writes_it(variant: Path, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     first = next(line for line in lines if ENVELOPE in line)
-    assert "20.00" in first and "1 (50.0%)" in first and "-30.00" in first
+    assert "20.00" in first and "1 (50.0 %)" in first and "-30.00" in first
     assert "2 numbers marked assumption" in result.output and "of the 2 funded" in result.output
     assert lines.index(first) < next(n for n, line in enumerate(lines) if CAPACITY in line)
     import pandas as pd

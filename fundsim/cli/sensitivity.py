@@ -38,6 +38,7 @@ from fundsim.cli.common import (
     wrote,
 )
 from fundsim.errors import InfeasibleError, SolverError
+from fundsim.formats import share
 from fundsim.outputs import atomic_file, write_csv
 
 if TYPE_CHECKING:  # loaded when a study runs, so that 'fundsim --help' starts fast
@@ -290,7 +291,7 @@ def _end_cell(row: pd.Series, figure: str, side: str) -> str:
     if status not in ("optimal", "unchanged"):
         return str(status)
     if figure == "cells":
-        return f"{int(row[f'cells_{side}'])} ({row[f'cells_share_{side}']:.1%}); EU {int(row[f'cells_eu_{side}'])}"
+        return f"{int(row[f'cells_{side}'])} ({share(row[f'cells_share_{side}'])}); EU {int(row[f'cells_eu_{side}'])}"
     return f"{row[f'{figure}_{side}']:,.2f}"
 
 
